@@ -1,0 +1,45 @@
+# Catena developer entry points. `make run` and `make test` work on a fresh Debian 12 machine:
+# they install missing packages, build, and then run the server or the whole test suite.
+BUILD_DIR ?= build
+BUILD_TYPE ?= RelWithDebInfo
+CMAKE_ARGS ?=
+JOBS ?= $(shell nproc)
+CTEST_ARGS ?=
+RUN_ARGS ?=
+export CATENA_ASSET_DIR ?= $(HOME)/.cache/catena/assets
+export CCACHE_DIR ?= $(HOME)/.cache/ccache
+
+.PHONY: all deps assets configure build test run bench format clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+assets: deps
+	@scripts/fetch-assets.sh >/dev/null
+
+configure: deps
+	@if [ ! -f $(BUILD_DIR)/build.ninja ]; then \
+	  cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_ARGS); \
+	fi
+
+build: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+test: build assets
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+run: build
+	@mkdir -p data
+	@echo "Starting catenad with the built-in defaults (data in ./data). Talk to it with build/bin/catena."
+	$(BUILD_DIR)/bin/catenad --data-dir data $(RUN_ARGS)
+
+bench: build assets
+	@scripts/run-benchmarks.sh $(BUILD_DIR)
+
+format:
+	@git ls-files '*.h' '*.cc' '*.cu' '*.cuh' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD_DIR)

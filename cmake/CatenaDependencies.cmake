@@ -1,0 +1,16 @@
+# Third-party packages, all from Debian 12 (scripts/install-deps.sh installs them).
+find_package(Threads REQUIRED)
+find_package(absl CONFIG REQUIRED)
+find_package(Protobuf REQUIRED)
+find_package(gRPC CONFIG REQUIRED)
+find_package(Boost 1.74 REQUIRED)
+find_package(yaml-cpp REQUIRED)
+find_package(nlohmann_json 3 REQUIRED)
+find_package(fmt REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(CLI11 QUIET)
+find_package(Catch2 2 REQUIRED)
+include(Catch)
+
+find_program(CATENA_GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
+find_program(CATENA_PROTOC protoc REQUIRED)

@@ -1,0 +1,71 @@
+#include "common/grpc_util.h"
+
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace catena {
+namespace {
+
+constexpr size_t kMaxTenantLength = 64;
+constexpr size_t kMaxRequestIdLength = 128;
+
+bool IsTenantChar(char c, bool first) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  return !first && (c == '_' || c == '.' || c == '-');
+}
+
+std::string_view MetadataValue(const grpc::ServerContextBase& context, std::string_view key) {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find(grpc::string_ref(key.data(), key.size()));
+  if (it == metadata.end()) return {};
+  return std::string_view(it->second.data(), it->second.size());
+}
+
+}  // namespace
+
+absl::Status ValidateTenantId(std::string_view tenant) {
+  bool valid = !tenant.empty() && tenant.size() <= kMaxTenantLength;
+  for (size_t i = 0; valid && i < tenant.size(); ++i) valid = IsTenantChar(tenant[i], i == 0);
+  if (valid) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "invalid tenant id '", std::string(tenant.substr(0, 80)),
+      "': expected 1-64 characters [A-Za-z0-9_.-], starting with a letter or digit"));
+}
+
+std::string NewRequestId() {
+  thread_local std::mt19937_64 generator{std::random_device{}()};
+  return absl::StrFormat("%016x", generator());
+}
+
+absl::StatusOr<RequestContext> RequestContextFromServer(const grpc::ServerContextBase& server_context) {
+  RequestContext context;
+  if (std::string_view tenant = MetadataValue(server_context, kTenantHeader); !tenant.empty()) {
+    if (absl::Status status = ValidateTenantId(tenant); !status.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("header ", kTenantHeader, ": ", status.message()));
+    }
+    context.tenant = std::string(tenant);
+  }
+  std::string_view request_id = MetadataValue(server_context, kRequestIdHeader);
+  context.request_id = (request_id.empty() || request_id.size() > kMaxRequestIdLength)
+                           ? NewRequestId()
+                           : std::string(request_id);
+  const auto deadline = server_context.deadline();
+  if (deadline != std::chrono::system_clock::time_point::max()) {
+    context.deadline = absl::FromChrono(deadline);
+  }
+  return context;
+}
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+}
+
+absl::Status FromGrpcStatus(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+}
+
+}  // namespace catena

@@ -1,0 +1,115 @@
+// Conversions of template values: JSON in and out (nlohmann::json and ordered_json) and deep copies.
+#include "common/status.h"
+#include "common/template/text.h"
+#include "common/template/value.h"
+
+namespace catena::tmpl {
+namespace {
+
+constexpr int kMaxNesting = 200;  // Deeper (or cyclic) containers are not converted further.
+
+template <typename Json>
+Value FromJsonImpl(const Json& json) {
+  switch (json.type()) {
+    case nlohmann::json::value_t::null:
+      return Value::None();
+    case nlohmann::json::value_t::boolean:
+      return Value(json.template get<bool>());
+    case nlohmann::json::value_t::number_integer:
+      return Value(json.template get<int64_t>());
+    case nlohmann::json::value_t::number_unsigned: {
+      const auto u = json.template get<uint64_t>();
+      if (u > static_cast<uint64_t>(INT64_MAX)) return Value(static_cast<double>(u));
+      return Value(static_cast<int64_t>(u));
+    }
+    case nlohmann::json::value_t::number_float:
+      return Value(json.template get<double>());
+    case nlohmann::json::value_t::string:
+      return Value(json.template get<std::string>());
+    case nlohmann::json::value_t::array: {
+      std::vector<Value> items;
+      items.reserve(json.size());
+      for (const auto& item : json) items.push_back(FromJsonImpl(item));
+      return Value::List(std::move(items));
+    }
+    case nlohmann::json::value_t::object: {
+      Value map = Value::Dict();
+      for (auto it = json.begin(); it != json.end(); ++it) map.map().Set(it.key(), FromJsonImpl(it.value()));
+      return map;
+    }
+    default:
+      return Value::None();
+  }
+}
+
+template <typename Json>
+absl::StatusOr<Json> ToJsonImpl(const Value& v, int depth) {
+  if (depth > kMaxNesting) return absl::InvalidArgumentError("value nests too deeply for JSON");
+  switch (v.kind()) {
+    case Value::Kind::kNone:
+      return Json(nullptr);
+    case Value::Kind::kBool:
+      return Json(v.bool_value());
+    case Value::Kind::kInt:
+      return Json(v.int_value());
+    case Value::Kind::kFloat:
+      return Json(v.float_value());
+    case Value::Kind::kString:
+      return Json(v.string_value());
+    case Value::Kind::kList: {
+      Json out = Json::array();
+      for (const Value& item : v.list().items) {
+        auto converted = ToJsonImpl<Json>(item, depth + 1);
+        if (!converted.ok()) return converted.status();
+        out.push_back(*std::move(converted));
+      }
+      return out;
+    }
+    case Value::Kind::kMap: {
+      Json out = Json::object();
+      for (const auto& [key, value] : v.map().entries()) {
+        auto converted = ToJsonImpl<Json>(value, depth + 1);
+        if (!converted.ok()) return converted.status();
+        out[key.is_string() ? key.string_value() : ToStr(key)] = *std::move(converted);
+      }
+      return out;
+    }
+    default:
+      return absl::InvalidArgumentError(text::Cat("object of type '", TypeName(v), "' is not JSON serializable"));
+  }
+}
+
+}  // namespace
+
+Value Value::FromJson(const nlohmann::json& json) { return FromJsonImpl(json); }
+Value Value::FromJson(const nlohmann::ordered_json& json) { return FromJsonImpl(json); }
+
+namespace {
+
+Value DeepCopyImpl(const Value& v, int depth) {
+  if (depth > kMaxNesting) return v;
+  if (v.is_list()) {
+    std::vector<Value> items;
+    items.reserve(v.list().items.size());
+    for (const Value& item : v.list().items) items.push_back(DeepCopyImpl(item, depth + 1));
+    return v.is_tuple() ? Value::Tuple(std::move(items)) : Value::List(std::move(items));
+  }
+  if (v.is_map()) {
+    Value copy = Value::Dict(v.map().kind());
+    for (const auto& [key, value] : v.map().entries()) (void)copy.map().SetKey(key, DeepCopyImpl(value, depth + 1));
+    return copy;
+  }
+  return v;
+}
+
+}  // namespace
+
+Value DeepCopy(const Value& v) { return DeepCopyImpl(v, 0); }
+
+absl::StatusOr<nlohmann::json> ToJson(const Value& v) { return ToJsonImpl<nlohmann::json>(v, 0); }
+
+absl::StatusOr<nlohmann::ordered_json> ToOrderedJson(const Value& v) {
+  return ToJsonImpl<nlohmann::ordered_json>(v, 0);
+}
+
+}  // namespace catena::tmpl
