@@ -1,0 +1,28 @@
+// Helpers shared by Catena benchmarks: JSON-line result output ({"bench","case","metric","value","unit"}) and
+// latency percentiles. Benchmarks print only result lines on stdout; progress goes to stderr.
+#pragma once
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace catena::bench {
+
+// Prints one result line, e.g. {"bench":"grpc","case":"ping/c16","metric":"qps","value":5123.4,"unit":"1/s"}.
+inline void Emit(const std::string& bench, const std::string& case_name, const std::string& metric, double value,
+                 const std::string& unit) {
+  std::printf("{\"bench\":\"%s\",\"case\":\"%s\",\"metric\":\"%s\",\"value\":%.6g,\"unit\":\"%s\"}\n",
+              bench.c_str(), case_name.c_str(), metric.c_str(), value, unit.c_str());
+  std::fflush(stdout);
+}
+
+// The q-quantile (0..1) of `samples` (sorted in place); 0 when empty.
+inline double Quantile(std::vector<double>& samples, double q) {
+  if (samples.empty()) return 0;
+  std::sort(samples.begin(), samples.end());
+  const size_t index = std::min(samples.size() - 1, static_cast<size_t>(q * static_cast<double>(samples.size())));
+  return samples[index];
+}
+
+}  // namespace catena::bench

@@ -1,0 +1,97 @@
+#include "server/catenad.h"
+
+#include <filesystem>
+#include <system_error>
+
+#include "absl/strings/str_cat.h"
+#include "common/executor.h"
+#include "common/metrics.h"
+#include "common/status.h"
+#include "common/version.h"
+#include "server/grpc_server.h"
+#include "server/http_server.h"
+#include "server/server_service.h"
+#include "server/service_catalog.h"
+#include "spdlog/spdlog.h"
+
+namespace catena::server {
+namespace {
+
+absl::Status EnsureDataDir(const std::string& path) {
+  std::error_code error;
+  std::filesystem::create_directories(path, error);
+  if (error) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create data directory '", path, "': ", error.message()));
+  }
+  return absl::OkStatus();
+}
+
+HttpResponse ServeOperationalRoute(const HttpRequest& request, bool ready, const MetricsRegistry& metrics) {
+  if (request.method != "GET" && request.method != "HEAD") {
+    return {.status = 405, .body = "method not allowed: use GET\n"};
+  }
+  const std::string path = request.target.substr(0, request.target.find('?'));
+  if (path == "/healthz") return {.body = "ok\n"};
+  if (path == "/readyz") return ready ? HttpResponse{.body = "ready\n"} : HttpResponse{.status = 503, .body = "not ready\n"};
+  if (path == "/metrics") {
+    return {.content_type = "text/plain; version=0.0.4; charset=utf-8", .body = metrics.RenderText()};
+  }
+  return {.status = 404, .body = absl::StrCat("no route ", path, "; try /healthz, /readyz or /metrics\n")};
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Catenad>> Catenad::Start(const ServerOptions& options) {
+  std::unique_ptr<Catenad> catenad(new Catenad());
+  catenad->options_ = options;
+  if (absl::Status status = catenad->StartParts(); !status.ok()) {
+    catenad->Shutdown();
+    return status;
+  }
+  return catenad;
+}
+
+absl::Status Catenad::StartParts() {
+  CATENA_RETURN_IF_ERROR(EnsureDataDir(options_.data_dir));
+  metrics_ = std::make_unique<MetricsRegistry>();
+  executor_ = std::make_unique<Executor>(ExecutorOptions{.threads = options_.worker_threads, .name = "catenad"});
+
+  const ServiceDependencies dependencies{.executor = executor_.get(), .data_dir = options_.data_dir};
+  std::vector<std::unique_ptr<grpc::Service>> services;
+  for (const ServiceDescriptor& descriptor : ServiceCatalog()) {
+    if (std::find(options_.services.begin(), options_.services.end(), descriptor.name) == options_.services.end()) {
+      continue;
+    }
+    CATENA_ASSIGN_OR_RETURN(services.emplace_back(), CreateService(descriptor.name, dependencies));
+    service_names_.emplace_back(descriptor.full_name);
+  }
+  std::vector<std::string> all_names = service_names_;
+  all_names.insert(all_names.begin(), "catena.v1.ServerService");
+  services.push_back(std::make_unique<ServerServiceImpl>(all_names, *executor_));
+  service_names_ = all_names;
+
+  CATENA_ASSIGN_OR_RETURN(grpc_, GrpcServer::Start(options_, std::move(services), service_names_, *metrics_));
+  HttpServerOptions http_options{.host = options_.host, .port = options_.http_port};
+  CATENA_ASSIGN_OR_RETURN(http_, HttpServer::Start(http_options, [this](const HttpRequest& request) {
+                            return ServeOperationalRoute(request, ready_.load(), *metrics_);
+                          }));
+  ready_ = true;
+  spdlog::info("catenad {} serving {} gRPC services on {}:{}, HTTP on {}:{}, data in {}", kVersion,
+               service_names_.size(), options_.host, grpc_->port(), options_.host, http_->port(), options_.data_dir);
+  return absl::OkStatus();
+}
+
+Catenad::~Catenad() { Shutdown(); }
+
+int Catenad::grpc_port() const { return grpc_->port(); }
+int Catenad::http_port() const { return http_->port(); }
+
+void Catenad::Shutdown() {
+  if (ready_.exchange(false)) spdlog::info("draining gRPC calls (up to {} ms)", options_.drain_timeout_ms);
+  if (grpc_ != nullptr) grpc_->Shutdown(absl::Milliseconds(options_.drain_timeout_ms));
+  if (http_ != nullptr) http_->Stop();
+  if (executor_ != nullptr) executor_->Shutdown();
+}
+
+}  // namespace catena::server

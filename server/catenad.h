@@ -1,0 +1,52 @@
+// Catenad: one catenad process. Creates the data directory, the shared executor and the selected services,
+// then serves them over gRPC (with health and reflection) and the operational HTTP routes. Used by
+// catenad_main.cc and by in-process tests. Start/Shutdown from one thread; accessors are thread-safe.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "server/server_config.h"
+
+namespace catena {
+class Executor;
+class MetricsRegistry;
+}  // namespace catena
+
+namespace catena::server {
+
+class GrpcServer;
+class HttpServer;
+
+class Catenad {
+ public:
+  // Starts every part; on error nothing stays running. UNAVAILABLE when a port cannot be bound,
+  // FAILED_PRECONDITION when the data directory cannot be created.
+  static absl::StatusOr<std::unique_ptr<Catenad>> Start(const ServerOptions& options);
+  ~Catenad();
+
+  int grpc_port() const;
+  int http_port() const;
+  // Fully qualified names of the gRPC services this process serves.
+  const std::vector<std::string>& service_names() const { return service_names_; }
+
+  // Reports not ready, drains gRPC calls for up to the configured drain timeout, stops HTTP. Idempotent.
+  void Shutdown();
+
+ private:
+  Catenad() = default;
+  absl::Status StartParts();
+
+  ServerOptions options_;
+  std::vector<std::string> service_names_;
+  std::unique_ptr<MetricsRegistry> metrics_;
+  std::unique_ptr<Executor> executor_;
+  std::unique_ptr<GrpcServer> grpc_;
+  std::unique_ptr<HttpServer> http_;
+  std::atomic<bool> ready_{false};
+};
+
+}  // namespace catena::server

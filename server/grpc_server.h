@@ -1,0 +1,50 @@
+// GrpcServer: the gRPC half of catenad. Registers the given services plus grpc.health.v1 (one status per
+// service name) and server reflection, listens on one address, and drains on Shutdown. Owned by Catenad;
+// methods are thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/service_type.h>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "server/server_config.h"
+
+namespace catena {
+class MetricsRegistry;
+}
+
+namespace catena::server {
+
+class GrpcServer {
+ public:
+  // Builds and starts the server. `health_names` are the service names reported SERVING.
+  // UNAVAILABLE naming the address and the reason when it cannot listen (e.g. the port is in use).
+  static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(const ServerOptions& options,
+                                                           std::vector<std::unique_ptr<grpc::Service>> services,
+                                                           std::vector<std::string> health_names,
+                                                           MetricsRegistry& metrics);
+  ~GrpcServer();
+
+  // The port actually bound (differs from the configured one when that was 0).
+  int port() const { return port_; }
+
+  // Sets health NOT_SERVING, stops accepting calls and waits up to `drain` for in-flight calls, which are
+  // cancelled after that. Idempotent.
+  void Shutdown(absl::Duration drain);
+
+ private:
+  GrpcServer() = default;
+
+  std::vector<std::unique_ptr<grpc::Service>> services_;
+  std::vector<std::string> health_names_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  bool shut_down_ = false;
+};
+
+}  // namespace catena::server

@@ -1,0 +1,80 @@
+#include "server/server_config.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/status.h"
+#include "server/service_catalog.h"
+
+namespace catena::server {
+namespace {
+
+ConfigKey IntKey(std::string path, int64_t value, int64_t min, int64_t max, std::string help) {
+  return ConfigKey{.path = std::move(path), .type = ConfigType::kInt, .default_value = absl::StrCat(value),
+                   .help = std::move(help), .min = min, .max = max};
+}
+
+ConfigKey StringKey(std::string path, std::string value, std::string help,
+                    std::vector<std::string> allowed = {}) {
+  return ConfigKey{.path = std::move(path), .type = ConfigType::kString, .default_value = std::move(value),
+                   .help = std::move(help), .allowed_values = std::move(allowed)};
+}
+
+}  // namespace
+
+absl::Status RegisterServerConfig(ConfigSchema& schema) {
+  const ServerOptions defaults;
+  constexpr int64_t kMaxPort = 65535;
+  constexpr int64_t kDay = 86'400'000;
+  const std::vector<ConfigKey> keys = {
+      StringKey("server.host", defaults.host, "Address to listen on (0.0.0.0 for all interfaces)."),
+      IntKey("server.grpc_port", defaults.grpc_port, 0, kMaxPort, "gRPC port; 0 picks a free port."),
+      IntKey("server.http_port", defaults.http_port, 0, kMaxPort,
+             "HTTP port for /healthz, /readyz, /metrics; 0 picks a free port."),
+      ConfigKey{.path = "server.services", .type = ConfigType::kStringList, .default_value = "all",
+                .help = absl::StrCat("Services to run: all, or a list of ",
+                                     absl::StrJoin(ServiceNames(), ", "), ".")},
+      IntKey("server.max_message_bytes", defaults.max_message_bytes, 1024, int64_t{2} << 30,
+             "Largest gRPC message accepted or sent."),
+      IntKey("server.keepalive_time_ms", defaults.keepalive_time_ms, 1000, kDay,
+             "Interval of keepalive pings the server sends on idle connections."),
+      IntKey("server.keepalive_timeout_ms", defaults.keepalive_timeout_ms, 1000, kDay,
+             "How long to wait for a keepalive ack before closing the connection."),
+      IntKey("server.drain_timeout_ms", defaults.drain_timeout_ms, 0, kDay,
+             "On SIGTERM/SIGINT, how long in-flight calls may take before they are cancelled."),
+      IntKey("server.worker_threads", defaults.worker_threads, 0, 1024,
+             "Threads of the shared executor; 0 = one per CPU core."),
+      StringKey("data_dir", defaults.data_dir, "Directory for this process's data (RocksDB, indexes)."),
+      StringKey("log.level", defaults.log.level, "Log level.",
+                {"trace", "debug", "info", "warn", "error", "critical", "off"}),
+      StringKey("log.format", "text", "Log format: text, or json (one JSON object per line).", {"text", "json"}),
+  };
+  for (const ConfigKey& key : keys) CATENA_RETURN_IF_ERROR(schema.Add(key));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ServerOptions> ServerOptionsFromConfig(const Config& config) {
+  ServerOptions options;
+  options.host = config.GetString("server.host");
+  options.grpc_port = static_cast<int>(config.GetInt("server.grpc_port"));
+  options.http_port = static_cast<int>(config.GetInt("server.http_port"));
+  options.max_message_bytes = config.GetInt("server.max_message_bytes");
+  options.keepalive_time_ms = config.GetInt("server.keepalive_time_ms");
+  options.keepalive_timeout_ms = config.GetInt("server.keepalive_timeout_ms");
+  options.drain_timeout_ms = config.GetInt("server.drain_timeout_ms");
+  options.worker_threads = static_cast<int>(config.GetInt("server.worker_threads"));
+  options.data_dir = config.GetString("data_dir");
+  options.log.level = config.GetString("log.level");
+  CATENA_ASSIGN_OR_RETURN(options.log.format, ParseLogFormat(config.GetString("log.format")));
+  if (options.host.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(config.Origin("server.host"), ": 'server.host' is empty"));
+  }
+  if (options.data_dir.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(config.Origin("data_dir"), ": 'data_dir' is empty"));
+  }
+  auto services = ExpandServiceNames(config.GetStringList("server.services"));
+  if (!services.ok()) return Annotate(services.status(), config.Origin("server.services"));
+  options.services = *std::move(services);
+  return options;
+}
+
+}  // namespace catena::server

@@ -1,0 +1,38 @@
+// The configuration keys of catenad (server.*, data_dir, log.*) and the typed ServerOptions read from them.
+// Used by catenad_main.cc and by tests that start servers in-process. Pure functions; no shared state.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/config.h"
+#include "common/logging.h"
+
+namespace catena::server {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int grpc_port = 50051;
+  int http_port = 8080;
+  std::string data_dir = "data";
+  // Short service names ("retrieval", ...); already expanded from "all".
+  std::vector<std::string> services;
+  int64_t max_message_bytes = 64 << 20;
+  int64_t keepalive_time_ms = 60'000;
+  int64_t keepalive_timeout_ms = 20'000;
+  int64_t drain_timeout_ms = 10'000;
+  int worker_threads = 0;
+  LogOptions log;
+};
+
+// Adds every catenad key, with defaults and help, to `schema`.
+absl::Status RegisterServerConfig(ConfigSchema& schema);
+
+// Reads ServerOptions from a config loaded with a schema that RegisterServerConfig filled.
+// INVALID_ARGUMENT naming the key and its origin for unknown service names or a bad log format.
+absl::StatusOr<ServerOptions> ServerOptionsFromConfig(const Config& config);
+
+}  // namespace catena::server
