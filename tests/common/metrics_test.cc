@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+
 #include <cmath>
 #include <csignal>
 #include <functional>
@@ -17,31 +18,12 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/death_test.h"
+
 namespace catena {
 namespace {
 
-// Runs `fn` in a forked child and returns what it wrote to stderr when it died of SIGABRT, else "<no abort>".
-std::string AbortMessage(const std::function<void()>& fn) {
-  int fds[2];
-  REQUIRE(pipe(fds) == 0);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    std::signal(SIGABRT, SIG_DFL);  // Catch2's handler would report the expected abort as a failure.
-    dup2(fds[1], STDERR_FILENO);
-    close(fds[0]);
-    fn();
-    _exit(0);
-  }
-  close(fds[1]);
-  std::string output;
-  char buffer[256];
-  for (ssize_t n; (n = read(fds[0], buffer, sizeof(buffer))) > 0;) output.append(buffer, n);
-  close(fds[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT) return "<no abort>";
-  return output;
-}
+using ::catena::testing::AbortMessage;
 
 // Parses the text format strictly enough to catch malformed output: every line is a # HELP/# TYPE comment or a
 // sample `name{labels} value`; returns samples keyed by "name{labels}".
