@@ -273,6 +273,12 @@ void MapData::Reindex() {
   for (size_t i = 0; i < entries_.size(); ++i) index_.emplace(*HashKey(entries_[i].first), i);
 }
 
+Value::Value(const Value& other) = default;
+Value::Value(Value&& other) noexcept = default;
+Value& Value::operator=(const Value& other) = default;
+Value& Value::operator=(Value&& other) noexcept = default;
+Value::~Value() = default;
+
 Value Value::Undefined(std::string hint, int line, int column) {
   if (hint.empty() && line == 0) return Value();
   return Value(Kind::kUndefined, std::make_shared<const UndefinedInfo>(UndefinedInfo{std::move(hint), line, column}));

@@ -110,6 +110,13 @@ class Value {
 
   // Undefined value without a name hint.
   Value() = default;
+  // Copies share lists and mappings (Python reference semantics). Defined out of line: inlining the variant
+  // copies into every caller bloats code and trips GCC's -Wmaybe-uninitialized false positives.
+  Value(const Value& other);
+  Value(Value&& other) noexcept;
+  Value& operator=(const Value& other);
+  Value& operator=(Value&& other) noexcept;
+  ~Value();
   // Boolean value.
   Value(bool b) : kind_(Kind::kBool), data_(b) {}  // NOLINT(google-explicit-constructor)
   // Integer value (any integral type but bool).

@@ -6,7 +6,7 @@ Run with the system interpreter that has Debian's python3-jinja2:
 
 For every <case>.jinja under tests/common/data/templates/ the context is <case>.json (an object, key
 order kept) and the options are <case>.options.json (trim_blocks, lstrip_blocks, keep_trailing_newline,
-strict_undefined); the output goes to <case>.expected, or, when jinja2 raises, the error message goes to
+strict_undefined, hf_tojson); the output goes to <case>.expected, or, when jinja2 raises, the error message goes to
 <case>.error (the C++ test then expects Template::Parse or Render to fail). Chat templates under
 tests/common/data/chat_templates/ render the way Hugging Face transformers does: trim_blocks,
 lstrip_blocks, loopcontrols, raise_exception and transformers' tojson.
