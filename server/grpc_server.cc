@@ -1,7 +1,6 @@
 #include "server/grpc_server.h"
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/health_check_service_interface.h>
 
 #include <grpc/support/log.h>
 
@@ -47,18 +46,18 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
     const ServerOptions& options, std::vector<std::unique_ptr<grpc::Service>> services,
     std::vector<std::string> health_names, MetricsRegistry& metrics) {
   gpr_set_log_function(ForwardGrpcLog);
-  grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
   std::unique_ptr<GrpcServer> server(new GrpcServer());
   server->services_ = std::move(services);
-  server->health_names_ = std::move(health_names);
+  server->health_ = std::make_unique<HealthServiceImpl>(health_names);
 
   grpc::ServerBuilder builder;
   ConfigureBuilder(options, builder);
   const std::string address = absl::StrCat(options.host, ":", options.grpc_port);
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &server->port_);
   for (const auto& service : server->services_) builder.RegisterService(service.get());
+  builder.RegisterService(server->health_.get());
   builder.experimental().SetInterceptorCreators(MakeMetricsInterceptors(metrics));
 
   servers_starting.fetch_add(1);
@@ -69,9 +68,6 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
     if (reason.empty()) reason = "the address is not available";
     return absl::UnavailableError(absl::StrCat("cannot listen for gRPC on ", address, ": ", reason));
   }
-  grpc::HealthCheckServiceInterface* health = server->server_->GetHealthCheckService();
-  health->SetServingStatus(true);
-  for (const std::string& name : server->health_names_) health->SetServingStatus(name, true);
   return server;
 }
 
@@ -80,8 +76,8 @@ GrpcServer::~GrpcServer() { Shutdown(absl::ZeroDuration()); }
 void GrpcServer::Shutdown(absl::Duration drain) {
   if (shut_down_ || server_ == nullptr) return;
   shut_down_ = true;
-  // Marks every service NOT_SERVING and keeps it so: later SetServingStatus calls are ignored.
-  server_->GetHealthCheckService()->Shutdown();
+  // Every status turns NOT_SERVING for good, and open Watch streams end so they do not hold up the drain.
+  health_->Shutdown();
   server_->Shutdown(absl::ToChronoTime(absl::Now() + drain));
   server_->Wait();
 }

@@ -1,5 +1,5 @@
-// GrpcServer: the gRPC half of catenad. Registers the given services plus grpc.health.v1 (one status per
-// service name) and server reflection, listens on one address, and drains on Shutdown. Owned by Catenad;
+// GrpcServer: the gRPC half of catenad. Registers the given services plus grpc.health.v1 (HealthServiceImpl,
+// one status per service name) and server reflection, listens on one address, and drains on Shutdown. Owned by Catenad;
 // methods are thread-safe.
 #pragma once
 
@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/health_service.h"
 #include "server/server_config.h"
 
 namespace catena {
@@ -41,7 +42,7 @@ class GrpcServer {
   GrpcServer() = default;
 
   std::vector<std::unique_ptr<grpc::Service>> services_;
-  std::vector<std::string> health_names_;
+  std::unique_ptr<HealthServiceImpl> health_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;

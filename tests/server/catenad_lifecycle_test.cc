@@ -67,6 +67,7 @@ TEST_CASE("SIGTERM drains an in-flight call, reports NOT_SERVING, and exits 0", 
   auto client = sdk::Client::Create({.address = catenad.grpc_address()}).value();
   auto slow_ping = std::async(std::launch::async, [&] { return client->Ping("drained", absl::Milliseconds(1500)); });
   std::this_thread::sleep_for(milliseconds(300));  // the ping is now in flight
+  const auto signalled = std::chrono::steady_clock::now();
   catenad.process().Signal(SIGTERM);
 
   bool saw_not_serving = false;
@@ -77,10 +78,14 @@ TEST_CASE("SIGTERM drains an in-flight call, reports NOT_SERVING, and exits 0", 
     }
   }
   CHECK(saw_not_serving);
+  // The server ends the watch itself, so an open watch does not hold the drain for its full timeout (10 s).
+  CHECK_FALSE(watch->Read(&update));
+  CHECK(watch->Finish().ok());
   absl::StatusOr<std::string> echoed = slow_ping.get();
   CHECK(echoed.status().ok());
   CHECK(echoed.value_or("") == "drained");
   CHECK(catenad.process().Wait(seconds(20)) == 0);
+  CHECK(std::chrono::steady_clock::now() - signalled < seconds(6));
   CHECK(client->Ping("late").status().code() == absl::StatusCode::kUnavailable);
 }
 
