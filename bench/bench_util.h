@@ -12,8 +12,8 @@ namespace catena::bench {
 // Prints one result line, e.g. {"bench":"grpc","case":"ping/c16","metric":"qps","value":5123.4,"unit":"1/s"}.
 inline void Emit(const std::string& bench, const std::string& case_name, const std::string& metric, double value,
                  const std::string& unit) {
-  std::printf("{\"bench\":\"%s\",\"case\":\"%s\",\"metric\":\"%s\",\"value\":%.6g,\"unit\":\"%s\"}\n",
-              bench.c_str(), case_name.c_str(), metric.c_str(), value, unit.c_str());
+  std::printf("{\"bench\":\"%s\",\"case\":\"%s\",\"metric\":\"%s\",\"value\":%.6g,\"unit\":\"%s\"}\n", bench.c_str(),
+              case_name.c_str(), metric.c_str(), value, unit.c_str());
   std::fflush(stdout);
 }
 

@@ -1,11 +1,11 @@
 // gRPC overhead of catenad: unary Ping round trips through a full in-process catenad (request context,
 // metrics interceptor, callback handler, executor) versus a bare gRPC server answering the same RPC with
 // nothing else, at client concurrency 1 and 16. Reports qps, p50/p99 latency and the ratio ours/bare.
+#include <grpcpp/grpcpp.h>
+
 #include <atomic>
 #include <chrono>
 #include <thread>
-
-#include <grpcpp/grpcpp.h>
 
 #include "bench/bench_util.h"
 #include "catena/v1/server.grpc.pb.h"
@@ -57,7 +57,8 @@ LoadResult RunLoad(const std::string& address, int concurrency, std::chrono::mil
   for (auto& thread : threads) thread.join();
   LoadResult result;
   result.qps = static_cast<double>(calls.load()) / std::chrono::duration<double>(duration).count();
-  for (auto& per_thread : latencies) result.latencies_us.insert(result.latencies_us.end(), per_thread.begin(), per_thread.end());
+  for (auto& per_thread : latencies)
+    result.latencies_us.insert(result.latencies_us.end(), per_thread.begin(), per_thread.end());
   return result;
 }
 

@@ -29,9 +29,9 @@ absl::Status ValidateTenantId(std::string_view tenant) {
   bool valid = !tenant.empty() && tenant.size() <= kMaxTenantLength;
   for (size_t i = 0; valid && i < tenant.size(); ++i) valid = IsTenantChar(tenant[i], i == 0);
   if (valid) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(
-      "invalid tenant id '", std::string(tenant.substr(0, 80)),
-      "': expected 1-64 characters [A-Za-z0-9_.-], starting with a letter or digit"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("invalid tenant id '", std::string(tenant.substr(0, 80)),
+                   "': expected 1-64 characters [A-Za-z0-9_.-], starting with a letter or digit"));
 }
 
 std::string NewRequestId() {
@@ -48,9 +48,8 @@ absl::StatusOr<RequestContext> RequestContextFromServer(const grpc::ServerContex
     context.tenant = std::string(tenant);
   }
   std::string_view request_id = MetadataValue(server_context, kRequestIdHeader);
-  context.request_id = (request_id.empty() || request_id.size() > kMaxRequestIdLength)
-                           ? NewRequestId()
-                           : std::string(request_id);
+  context.request_id =
+      (request_id.empty() || request_id.size() > kMaxRequestIdLength) ? NewRequestId() : std::string(request_id);
   const auto deadline = server_context.deadline();
   if (deadline != std::chrono::system_clock::time_point::max()) {
     context.deadline = absl::FromChrono(deadline);

@@ -10,11 +10,11 @@
 #define CATENA_STATUS_CONCAT_(a, b) CATENA_STATUS_CONCAT_INNER_(a, b)
 
 // Evaluates `expr` (an absl::Status); returns it from the enclosing function when it is not OK.
-#define CATENA_RETURN_IF_ERROR(expr)                        \
-  do {                                                      \
+#define CATENA_RETURN_IF_ERROR(expr)                                    \
+  do {                                                                  \
     if (::absl::Status catena_status_ = (expr); !catena_status_.ok()) { \
-      return catena_status_;                                \
-    }                                                       \
+      return catena_status_;                                            \
+    }                                                                   \
   } while (false)
 
 // Evaluates `rexpr` (an absl::StatusOr<T>); on error returns its status, otherwise moves the value into `lhs`,

@@ -21,8 +21,7 @@ absl::Status EnsureDataDir(const std::string& path) {
   std::error_code error;
   std::filesystem::create_directories(path, error);
   if (error) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot create data directory '", path, "': ", error.message()));
+    return absl::FailedPreconditionError(absl::StrCat("cannot create data directory '", path, "': ", error.message()));
   }
   return absl::OkStatus();
 }
@@ -33,7 +32,8 @@ HttpResponse ServeOperationalRoute(const HttpRequest& request, bool ready, const
   }
   const std::string path = request.target.substr(0, request.target.find('?'));
   if (path == "/healthz") return {.body = "ok\n"};
-  if (path == "/readyz") return ready ? HttpResponse{.body = "ready\n"} : HttpResponse{.status = 503, .body = "not ready\n"};
+  if (path == "/readyz")
+    return ready ? HttpResponse{.body = "ready\n"} : HttpResponse{.status = 503, .body = "not ready\n"};
   if (path == "/metrics") {
     return {.content_type = "text/plain; version=0.0.4; charset=utf-8", .body = metrics.RenderText()};
   }

@@ -1,8 +1,7 @@
 #include "server/grpc_server.h"
 
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
-
 #include <grpc/support/log.h>
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
 
 #include <atomic>
 
@@ -42,9 +41,10 @@ void ConfigureBuilder(const ServerOptions& options, grpc::ServerBuilder& builder
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
-    const ServerOptions& options, std::vector<std::unique_ptr<grpc::Service>> services,
-    std::vector<std::string> health_names, MetricsRegistry& metrics) {
+absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const ServerOptions& options,
+                                                              std::vector<std::unique_ptr<grpc::Service>> services,
+                                                              std::vector<std::string> health_names,
+                                                              MetricsRegistry& metrics) {
   gpr_set_log_function(ForwardGrpcLog);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 

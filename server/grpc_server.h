@@ -3,12 +3,12 @@
 // methods are thread-safe.
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/service_type.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
-#include <grpcpp/impl/service_type.h>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"

@@ -50,10 +50,17 @@ class HealthServiceImpl::Watcher final : public grpc::ServerWriteReactor<HealthC
   // Must be the last thing a caller does with `this`: Finish may lead to OnDone.
   void Run(Step step) {
     switch (step) {
-      case Step::kWrite: StartWrite(&response_); break;
-      case Step::kFinishOk: Finish(grpc::Status::OK); break;
-      case Step::kFinishCancelled: Finish(grpc::Status::CANCELLED); break;
-      case Step::kNone: break;
+      case Step::kWrite:
+        StartWrite(&response_);
+        break;
+      case Step::kFinishOk:
+        Finish(grpc::Status::OK);
+        break;
+      case Step::kFinishCancelled:
+        Finish(grpc::Status::CANCELLED);
+        break;
+      case Step::kNone:
+        break;
     }
   }
 
@@ -105,8 +112,7 @@ HealthServiceImpl::ServingStatus HealthServiceImpl::StatusLocked(const std::stri
 }
 
 grpc::ServerUnaryReactor* HealthServiceImpl::Check(grpc::CallbackServerContext* context,
-                                                   const HealthCheckRequest* request,
-                                                   HealthCheckResponse* response) {
+                                                   const HealthCheckRequest* request, HealthCheckResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   ServingStatus status;
   {

@@ -1,14 +1,13 @@
 #include "server/http_server.h"
 
 #include <atomic>
-#include <optional>
-#include <thread>
-#include <vector>
-
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <optional>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -43,8 +42,9 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted) {
       return Close();
     }
-    if (ec) return Reply(MakeResponse({.status = 400, .body = absl::StrCat("bad request: ", ec.message(), "\n")},
-                                      /*keep_alive=*/false));
+    if (ec)
+      return Reply(MakeResponse({.status = 400, .body = absl::StrCat("bad request: ", ec.message(), "\n")},
+                                /*keep_alive=*/false));
     http::request<http::string_body> request = parser_->release();
     HttpResponse answer = handler_(HttpRequest{.method = std::string(request.method_string()),
                                                .target = std::string(request.target()),
@@ -58,8 +58,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   std::shared_ptr<http::response<http::string_body>> MakeResponse(const HttpResponse& answer, bool keep_alive) {
-    auto response = std::make_shared<http::response<http::string_body>>(
-        static_cast<http::status>(answer.status), 11);
+    auto response = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(answer.status), 11);
     response->set(http::field::server, "catenad");
     response->set(http::field::content_type, answer.content_type);
     response->keep_alive(keep_alive);
@@ -69,11 +68,10 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Reply(std::shared_ptr<http::response<http::string_body>> response) {
-    http::async_write(stream_, *response,
-                      [self = shared_from_this(), response](beast::error_code ec, size_t) {
-                        if (ec || !response->keep_alive()) return self->Close();
-                        self->ReadRequest();
-                      });
+    http::async_write(stream_, *response, [self = shared_from_this(), response](beast::error_code ec, size_t) {
+      if (ec || !response->keep_alive()) return self->Close();
+      self->ReadRequest();
+    });
   }
 
   void Close() {
@@ -128,8 +126,7 @@ struct HttpServer::Impl {
 
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options,
-                                                              HttpHandler handler) {
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options, HttpHandler handler) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->handler = std::move(handler);

@@ -51,8 +51,7 @@ class MetricsInterceptor final : public gx::Interceptor {
 
  private:
   void Record(const grpc::Status& status) {
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     const auto code = static_cast<absl::StatusCode>(status.error_code());
     metrics_.requests->WithLabels({method_, absl::StatusCodeToString(code)}).Increment();
     metrics_.duration->WithLabels({method_}).Observe(seconds);
@@ -77,8 +76,7 @@ class MetricsInterceptorFactory final : public gx::ServerInterceptorFactoryInter
 
 }  // namespace
 
-std::vector<std::unique_ptr<gx::ServerInterceptorFactoryInterface>> MakeMetricsInterceptors(
-    MetricsRegistry& registry) {
+std::vector<std::unique_ptr<gx::ServerInterceptorFactoryInterface>> MakeMetricsInterceptors(MetricsRegistry& registry) {
   std::vector<std::unique_ptr<gx::ServerInterceptorFactoryInterface>> factories;
   factories.push_back(std::make_unique<MetricsInterceptorFactory>(registry));
   return factories;

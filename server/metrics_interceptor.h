@@ -4,10 +4,10 @@
 // The registry must outlive the server the interceptors are installed in.
 #pragma once
 
+#include <grpcpp/support/server_interceptor.h>
+
 #include <memory>
 #include <vector>
-
-#include <grpcpp/support/server_interceptor.h>
 
 namespace catena {
 class MetricsRegistry;

@@ -9,14 +9,20 @@ namespace catena::server {
 namespace {
 
 ConfigKey IntKey(std::string path, int64_t value, int64_t min, int64_t max, std::string help) {
-  return ConfigKey{.path = std::move(path), .type = ConfigType::kInt, .default_value = absl::StrCat(value),
-                   .help = std::move(help), .min = min, .max = max};
+  return ConfigKey{.path = std::move(path),
+                   .type = ConfigType::kInt,
+                   .default_value = absl::StrCat(value),
+                   .help = std::move(help),
+                   .min = min,
+                   .max = max};
 }
 
-ConfigKey StringKey(std::string path, std::string value, std::string help,
-                    std::vector<std::string> allowed = {}) {
-  return ConfigKey{.path = std::move(path), .type = ConfigType::kString, .default_value = std::move(value),
-                   .help = std::move(help), .allowed_values = std::move(allowed)};
+ConfigKey StringKey(std::string path, std::string value, std::string help, std::vector<std::string> allowed = {}) {
+  return ConfigKey{.path = std::move(path),
+                   .type = ConfigType::kString,
+                   .default_value = std::move(value),
+                   .help = std::move(help),
+                   .allowed_values = std::move(allowed)};
 }
 
 }  // namespace
@@ -30,9 +36,10 @@ absl::Status RegisterServerConfig(ConfigSchema& schema) {
       IntKey("server.grpc_port", defaults.grpc_port, 0, kMaxPort, "gRPC port; 0 picks a free port."),
       IntKey("server.http_port", defaults.http_port, 0, kMaxPort,
              "HTTP port for /healthz, /readyz, /metrics; 0 picks a free port."),
-      ConfigKey{.path = "server.services", .type = ConfigType::kStringList, .default_value = "all",
-                .help = absl::StrCat("Services to run: all, or a list of ",
-                                     absl::StrJoin(ServiceNames(), ", "), ".")},
+      ConfigKey{.path = "server.services",
+                .type = ConfigType::kStringList,
+                .default_value = "all",
+                .help = absl::StrCat("Services to run: all, or a list of ", absl::StrJoin(ServiceNames(), ", "), ".")},
       IntKey("server.max_message_bytes", defaults.max_message_bytes, 1024, int64_t{2} << 30,
              "Largest gRPC message accepted or sent."),
       IntKey("server.keepalive_time_ms", defaults.keepalive_time_ms, 1000, kDay,

@@ -21,8 +21,8 @@ absl::Status ValidatePing(const v1::PingRequest& request) {
         absl::StrCat("delay_ms must be between 0 and ", kMaxPingDelayMs, ", got ", request.delay_ms()));
   }
   if (request.payload().size() > kMaxPingPayload) {
-    return absl::InvalidArgumentError(absl::StrCat("payload must be at most ", kMaxPingPayload,
-                                                   " bytes, got ", request.payload().size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("payload must be at most ", kMaxPingPayload, " bytes, got ", request.payload().size()));
   }
   return absl::OkStatus();
 }
@@ -96,8 +96,8 @@ grpc::ServerUnaryReactor* ServerServiceImpl::GetServerInfo(grpc::CallbackServerC
   return reactor;
 }
 
-grpc::ServerUnaryReactor* ServerServiceImpl::Ping(grpc::CallbackServerContext* context,
-                                                  const v1::PingRequest* request, v1::PingResponse* response) {
+grpc::ServerUnaryReactor* ServerServiceImpl::Ping(grpc::CallbackServerContext* context, const v1::PingRequest* request,
+                                                  v1::PingResponse* response) {
   auto* reactor = new DelayedReactor();
   if (absl::Status status = ValidatePing(*request); !status.ok()) {
     reactor->FinishOnce(ToGrpcStatus(status));

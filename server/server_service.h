@@ -19,8 +19,7 @@ class ServerServiceImpl final : public v1::ServerService::CallbackService {
   // `services` lists the fully qualified names this process serves; `executor` must outlive the server.
   ServerServiceImpl(std::vector<std::string> services, Executor& executor);
 
-  grpc::ServerUnaryReactor* GetServerInfo(grpc::CallbackServerContext* context,
-                                          const v1::GetServerInfoRequest* request,
+  grpc::ServerUnaryReactor* GetServerInfo(grpc::CallbackServerContext* context, const v1::GetServerInfoRequest* request,
                                           v1::GetServerInfoResponse* response) override;
   grpc::ServerUnaryReactor* Ping(grpc::CallbackServerContext* context, const v1::PingRequest* request,
                                  v1::PingResponse* response) override;

@@ -14,10 +14,8 @@ namespace catena::server {
 
 const std::vector<ServiceDescriptor>& ServiceCatalog() {
   static const std::vector<ServiceDescriptor> catalog = {
-      {"inference", "catena.v1.InferenceService", false},
-      {"embedding", "catena.v1.EmbeddingService", false},
-      {"retrieval", "catena.v1.RetrievalService", false},
-      {"memory", "catena.v1.MemoryService", false},
+      {"inference", "catena.v1.InferenceService", false}, {"embedding", "catena.v1.EmbeddingService", false},
+      {"retrieval", "catena.v1.RetrievalService", false}, {"memory", "catena.v1.MemoryService", false},
       {"pipeline", "catena.v1.PipelineService", false},
   };
   return catalog;
@@ -35,8 +33,8 @@ absl::StatusOr<std::vector<std::string>> ExpandServiceNames(const std::vector<st
   for (const std::string& name : names) {
     if (name == "all") return known;
     if (std::find(known.begin(), known.end(), name) == known.end()) {
-      return absl::InvalidArgumentError(absl::StrCat("unknown service '", name, "'; expected all or one of ",
-                                                     absl::StrJoin(known, ", ")));
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown service '", name, "'; expected all or one of ", absl::StrJoin(known, ", ")));
     }
     wanted.push_back(name);
   }

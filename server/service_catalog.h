@@ -3,12 +3,12 @@
 // factory here (one line). Immutable after start-up; safe to read from any thread.
 #pragma once
 
+#include <grpcpp/impl/service_type.h>
+
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <grpcpp/impl/service_type.h>
 
 #include "absl/status/statusor.h"
 

@@ -19,10 +19,14 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
 
 std::string_view ServingStatusName(ServingStatus status) {
   switch (status) {
-    case ServingStatus::kServing: return "SERVING";
-    case ServingStatus::kNotServing: return "NOT_SERVING";
-    case ServingStatus::kServiceUnknown: return "SERVICE_UNKNOWN";
-    case ServingStatus::kUnknown: break;
+    case ServingStatus::kServing:
+      return "SERVING";
+    case ServingStatus::kNotServing:
+      return "NOT_SERVING";
+    case ServingStatus::kServiceUnknown:
+      return "SERVICE_UNKNOWN";
+    case ServingStatus::kUnknown:
+      break;
   }
   return "UNKNOWN";
 }
@@ -53,10 +57,14 @@ absl::StatusOr<ServingStatus> Client::Health(std::string_view service) const {
     return status;
   }
   switch (response.status()) {
-    case grpc::health::v1::HealthCheckResponse::SERVING: return ServingStatus::kServing;
-    case grpc::health::v1::HealthCheckResponse::NOT_SERVING: return ServingStatus::kNotServing;
-    case grpc::health::v1::HealthCheckResponse::SERVICE_UNKNOWN: return ServingStatus::kServiceUnknown;
-    default: return ServingStatus::kUnknown;
+    case grpc::health::v1::HealthCheckResponse::SERVING:
+      return ServingStatus::kServing;
+    case grpc::health::v1::HealthCheckResponse::NOT_SERVING:
+      return ServingStatus::kNotServing;
+    case grpc::health::v1::HealthCheckResponse::SERVICE_UNKNOWN:
+      return ServingStatus::kServiceUnknown;
+    default:
+      return ServingStatus::kUnknown;
   }
 }
 

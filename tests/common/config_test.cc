@@ -7,7 +7,6 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
-
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>

@@ -1,13 +1,12 @@
 #include "tests/server/catenad_fixture.h"
 
-#include <random>
-#include <regex>
-
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <catch2/catch.hpp>
+#include <random>
+#include <regex>
 
 namespace catena::testing {
 
@@ -20,8 +19,8 @@ std::filesystem::path MakeTempDir(const std::string& prefix) {
 
 CatenadProcess::CatenadProcess(std::vector<std::string> extra_args, std::vector<std::string> env)
     : data_dir_(MakeTempDir("catenad-test")) {
-  std::vector<std::string> argv = {BuiltProgram("catenad"), "--grpc-port", "0", "--http-port", "0",
-                                   "--data-dir", data_dir_.string(), "--log-level", "warn"};
+  std::vector<std::string> argv = {BuiltProgram("catenad"), "--grpc-port", "0",   "--http-port", "0", "--data-dir",
+                                   data_dir_.string(),      "--log-level", "warn"};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   process_ = std::make_unique<Subprocess>(argv, env);
   std::optional<std::string> line = process_->ReadStdoutLine(std::chrono::seconds(30));

@@ -1,13 +1,12 @@
 // Process lifecycle of catenad: SIGTERM/SIGINT drain in-flight calls and exit 0; usage and configuration errors
 // (bad file, unknown flag, port in use) print one clear line and exit 2.
+#include <grpcpp/grpcpp.h>
 #include <signal.h>
 
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <future>
 #include <thread>
-
-#include <grpcpp/grpcpp.h>
 
 #include "catena/client.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -120,10 +119,8 @@ TEST_CASE("a wrongly typed config value is an error naming key and line", "[inte
   CHECK_THAT(error, Catch::Contains("eighty"));
 }
 
-TEST_CASE("a missing config file, a bad flag value and a bad environment value are exit-2 errors",
-          "[integration]") {
-  CHECK_THAT(ExpectStartupError({"--config", "/nonexistent/catena.yaml"}),
-             Catch::Contains("/nonexistent/catena.yaml"));
+TEST_CASE("a missing config file, a bad flag value and a bad environment value are exit-2 errors", "[integration]") {
+  CHECK_THAT(ExpectStartupError({"--config", "/nonexistent/catena.yaml"}), Catch::Contains("/nonexistent/catena.yaml"));
   CHECK_THAT(ExpectStartupError({"--grpc-port", "70000"}), Catch::Contains("--grpc-port"));
   CHECK_THAT(ExpectStartupError({"--service", "retrieval,teleport"}), Catch::Contains("unknown service 'teleport'"));
   CHECK_THAT(ExpectStartupError({}, {"CATENA_SERVER_GRPC_PORT=abc"}), Catch::Contains("CATENA_SERVER_GRPC_PORT"));
@@ -137,8 +134,8 @@ TEST_CASE("an unknown flag is one error line and exit code 2", "[integration]") 
 TEST_CASE("a gRPC port already in use is one error line and exit code 2", "[integration]") {
   CatenadProcess first;
   const auto dir = MakeTempDir("catenad-second");
-  std::string error = ExpectStartupError({"--grpc-port", std::to_string(first.grpc_port()), "--http-port", "0",
-                                          "--data-dir", dir.string()});
+  std::string error = ExpectStartupError(
+      {"--grpc-port", std::to_string(first.grpc_port()), "--http-port", "0", "--data-dir", dir.string()});
   CHECK_THAT(error, Catch::Contains("cannot listen for gRPC on 127.0.0.1:" + std::to_string(first.grpc_port())));
   CHECK_THAT(error, Catch::Contains("Address already in use"));
 }
@@ -147,8 +144,7 @@ TEST_CASE("an HTTP port already in use is one error line and exit code 2", "[int
   CatenadProcess first;
   const std::string http_port = first.http_address().substr(first.http_address().rfind(':') + 1);
   const auto dir = MakeTempDir("catenad-second");
-  std::string error =
-      ExpectStartupError({"--grpc-port", "0", "--http-port", http_port, "--data-dir", dir.string()});
+  std::string error = ExpectStartupError({"--grpc-port", "0", "--http-port", http_port, "--data-dir", dir.string()});
   CHECK_THAT(error, Catch::Contains("cannot listen for HTTP"));
   CHECK_THAT(error, Catch::Contains("in use"));
 }

@@ -1,8 +1,8 @@
 // Integration tests of the real catenad process: health per service, server info, request context from
 // metadata, service selection, HTTP routes and metrics, and the C++ SDK against it.
-#include <catch2/catch.hpp>
-
 #include <grpcpp/grpcpp.h>
+
+#include <catch2/catch.hpp>
 
 #include "catena/client.h"
 #include "catena/v1/retrieval.grpc.pb.h"
@@ -24,8 +24,7 @@ TEST_CASE("catenad on port 0 reports the server and every service SERVING", "[in
   auto client = ClientFor(catenad);
   CHECK(client->Health("").value() == sdk::ServingStatus::kServing);
   for (const char* service : {"catena.v1.ServerService", "catena.v1.InferenceService", "catena.v1.EmbeddingService",
-                              "catena.v1.RetrievalService", "catena.v1.MemoryService",
-                              "catena.v1.PipelineService"}) {
+                              "catena.v1.RetrievalService", "catena.v1.MemoryService", "catena.v1.PipelineService"}) {
     INFO(service);
     CHECK(client->Health(service).value() == sdk::ServingStatus::kServing);
   }
@@ -122,13 +121,14 @@ TEST_CASE("HTTP serves healthz, readyz and Prometheus metrics of gRPC calls", "[
   REQUIRE(client->Ping("c", absl::Seconds(20)).status().code() == absl::StatusCode::kInvalidArgument);
   HttpResult metrics = HttpRequestTo(catenad.http_address(), "GET", "/metrics");
   REQUIRE(metrics.status == 200);
-  CHECK_THAT(metrics.body, Catch::Contains(
-                               "catena_grpc_requests_total{method=\"/catena.v1.ServerService/Ping\",code=\"OK\"} 2\n"));
+  CHECK_THAT(metrics.body,
+             Catch::Contains("catena_grpc_requests_total{method=\"/catena.v1.ServerService/Ping\",code=\"OK\"} 2\n"));
   CHECK_THAT(metrics.body, Catch::Contains("catena_grpc_requests_total{method=\"/catena.v1.ServerService/Ping\","
                                            "code=\"INVALID_ARGUMENT\"} 1\n"));
   CHECK_THAT(metrics.body, Catch::Contains("# TYPE catena_grpc_request_duration_seconds histogram\n"));
-  CHECK_THAT(metrics.body, Catch::Contains(
-                               "catena_grpc_request_duration_seconds_count{method=\"/catena.v1.ServerService/Ping\"} 3\n"));
+  CHECK_THAT(
+      metrics.body,
+      Catch::Contains("catena_grpc_request_duration_seconds_count{method=\"/catena.v1.ServerService/Ping\"} 3\n"));
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // Unit tests of catenad's configuration keys and service selection.
+#include "server/server_config.h"
+
 #include <catch2/catch.hpp>
 
-#include "server/server_config.h"
 #include "server/service_catalog.h"
 
 namespace catena::server {

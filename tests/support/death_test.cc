@@ -3,9 +3,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <csignal>
-
 #include <catch2/catch.hpp>
+#include <csignal>
 
 namespace catena::testing {
 

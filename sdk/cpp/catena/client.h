@@ -2,11 +2,11 @@
 // channel; every call carries the tenant header and a deadline. Thread-safe; share one Client per address.
 #pragma once
 
+#include <grpcpp/channel.h>
+
 #include <memory>
 #include <string>
 #include <string_view>
-
-#include <grpcpp/channel.h>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"

@@ -39,8 +39,7 @@ int RunVersion(const catena::sdk::Client& client) {
   auto info = client.ServerInfo();
   if (!info.ok()) return Fail(info.status(), client.options().address);
   std::printf("catenad %s at %s (uptime %.0f s)\n  services: %s\n", info->version().c_str(),
-              client.options().address.c_str(), info->uptime_seconds(),
-              absl::StrJoin(info->services(), ", ").c_str());
+              client.options().address.c_str(), info->uptime_seconds(), absl::StrJoin(info->services(), ", ").c_str());
   return 0;
 }
 
@@ -81,9 +80,8 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
 
-  auto client = catena::sdk::Client::Create({.address = flags.address,
-                                             .tenant = flags.tenant,
-                                             .timeout = absl::Seconds(flags.timeout_seconds)});
+  auto client = catena::sdk::Client::Create(
+      {.address = flags.address, .tenant = flags.tenant, .timeout = absl::Seconds(flags.timeout_seconds)});
   if (!client.ok()) return Fail(client.status(), flags.address);
   if (health->parsed()) return RunHealth(**client, service);
   if (version->parsed()) return RunVersion(**client);
