@@ -59,17 +59,15 @@ absl::Status Catenad::StartParts() {
 
   const ServiceDependencies dependencies{.executor = executor_.get(), .data_dir = options_.data_dir};
   std::vector<std::unique_ptr<grpc::Service>> services;
+  service_names_ = {"catena.v1.ServerService"};
   for (const ServiceDescriptor& descriptor : ServiceCatalog()) {
     if (std::find(options_.services.begin(), options_.services.end(), descriptor.name) == options_.services.end()) {
       continue;
     }
-    CATENA_ASSIGN_OR_RETURN(services.emplace_back(), CreateService(descriptor.name, dependencies));
+    services.push_back(descriptor.create(dependencies));
     service_names_.emplace_back(descriptor.full_name);
   }
-  std::vector<std::string> all_names = service_names_;
-  all_names.insert(all_names.begin(), "catena.v1.ServerService");
-  services.push_back(std::make_unique<ServerServiceImpl>(all_names, *executor_));
-  service_names_ = all_names;
+  services.push_back(std::make_unique<ServerServiceImpl>(service_names_, *executor_));
 
   CATENA_ASSIGN_OR_RETURN(grpc_, GrpcServer::Start(options_, std::move(services), service_names_, *metrics_));
   HttpServerOptions http_options{.host = options_.host, .port = options_.http_port};

@@ -37,7 +37,7 @@ class MetricsInterceptor final : public gx::Interceptor {
  public:
   MetricsInterceptor(const GrpcMetrics& metrics, const char* method)
       : metrics_(metrics), method_(method == nullptr ? "unknown" : method) {
-    metrics_.in_flight->WithLabels({method_}).Add(1);
+    in_flight_.Add(1);
   }
 
   void Intercept(gx::InterceptorBatchMethods* methods) override {
@@ -47,18 +47,21 @@ class MetricsInterceptor final : public gx::Interceptor {
     methods->Proceed();
   }
 
-  ~MetricsInterceptor() override { metrics_.in_flight->WithLabels({method_}).Sub(1); }
+  ~MetricsInterceptor() override { in_flight_.Sub(1); }
 
  private:
   void Record(const grpc::Status& status) {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     const auto code = static_cast<absl::StatusCode>(status.error_code());
     metrics_.requests->WithLabels({method_, absl::StatusCodeToString(code)}).Increment();
-    metrics_.duration->WithLabels({method_}).Observe(seconds);
+    duration_.Observe(seconds);
   }
 
   const GrpcMetrics& metrics_;
   std::string method_;
+  // Children looked up once per call; only the status code's child is found at the end.
+  Gauge& in_flight_ = metrics_.in_flight->WithLabels({method_});
+  Histogram& duration_ = metrics_.duration->WithLabels({method_});
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

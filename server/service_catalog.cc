@@ -11,12 +11,24 @@
 #include "catena/v1/retrieval.grpc.pb.h"
 
 namespace catena::server {
+namespace {
+
+// The generated callback base of a service: registered, every method UNIMPLEMENTED.
+template <typename GeneratedService>
+std::unique_ptr<grpc::Service> Unimplemented(const ServiceDependencies&) {
+  return std::make_unique<typename GeneratedService::CallbackService>();
+}
+
+}  // namespace
 
 const std::vector<ServiceDescriptor>& ServiceCatalog() {
+  // Components replace Unimplemented<...> with the factory of their handlers.
   static const std::vector<ServiceDescriptor> catalog = {
-      {"inference", "catena.v1.InferenceService", false}, {"embedding", "catena.v1.EmbeddingService", false},
-      {"retrieval", "catena.v1.RetrievalService", false}, {"memory", "catena.v1.MemoryService", false},
-      {"pipeline", "catena.v1.PipelineService", false},
+      {"inference", "catena.v1.InferenceService", &Unimplemented<v1::InferenceService>},
+      {"embedding", "catena.v1.EmbeddingService", &Unimplemented<v1::EmbeddingService>},
+      {"retrieval", "catena.v1.RetrievalService", &Unimplemented<v1::RetrievalService>},
+      {"memory", "catena.v1.MemoryService", &Unimplemented<v1::MemoryService>},
+      {"pipeline", "catena.v1.PipelineService", &Unimplemented<v1::PipelineService>},
   };
   return catalog;
 }
@@ -47,17 +59,6 @@ absl::StatusOr<std::vector<std::string>> ExpandServiceNames(const std::vector<st
     if (std::find(wanted.begin(), wanted.end(), name) != wanted.end()) ordered.push_back(name);
   }
   return ordered;
-}
-
-absl::StatusOr<std::unique_ptr<grpc::Service>> CreateService(std::string_view name,
-                                                             const ServiceDependencies& dependencies) {
-  // Components replace these generated bases (every method UNIMPLEMENTED) with their handlers.
-  if (name == "inference") return std::make_unique<v1::InferenceService::CallbackService>();
-  if (name == "embedding") return std::make_unique<v1::EmbeddingService::CallbackService>();
-  if (name == "retrieval") return std::make_unique<v1::RetrievalService::CallbackService>();
-  if (name == "memory") return std::make_unique<v1::MemoryService::CallbackService>();
-  if (name == "pipeline") return std::make_unique<v1::PipelineService::CallbackService>();
-  return absl::InvalidArgumentError(absl::StrCat("unknown service '", std::string(name), "'"));
 }
 
 }  // namespace catena::server

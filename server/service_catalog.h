@@ -1,6 +1,6 @@
 // The catalog of catena.v1 services catenad can run: short names for --service / server.services, their
 // fully qualified gRPC names, and how each is created. A component that implements its service adds its
-// factory here (one line). Immutable after start-up; safe to read from any thread.
+// factory to its catalog entry (one line). Immutable after start-up; safe to read from any thread.
 #pragma once
 
 #include <grpcpp/impl/service_type.h>
@@ -29,9 +29,9 @@ struct ServiceDescriptor {
   std::string_view name;
   // Fully qualified gRPC service name, e.g. "catena.v1.RetrievalService"; also its health-check name.
   std::string_view full_name;
-  // False while the component's handlers are not written yet: the service is registered and every method
-  // answers UNIMPLEMENTED.
-  bool implemented;
+  // Creates the service's handlers. Until a component lands, this is the generated base class, whose every
+  // method answers UNIMPLEMENTED.
+  std::unique_ptr<grpc::Service> (*create)(const ServiceDependencies& dependencies);
 };
 
 // Every selectable service, in start order.
@@ -43,9 +43,5 @@ std::vector<std::string> ServiceNames();
 // Expands "all" and checks names; INVALID_ARGUMENT naming an unknown service and listing the valid ones.
 // The result has no duplicates and follows catalog order.
 absl::StatusOr<std::vector<std::string>> ExpandServiceNames(const std::vector<std::string>& names);
-
-// Creates the service called `name` (a short name from the catalog).
-absl::StatusOr<std::unique_ptr<grpc::Service>> CreateService(std::string_view name,
-                                                             const ServiceDependencies& dependencies);
 
 }  // namespace catena::server
