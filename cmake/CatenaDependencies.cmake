@@ -14,3 +14,15 @@ include(Catch)
 
 find_program(CATENA_GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
 find_program(CATENA_PROTOC protoc REQUIRED)
+
+# Storage, vector search and document loaders. FAISS's config needs OpenMP found first.
+find_package(OpenMP REQUIRED)
+find_package(RocksDB CONFIG REQUIRED)
+find_package(faiss CONFIG REQUIRED)
+find_package(BLAS REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(POPPLER_CPP REQUIRED IMPORTED_TARGET poppler-cpp)
+# hnswlib is header-only (Debian libhnswlib-dev installs /usr/include/hnswlib).
+find_path(CATENA_HNSWLIB_INCLUDE_DIR hnswlib/hnswlib.h REQUIRED)
+add_library(catena_hnswlib INTERFACE)
+target_include_directories(catena_hnswlib SYSTEM INTERFACE ${CATENA_HNSWLIB_INCLUDE_DIR})

@@ -47,10 +47,11 @@ class Client {
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
   const ClientOptions& options() const { return options_; }
 
+  // A context with the tenant header and the call deadline (plus `extra`) set, for calls on channel().
+  std::unique_ptr<grpc::ClientContext> NewContext(absl::Duration extra = absl::ZeroDuration()) const;
+
  private:
   Client(ClientOptions options, std::shared_ptr<grpc::Channel> channel);
-  // A context with the tenant header and the call deadline set.
-  std::unique_ptr<grpc::ClientContext> NewContext(absl::Duration extra = absl::ZeroDuration()) const;
 
   ClientOptions options_;
   std::shared_ptr<grpc::Channel> channel_;

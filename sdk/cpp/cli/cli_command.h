@@ -1,0 +1,27 @@
+// Shared plumbing of the `catena` CLI: each command group (server, sessions, collections, ...) lives in its own
+// file and registers its subcommands with one Add...Commands function called from catena_main.cc.
+// Exit codes: 0 success, 1 a call failed or the answer is negative, 2 usage errors.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "absl/status/status.h"
+#include "catena/client.h"
+
+namespace catena::cli {
+
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+// What a parsed subcommand does once the client exists; returns the process exit code.
+using CommandRunner = std::function<int(const sdk::Client& client)>;
+
+// Prints "catena: ADDRESS: MESSAGE (CODE)" to stderr and returns kExitFailure.
+int Fail(const absl::Status& status, const std::string& address);
+
+// health, version, ping.
+void AddServerCommands(CLI::App& app, CommandRunner& runner);
+
+}  // namespace catena::cli
