@@ -8,6 +8,7 @@
 #include "common/metrics.h"
 #include "common/status.h"
 #include "common/version.h"
+#include "server/components.h"
 #include "server/grpc_server.h"
 #include "server/http_server.h"
 #include "server/server_service.h"
@@ -57,14 +58,25 @@ absl::Status Catenad::StartParts() {
   metrics_ = std::make_unique<MetricsRegistry>();
   executor_ = std::make_unique<Executor>(ExecutorOptions{.threads = options_.worker_threads, .name = "catenad"});
 
-  const ServiceDependencies dependencies{.executor = executor_.get(), .data_dir = options_.data_dir};
+  components_ =
+      std::make_unique<ServerComponents>(ComponentOptions{.data_dir = options_.data_dir,
+                                                          .asset_dir = options_.asset_dir,
+                                                          .hashing_dimension = options_.embedding_hashing_dimension,
+                                                          .retrieval_sync_writes = options_.retrieval_sync_writes});
+  const ServiceDependencies dependencies{.executor = executor_.get(),
+                                         .data_dir = options_.data_dir,
+                                         .components = components_.get(),
+                                         .memory = options_.memory};
   std::vector<std::unique_ptr<grpc::Service>> services;
   service_names_ = {"catena.v1.ServerService"};
   for (const ServiceDescriptor& descriptor : ServiceCatalog()) {
     if (std::find(options_.services.begin(), options_.services.end(), descriptor.name) == options_.services.end()) {
       continue;
     }
-    services.push_back(descriptor.create(dependencies));
+    auto service = descriptor.create(dependencies);
+    if (!service.ok())
+      return Annotate(service.status(), absl::StrCat("start ", std::string(descriptor.name), " service"));
+    services.push_back(*std::move(service));
     service_names_.emplace_back(descriptor.full_name);
   }
   services.push_back(std::make_unique<ServerServiceImpl>(service_names_, *executor_));

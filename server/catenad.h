@@ -20,6 +20,7 @@ namespace catena::server {
 
 class GrpcServer;
 class HttpServer;
+class ServerComponents;
 
 class Catenad {
  public:
@@ -44,6 +45,8 @@ class Catenad {
   std::vector<std::string> service_names_;
   std::unique_ptr<MetricsRegistry> metrics_;
   std::unique_ptr<Executor> executor_;
+  // Declared before grpc_ so services (which share its engines) are destroyed first.
+  std::unique_ptr<ServerComponents> components_;
   std::unique_ptr<GrpcServer> grpc_;
   std::unique_ptr<HttpServer> http_;
   std::atomic<bool> ready_{false};

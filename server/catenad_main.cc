@@ -87,6 +87,11 @@ void PrintReady(const catena::server::Catenad& catenad, const catena::server::Se
   std::printf("  services: %s\n", absl::StrJoin(catenad.service_names(), ", ").c_str());
   std::printf("  try:      catena --address %s health\n", grpc.c_str());
   std::printf("            curl http://%s/readyz   curl http://%s/metrics\n", http.c_str(), http.c_str());
+  std::printf(
+      "  rag:      catena --address %s collections create kb --dimension 384 --embedder hashing-384\n"
+      "            catena --address %s ingest kb README.md docs\n"
+      "            catena --address %s search kb \"how do filters work\" --mode hybrid\n",
+      grpc.c_str(), grpc.c_str(), grpc.c_str());
   std::printf("  stop:     Ctrl-C or SIGTERM (in-flight calls drain for up to %lld ms)\n",
               static_cast<long long>(options.drain_timeout_ms));
   std::fflush(stdout);

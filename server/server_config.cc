@@ -3,6 +3,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status.h"
+#include "memory/memory_service.h"
+#include "memory/ttl_policy.h"
 #include "server/service_catalog.h"
 
 namespace catena::server {
@@ -23,6 +25,17 @@ ConfigKey StringKey(std::string path, std::string value, std::string help, std::
                    .default_value = std::move(value),
                    .help = std::move(help),
                    .allowed_values = std::move(allowed)};
+}
+
+// Reads the memory.* keys.
+absl::StatusOr<memory::MemoryServiceSettings> MemorySettingsFromConfig(const Config& config) {
+  memory::MemoryServiceSettings settings;
+  settings.sync_writes = config.GetBool("memory.sync_writes");
+  settings.default_ttl_seconds = config.GetInt("memory.default_ttl_seconds");
+  auto tenant_ttls = memory::ParseTenantTtls(config.GetStringList("memory.tenant_ttl_seconds"));
+  if (!tenant_ttls.ok()) return Annotate(tenant_ttls.status(), config.Origin("memory.tenant_ttl_seconds"));
+  settings.tenant_ttl_seconds = *std::move(tenant_ttls);
+  return settings;
 }
 
 }  // namespace
@@ -54,6 +67,27 @@ absl::Status RegisterServerConfig(ConfigSchema& schema) {
       StringKey("log.level", defaults.log.level, "Log level.",
                 {"trace", "debug", "info", "warn", "error", "critical", "off"}),
       StringKey("log.format", "text", "Log format: text, or json (one JSON object per line).", {"text", "json"}),
+      IntKey("embedding.hashing_dimension", defaults.embedding_hashing_dimension, 8, 65536,
+             "Dimension of the built-in hashing embedder (named hashing-<dimension>, the default embedder)."),
+      StringKey("embedding.asset_dir", "",
+                "Directory of npm assets (word vectors for glove-100d); empty = $CATENA_ASSET_DIR or "
+                "~/.cache/catena/assets."),
+      ConfigKey{.path = "retrieval.sync_writes",
+                .type = ConfigType::kBool,
+                .default_value = "false",
+                .help = "fsync the RocksDB WAL on every retrieval write (survives power loss); false = WAL "
+                        "without fsync (survives kill -9)."},
+      ConfigKey{
+          .path = "memory.sync_writes",
+          .type = ConfigType::kBool,
+          .default_value = "false",
+          .help = "Memory WAL: false = no fsync per write (survives kill -9), true = fsync (survives power loss)."},
+      IntKey("memory.default_ttl_seconds", 0, 0, int64_t{100} * 365 * 86'400,
+             "Retention of conversation memory in seconds; 0 keeps it forever."),
+      ConfigKey{.path = "memory.tenant_ttl_seconds",
+                .type = ConfigType::kStringList,
+                .default_value = "",
+                .help = "Per-tenant retention overrides as tenant=seconds items (0 = forever)."},
   };
   for (const ConfigKey& key : keys) CATENA_RETURN_IF_ERROR(schema.Add(key));
   return absl::OkStatus();
@@ -72,6 +106,9 @@ absl::StatusOr<ServerOptions> ServerOptionsFromConfig(const Config& config) {
   options.data_dir = config.GetString("data_dir");
   options.log.level = config.GetString("log.level");
   CATENA_ASSIGN_OR_RETURN(options.log.format, ParseLogFormat(config.GetString("log.format")));
+  options.embedding_hashing_dimension = static_cast<int>(config.GetInt("embedding.hashing_dimension"));
+  options.asset_dir = config.GetString("embedding.asset_dir");
+  options.retrieval_sync_writes = config.GetBool("retrieval.sync_writes");
   if (options.host.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(config.Origin("server.host"), ": 'server.host' is empty"));
   }
@@ -81,6 +118,7 @@ absl::StatusOr<ServerOptions> ServerOptionsFromConfig(const Config& config) {
   auto services = ExpandServiceNames(config.GetStringList("server.services"));
   if (!services.ok()) return Annotate(services.status(), config.Origin("server.services"));
   options.services = *std::move(services);
+  CATENA_ASSIGN_OR_RETURN(options.memory, MemorySettingsFromConfig(config));
   return options;
 }
 

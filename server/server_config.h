@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "common/config.h"
 #include "common/logging.h"
+#include "memory/memory_service.h"
 
 namespace catena::server {
 
@@ -26,6 +27,13 @@ struct ServerOptions {
   int64_t drain_timeout_ms = 10'000;
   int worker_threads = 0;
   LogOptions log;
+  // Embedders: dimension of the hashing embedder, and where npm assets (word vectors) live.
+  int embedding_hashing_dimension = 384;
+  std::string asset_dir;
+  // fsync every retrieval write (power-loss safe) instead of WAL-only (kill -9 safe).
+  bool retrieval_sync_writes = false;
+  // memory.* keys.
+  memory::MemoryServiceSettings memory;
 };
 
 // Adds every catenad key, with defaults and help, to `schema`.

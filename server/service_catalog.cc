@@ -9,14 +9,37 @@
 #include "catena/v1/memory.grpc.pb.h"
 #include "catena/v1/pipeline.grpc.pb.h"
 #include "catena/v1/retrieval.grpc.pb.h"
+#include "common/status.h"
+#include "inference/embedding_service.h"
+#include "memory/memory_service.h"
+#include "retrieval/retrieval_service.h"
+#include "server/components.h"
 
 namespace catena::server {
 namespace {
 
 // The generated callback base of a service: registered, every method UNIMPLEMENTED.
 template <typename GeneratedService>
-std::unique_ptr<grpc::Service> Unimplemented(const ServiceDependencies&) {
+absl::StatusOr<std::unique_ptr<grpc::Service>> Unimplemented(const ServiceDependencies&) {
   return std::make_unique<typename GeneratedService::CallbackService>();
+}
+
+absl::StatusOr<std::unique_ptr<grpc::Service>> CreateEmbeddingService(const ServiceDependencies& dependencies) {
+  CATENA_ASSIGN_OR_RETURN(auto embedders, dependencies.components->Embedders());
+  return inference::NewEmbeddingService(std::move(embedders));
+}
+
+absl::StatusOr<std::unique_ptr<grpc::Service>> CreateRetrievalService(const ServiceDependencies& dependencies) {
+  CATENA_ASSIGN_OR_RETURN(auto engine, dependencies.components->Retrieval());
+  return retrieval::NewRetrievalService(std::move(engine));
+}
+
+// The memory service on <data_dir>/memory with the memory.* settings; semantic recall uses the default
+// embedder (owned by the components, which outlive every service).
+absl::StatusOr<std::unique_ptr<grpc::Service>> CreateMemoryService(const ServiceDependencies& dependencies) {
+  CATENA_ASSIGN_OR_RETURN(auto embedders, dependencies.components->Embedders());
+  CATENA_ASSIGN_OR_RETURN(std::shared_ptr<const inference::Embedder> embedder, embedders->Find(""));
+  return memory::CreateMemoryService(dependencies.data_dir + "/memory", dependencies.memory, embedder.get());
 }
 
 }  // namespace
@@ -25,9 +48,9 @@ const std::vector<ServiceDescriptor>& ServiceCatalog() {
   // Components replace Unimplemented<...> with the factory of their handlers.
   static const std::vector<ServiceDescriptor> catalog = {
       {"inference", "catena.v1.InferenceService", &Unimplemented<v1::InferenceService>},
-      {"embedding", "catena.v1.EmbeddingService", &Unimplemented<v1::EmbeddingService>},
-      {"retrieval", "catena.v1.RetrievalService", &Unimplemented<v1::RetrievalService>},
-      {"memory", "catena.v1.MemoryService", &Unimplemented<v1::MemoryService>},
+      {"embedding", "catena.v1.EmbeddingService", &CreateEmbeddingService},
+      {"retrieval", "catena.v1.RetrievalService", &CreateRetrievalService},
+      {"memory", "catena.v1.MemoryService", &CreateMemoryService},
       {"pipeline", "catena.v1.PipelineService", &Unimplemented<v1::PipelineService>},
   };
   return catalog;

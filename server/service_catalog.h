@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "memory/memory_service.h"
 
 namespace catena {
 class Executor;
@@ -18,10 +19,16 @@ class Executor;
 
 namespace catena::server {
 
+class ServerComponents;
+
 // What services may use while they run; owned by the server, outlives every service.
 struct ServiceDependencies {
   Executor* executor = nullptr;
   std::string data_dir;
+  // Shared engines (embedders, retrieval), created on first use.
+  ServerComponents* components = nullptr;
+  // memory.* settings.
+  memory::MemoryServiceSettings memory;
 };
 
 struct ServiceDescriptor {
@@ -29,9 +36,9 @@ struct ServiceDescriptor {
   std::string_view name;
   // Fully qualified gRPC service name, e.g. "catena.v1.RetrievalService"; also its health-check name.
   std::string_view full_name;
-  // Creates the service's handlers. Until a component lands, this is the generated base class, whose every
-  // method answers UNIMPLEMENTED.
-  std::unique_ptr<grpc::Service> (*create)(const ServiceDependencies& dependencies);
+  // Creates the service's handlers; an error (e.g. a database that cannot be opened) stops start-up. Until a
+  // component lands, this is the generated base class, whose every method answers UNIMPLEMENTED.
+  absl::StatusOr<std::unique_ptr<grpc::Service>> (*create)(const ServiceDependencies& dependencies);
 };
 
 // Every selectable service, in start order.

@@ -17,8 +17,9 @@ std::filesystem::path MakeTempDir(const std::string& prefix) {
   return dir;
 }
 
-CatenadProcess::CatenadProcess(std::vector<std::string> extra_args, std::vector<std::string> env)
-    : data_dir_(MakeTempDir("catenad-test")) {
+CatenadProcess::CatenadProcess(std::vector<std::string> extra_args, std::vector<std::string> env,
+                               std::filesystem::path data_dir)
+    : data_dir_(data_dir.empty() ? MakeTempDir("catenad-test") : std::move(data_dir)) {
   std::vector<std::string> argv = {BuiltProgram("catenad"), "--grpc-port", "0",   "--http-port", "0", "--data-dir",
                                    data_dir_.string(),      "--log-level", "warn"};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());

@@ -14,9 +14,10 @@ namespace catena::testing {
 
 class CatenadProcess {
  public:
-  // Starts catenad with `extra_args` after the port and data-dir flags. Fails the current test (REQUIRE) when
-  // no ready line arrives within 30 s.
-  explicit CatenadProcess(std::vector<std::string> extra_args = {}, std::vector<std::string> env = {});
+  // Starts catenad with `extra_args` after the port and data-dir flags, on `data_dir` (empty = a fresh temp
+  // dir). Fails the current test (REQUIRE) when no ready line arrives within 30 s.
+  explicit CatenadProcess(std::vector<std::string> extra_args = {}, std::vector<std::string> env = {},
+                          std::filesystem::path data_dir = {});
 
   const std::string& grpc_address() const { return grpc_address_; }
   const std::string& http_address() const { return http_address_; }

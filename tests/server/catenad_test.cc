@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "catena/client.h"
-#include "catena/v1/retrieval.grpc.pb.h"
+#include "catena/v1/pipeline.grpc.pb.h"
 #include "catena/v1/server.grpc.pb.h"
 #include "common/version.h"
 #include "tests/server/catenad_fixture.h"
@@ -99,10 +99,10 @@ TEST_CASE("a call whose deadline passes during a ping ends with DEADLINE_EXCEEDE
 TEST_CASE("services without handlers yet answer UNIMPLEMENTED, not a crash", "[integration]") {
   CatenadProcess catenad;
   auto channel = grpc::CreateChannel(catenad.grpc_address(), grpc::InsecureChannelCredentials());
-  auto stub = v1::RetrievalService::NewStub(channel);
+  auto stub = v1::PipelineService::NewStub(channel);
   grpc::ClientContext context;
-  v1::ListCollectionsResponse response;
-  CHECK(stub->ListCollections(&context, v1::ListCollectionsRequest(), &response).error_code() ==
+  v1::ListPipelinesResponse response;
+  CHECK(stub->ListPipelines(&context, v1::ListPipelinesRequest(), &response).error_code() ==
         grpc::StatusCode::UNIMPLEMENTED);
 }
 

@@ -77,6 +77,11 @@ TEST_CASE("the example configuration file loads and equals the defaults", "[unit
   CHECK(from_file->services == defaults->services);
   CHECK(from_file->max_message_bytes == defaults->max_message_bytes);
   CHECK(from_file->drain_timeout_ms == defaults->drain_timeout_ms);
+  CHECK(from_file->embedding_hashing_dimension == defaults->embedding_hashing_dimension);
+  CHECK(from_file->retrieval_sync_writes == defaults->retrieval_sync_writes);
+  CHECK(from_file->memory.default_ttl_seconds == defaults->memory.default_ttl_seconds);
+  CHECK(from_file->memory.tenant_ttl_seconds == defaults->memory.tenant_ttl_seconds);
+  CHECK(config->Origin("retrieval.sync_writes").find("catenad.yaml:") != std::string::npos);
   CHECK(config->Origin("server.grpc_port").find("catenad.yaml:") != std::string::npos);
 }
 

@@ -27,6 +27,9 @@ int main(int argc, char** argv) {
 
   catena::cli::CommandRunner runner;
   catena::cli::AddServerCommands(app, runner);
+  catena::cli::AddCollectionCommands(app, runner);
+
+  catena::cli::AddSessionCommands(app, runner);
 
   try {
     app.parse(argc, argv);

@@ -23,5 +23,10 @@ int Fail(const absl::Status& status, const std::string& address);
 
 // health, version, ping.
 void AddServerCommands(CLI::App& app, CommandRunner& runner);
+// collections list|create|describe|delete, ingest, search.
+void AddCollectionCommands(CLI::App& app, CommandRunner& runner);
+
+// sessions list|show|erase.
+void AddSessionCommands(CLI::App& app, CommandRunner& runner);
 
 }  // namespace catena::cli

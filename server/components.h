@@ -1,0 +1,50 @@
+// ServerComponents: the parts several services share, created once on first use and owned by catenad:
+// the embedder registry (EmbeddingService, RetrievalService) and the retrieval engine. Thread-safe.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace catena::inference {
+class EmbedderRegistry;
+}
+namespace catena::retrieval {
+class RetrievalEngine;
+}
+
+namespace catena::server {
+
+struct ComponentOptions {
+  std::filesystem::path data_dir;
+  // npm assets (word vectors); empty = $CATENA_ASSET_DIR, else ~/.cache/catena/assets.
+  std::filesystem::path asset_dir;
+  // Dimension of the always-present hashing embedder ("hashing-<dimension>", the default embedder).
+  int hashing_dimension = 384;
+  // fsync every retrieval write (off: WAL without fsync, survives kill -9 but not power loss).
+  bool retrieval_sync_writes = false;
+};
+
+class ServerComponents {
+ public:
+  explicit ServerComponents(ComponentOptions options) : options_(std::move(options)) {}
+  ~ServerComponents();
+
+  // hashing-<dim> (default), plus glove-100d when the word-vector asset is installed.
+  absl::StatusOr<std::shared_ptr<const inference::EmbedderRegistry>> Embedders();
+  // Opens <data_dir>/retrieval on first use.
+  absl::StatusOr<std::shared_ptr<retrieval::RetrievalEngine>> Retrieval();
+
+ private:
+  absl::StatusOr<std::shared_ptr<const inference::EmbedderRegistry>> EmbeddersLocked();
+
+  const ComponentOptions options_;
+  std::mutex mutex_;
+  std::shared_ptr<const inference::EmbedderRegistry> embedders_;
+  std::shared_ptr<retrieval::RetrievalEngine> retrieval_;
+};
+
+}  // namespace catena::server
