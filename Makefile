@@ -8,6 +8,9 @@ CTEST_ARGS ?=
 RUN_ARGS ?=
 export CATENA_ASSET_DIR ?= $(HOME)/.cache/catena/assets
 export CCACHE_DIR ?= $(HOME)/.cache/ccache
+# Paths relative to the checkout in ccache's hashes, so every clone (CI's included) shares one cache.
+export CCACHE_BASEDIR ?= $(CURDIR)
+export CCACHE_NOHASHDIR ?= 1
 
 .PHONY: all deps assets configure build test run bench format clean
 
