@@ -230,7 +230,8 @@ absl::StatusOr<FilterNode> Parser::ParsePredicate() {
                                           node.field, "' but found ", Describe(op_token)));
 }
 
-// Timestamp literals: RFC 3339 strings or unix seconds, both turned into int unix milliseconds.
+// Timestamp literals: RFC 3339 strings or unix seconds (milliseconds from kTimestampMillisThreshold on), all
+// turned into int unix milliseconds.
 template <typename Mismatch>
 absl::Status Parser::ConvertTimestamp(FilterValue& value, const Token& token, const Mismatch& mismatch) const {
   if (value.kind == FilterValue::Kind::kString) {
@@ -242,6 +243,11 @@ absl::Status Parser::ConvertTimestamp(FilterValue& value, const Token& token, co
   if (!IsNumeric(value)) return mismatch();
   const double seconds =
       value.kind == FilterValue::Kind::kInt ? static_cast<double>(value.int_value) : value.float_value;
+  if (std::fabs(seconds) >= kTimestampMillisThreshold && std::fabs(seconds) < 9.2e18) {
+    value = FilterValue{FilterValue::Kind::kInt,
+                        value.kind == FilterValue::Kind::kInt ? value.int_value : std::llround(seconds)};
+    return absl::OkStatus();
+  }
   if (!(std::fabs(seconds) < 9.2e15)) return Error(token.pos, "timestamp (unix seconds) is out of range");
   const int64_t millis = value.kind == FilterValue::Kind::kInt ? value.int_value * 1000
                                                                : static_cast<int64_t>(std::llround(seconds * 1000));

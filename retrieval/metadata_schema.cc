@@ -37,8 +37,15 @@ bool IsStringList(const nlohmann::json& value) {
   return true;
 }
 
-// Unix seconds (int or double) as milliseconds; nullopt when out of range or not finite.
+// Unix seconds (int or double) as milliseconds, or milliseconds as they are; nullopt when out of range or not
+// finite.
 std::optional<int64_t> SecondsToMillis(const nlohmann::json& value) {
+  if (std::fabs(value.get<double>()) >= kTimestampMillisThreshold) {
+    if (IsInt64(value)) return value.get<int64_t>();
+    const double millis = value.get<double>();
+    if (!std::isfinite(millis) || std::fabs(millis) > 9.2e18) return std::nullopt;
+    return static_cast<int64_t>(std::llround(millis));
+  }
   const double millis = value.get<double>() * 1000.0;
   if (!std::isfinite(millis) || std::fabs(millis) > 9.2e18) return std::nullopt;
   if (IsInt64(value)) {

@@ -14,6 +14,10 @@
 namespace catena::retrieval {
 
 // The type of a declared metadata field. Timestamps are stored as int64 unix milliseconds.
+
+// Timestamp numbers of at least this magnitude are unix milliseconds already (as seconds they would lie past
+// the year 5000); smaller ones are unix seconds. Shared by Normalize and filter literals.
+inline constexpr double kTimestampMillisThreshold = 1e11;
 enum class FieldType { kString, kInt, kFloat, kBool, kStringList, kTimestamp };
 
 // "string", "int", "float", "bool", "string_list", "timestamp".
@@ -59,7 +63,8 @@ class MetadataSchema {
 
   // Validates, then returns the canonical form: declared int fields given as whole doubles become ints (as
   // protobuf Struct delivers them), float fields become doubles, timestamps given as RFC 3339 strings or unix
-  // seconds (int or double) become int64 unix milliseconds. Undeclared keys are copied unchanged.
+  // seconds (int or double; magnitudes >= 1e11 are milliseconds already) become int64 unix milliseconds, so
+  // normalizing twice changes nothing. Undeclared keys are copied unchanged.
   absl::StatusOr<nlohmann::json> Normalize(const nlohmann::json& metadata) const;
 
  private:

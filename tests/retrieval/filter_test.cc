@@ -65,7 +65,8 @@ TEST_CASE("filters match metadata by the documented semantics", "[unit]") {
                    {R"(draft != true)", Json{{"draft", true}}, false},
                    {R"(created >= "2023-01-01T00:00:00Z")", Json{{"created", int64_t{1672531200000}}}, true},
                    {R"(created >= "2023-01-01T01:00:00+01:00")", Json{{"created", int64_t{1672531199999}}}, false},
-                   {R"(created < 1672531200)", Json{{"created", int64_t{1672531199999}}}, true},  // Unix seconds.
+                   {R"(created < 1672531200)", Json{{"created", int64_t{1672531199999}}}, true},      // Unix seconds.
+                   {R"(created == 1672531200000)", Json{{"created", int64_t{1672531200000}}}, true},  // Millis.
                    {R"(lang == "a\"b")", Json{{"lang", "a\"b"}}, true},
                    {R"(lang == 'it\'s' or lang == "tab\there")", Json{{"lang", "tab\there"}}, true},
                    {R"(lang == "caf\u00e9")", Json{{"lang", "café"}}, true},

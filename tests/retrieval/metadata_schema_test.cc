@@ -59,6 +59,8 @@ TEST_CASE("normalize turns whole doubles into ints and timestamps into unix mill
   CHECK(schema.Normalize(Json{{"created", 1672531200}}).value()["created"] == int64_t{1672531200000});
   CHECK(schema.Normalize(Json{{"created", 1.25}}).value()["created"] == 1250);
   CHECK(schema.Normalize(Json{{"created", "2023-01-01T00:00:00.5Z"}}).value()["created"] == int64_t{1672531200500});
+  // Normalizing normalized metadata again (a document read back and upserted) changes nothing.
+  CHECK(schema.Normalize(normalized).value() == normalized);
 }
 
 TEST_CASE("schemas reject invalid and duplicate field names", "[unit]") {
