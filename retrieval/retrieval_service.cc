@@ -128,7 +128,8 @@ class RetrievalServiceImpl final : public v1::RetrievalService::CallbackService 
     return Respond(context, [&](const std::string& tenant) -> absl::Status {
       CATENA_ASSIGN_OR_RETURN(CollectionSpec spec, SpecFromProto(request->spec()));
       CATENA_ASSIGN_OR_RETURN(CollectionInfo info, engine_->CreateCollection(tenant, request->name(), std::move(spec)));
-      *response = InfoToProto(info, 0, false);
+      CATENA_ASSIGN_OR_RETURN(auto collection, engine_->Find(tenant, info.name));
+      *response = CollectionToProto(*collection);
       return absl::OkStatus();
     });
   }

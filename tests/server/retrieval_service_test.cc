@@ -114,8 +114,13 @@ TEST_CASE("tenants never see each other's collections over gRPC", "[integration]
   REQUIRE(shop.Create("kb", 6).ok());
   REQUIRE(bank.stub().DescribeCollection(bank.Context().get(), describe, &described).ok());
   CHECK(described.spec().dimension() == 4);
+  CHECK(described.index_trained());  // Flat needs no training
+  REQUIRE(bank.Create("ivf", 4, "IVF16,Flat").ok());
+  describe.set_name("ivf");
+  REQUIRE(bank.stub().DescribeCollection(bank.Context().get(), describe, &described).ok());
+  CHECK_FALSE(described.index_trained());  // trains once enough vectors exist
   REQUIRE(bank.stub().ListCollections(bank.Context().get(), list, &listed).ok());
-  CHECK(listed.collections_size() == 1);
+  CHECK(listed.collections_size() == 2);
 }
 
 TEST_CASE("bad index specs and bad filters are INVALID_ARGUMENT naming the problem", "[integration]") {
