@@ -11,7 +11,7 @@ namespace {
 constexpr size_t kMaxTenantLength = 64;
 constexpr size_t kMaxRequestIdLength = 128;
 
-bool IsTenantChar(char c, bool first) {
+bool IsNameChar(char c, bool first) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
   return !first && (c == '_' || c == '.' || c == '-');
 }
@@ -25,10 +25,14 @@ std::string_view MetadataValue(const grpc::ServerContextBase& context, std::stri
 
 }  // namespace
 
+bool IsValidName(std::string_view name, size_t max_length) {
+  bool valid = !name.empty() && name.size() <= max_length;
+  for (size_t i = 0; valid && i < name.size(); ++i) valid = IsNameChar(name[i], i == 0);
+  return valid;
+}
+
 absl::Status ValidateTenantId(std::string_view tenant) {
-  bool valid = !tenant.empty() && tenant.size() <= kMaxTenantLength;
-  for (size_t i = 0; valid && i < tenant.size(); ++i) valid = IsTenantChar(tenant[i], i == 0);
-  if (valid) return absl::OkStatus();
+  if (IsValidName(tenant, kMaxTenantLength)) return absl::OkStatus();
   return absl::InvalidArgumentError(
       absl::StrCat("invalid tenant id '", std::string(tenant.substr(0, 80)),
                    "': expected 1-64 characters [A-Za-z0-9_.-], starting with a letter or digit"));
@@ -65,6 +69,13 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
 absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+}
+
+absl::StatusOr<int> PageSizeOrDefault(int page_size) {
+  if (page_size < 0 || page_size > kMaxPageSize) {
+    return absl::InvalidArgumentError(absl::StrCat("page.page_size: must be 0..", kMaxPageSize, ", got ", page_size));
+  }
+  return page_size == 0 ? kDefaultPageSize : page_size;
 }
 
 }  // namespace catena

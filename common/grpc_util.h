@@ -23,4 +23,24 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 // Converts a status received from a gRPC call.
 absl::Status FromGrpcStatus(const grpc::Status& status);
 
+// The paging convention of every list call: page_size 0 means kDefaultPageSize, at most kMaxPageSize.
+inline constexpr int kDefaultPageSize = 50;
+inline constexpr int kMaxPageSize = 1000;
+// The page size to use; INVALID_ARGUMENT naming page.page_size outside 0..kMaxPageSize.
+absl::StatusOr<int> PageSizeOrDefault(int page_size);
+
+// Runs `handler(const RequestContext&)` inline for a unary callback call and finishes the call with the
+// Status it returns. The handler does not run (and the call fails) for a malformed tenant header
+// (INVALID_ARGUMENT) or a deadline that passed before the call started (DEADLINE_EXCEEDED).
+template <typename Handler>
+grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* context, Handler&& handler) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<RequestContext> request = RequestContextFromServer(*context);
+  absl::Status status = request.status();
+  if (status.ok() && request->Expired()) status = absl::DeadlineExceededError("deadline passed before start");
+  if (status.ok()) status = handler(*request);
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
 }  // namespace catena

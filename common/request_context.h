@@ -3,6 +3,7 @@
 // component call. Plain value type; no gRPC dependency so any component can include it.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,10 @@ struct RequestContext {
   // Time left before the deadline (InfiniteDuration when there is none, zero when past).
   absl::Duration Remaining() const { return std::max(deadline - absl::Now(), absl::ZeroDuration()); }
 };
+
+// Whether `name` follows the naming rule of tenant ids, collections, pipelines and models:
+// [A-Za-z0-9][A-Za-z0-9_.-]*, 1..max_length bytes.
+bool IsValidName(std::string_view name, size_t max_length);
 
 // OK when `tenant` is a valid tenant id: [A-Za-z0-9][A-Za-z0-9_.-]{0,63}; INVALID_ARGUMENT naming it otherwise.
 absl::Status ValidateTenantId(std::string_view tenant);

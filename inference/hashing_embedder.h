@@ -46,7 +46,7 @@ class HashingEmbedder final : public Embedder {
 };
 
 // The stable 64-bit hash behind the features: FNV-1a over `bytes` starting from `seed`, then a murmur3
-// finalizer so every output bit depends on every input bit. Exposed for tests.
+// finalizer so every output bit depends on every input bit. Also keys retrieval's ingestion content hashes.
 uint64_t StableHash64(std::string_view bytes, uint64_t seed);
 
 }  // namespace catena::inference

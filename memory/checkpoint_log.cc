@@ -3,6 +3,7 @@
 #include <rocksdb/db.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/grpc_util.h"
 #include "common/status.h"
 #include "memory/memory_store.h"
 #include "memory/record_codec.h"
@@ -79,7 +80,7 @@ absl::StatusOr<Checkpoint> MemoryStore::GetCheckpoint(std::string_view tenant, s
 absl::StatusOr<Page<Checkpoint>> MemoryStore::ListCheckpoints(std::string_view tenant, std::string_view run_id,
                                                               const PageSpec& page) const {
   CATENA_RETURN_IF_ERROR(ValidateName("run_id", run_id));
-  CATENA_ASSIGN_OR_RETURN(const int page_size, ValidatePageSize(page.page_size));
+  CATENA_ASSIGN_OR_RETURN(const int page_size, PageSizeOrDefault(page.page_size));
   std::string resume;
   if (!page.page_token.empty()) {
     CATENA_ASSIGN_OR_RETURN(resume, codec::DecodePageToken(page.page_token));

@@ -10,19 +10,14 @@
 namespace catena::memory {
 namespace {
 
-// Runs `body(tenant, store)` after the common checks and finishes the call with its status.
+// Runs `body(tenant, store)` after the common call checks (FinishUnary) and finishes the call with its status.
 template <typename Body>
 grpc::ServerUnaryReactor* Handle(grpc::CallbackServerContext* context,
                                  const absl::StatusOr<std::shared_ptr<MemoryStore>>& store, Body body) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<RequestContext> request_context = RequestContextFromServer(*context);
-  absl::Status status = request_context.status();
-  if (status.ok() && !store.ok())
-    status = absl::UnavailableError(absl::StrCat("memory store: ", store.status().message()));
-  if (status.ok() && request_context->Expired()) status = absl::DeadlineExceededError("deadline passed before start");
-  if (status.ok()) status = body(request_context->tenant, **store);
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
+  return FinishUnary(context, [&](const RequestContext& call) -> absl::Status {
+    if (!store.ok()) return absl::UnavailableError(absl::StrCat("memory store: ", store.status().message()));
+    return body(call.tenant, **store);
+  });
 }
 
 template <typename T, typename Repeated, typename Convert>

@@ -11,6 +11,7 @@
 #include <functional>
 
 #include "absl/strings/str_cat.h"
+#include "common/grpc_util.h"
 #include "common/request_context.h"
 #include "common/status.h"
 #include "memory/record_codec.h"
@@ -50,13 +51,6 @@ absl::Status ValidateName(absl::string_view field, std::string_view text) {
     }
   }
   return absl::OkStatus();
-}
-
-absl::StatusOr<int> ValidatePageSize(int page_size) {
-  if (page_size < 0 || page_size > kMaxPageSize) {
-    return absl::InvalidArgumentError(absl::StrCat("page.page_size: must be 0..", kMaxPageSize, ", got ", page_size));
-  }
-  return page_size == 0 ? 50 : page_size;
 }
 
 MemoryStore::MemoryStore(MemoryStoreOptions options)
@@ -202,7 +196,7 @@ absl::StatusOr<Session> MemoryStore::GetSession(std::string_view tenant, std::st
 absl::StatusOr<Page<Session>> MemoryStore::ListSessions(std::string_view tenant, std::string_view user_id,
                                                         const PageSpec& page) const {
   if (!user_id.empty()) CATENA_RETURN_IF_ERROR(ValidateName("user_id", user_id));
-  CATENA_ASSIGN_OR_RETURN(const int page_size, ValidatePageSize(page.page_size));
+  CATENA_ASSIGN_OR_RETURN(const int page_size, PageSizeOrDefault(page.page_size));
   std::string resume;
   if (!page.page_token.empty()) {
     CATENA_ASSIGN_OR_RETURN(resume, codec::DecodePageToken(page.page_token));

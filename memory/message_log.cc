@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "common/grpc_util.h"
 #include "common/status.h"
 #include "inference/embedder.h"
 #include "memory/memory_store.h"
@@ -117,7 +118,7 @@ absl::StatusOr<std::vector<int64_t>> MemoryStore::AppendMessages(std::string_vie
 
 absl::StatusOr<Page<StoredMessage>> MemoryStore::ListMessages(std::string_view tenant, std::string_view session_id,
                                                               bool reverse, const PageSpec& page) const {
-  CATENA_ASSIGN_OR_RETURN(const int page_size, ValidatePageSize(page.page_size));
+  CATENA_ASSIGN_OR_RETURN(const int page_size, PageSizeOrDefault(page.page_size));
   CATENA_RETURN_IF_ERROR(GetSession(tenant, session_id).status());
   std::string resume;
   if (!page.page_token.empty()) {

@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/grpc_util.h"
 #include "common/status.h"
 
 namespace catena::memory {
@@ -94,10 +95,8 @@ v1::Checkpoint CheckpointToProto(const Checkpoint& checkpoint) {
 }
 
 absl::StatusOr<PageSpec> PageFromProto(const v1::PageRequest& proto) {
-  if (proto.page_size() < 0 || proto.page_size() > 1000) {
-    return absl::InvalidArgumentError(absl::StrCat("page.page_size: must be 0..1000, got ", proto.page_size()));
-  }
-  return PageSpec{.page_size = proto.page_size() == 0 ? 50 : proto.page_size(), .page_token = proto.page_token()};
+  CATENA_ASSIGN_OR_RETURN(const int page_size, PageSizeOrDefault(proto.page_size()));
+  return PageSpec{.page_size = page_size, .page_token = proto.page_token()};
 }
 
 absl::StatusOr<ContextStrategy> StrategyFromProto(v1::ContextStrategy strategy) {

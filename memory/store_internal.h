@@ -18,14 +18,9 @@ class BatchWriter {
   rocksdb::WriteBatch batch;
 };
 
-// Page size limits shared by every list call.
-inline constexpr int kMaxPageSize = 1000;
-
 // `id` is 1..128 bytes of [A-Za-z0-9_.:-]; INVALID_ARGUMENT naming `field` otherwise.
 absl::Status ValidateId(absl::string_view field, std::string_view id);
 // `text` is 1..128 bytes without control characters (user ids, fact keys, idempotency keys).
 absl::Status ValidateName(absl::string_view field, std::string_view text);
-// The page size to use: 0 -> 50; INVALID_ARGUMENT naming page.page_size outside 0..1000.
-absl::StatusOr<int> ValidatePageSize(int page_size);
 
 }  // namespace catena::memory

@@ -2,23 +2,24 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
+#include "inference/hashing_embedder.h"
 #include "retrieval/document_loader.h"
 
 namespace catena::retrieval {
 namespace {
 
-// 64-bit FNV-1a over the parts, each followed by a separator; stable across builds and machines.
+// inference::StableHash64 chained over the parts (each part's hash seeds the next, so part boundaries count);
+// stable across builds and machines, as the stored source records need.
 class ContentHash {
  public:
   ContentHash& Add(std::string_view part) {
-    for (unsigned char c : part) hash_ = (hash_ ^ c) * 1099511628211ull;
-    hash_ = (hash_ ^ 0xff) * 1099511628211ull;
+    hash_ = inference::StableHash64(part, hash_);
     return *this;
   }
   std::string Hex() const { return absl::StrCat(absl::Hex(hash_, absl::kZeroPad16)); }
 
  private:
-  uint64_t hash_ = 14695981039346656037ull;
+  uint64_t hash_ = 0;
 };
 
 std::string HashOf(const RawDocument& document, const IngestOptions& options) {

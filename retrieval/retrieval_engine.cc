@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/request_context.h"
 #include "common/status.h"
 #include "spdlog/spdlog.h"
 #include "storage/rocksdb_util.h"
@@ -43,12 +44,7 @@ absl::StatusOr<CollectionInfo> InfoFromJson(std::string_view bytes) {
 }  // namespace
 
 absl::Status ValidateName(const std::string& name, const std::string& field) {
-  auto valid_char = [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
-  };
-  bool ok = !name.empty() && name.size() <= 128 && std::isalnum(static_cast<unsigned char>(name[0]));
-  for (char c : name) ok = ok && valid_char(c);
-  if (ok) return absl::OkStatus();
+  if (IsValidName(name, 128)) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat(field, " '", name, "' must match [A-Za-z0-9][A-Za-z0-9_.-]{0,127}"));
 }
 
@@ -128,8 +124,8 @@ absl::StatusOr<CollectionInfo> RetrievalEngine::CreateCollection(const std::stri
   if (spec.index.empty()) spec.index = "Flat";
   if (auto schema = MetadataSchema::Create(spec.fields); !schema.ok()) return Annotate(schema.status(), "spec.fields");
   // Validates the index spec before anything is stored.
-  auto probe = VectorIndex::Create({.dimension = spec.dimension, .metric = spec.metric, .index = spec.index});
-  if (!probe.ok()) return Annotate(probe.status(), "spec.index");
+  auto kind = ParseIndexKind({.dimension = spec.dimension, .metric = spec.metric, .index = spec.index});
+  if (!kind.ok()) return Annotate(kind.status(), "spec.index");
   CATENA_ASSIGN_OR_RETURN(std::shared_ptr<const inference::Embedder> embedder, ResolveEmbedder(spec));
 
   std::lock_guard lock(mutex_);
@@ -168,10 +164,10 @@ CollectionPage RetrievalEngine::List(const std::string& tenant, int page_size, c
   for (auto it = collections_.upper_bound({tenant, page_token}); it != collections_.end() && it->first.first == tenant;
        ++it) {
     if (static_cast<int>(page.collections.size()) == page_size) {
-      page.next_page_token = page.collections.back().name;
+      page.next_page_token = page.collections.back()->info().name;
       break;
     }
-    page.collections.push_back(it->second->info());
+    page.collections.push_back(it->second);
   }
   return page;
 }

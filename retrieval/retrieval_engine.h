@@ -28,7 +28,7 @@ struct RetrievalOptions {
 };
 
 struct CollectionPage {
-  std::vector<CollectionInfo> collections;
+  std::vector<std::shared_ptr<Collection>> collections;
   std::string next_page_token;
 };
 

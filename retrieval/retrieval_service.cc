@@ -14,28 +14,9 @@
 namespace catena::retrieval {
 namespace {
 
-constexpr int kDefaultPageSize = 50;
-constexpr int kMaxPageSize = 1000;
 constexpr size_t kMaxRawDocumentBytes = 64u << 20;
 
 absl::Status Invalid(std::string_view message) { return absl::InvalidArgumentError(std::string(message)); }
-
-absl::StatusOr<int> PageSize(const v1::PageRequest& page) {
-  if (page.page_size() < 0 || page.page_size() > kMaxPageSize) {
-    return Invalid(absl::StrCat("page.page_size must be in 0..1000, got ", page.page_size()));
-  }
-  return page.page_size() == 0 ? kDefaultPageSize : page.page_size();
-}
-
-// Runs `handler(tenant)` inline and finishes the call with its status.
-template <typename Handler>
-grpc::ServerUnaryReactor* Respond(grpc::CallbackServerContext* context, Handler&& handler) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<RequestContext> request = RequestContextFromServer(*context);
-  absl::Status status = request.ok() ? handler(request->tenant) : request.status();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
-}
 
 absl::StatusOr<SearchQuery> QueryFromProto(const v1::SearchRequest& request) {
   SearchQuery query;
@@ -125,10 +106,11 @@ class RetrievalServiceImpl final : public v1::RetrievalService::CallbackService 
   grpc::ServerUnaryReactor* CreateCollection(grpc::CallbackServerContext* context,
                                              const v1::CreateCollectionRequest* request,
                                              v1::Collection* response) override {
-    return Respond(context, [&](const std::string& tenant) -> absl::Status {
+    return FinishUnary(context, [&](const RequestContext& call) -> absl::Status {
       CATENA_ASSIGN_OR_RETURN(CollectionSpec spec, SpecFromProto(request->spec()));
-      CATENA_ASSIGN_OR_RETURN(CollectionInfo info, engine_->CreateCollection(tenant, request->name(), std::move(spec)));
-      CATENA_ASSIGN_OR_RETURN(auto collection, engine_->Find(tenant, info.name));
+      CATENA_ASSIGN_OR_RETURN(CollectionInfo info,
+                              engine_->CreateCollection(call.tenant, request->name(), std::move(spec)));
+      CATENA_ASSIGN_OR_RETURN(auto collection, engine_->Find(call.tenant, info.name));
       *response = CollectionToProto(*collection);
       return absl::OkStatus();
     });
@@ -137,13 +119,10 @@ class RetrievalServiceImpl final : public v1::RetrievalService::CallbackService 
   grpc::ServerUnaryReactor* ListCollections(grpc::CallbackServerContext* context,
                                             const v1::ListCollectionsRequest* request,
                                             v1::ListCollectionsResponse* response) override {
-    return Respond(context, [&](const std::string& tenant) -> absl::Status {
-      CATENA_ASSIGN_OR_RETURN(int page_size, PageSize(request->page()));
-      CollectionPage page = engine_->List(tenant, page_size, request->page().page_token());
-      for (const CollectionInfo& info : page.collections) {
-        auto collection = engine_->Find(tenant, info.name);
-        if (collection.ok()) *response->add_collections() = CollectionToProto(**collection);
-      }
+    return FinishUnary(context, [&](const RequestContext& call) -> absl::Status {
+      CATENA_ASSIGN_OR_RETURN(int page_size, PageSizeOrDefault(request->page().page_size()));
+      CollectionPage page = engine_->List(call.tenant, page_size, request->page().page_token());
+      for (const auto& collection : page.collections) *response->add_collections() = CollectionToProto(*collection);
       response->set_next_page_token(page.next_page_token);
       return absl::OkStatus();
     });
@@ -152,8 +131,8 @@ class RetrievalServiceImpl final : public v1::RetrievalService::CallbackService 
   grpc::ServerUnaryReactor* DescribeCollection(grpc::CallbackServerContext* context,
                                                const v1::DescribeCollectionRequest* request,
                                                v1::Collection* response) override {
-    return Respond(context, [&](const std::string& tenant) -> absl::Status {
-      CATENA_ASSIGN_OR_RETURN(auto collection, engine_->Find(tenant, request->name()));
+    return FinishUnary(context, [&](const RequestContext& call) -> absl::Status {
+      CATENA_ASSIGN_OR_RETURN(auto collection, engine_->Find(call.tenant, request->name()));
       *response = CollectionToProto(*collection);
       return absl::OkStatus();
     });
@@ -162,17 +141,17 @@ class RetrievalServiceImpl final : public v1::RetrievalService::CallbackService 
   grpc::ServerUnaryReactor* DeleteCollection(grpc::CallbackServerContext* context,
                                              const v1::DeleteCollectionRequest* request,
                                              v1::DeleteCollectionResponse*) override {
-    return Respond(context,
-                   [&](const std::string& tenant) { return engine_->DeleteCollection(tenant, request->name()); });
+    return FinishUnary(
+        context, [&](const RequestContext& call) { return engine_->DeleteCollection(call.tenant, request->name()); });
   }
 
   grpc::ServerUnaryReactor* Upsert(grpc::CallbackServerContext* context, const v1::UpsertRequest* request,
                                    v1::UpsertResponse* response) override {
-    return Respond(context, [&](const std::string& tenant) -> absl::Status {
+    return FinishUnary(context, [&](const RequestContext& call) -> absl::Status {
       if (request->documents_size() < 1 || request->documents_size() > 10000) {
         return Invalid(absl::StrCat("documents must hold 1..10000 entries, got ", request->documents_size()));
       }
-      CATENA_ASSIGN_OR_RETURN(auto collection, engine_->Find(tenant, request->collection()));
+      CATENA_ASSIGN_OR_RETURN(auto collection, engine_->Find(call.tenant, request->collection()));
       std::vector<StoredDocument> documents;
       for (const v1::Document& document : request->documents()) documents.push_back(DocumentFromProto(document));
       CATENA_ASSIGN_OR_RETURN(std::vector<std::string> ids, collection->Upsert(std::move(documents)));
@@ -183,10 +162,10 @@ class RetrievalServiceImpl final : public v1::RetrievalService::CallbackService 
 
   grpc::ServerUnaryReactor* Delete(grpc::CallbackServerContext* context, const v1::DeleteRequest* request,
                                    v1::DeleteResponse* response) override {
-    return Respond(context, [&](const std::string& tenant) -> absl::Status {
+    return FinishUnary(context, [&](const RequestContext& call) -> absl::Status {
       if (request->ids().empty() == request->filter().empty()) return Invalid("give exactly one of ids or filter");
       if (request->ids_size() > 10000) return Invalid("ids holds more than 10000 entries");
-      CATENA_ASSIGN_OR_RETURN(auto collection, engine_->Find(tenant, request->collection()));
+      CATENA_ASSIGN_OR_RETURN(auto collection, engine_->Find(call.tenant, request->collection()));
       std::vector<std::string> ids(request->ids().begin(), request->ids().end());
       CATENA_ASSIGN_OR_RETURN(int64_t deleted, request->filter().empty() ? collection->DeleteIds(ids)
                                                                          : collection->DeleteWhere(request->filter()));
@@ -197,11 +176,11 @@ class RetrievalServiceImpl final : public v1::RetrievalService::CallbackService 
 
   grpc::ServerUnaryReactor* Get(grpc::CallbackServerContext* context, const v1::GetRequest* request,
                                 v1::GetResponse* response) override {
-    return Respond(context, [&](const std::string& tenant) -> absl::Status {
+    return FinishUnary(context, [&](const RequestContext& call) -> absl::Status {
       if (request->ids_size() < 1 || request->ids_size() > 1000) {
         return Invalid(absl::StrCat("ids must hold 1..1000 entries, got ", request->ids_size()));
       }
-      CATENA_ASSIGN_OR_RETURN(auto collection, engine_->Find(tenant, request->collection()));
+      CATENA_ASSIGN_OR_RETURN(auto collection, engine_->Find(call.tenant, request->collection()));
       std::vector<std::string> ids(request->ids().begin(), request->ids().end());
       CATENA_ASSIGN_OR_RETURN(std::vector<StoredDocument> documents, collection->Get(ids));
       for (const StoredDocument& document : documents) {
@@ -213,9 +192,9 @@ class RetrievalServiceImpl final : public v1::RetrievalService::CallbackService 
 
   grpc::ServerUnaryReactor* Ingest(grpc::CallbackServerContext* context, const v1::IngestRequest* request,
                                    v1::IngestResponse* response) override {
-    return Respond(context, [&](const std::string& tenant) -> absl::Status {
+    return FinishUnary(context, [&](const RequestContext& call) -> absl::Status {
       CATENA_ASSIGN_OR_RETURN(std::vector<RawDocument> documents, RawDocumentsFromProto(*request));
-      CATENA_ASSIGN_OR_RETURN(auto collection, engine_->Find(tenant, request->collection()));
+      CATENA_ASSIGN_OR_RETURN(auto collection, engine_->Find(call.tenant, request->collection()));
       CATENA_ASSIGN_OR_RETURN(IngestResult result,
                               retrieval::Ingest(*collection, documents, IngestOptionsFromProto(*request)));
       ResultToProto(result, *response);
@@ -228,9 +207,9 @@ class RetrievalServiceImpl final : public v1::RetrievalService::CallbackService 
 
   grpc::ServerUnaryReactor* Search(grpc::CallbackServerContext* context, const v1::SearchRequest* request,
                                    v1::SearchResponse* response) override {
-    return Respond(context, [&](const std::string& tenant) -> absl::Status {
+    return FinishUnary(context, [&](const RequestContext& call) -> absl::Status {
       CATENA_ASSIGN_OR_RETURN(SearchQuery query, QueryFromProto(*request));
-      CATENA_ASSIGN_OR_RETURN(auto collection, engine_->Find(tenant, request->collection()));
+      CATENA_ASSIGN_OR_RETURN(auto collection, engine_->Find(call.tenant, request->collection()));
       CATENA_ASSIGN_OR_RETURN(std::vector<SearchResult> results, collection->Search(query));
       for (const SearchResult& result : results) {
         v1::SearchHit* hit = response->add_hits();

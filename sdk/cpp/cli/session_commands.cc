@@ -16,10 +16,6 @@ struct SessionFlags {
   int last = 20;
 };
 
-absl::Status FromGrpc(const grpc::Status& status) {
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
-}
-
 std::string RoleLabel(v1::Role role) {
   switch (role) {
     case v1::ROLE_SYSTEM:
@@ -48,7 +44,7 @@ int RunList(const sdk::Client& client, const SessionFlags& flags) {
   do {
     v1::ListSessionsResponse response;
     grpc::Status status = stub->ListSessions(client.NewContext().get(), request, &response);
-    if (!status.ok()) return Fail(FromGrpc(status), client.options().address);
+    if (!status.ok()) return Fail(status, client.options().address);
     for (const v1::Session& session : response.sessions()) {
       std::printf("%s\tuser=%s\tmessages=%lld\tupdated=%s\n", session.id().c_str(), session.user_id().c_str(),
                   static_cast<long long>(session.message_count()), FormatTime(session.updated_at_unix_ms()).c_str());
@@ -65,7 +61,7 @@ int RunShow(const sdk::Client& client, const SessionFlags& flags) {
   get.set_id(flags.session);
   v1::Session session;
   grpc::Status status = stub->GetSession(client.NewContext().get(), get, &session);
-  if (!status.ok()) return Fail(FromGrpc(status), client.options().address);
+  if (!status.ok()) return Fail(status, client.options().address);
   std::printf("session %s user=%s messages=%lld\n", session.id().c_str(), session.user_id().c_str(),
               static_cast<long long>(session.message_count()));
   v1::ListMessagesRequest list;
@@ -74,7 +70,7 @@ int RunShow(const sdk::Client& client, const SessionFlags& flags) {
   list.mutable_page()->set_page_size(flags.last);
   v1::ListMessagesResponse response;
   status = stub->ListMessages(client.NewContext().get(), list, &response);
-  if (!status.ok()) return Fail(FromGrpc(status), client.options().address);
+  if (!status.ok()) return Fail(status, client.options().address);
   for (int i = response.messages_size() - 1; i >= 0; --i) {
     const v1::StoredMessage& stored = response.messages(i);
     std::printf("#%lld %s: %s\n", static_cast<long long>(stored.seq()), RoleLabel(stored.message().role()).c_str(),
@@ -89,7 +85,7 @@ int RunErase(const sdk::Client& client, const SessionFlags& flags) {
   request.set_user_id(flags.user);
   v1::EraseUserResponse response;
   grpc::Status status = stub->EraseUser(client.NewContext().get(), request, &response);
-  if (!status.ok()) return Fail(FromGrpc(status), client.options().address);
+  if (!status.ok()) return Fail(status, client.options().address);
   std::printf("erased user %s: sessions=%lld messages=%lld summaries=%lld facts=%lld checkpoints=%lld\n",
               flags.user.c_str(), static_cast<long long>(response.sessions_erased()),
               static_cast<long long>(response.messages_erased()), static_cast<long long>(response.summaries_erased()),
