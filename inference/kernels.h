@@ -1,0 +1,61 @@
+// CPU kernels of the inference runtime: products of quantized weight matrices with float activations, and the
+// fused element-wise ops of transformer layers. Each entry point picks the best instruction set of the running
+// CPU once (AVX-512, AVX2+FMA+F16C, or portable C++). Functions are stateless and thread-safe; the matrix
+// products split their rows over the ComputePool they are given.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "inference/compute_pool.h"
+#include "inference/ggml_types.h"
+
+namespace catena::inference {
+
+// A row-major weight matrix in a GGUF layout: `rows` rows of `cols` elements, each row RowBytes(type, cols).
+struct WeightView {
+  GgmlType type = GgmlType::kF32;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  const std::byte* data = nullptr;
+  int64_t row_bytes = 0;
+};
+
+// The instruction set the kernels use on this CPU: "avx512", "avx2" or "portable".
+std::string_view KernelIsa();
+
+// y[b * w.rows + r] = dot(row r of w, x + b * w.cols) for b < batch. Quantized types may quantize x on the
+// fly (as ggml does with Q8 activations); the result stays within that quantization's error.
+void MatMul(const WeightView& w, const float* x, int64_t batch, float* y, ComputePool& pool);
+
+// Copies row `row` of `w` (an embedding table) into `out` as floats.
+void DequantizeRowInto(const WeightView& w, int64_t row, std::span<float> out);
+
+// out = x / sqrt(mean(x^2) + eps) * weight.
+void RmsNorm(std::span<const float> x, std::span<const float> weight, float eps, std::span<float> out);
+// out = (x - mean) / sqrt(var + eps) * weight + bias (BERT).
+void LayerNorm(std::span<const float> x, std::span<const float> weight, std::span<const float> bias,
+               float eps, std::span<float> out);
+// In-place numerically stable softmax.
+void Softmax(std::span<float> x);
+// out[i] = silu(gate[i]) * up[i].
+void SwiGlu(std::span<const float> gate, std::span<const float> up, std::span<float> out);
+// In-place GELU (tanh approximation, as BERT GGUF models use).
+void Gelu(std::span<float> x);
+// x[i] += bias[i].
+void AddInPlace(std::span<float> x, std::span<const float> bias);
+
+// Rotary position embedding of one head vector in place. `inv_freq` has head_dim/2 entries (theta_i, with any
+// rope scaling already applied). kAdjacentPairs rotates (x[2i], x[2i+1]) (llama); kHalves rotates
+// (x[i], x[i + head_dim/2]) (NeoX style: qwen2).
+enum class RopeStyle { kAdjacentPairs, kHalves };
+void ApplyRope(std::span<float> head, std::span<const float> inv_freq, int64_t position, RopeStyle style);
+
+// Single-query attention over `n_keys` cached positions: out = softmax(scale * K q) V, where key j is at
+// keys + j * kv_stride and value j at values + j * kv_stride, each head_dim floats.
+void Attend(const float* q, const float* keys, const float* values, int64_t n_keys, int64_t head_dim,
+            int64_t kv_stride, float scale, float* out);
+
+}  // namespace catena::inference
