@@ -92,6 +92,8 @@ class GgufFile {
  private:
   GgufFile() = default;
   struct Storage;
+  // Validates the bytes held by `storage` and builds the file (shared by Open and FromBytes).
+  static absl::StatusOr<std::unique_ptr<GgufFile>> Parse(std::unique_ptr<Storage> storage, const std::string& name);
   std::unique_ptr<Storage> storage_;
   uint32_t version_ = 0;
   uint64_t alignment_ = 32;
