@@ -176,6 +176,16 @@ absl::Status AddBertTensors(const TinyModelOptions& o, int64_t vocab, TensorMake
   return absl::OkStatus();
 }
 
+// An upper bound on the parameter count, checked before any weight is drawn.
+absl::Status CheckSize(const TinyModelOptions& o, int64_t vocab) {
+  constexpr int64_t kMaxParameters = int64_t{1} << 28;
+  const int64_t d = o.dim, f = o.ff;
+  const int64_t total = 2 * vocab * d + o.layers * (4 * d * d + 3 * d * f + 8 * d) + (int64_t{o.context} + 4) * d;
+  if (total <= kMaxParameters) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("a model of this size would have about ", total,
+                                                 " parameters; make-tiny is limited to ", kMaxParameters));
+}
+
 }  // namespace
 
 double GaussianSource::Uniform() {
@@ -218,6 +228,7 @@ absl::StatusOr<GgufWriter> BuildTinyModel(const TinyModelOptions& options) {
   const int kv_heads = options.kv_heads.value_or(options.arch == "bert" ? options.heads : 2);
   CATENA_RETURN_IF_ERROR(Validate(options, kv_heads));
   CATENA_ASSIGN_OR_RETURN(const ImportedVocab vocab, ImportVocabulary(options.vocab_path));
+  CATENA_RETURN_IF_ERROR(CheckSize(options, static_cast<int64_t>(vocab.tokens.size())));
   GgufWriter writer;
   AddHyperParameters(options, kv_heads, static_cast<uint32_t>(vocab.tokens.size()), writer);
   AddVocabularyMetadata(vocab, writer);

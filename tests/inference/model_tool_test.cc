@@ -331,6 +331,7 @@ TEST_CASE("bad make-tiny arguments are clear errors", "[unit]") {
       {{"--arch", "bert", "--kv-heads", "2"}, 1, "bert has no grouped attention"},
       {{"--arch", "bert", "--llama3-rope-scaling"}, 1, "--llama3-rope-scaling"},
       {{"--pooling", "max"}, 1, "--pooling"},
+      {{"--dim", "16384", "--ff", "65536", "--layers", "64"}, 1, "make-tiny is limited to"},
   };
   for (const Case& c : cases) {
     const Run result = run(c.args);
