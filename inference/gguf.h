@@ -78,7 +78,8 @@ class GgufFile {
   // tensor type, absurd counts or sizes, offsets outside the file, misalignment, duplicate names) is an
   // INVALID_ARGUMENT or DATA_LOSS status naming the path, the byte offset and the field.
   static absl::StatusOr<std::unique_ptr<GgufFile>> Open(const std::string& path);
-  // Same checks over bytes held in memory (tests, fuzzing); `bytes` is owned by the result.
+  // Same checks over bytes held in memory (tests, fuzzing); `bytes` is copied into a page-aligned buffer owned
+  // by the result, so tensor data is aligned as in a mapping (to min(alignment, 4096) bytes).
   static absl::StatusOr<std::unique_ptr<GgufFile>> FromBytes(std::string bytes, std::string name = "<memory>");
   ~GgufFile();
 
@@ -92,6 +93,8 @@ class GgufFile {
  private:
   GgufFile() = default;
   struct Storage;
+  // Validates the bytes held by `storage` and builds the file (shared by Open and FromBytes).
+  static absl::StatusOr<std::unique_ptr<GgufFile>> Parse(std::unique_ptr<Storage> storage, const std::string& name);
   std::unique_ptr<Storage> storage_;
   uint32_t version_ = 0;
   uint64_t alignment_ = 32;
