@@ -25,6 +25,9 @@ struct WeightView {
 
 // The instruction set the kernels use on this CPU: "avx512", "avx2" or "portable".
 std::string_view KernelIsa();
+// Switches every later call to `isa` ("avx512", "avx2" or "portable"); false (and no change) when this CPU or
+// build lacks it. For tests and benchmarks: call it while no kernel runs. $CATENA_KERNEL_ISA sets the start.
+bool SelectKernelIsa(std::string_view isa);
 
 // y[b * w.rows + r] = dot(row r of w, x + b * w.cols) for b < batch. Quantized types may quantize x on the
 // fly (as ggml does with Q8 activations); the result stays within that quantization's error.

@@ -1,0 +1,226 @@
+// Entry points of the CPU kernels: picks the instruction-set table once, quantizes activations for the
+// quantized weight types, splits matrix rows over the pool, and implements the element-wise ops.
+#include "inference/kernels.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "inference/kernels_internal.h"
+
+namespace catena::inference {
+namespace {
+
+using kernels_internal::KernelTable;
+using kernels_internal::QuantizedActivations;
+using kernels_internal::RowTask;
+
+// Rows per pool grain: whole register tiles, enough work per chunk to hide the wake-up.
+constexpr int64_t kRowGrain = 16;
+
+const KernelTable* SupportedTable(std::string_view isa) {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (isa == "avx512") {
+    const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                    __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+                    __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return ok ? kernels_internal::Avx512Kernels() : nullptr;
+  }
+  if (isa == "avx2") {
+    const bool ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+    return ok ? kernels_internal::Avx2Kernels() : nullptr;
+  }
+#endif
+  if (isa == "portable") return &kernels_internal::PortableKernels();
+  return nullptr;
+}
+
+// The best table, lowered to $CATENA_KERNEL_ISA when that names a supported one.
+const KernelTable* InitialTable() {
+  const KernelTable* best = nullptr;
+  for (std::string_view isa : {"avx512", "avx2", "portable"}) {
+    if ((best = SupportedTable(isa)) != nullptr) break;
+  }
+  if (const char* forced = std::getenv("CATENA_KERNEL_ISA"); forced != nullptr) {
+    if (const KernelTable* table = SupportedTable(forced); table != nullptr) best = table;
+  }
+  return best;
+}
+
+std::atomic<const KernelTable*>& ActiveSlot() {
+  static std::atomic<const KernelTable*> slot{InitialTable()};
+  return slot;
+}
+
+const KernelTable& Active() { return *ActiveSlot().load(std::memory_order_acquire); }
+
+kernels_internal::RowKernel RowKernelFor(const KernelTable& table, GgmlType type) {
+  switch (type) {
+    case GgmlType::kF32: return table.f32;
+    case GgmlType::kF16: return table.f16;
+    case GgmlType::kBF16: return table.bf16;
+    case GgmlType::kQ8_0: return table.q8_0;
+    case GgmlType::kQ4_0: return table.q4_0;
+    case GgmlType::kQ4_K: return table.q4_k;
+    case GgmlType::kQ6_K: return table.q6_k;
+  }
+  return nullptr;
+}
+
+bool IsQuantized(GgmlType type) {
+  return type == GgmlType::kQ8_0 || type == GgmlType::kQ4_0 || type == GgmlType::kQ4_K || type == GgmlType::kQ6_K;
+}
+
+// Per-thread scratch for quantized activations, grown as needed and reused across calls.
+QuantizedActivations QuantBuffer(int64_t batch, int64_t blocks) {
+  thread_local std::vector<float> floats;
+  thread_local std::vector<int8_t> codes;
+  const size_t n = static_cast<size_t>(batch * blocks);
+  if (floats.size() < 4 * n) floats.resize(4 * n);
+  if (codes.size() < 32 * n) codes.resize(32 * n);
+  QuantizedActivations qx;
+  qx.blocks = blocks;
+  qx.d = floats.data();
+  qx.sum32 = qx.d + n;
+  qx.sum16 = qx.sum32 + n;
+  qx.q = codes.data();
+  return qx;
+}
+
+}  // namespace
+
+std::string_view KernelIsa() { return Active().name; }
+
+bool SelectKernelIsa(std::string_view isa) {
+  const KernelTable* table = SupportedTable(isa);
+  if (table == nullptr) return false;
+  ActiveSlot().store(table, std::memory_order_release);
+  return true;
+}
+
+void MatMul(const WeightView& w, const float* x, int64_t batch, float* y, ComputePool& pool) {
+  if (batch <= 0 || w.rows <= 0) return;
+  const KernelTable& table = Active();
+  const kernels_internal::RowKernel kernel = RowKernelFor(table, w.type);
+  RowTask task;
+  task.w = &w;
+  task.x = x;
+  task.batch = batch;
+  task.y = y;
+  QuantizedActivations qx;
+  if (IsQuantized(w.type)) {
+    qx = QuantBuffer(batch, w.cols / 32);
+    pool.ParallelFor(batch, 8, [&](int64_t begin, int64_t end) { table.quantize(x, w.cols, begin, end, qx); });
+    task.qx = &qx;
+  }
+  pool.ParallelFor(w.rows, kRowGrain, [&](int64_t begin, int64_t end) {
+    RowTask part = task;
+    part.row_begin = begin;
+    part.row_end = end;
+    kernel(part);
+  });
+}
+
+void DequantizeRowInto(const WeightView& w, int64_t row, std::span<float> out) {
+  const std::byte* data = w.data + row * w.row_bytes;
+  const int64_t n = std::min<int64_t>(w.cols, static_cast<int64_t>(out.size()));
+  switch (w.type) {
+    case GgmlType::kF32:
+      std::memcpy(out.data(), data, static_cast<size_t>(n) * 4);
+      return;
+    case GgmlType::kF16:
+    case GgmlType::kBF16:
+      for (int64_t i = 0; i < n; ++i) {
+        uint16_t h;
+        std::memcpy(&h, data + 2 * i, 2);
+        out[i] = w.type == GgmlType::kF16 ? kernels_internal::HalfBitsToFloat(h) : kernels_internal::Bf16BitsToFloat(h);
+      }
+      return;
+    default:
+      break;
+  }
+  kernels_internal::DequantizeQuantizedRow(w.type, data, out.first(static_cast<size_t>(n)));
+}
+
+void RmsNorm(std::span<const float> x, std::span<const float> weight, float eps, std::span<float> out) {
+  double sum = 0;
+  for (float v : x) sum += static_cast<double>(v) * v;
+  const float inv = static_cast<float>(1.0 / std::sqrt(sum / static_cast<double>(x.size()) + eps));
+  for (size_t i = 0; i < x.size(); ++i) out[i] = x[i] * inv * weight[i];
+}
+
+void LayerNorm(std::span<const float> x, std::span<const float> weight, std::span<const float> bias, float eps,
+               std::span<float> out) {
+  double sum = 0;
+  for (float v : x) sum += v;
+  const double mean = sum / static_cast<double>(x.size());
+  double var = 0;
+  for (float v : x) var += (v - mean) * (v - mean);
+  const float inv = static_cast<float>(1.0 / std::sqrt(var / static_cast<double>(x.size()) + eps));
+  const float m = static_cast<float>(mean);
+  for (size_t i = 0; i < x.size(); ++i) out[i] = (x[i] - m) * inv * weight[i] + bias[i];
+}
+
+void Softmax(std::span<float> x) {
+  if (x.empty()) return;
+  const float max = *std::max_element(x.begin(), x.end());
+  double sum = 0;
+  for (float& v : x) {
+    v = std::exp(v - max);
+    sum += v;
+  }
+  const float inv = static_cast<float>(1.0 / sum);
+  for (float& v : x) v *= inv;
+}
+
+void SwiGlu(std::span<const float> gate, std::span<const float> up, std::span<float> out) {
+  for (size_t i = 0; i < gate.size(); ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
+void Gelu(std::span<float> x) {
+  constexpr float kSqrt2OverPi = 0.7978845608028654f;
+  for (float& v : x) v = 0.5f * v * (1.0f + std::tanh(kSqrt2OverPi * (v + 0.044715f * v * v * v)));
+}
+
+void AddInPlace(std::span<float> x, std::span<const float> bias) {
+  for (size_t i = 0; i < x.size(); ++i) x[i] += bias[i];
+}
+
+void ApplyRope(std::span<float> head, std::span<const float> inv_freq, int64_t position, RopeStyle style) {
+  const size_t half = head.size() / 2;
+  for (size_t i = 0; i < half && i < inv_freq.size(); ++i) {
+    const double angle = static_cast<double>(position) * inv_freq[i];
+    const float c = static_cast<float>(std::cos(angle)), s = static_cast<float>(std::sin(angle));
+    const size_t a = style == RopeStyle::kAdjacentPairs ? 2 * i : i;
+    const size_t b = style == RopeStyle::kAdjacentPairs ? 2 * i + 1 : i + half;
+    const float x0 = head[a], x1 = head[b];
+    head[a] = x0 * c - x1 * s;
+    head[b] = x0 * s + x1 * c;
+  }
+}
+
+void Attend(const float* q, const float* keys, const float* values, int64_t n_keys, int64_t head_dim,
+            int64_t kv_stride, float scale, float* out) {
+  std::fill(out, out + head_dim, 0.0f);
+  if (n_keys <= 0) return;
+  thread_local std::vector<float> scores;
+  scores.resize(static_cast<size_t>(n_keys));
+  for (int64_t j = 0; j < n_keys; ++j) {
+    const float* k = keys + j * kv_stride;
+    float dot = 0;
+    for (int64_t i = 0; i < head_dim; ++i) dot += q[i] * k[i];
+    scores[j] = scale * dot;
+  }
+  Softmax(scores);
+  for (int64_t j = 0; j < n_keys; ++j) {
+    const float* v = values + j * kv_stride;
+    const float p = scores[j];
+    for (int64_t i = 0; i < head_dim; ++i) out[i] += p * v[i];
+  }
+}
+
+}  // namespace catena::inference

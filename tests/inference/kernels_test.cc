@@ -1,0 +1,142 @@
+// MatMul of every weight type on every instruction-set level this CPU has (SelectKernelIsa switches the table
+// in-process), against a double-precision reference decoded by kernel_test_blocks.h straight from the layout
+// comments of ggml_types.h; the element-wise ops against direct formulas.
+#include "inference/kernels.h"
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "tests/inference/kernel_test_blocks.h"
+
+namespace catena::inference {
+namespace {
+
+using test_blocks::RandomMatrix;
+using test_blocks::TestMatrix;
+
+constexpr const char* kIsas[] = {"portable", "avx2", "avx512"};
+
+std::vector<float> RandomFloats(size_t n, std::mt19937& rng, float scale = 1.0f) {
+  std::normal_distribution<float> dist(0.0f, scale);
+  std::vector<float> v(n);
+  for (float& f : v) f = dist(rng);
+  return v;
+}
+
+bool IsQuantized(GgmlType type) {
+  return type == GgmlType::kQ8_0 || type == GgmlType::kQ4_0 || type == GgmlType::kQ4_K || type == GgmlType::kQ6_K;
+}
+
+// Checks MatMul against the reference. Quantized types see x rounded to 8 bits per 32-block with step
+// amax/127, so each product term moves by at most |w_i| * amax(block of i) / 254; float types only carry
+// float rounding (bounded by 1e-5 of sum |w_i x_i| for these lengths).
+void CheckMatMul(const TestMatrix& m, int64_t batch, ComputePool& pool, std::mt19937& rng) {
+  const std::vector<float> x = RandomFloats(static_cast<size_t>(batch * m.cols), rng);
+  std::vector<float> y(static_cast<size_t>(batch * m.rows), std::nanf(""));
+  MatMul(m.View(), x.data(), batch, y.data(), pool);
+  for (int64_t b = 0; b < batch; ++b) {
+    const float* xb = x.data() + b * m.cols;
+    for (int64_t r = 0; r < m.rows; ++r) {
+      const double* wr = m.decoded.data() + r * m.cols;
+      double ref = 0, magnitude = 0, quant_bound = 0;
+      for (int64_t i = 0; i < m.cols; ++i) {
+        ref += wr[i] * xb[i];
+        magnitude += std::fabs(wr[i] * xb[i]);
+      }
+      for (int64_t blk = 0; IsQuantized(m.type) && blk < m.cols / 32; ++blk) {
+        double amax = 0, wsum = 0;
+        for (int i = 0; i < 32; ++i) {
+          amax = std::max(amax, std::fabs(static_cast<double>(xb[32 * blk + i])));
+          wsum += std::fabs(wr[32 * blk + i]);
+        }
+        quant_bound += wsum * amax / 254.0;
+      }
+      const double bound = quant_bound * 1.001 + 1e-5 * magnitude + 1e-30;
+      const double got = y[static_cast<size_t>(b * m.rows + r)];
+      INFO("isa " << KernelIsa() << " type " << static_cast<int>(m.type) << " rows " << m.rows << " cols " << m.cols
+                  << " batch " << batch << " row " << r << " b " << b);
+      REQUIRE(std::fabs(got - ref) <= bound);
+    }
+  }
+}
+
+TEST_CASE("matmul matches the double reference for every type, shape, batch and isa", "[unit]") {
+  std::mt19937 rng(7);
+  ComputePool pool(2);
+  ComputePool three(3);
+  const GgmlType types[] = {GgmlType::kF32,  GgmlType::kF16,  GgmlType::kBF16, GgmlType::kQ8_0,
+                            GgmlType::kQ4_0, GgmlType::kQ4_K, GgmlType::kQ6_K};
+  for (const char* isa : kIsas) {
+    if (!SelectKernelIsa(isa)) {
+      WARN("this CPU lacks " << isa);
+      continue;
+    }
+    REQUIRE(KernelIsa() == isa);
+    for (GgmlType type : types) {
+      for (int64_t rows : {1, 5, 37, 100}) {
+        for (int64_t cols : {256, 768}) {
+          const TestMatrix m = RandomMatrix(type, rows, cols, rng);
+          for (int64_t batch : {1, 3, 17}) CheckMatMul(m, batch, rows % 2 ? three : pool, rng);
+        }
+      }
+    }
+    // Float types accept any length: a tail shorter than a vector.
+    for (GgmlType type : {GgmlType::kF32, GgmlType::kF16, GgmlType::kBF16}) {
+      CheckMatMul(RandomMatrix(type, 9, 19, rng), 3, pool, rng);
+    }
+  }
+  SelectKernelIsa("avx512") || SelectKernelIsa("avx2");
+}
+
+TEST_CASE("q8_0 and q4_0 blocks built from values decode back to those values", "[unit]") {
+  std::mt19937 rng(11);
+  ComputePool pool(2);
+  for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_0}) {
+    const std::vector<float> values = RandomFloats(20 * 512, rng);
+    const TestMatrix m = test_blocks::MatrixFromValues(type, 20, 512, values);
+    for (size_t blk = 0; blk < values.size() / 32; ++blk) {
+      double amax = 0;
+      for (size_t i = 32 * blk; i < 32 * blk + 32; ++i) amax = std::max(amax, std::fabs(double{values[i]}));
+      const double step = amax / (type == GgmlType::kQ8_0 ? 127 : 7);
+      for (size_t i = 32 * blk; i < 32 * blk + 32; ++i) REQUIRE(std::fabs(m.decoded[i] - values[i]) <= 0.51 * step);
+    }
+    for (const char* isa : kIsas) {
+      if (!SelectKernelIsa(isa)) continue;
+      CheckMatMul(m, 1, pool, rng);
+      CheckMatMul(m, 17, pool, rng);
+    }
+  }
+  SelectKernelIsa("avx512") || SelectKernelIsa("avx2");
+}
+
+TEST_CASE("dequantize row matches the reference decoder", "[unit]") {
+  std::mt19937 rng(3);
+  for (GgmlType type : {GgmlType::kF32, GgmlType::kF16, GgmlType::kBF16, GgmlType::kQ8_0, GgmlType::kQ4_0,
+                        GgmlType::kQ4_K, GgmlType::kQ6_K}) {
+    const TestMatrix m = RandomMatrix(type, 4, 512, rng);
+    std::vector<float> out(512);
+    for (int64_t r = 0; r < 4; ++r) {
+      DequantizeRowInto(m.View(), r, out);
+      for (int64_t i = 0; i < 512; ++i) {
+        const double ref = m.decoded[static_cast<size_t>(r * 512 + i)];
+        INFO("type " << static_cast<int>(type) << " row " << r << " i " << i);
+        REQUIRE(std::fabs(out[i] - ref) <= 1e-6 * std::fabs(ref) + 1e-30);
+      }
+    }
+  }
+}
+
+TEST_CASE("kernel isa names a supported level and rejects unknown ones", "[unit]") {
+  const std::string isa(KernelIsa());
+  REQUIRE((isa == "avx512" || isa == "avx2" || isa == "portable"));
+  REQUIRE_FALSE(SelectKernelIsa("sse9"));
+  REQUIRE(KernelIsa() == isa);
+}
+
+}  // namespace
+}  // namespace catena::inference
