@@ -31,6 +31,10 @@ class SentencePieceBpe : public TokenizerModel {
         return absl::InvalidArgumentError(absl::StrCat("byte_fallback is set but token ", name, " is missing"));
       }
     }
+    merges_stay_in_words_ = true;
+    for (const std::string& token : spec_.tokens) {
+      if (!MarkerOnlyAtStart(token)) merges_stay_in_words_ = false;
+    }
     if (!spec_.merges.empty()) return AddRankedMerges(spec_, ids_, merger_);
     AddScoreMerges();
     return absl::OkStatus();
@@ -51,16 +55,20 @@ class SentencePieceBpe : public TokenizerModel {
         normalized.push_back(c);
       }
     }
-    if (!spec_.split_on_marker) {
+    if (!spec_.split_on_marker && !merges_stay_in_words_) {
       EncodeWord(normalized, ids);
       return;
     }
+    // Metaspace split: every marker starts a word. Otherwise a word starts at a marker run after other text,
+    // which changes nothing when no token spans such a boundary, and lets the word cache work.
+    const std::string_view view = normalized;
     size_t start = 0;
-    for (size_t pos = normalized.find(kMarker, 1); pos != std::string::npos; pos = normalized.find(kMarker, pos + 3)) {
-      EncodeWord(std::string_view(normalized).substr(start, pos - start), ids);
+    for (size_t pos = view.find(kMarker, 1); pos != std::string::npos; pos = view.find(kMarker, pos + 3)) {
+      if (!spec_.split_on_marker && pos >= 3 && view.substr(pos - 3, 3) == kMarker) continue;
+      EncodeWord(view.substr(start, pos - start), ids);
       start = pos;
     }
-    EncodeWord(std::string_view(normalized).substr(start), ids);
+    EncodeWord(view.substr(start), ids);
   }
 
   void AppendBytes(int32_t id, bool first, std::string& out) const override {
@@ -124,12 +132,19 @@ class SentencePieceBpe : public TokenizerModel {
       }
     }
   }
+  // True when markers appear in `token` only as a leading run ("▁▁the", not "a▁b").
+  static bool MarkerOnlyAtStart(std::string_view token) {
+    size_t pos = 0;
+    while (token.substr(pos, 3) == kMarker) pos += 3;
+    return token.find(kMarker, pos) == std::string_view::npos;
+  }
   float Score(size_t id) const { return id < spec_.scores.size() ? spec_.scores[id] : 0.0f; }
 
   const VocabularySpec& spec_;
   const TokenIdMap& ids_;
   std::array<int32_t, 256> byte_ids_;
   std::vector<int16_t> byte_of_id_;
+  bool merges_stay_in_words_ = false;
   BpeMerger merger_;
   WordCache cache_;
 };
