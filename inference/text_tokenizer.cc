@@ -1,7 +1,6 @@
 #include "inference/text_tokenizer.h"
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "common/status.h"
 #include "inference/added_tokens.h"
 #include "inference/tokenizer_model.h"
@@ -40,13 +39,6 @@ absl::Status ValidateSpec(const VocabularySpec& spec) {
     }
   }
   return absl::OkStatus();
-}
-
-// HF's WordPiece decoder cleanup: no space before punctuation and English contractions.
-std::string CleanUpWordPieceText(std::string text) {
-  return absl::StrReplaceAll(text, {{" .", "."}, {" ?", "?"}, {" !", "!"}, {" ,", ","}, {" ' ", "'"},
-                                    {" n't", "n't"}, {" 'm", "'m"}, {" 's", "'s"}, {" 've", "'ve"},
-                                    {" 're", "'re"}});
 }
 
 }  // namespace
@@ -138,9 +130,7 @@ std::string TextTokenizer::Decode(std::span<const int32_t> ids, bool skip_specia
   for (int32_t id : ids) {
     if (AppendTokenBytes(id, first, skip_special, bytes)) first = false;
   }
-  std::string text = SanitizeUtf8(bytes);
-  if (spec_.algorithm == TokenizerAlgorithm::kWordPiece) text = CleanUpWordPieceText(std::move(text));
-  return text;
+  return SanitizeUtf8(bytes);
 }
 
 std::string_view TextTokenizer::TokenText(int32_t id) const {

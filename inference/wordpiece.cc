@@ -23,15 +23,31 @@ class WordPiece : public TokenizerModel {
     if (id < 0 || id >= static_cast<int32_t>(spec_.tokens.size())) return;
     std::string_view token = spec_.tokens[id];
     const std::string_view prefix = spec_.continuing_subword_prefix;
+    std::string piece;
     if (!prefix.empty() && token.substr(0, prefix.size()) == prefix) {
       token.remove_prefix(prefix.size());
     } else if (!first) {
-      out.push_back(' ');
+      piece.push_back(' ');
     }
-    out += token;
+    piece.append(token);
+    out += CleanUp(std::move(piece));
   }
 
  private:
+  // Hugging Face's WordPiece decoder cleanup, applied to each token with its joining space: no space before
+  // . ? ! , and English contractions.
+  static std::string CleanUp(std::string piece) {
+    static constexpr std::pair<std::string_view, std::string_view> kRules[] = {
+        {" .", "."}, {" ?", "?"}, {" !", "!"}, {" ,", ","}, {" ' ", "'"}, {" n't", "n't"}, {" 'm", "'m"},
+        {" do not", " don't"}, {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"}};
+    for (const auto& [from, to] : kRules) {
+      for (size_t pos = piece.find(from); pos != std::string::npos; pos = piece.find(from, pos + to.size())) {
+        piece.replace(pos, from.size(), to);
+      }
+    }
+    return piece;
+  }
+
   std::string Normalize(std::string_view text) const {
     std::u32string chars;
     for (char32_t c : Utf8ToCodePoints(text)) {

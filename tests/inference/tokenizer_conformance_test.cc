@@ -105,6 +105,23 @@ Comparison CompareWithReference(const Vocabulary& vocab, const TextTokenizer& to
   return result;
 }
 
+// Texts whose reference ids we decode differently from Hugging Face's decoder (special tokens skipped).
+size_t CountDecodeMismatches(const Vocabulary& vocab, const TextTokenizer& tokenizer,
+                             const std::vector<std::string>& corpus, const nlohmann::json& ids,
+                             const nlohmann::json& decoded) {
+  size_t mismatches = 0;
+  for (size_t i = 0; i < corpus.size(); ++i) {
+    const std::string ours = tokenizer.Decode(ids.at(i).get<std::vector<int32_t>>(), true);
+    const std::string theirs = decoded.at(i).get<std::string>();
+    if (ours == theirs) continue;
+    if (++mismatches <= 3) {
+      std::cout << "  DECODE " << vocab.name << " text " << i << "\n    ours:   \"" << Escape(ours)
+                << "\"\n    theirs: \"" << Escape(theirs) << "\"\n";
+    }
+  }
+  return mismatches;
+}
+
 // Decodes `ids` one at a time; every chunk must be valid UTF-8.
 std::optional<std::string> StreamDecode(const TextTokenizer& tokenizer, const std::vector<int32_t>& ids) {
   StreamingDetokenizer stream(tokenizer);
@@ -230,6 +247,15 @@ TEST_CASE("tokenizers give the reference ids on the conformance corpus", "[.][re
     std::cout << "\n  speed " << vocab.name << ": first pass over the corpus (cold word cache) "
               << static_cast<int64_t>(result.tokens / result.seconds) << " tokens/s\n";
     CHECK(result.mismatches == 0);
+    const std::string decoded_key = vocab.reference_key + "_decoded";
+    if (reference.contains(decoded_key)) {
+      const size_t decode_mismatches = CountDecodeMismatches(vocab, **tokenizer, corpus,
+                                                             reference.at(vocab.reference_key),
+                                                             reference.at(decoded_key));
+      std::cout << "  decoding matches HF's decoder on " << corpus.size() - decode_mismatches << "/" << corpus.size()
+                << " texts\n";
+      CHECK(decode_mismatches == 0);
+    }
     if (vocab.lossless) CHECK(CountRoundTripFailures(vocab, **tokenizer, corpus) == 0);
     ReportSpeed(vocab, **tokenizer, corpus);
     if (vocab.reference_key == "bert") {

