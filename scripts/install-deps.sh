@@ -10,7 +10,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   libboost-dev libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev catch2
   # storage, vector search and document loaders
-  librocksdb-dev libfaiss-dev libopenblas-dev libhnswlib-dev libpoppler-cpp-dev
+  librocksdb-dev libfaiss-dev libopenblas-dev libhnswlib-dev libicu-dev libpoppler-cpp-dev
   # test helpers: Python gRPC clients and reference implementations (run with /usr/bin/python3)
   python3 python3-grpcio python3-grpc-tools python3-protobuf python3-jinja2 python3-numpy
 )

@@ -28,8 +28,8 @@ int main(int argc, char** argv) {
   catena::cli::CommandRunner runner;
   catena::cli::AddServerCommands(app, runner);
   catena::cli::AddCollectionCommands(app, runner);
-
   catena::cli::AddSessionCommands(app, runner);
+  catena::cli::AddModelCommands(app, runner);
 
   try {
     app.parse(argc, argv);

@@ -29,8 +29,9 @@ int Fail(const grpc::Status& status, const std::string& address);
 void AddServerCommands(CLI::App& app, CommandRunner& runner);
 // collections list|create|describe|delete, ingest, search.
 void AddCollectionCommands(CLI::App& app, CommandRunner& runner);
-
 // sessions list|show|erase.
 void AddSessionCommands(CLI::App& app, CommandRunner& runner);
+// tokenize, generate: a GGUF model run in the CLI process.
+void AddModelCommands(CLI::App& app, CommandRunner& runner);
 
 }  // namespace catena::cli

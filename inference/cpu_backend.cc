@@ -1,0 +1,157 @@
+#include "inference/cpu_backend.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "common/status.h"
+#include "inference/cpu_model.h"
+#include "inference/embedder.h"
+#include "inference/kernels.h"
+
+namespace catena::inference {
+namespace cpu {
+
+std::span<const float> Floats(const TensorRef& ref) {
+  if (!ref.present()) return {};
+  return {reinterpret_cast<const float*>(ref.view.data), static_cast<size_t>(ref.view.rows * ref.view.cols)};
+}
+
+void Project(const TensorRef& w, const TensorRef& bias, const std::vector<float>& x, int64_t batch,
+             std::vector<float>& y, ComputePool& pool) {
+  y.resize(static_cast<size_t>(batch * w.view.rows));
+  MatMul(w.view, x.data(), batch, y.data(), pool);
+  if (!bias.present()) return;
+  const std::span<const float> b = Floats(bias);
+  for (int64_t i = 0; i < batch; ++i) {
+    AddInPlace(std::span<float>(y.data() + i * w.view.rows, w.view.rows), b);
+  }
+}
+
+absl::Status CheckTokens(std::span<const int32_t> tokens, int64_t vocab_size) {
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    if (tokens[i] < 0 || tokens[i] >= vocab_size) {
+      return absl::InvalidArgumentError(absl::StrCat("token ", i, " has id ", tokens[i],
+                                                     ", outside the vocabulary [0, ", vocab_size, ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+CpuModel::CpuModel(const TransformerSpec& spec, int threads) : spec_(spec), pool_(threads) {}
+
+absl::StatusOr<std::unique_ptr<DecoderSession>> CpuModel::NewSession(int64_t max_positions) {
+  if (spec_.kind != TransformerKind::kDecoder) {
+    return absl::FailedPreconditionError(absl::StrCat(spec_.architecture, " is an encoder; it has no decoder sessions"));
+  }
+  if (max_positions <= 0 || max_positions > spec_.context_length) {
+    return absl::InvalidArgumentError(absl::StrCat("session length ", max_positions, " must be in [1, ",
+                                                   spec_.context_length, "] (the model's context length)"));
+  }
+  return NewCpuDecoderSession(*this, max_positions);
+}
+
+namespace {
+
+// Bidirectional multi-head attention over all `n` rows of q/k/v (each n x dim).
+void EncoderAttention(const TransformerSpec& spec, const std::vector<float>& q, const std::vector<float>& k,
+                      const std::vector<float>& v, int64_t n, std::vector<float>& out, ComputePool& pool) {
+  const int64_t dim = spec.embedding_length, hd = spec.head_dim, heads = spec.head_count;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  out.resize(static_cast<size_t>(n * dim));
+  pool.ParallelFor(n * heads, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t job = begin; job < end; ++job) {
+      const int64_t t = job / heads, h = job % heads;
+      Attend(q.data() + t * dim + h * hd, k.data() + h * hd, v.data() + h * hd, n, hd, dim, scale,
+             out.data() + t * dim + h * hd);
+    }
+  });
+}
+
+void LayerNormRows(std::vector<float>& x, int64_t n, int64_t dim, const TensorRef& w, const TensorRef& b,
+                   float eps) {
+  for (int64_t t = 0; t < n; ++t) {
+    std::span<float> row(x.data() + t * dim, dim);
+    LayerNorm(row, Floats(w), Floats(b), eps, row);
+  }
+}
+
+void EncoderLayer(const TransformerSpec& spec, const TransformerLayer& layer, std::vector<float>& x, int64_t n,
+                  ComputePool& pool) {
+  const int64_t dim = spec.embedding_length;
+  std::vector<float> q, k, v, attn, o, up, down;
+  Project(layer.wq, layer.bq, x, n, q, pool);
+  Project(layer.wk, layer.bk, x, n, k, pool);
+  Project(layer.wv, layer.bv, x, n, v, pool);
+  EncoderAttention(spec, q, k, v, n, attn, pool);
+  Project(layer.wo, layer.bo, attn, n, o, pool);
+  for (size_t i = 0; i < x.size(); ++i) x[i] += o[i];
+  LayerNormRows(x, n, dim, layer.attn_norm, layer.attn_norm_bias, spec.norm_epsilon);
+  Project(layer.w_up, layer.b_up, x, n, up, pool);
+  Gelu(up);
+  Project(layer.w_down, layer.b_down, up, n, down, pool);
+  for (size_t i = 0; i < x.size(); ++i) x[i] += down[i];
+  LayerNormRows(x, n, dim, layer.ffn_norm, layer.ffn_norm_bias, spec.norm_epsilon);
+}
+
+std::vector<float> EncoderEmbeddings(const TransformerSpec& spec, std::span<const int32_t> tokens) {
+  const int64_t dim = spec.embedding_length, n = static_cast<int64_t>(tokens.size());
+  std::vector<float> x(static_cast<size_t>(n * dim)), row(static_cast<size_t>(dim));
+  for (int64_t t = 0; t < n; ++t) {
+    std::span<float> out(x.data() + t * dim, dim);
+    DequantizeRowInto(spec.token_embedding.view, tokens[t], out);
+    DequantizeRowInto(spec.position_embedding.view, t, row);
+    for (int64_t i = 0; i < dim; ++i) out[i] += row[i];
+    DequantizeRowInto(spec.token_type_embedding.view, 0, row);
+    for (int64_t i = 0; i < dim; ++i) out[i] += row[i];
+  }
+  LayerNormRows(x, n, dim, spec.embedding_norm, spec.embedding_norm_bias, spec.norm_epsilon);
+  return x;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<float>> CpuModel::Encode(std::span<const int32_t> tokens) {
+  if (spec_.kind != TransformerKind::kEncoder) {
+    return absl::FailedPreconditionError(absl::StrCat(spec_.architecture, " is a decoder; it does not encode"));
+  }
+  if (tokens.empty() || static_cast<int64_t>(tokens.size()) > spec_.context_length) {
+    return absl::InvalidArgumentError(absl::StrCat("encoder input has ", tokens.size(), " tokens; it must have 1 to ",
+                                                   spec_.context_length));
+  }
+  CATENA_RETURN_IF_ERROR(CheckTokens(tokens, spec_.vocab_size));
+  std::lock_guard lock(forward_mutex_);
+  const int64_t n = static_cast<int64_t>(tokens.size()), dim = spec_.embedding_length;
+  std::vector<float> x = EncoderEmbeddings(spec_, tokens);
+  for (const TransformerLayer& layer : spec_.layers) EncoderLayer(spec_, layer, x, n, pool_);
+  std::vector<float> pooled(static_cast<size_t>(dim), 0.0f);
+  const int64_t rows = spec_.pooling == Pooling::kCls ? 1 : n;
+  for (int64_t t = 0; t < rows; ++t) {
+    for (int64_t i = 0; i < dim; ++i) pooled[i] += x[t * dim + i] / static_cast<float>(rows);
+  }
+  NormalizeL2(pooled);
+  return pooled;
+}
+
+}  // namespace cpu
+
+namespace {
+
+class CpuBackend final : public Backend {
+ public:
+  explicit CpuBackend(const BackendOptions& options) : options_(options) {}
+  std::string_view name() const override { return "cpu"; }
+  absl::StatusOr<std::unique_ptr<BackendModel>> Load(const TransformerSpec& spec) override {
+    return std::make_unique<cpu::CpuModel>(spec, options_.threads);
+  }
+
+ private:
+  BackendOptions options_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> NewCpuBackend(const BackendOptions& options) {
+  return std::make_unique<CpuBackend>(options);
+}
+
+}  // namespace catena::inference

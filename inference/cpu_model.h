@@ -1,0 +1,42 @@
+// Internal to the CPU backend: the loaded model (spec + compute pool + forward lock) shared by its decoder
+// sessions and encoder calls, and the small per-layer helpers both use.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <span>
+#include <vector>
+
+#include "inference/backend.h"
+#include "inference/compute_pool.h"
+
+namespace catena::inference::cpu {
+
+class CpuModel final : public BackendModel {
+ public:
+  CpuModel(const TransformerSpec& spec, int threads);
+  const TransformerSpec& spec() const override { return spec_; }
+  absl::StatusOr<std::unique_ptr<DecoderSession>> NewSession(int64_t max_positions) override;
+  absl::StatusOr<std::vector<float>> Encode(std::span<const int32_t> tokens) override;
+
+  ComputePool& pool() { return pool_; }
+  // Held for the whole of one forward pass: the pool runs one op at a time.
+  std::mutex& forward_mutex() { return forward_mutex_; }
+
+ private:
+  TransformerSpec spec_;
+  ComputePool pool_;
+  std::mutex forward_mutex_;
+};
+
+// y[b] = W x[b] (+ bias) for `batch` rows.
+void Project(const TensorRef& w, const TensorRef& bias, const std::vector<float>& x, int64_t batch,
+             std::vector<float>& y, ComputePool& pool);
+// INVALID_ARGUMENT naming the first token outside [0, vocab_size).
+absl::Status CheckTokens(std::span<const int32_t> tokens, int64_t vocab_size);
+// A TensorRef's data as a float span (F32 vectors only).
+std::span<const float> Floats(const TensorRef& ref);
+
+std::unique_ptr<DecoderSession> NewCpuDecoderSession(CpuModel& model, int64_t capacity);
+
+}  // namespace catena::inference::cpu

