@@ -1,5 +1,7 @@
 #include "inference/gguf_tokenizer.h"
 
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 
@@ -102,12 +104,8 @@ absl::Status ReadSpecialIds(const GgufMetadata& metadata, VocabularySpec& spec, 
   return absl::OkStatus();
 }
 
-}  // namespace
-
-absl::StatusOr<VocabularySpec> VocabularyFromGguf(const GgufMetadata& metadata) {
-  CATENA_ASSIGN_OR_RETURN(std::string model, metadata.GetString(Key("model")));
-  VocabularySpec spec;
-  CATENA_RETURN_IF_ERROR(ReadArrays(metadata, spec));
+// Algorithm, normalization and pre-tokenizer settings for tokenizer.ggml.model = `model`.
+absl::Status ConfigureModel(const std::string& model, const GgufMetadata& metadata, VocabularySpec& spec) {
   spec.space_prefix = SpacePrefix::kNever;
   spec.spaces_to_marker = false;
   spec.strip_leading_space_on_decode = false;
@@ -119,6 +117,9 @@ absl::StatusOr<VocabularySpec> VocabularyFromGguf(const GgufMetadata& metadata) 
     spec.space_prefix = add_space_prefix ? SpacePrefix::kEverySegment : SpacePrefix::kNever;
     spec.strip_leading_space_on_decode = add_space_prefix;
     spec.merges.clear();  // SentencePiece merges by score
+    if (spec.types.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(Key("token_type"), " is required for a llama vocabulary"));
+    }
   } else if (model == "gpt2") {
     spec.algorithm = TokenizerAlgorithm::kByteLevelBpe;
     spec.byte_fallback = false;
@@ -126,25 +127,30 @@ absl::StatusOr<VocabularySpec> VocabularyFromGguf(const GgufMetadata& metadata) 
     spec.ignore_merges = spec.pre_tokenizer == PreTokenizerKind::kLlama3;
     if (spec.merges.empty()) return absl::InvalidArgumentError(absl::StrCat(Key("merges"), " is missing or empty"));
   } else if (model == "bert") {
-    spec.tokens = BertTokensFromMarkerLayout(std::move(spec.tokens));
-    CATENA_ASSIGN_OR_RETURN(VocabularySpec bert, BertUncasedSpec(spec.tokens));
+    CATENA_ASSIGN_OR_RETURN(VocabularySpec bert, BertUncasedSpec(BertTokensFromMarkerLayout(spec.tokens)));
     bert.types = std::move(spec.types);
+    bert.added_tokens.clear();
     spec = std::move(bert);
-    spec.added_tokens.clear();
   } else {
-    return absl::UnimplementedError(absl::StrCat(Key("model"), " = \"", model, "\" is not supported (llama, gpt2, bert)"));
+    return absl::UnimplementedError(
+        absl::StrCat(Key("model"), " = \"", model, "\" is not supported (llama, gpt2, bert)"));
   }
-  const std::vector<int32_t> bert_prefix = spec.prefix_ids;
-  const std::vector<int32_t> bert_suffix = spec.suffix_ids;
-  spec.prefix_ids.clear();
-  spec.suffix_ids.clear();
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<VocabularySpec> VocabularyFromGguf(const GgufMetadata& metadata) {
+  CATENA_ASSIGN_OR_RETURN(std::string model, metadata.GetString(Key("model")));
+  VocabularySpec spec;
+  CATENA_RETURN_IF_ERROR(ReadArrays(metadata, spec));
+  CATENA_RETURN_IF_ERROR(ConfigureModel(model, metadata, spec));
+  const std::vector<int32_t> bert_prefix = std::exchange(spec.prefix_ids, {});
+  const std::vector<int32_t> bert_suffix = std::exchange(spec.suffix_ids, {});
   CATENA_RETURN_IF_ERROR(ReadSpecialIds(metadata, spec, model != "gpt2"));
   if (model == "bert") {
     spec.prefix_ids = bert_prefix;  // [CLS] text [SEP] whatever the add_* flags say
     spec.suffix_ids = bert_suffix;
-  }
-  if (model == "llama" && spec.types.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(Key("token_type"), " is required for a llama vocabulary"));
   }
   return spec;
 }

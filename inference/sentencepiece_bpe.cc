@@ -103,8 +103,8 @@ class SentencePieceBpe : public TokenizerModel {
         symbols.push_back(id);
       } else if (spec_.byte_fallback) {
         for (size_t i = 0; i < length; ++i) symbols.push_back(byte_ids_[static_cast<unsigned char>(word[pos + i])]);
-      } else if (symbols.empty() || symbols.back() != spec_.unk_id) {
-        symbols.push_back(spec_.unk_id);  // consecutive unknowns fuse
+      } else if (spec_.unk_id >= 0 && (symbols.empty() || symbols.back() != spec_.unk_id)) {
+        symbols.push_back(spec_.unk_id);  // consecutive unknowns fuse; without an unknown token they vanish
       }
       pos += length;
     }

@@ -1,5 +1,9 @@
 #include "inference/text_tokenizer.h"
 
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 #include "inference/added_tokens.h"
@@ -50,6 +54,27 @@ absl::StatusOr<std::unique_ptr<TextTokenizer>> TextTokenizer::Create(VocabularyS
   CATENA_RETURN_IF_ERROR(ValidateSpec(spec));
   std::unique_ptr<TextTokenizer> tokenizer(new TextTokenizer(std::move(spec)));
   CATENA_RETURN_IF_ERROR(tokenizer->Build());
+  return tokenizer;
+}
+
+absl::StatusOr<std::unique_ptr<TextTokenizer>> TextTokenizer::FromFile(const std::string& path) {
+  const std::filesystem::path file(path);
+  absl::StatusOr<VocabularySpec> spec;
+  if (file.extension() == ".txt") {
+    spec = VocabularyFromBertVocabTxt(path);
+  } else if (file.filename() == "encoder.json") {
+    spec = VocabularyFromGpt2Files(path, (file.parent_path() / "vocab.bpe").string());
+  } else {
+    std::ifstream in(path, std::ios::binary);
+    char first = 0;
+    while (in.get(first) && std::isspace(static_cast<unsigned char>(first))) {
+    }
+    if (!in) return absl::NotFoundError(absl::StrCat("cannot read tokenizer file ", path));
+    spec = first == '[' ? VocabularyFromBertVocabJson(path) : VocabularyFromTokenizerJsonFile(path);
+  }
+  if (!spec.ok()) return spec.status();
+  auto tokenizer = Create(*std::move(spec));
+  if (!tokenizer.ok()) return Annotate(tokenizer.status(), path);
   return tokenizer;
 }
 

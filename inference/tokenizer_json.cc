@@ -170,8 +170,8 @@ absl::Status ReadModel(const Json& model, VocabularySpec& spec) {
   return absl::OkStatus();
 }
 
-void ReadAddedTokens(const Json& added, VocabularySpec& spec) {
-  if (!added.is_array()) return;
+absl::Status ReadAddedTokens(const Json& added, VocabularySpec& spec) {
+  if (!added.is_array()) return absl::OkStatus();
   for (const Json& item : added) {
     AddedToken token;
     token.id = item.at("id").get<int32_t>();
@@ -179,11 +179,15 @@ void ReadAddedTokens(const Json& added, VocabularySpec& spec) {
     token.special = item.value("special", false);
     token.lstrip = item.value("lstrip", false);
     token.rstrip = item.value("rstrip", false);
-    if (token.id < 0) continue;
+    if (token.id < 0 || token.id > (1 << 24)) {
+      return absl::InvalidArgumentError(absl::StrCat("tokenizer.json added_tokens: \"", token.content, "\" has id ",
+                                                     token.id));
+    }
     if (spec.tokens.size() <= static_cast<size_t>(token.id)) spec.tokens.resize(token.id + 1);
     spec.tokens[token.id] = token.content;
     spec.added_tokens.push_back(std::move(token));
   }
+  return absl::OkStatus();
 }
 
 // BOS/EOS and end-of-generation ids by the usual token names.
@@ -214,7 +218,7 @@ absl::StatusOr<VocabularySpec> Build(const Json& root) {
   CATENA_RETURN_IF_ERROR(ReadNormalizer(root.value("normalizer", Json()), spec, seen));
   CATENA_RETURN_IF_ERROR(ReadPreTokenizer(root.value("pre_tokenizer", Json()), spec, seen));
   CATENA_RETURN_IF_ERROR(ReadPostProcessor(root.value("post_processor", Json()), spec));
-  ReadAddedTokens(root.value("added_tokens", Json()), spec);
+  CATENA_RETURN_IF_ERROR(ReadAddedTokens(root.value("added_tokens", Json()), spec));
   if (spec.algorithm != TokenizerAlgorithm::kWordPiece) {
     spec.algorithm = seen.byte_level ? TokenizerAlgorithm::kByteLevelBpe : TokenizerAlgorithm::kSentencePieceBpe;
   }

@@ -24,7 +24,9 @@ enum class PreTokenizerKind { kNone, kGpt2, kLlama3, kQwen2, kBert };
 enum class SpacePrefix { kNever, kFirstSegment, kEverySegment };
 
 // GGUF's token types (the numbering of tokenizer.ggml.token_type).
-enum class TokenType : uint8_t { kNormal = 1, kUnknown = 2, kControl = 3, kUserDefined = 4, kUnused = 5, kByte = 6 };
+enum class TokenType : uint8_t {
+  kNormal = 1, kUnknown = 2, kControl = 3, kUserDefined = 4, kUnused = 5, kByte = 6,
+};
 
 // A token matched verbatim in the text before the model runs (HF added_tokens, GGUF control/user tokens).
 struct AddedToken {

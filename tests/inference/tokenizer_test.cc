@@ -4,9 +4,13 @@
 #include <catch2/catch.hpp>
 
 #include <cstdio>
+#include <random>
+#include <thread>
 
 #include "inference/pre_tokenizer.h"
 #include "inference/text_tokenizer.h"
+#include "inference/unicode_classes.h"
+#include "tests/support/temp_dir.h"
 
 namespace catena::inference {
 namespace {
@@ -194,6 +198,56 @@ TEST_CASE("tokenizer.json problems are reported with what was wrong", "[unit]") 
   VocabularySpec bad = TinySentencePiece();
   bad.eos_id = 100000;
   CHECK(TextTokenizer::Create(bad).status().code() == absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("random bytes never break encoding and decode back to their sanitized text", "[unit]") {
+  auto sentencepiece = Make(TinySentencePiece());
+  auto wordpiece = Make(TinyBert());
+  std::mt19937 random(7);
+  for (int round = 0; round < 300; ++round) {
+    std::string bytes(random() % 40, '\0');
+    for (char& c : bytes) c = static_cast<char>(random() % 256);
+    INFO(round);
+    const Ids ids = sentencepiece->Encode(bytes, {.add_special = true, .parse_special = true});
+    for (int32_t id : ids) CHECK((id >= 0 && id < sentencepiece->vocab_size()));
+    CHECK(sentencepiece->Decode(ids, true) == SanitizeUtf8(bytes));
+    for (int32_t id : wordpiece->Encode(bytes)) CHECK((id >= 0 && id < wordpiece->vocab_size()));
+  }
+}
+
+TEST_CASE("one tokenizer encodes from many threads at once with the same results", "[unit]") {
+  auto tokenizer = Make(TinySentencePiece());
+  const std::string text = "hello \u00e9 hello hello world \U0001F999";
+  const Ids expected = tokenizer->Encode(text);
+  std::vector<int> failures(4, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 500; ++i) failures[t] += tokenizer->Encode(text) != expected;
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  CHECK(failures == std::vector<int>(4, 0));
+}
+
+TEST_CASE("FromFile recognizes vocab.txt and tokenizer.json and names unreadable files", "[unit]") {
+  catena::testing::TempDir dir("tokenizer-files");
+  const auto vocab = dir.Write("vocab.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\nhello\n##s\n");
+  auto bert = TextTokenizer::FromFile(vocab.string());
+  REQUIRE(bert.ok());
+  CHECK((*bert)->Encode("Hellos", {.add_special = true}) == Ids{2, 4, 5, 3});
+  const auto json = dir.Write("tokenizer.json", R"({"model": {"type": "WordPiece", "unk_token": "[UNK]",
+      "vocab": {"[UNK]": 0, "hi": 1}}, "normalizer": {"type": "BertNormalizer", "lowercase": true},
+      "pre_tokenizer": {"type": "BertPreTokenizer"}})");
+  auto wordpiece = TextTokenizer::FromFile(json.string());
+  REQUIRE(wordpiece.ok());
+  CHECK((*wordpiece)->Encode("HI there") == Ids{1, 0});
+  auto missing = TextTokenizer::FromFile((dir.path() / "nope.json").string());
+  CHECK(missing.status().code() == absl::StatusCode::kNotFound);
+  CHECK(std::string(missing.status().message()).find("nope.json") != std::string::npos);
+  const auto huge = dir.Write("huge.json", R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []},
+      "added_tokens": [{"id": 2000000000, "content": "<x>"}]})");
+  CHECK(TextTokenizer::FromFile(huge.string()).status().code() == absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace
