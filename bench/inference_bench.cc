@@ -157,7 +157,9 @@ int main() {
   const std::string threads_case = std::to_string(threads) + "t";
   Emit(kBench, "triad/" + threads_case, "bandwidth_gb_per_s", bandwidth.triad_gb_per_s, "GB/s");
   Emit(kBench, "read/" + threads_case, "bandwidth_gb_per_s", bandwidth.read_only_gb_per_s, "GB/s");
-  for (const std::string& type : absl::StrSplit(Env("CATENA_BENCH_TYPES", "f16,q8_0,q4_0"), ',')) {
+  const std::vector<std::string> types =
+      absl::StrSplit(Env("CATENA_BENCH_TYPES", "f16,q8_0,q4_0"), ',', absl::SkipEmpty());
+  for (const std::string& type : types) {
     BenchDecoder(type, threads, bandwidth.triad_gb_per_s);
   }
   BenchEncoder(threads);

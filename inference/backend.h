@@ -39,8 +39,9 @@ class BackendModel {
   virtual const TransformerSpec& spec() const = 0;
   // A decoder session holding up to `max_positions` tokens (<= the model's context length). Decoders only.
   virtual absl::StatusOr<std::unique_ptr<DecoderSession>> NewSession(int64_t max_positions) = 0;
-  // The pooled, L2-normalized embedding of `tokens` (encoders only; at most context_length tokens).
-  virtual absl::StatusOr<std::vector<float>> Encode(std::span<const int32_t> tokens) = 0;
+  // The pooled, L2-normalized embeddings of `sequences` (encoders only; each 1 to context_length tokens),
+  // row-major: sequences.size() rows of embedding_length floats. The sequences run as one batch.
+  virtual absl::StatusOr<std::vector<float>> Encode(std::span<const std::vector<int32_t>> sequences) = 0;
 };
 
 struct BackendOptions {

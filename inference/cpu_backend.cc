@@ -52,17 +52,29 @@ absl::StatusOr<std::unique_ptr<DecoderSession>> CpuModel::NewSession(int64_t max
 
 namespace {
 
-// Bidirectional multi-head attention over all `n` rows of q/k/v (each n x dim).
-void EncoderAttention(const TransformerSpec& spec, const std::vector<float>& q, const std::vector<float>& k,
-                      const std::vector<float>& v, int64_t n, std::vector<float>& out, ComputePool& pool) {
+// Where each sequence of an encoder batch starts in the concatenated rows.
+struct Batch {
+  std::vector<int64_t> offsets;  // size = sequences + 1
+  int64_t rows() const { return offsets.back(); }
+  int64_t length(size_t s) const { return offsets[s + 1] - offsets[s]; }
+};
+
+// Bidirectional multi-head attention within each sequence of the batch (q/k/v are rows x dim).
+void EncoderAttention(const TransformerSpec& spec, const Batch& batch, const std::vector<float>& q,
+                      const std::vector<float>& k, const std::vector<float>& v, std::vector<float>& out,
+                      ComputePool& pool) {
   const int64_t dim = spec.embedding_length, hd = spec.head_dim, heads = spec.head_count;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  out.resize(static_cast<size_t>(n * dim));
-  pool.ParallelFor(n * heads, 1, [&](int64_t begin, int64_t end) {
+  std::vector<int64_t> sequence_of(batch.rows());
+  for (size_t s = 0; s + 1 < batch.offsets.size(); ++s) {
+    std::fill(sequence_of.begin() + batch.offsets[s], sequence_of.begin() + batch.offsets[s + 1], s);
+  }
+  out.resize(static_cast<size_t>(batch.rows() * dim));
+  pool.ParallelFor(batch.rows() * heads, 1, [&](int64_t begin, int64_t end) {
     for (int64_t job = begin; job < end; ++job) {
-      const int64_t t = job / heads, h = job % heads;
-      Attend(q.data() + t * dim + h * hd, k.data() + h * hd, v.data() + h * hd, n, hd, dim, scale,
-             out.data() + t * dim + h * hd);
+      const int64_t t = job / heads, h = job % heads, s = sequence_of[t], first = batch.offsets[s];
+      Attend(q.data() + t * dim + h * hd, k.data() + first * dim + h * hd, v.data() + first * dim + h * hd,
+             batch.length(s), hd, dim, scale, out.data() + t * dim + h * hd);
     }
   });
 }
@@ -75,14 +87,14 @@ void LayerNormRows(std::vector<float>& x, int64_t n, int64_t dim, const TensorRe
   }
 }
 
-void EncoderLayer(const TransformerSpec& spec, const TransformerLayer& layer, std::vector<float>& x, int64_t n,
-                  ComputePool& pool) {
-  const int64_t dim = spec.embedding_length;
+void EncoderLayer(const TransformerSpec& spec, const TransformerLayer& layer, const Batch& batch,
+                  std::vector<float>& x, ComputePool& pool) {
+  const int64_t dim = spec.embedding_length, n = batch.rows();
   std::vector<float> q, k, v, attn, o, up, down;
   Project(layer.wq, layer.bq, x, n, q, pool);
   Project(layer.wk, layer.bk, x, n, k, pool);
   Project(layer.wv, layer.bv, x, n, v, pool);
-  EncoderAttention(spec, q, k, v, n, attn, pool);
+  EncoderAttention(spec, batch, q, k, v, attn, pool);
   Project(layer.wo, layer.bo, attn, n, o, pool);
   for (size_t i = 0; i < x.size(); ++i) x[i] += o[i];
   LayerNormRows(x, n, dim, layer.attn_norm, layer.attn_norm_bias, spec.norm_epsilon);
@@ -93,43 +105,62 @@ void EncoderLayer(const TransformerSpec& spec, const TransformerLayer& layer, st
   LayerNormRows(x, n, dim, layer.ffn_norm, layer.ffn_norm_bias, spec.norm_epsilon);
 }
 
-std::vector<float> EncoderEmbeddings(const TransformerSpec& spec, std::span<const int32_t> tokens) {
-  const int64_t dim = spec.embedding_length, n = static_cast<int64_t>(tokens.size());
-  std::vector<float> x(static_cast<size_t>(n * dim)), row(static_cast<size_t>(dim));
-  for (int64_t t = 0; t < n; ++t) {
-    std::span<float> out(x.data() + t * dim, dim);
-    DequantizeRowInto(spec.token_embedding.view, tokens[t], out);
-    DequantizeRowInto(spec.position_embedding.view, t, row);
-    for (int64_t i = 0; i < dim; ++i) out[i] += row[i];
-    DequantizeRowInto(spec.token_type_embedding.view, 0, row);
-    for (int64_t i = 0; i < dim; ++i) out[i] += row[i];
+// Token + position + token-type embeddings of every row, then the embedding LayerNorm.
+std::vector<float> EncoderEmbeddings(const TransformerSpec& spec, std::span<const std::vector<int32_t>> sequences,
+                                     const Batch& batch) {
+  const int64_t dim = spec.embedding_length;
+  std::vector<float> x(static_cast<size_t>(batch.rows() * dim)), row(static_cast<size_t>(dim));
+  for (size_t s = 0; s < sequences.size(); ++s) {
+    for (int64_t t = 0; t < batch.length(s); ++t) {
+      std::span<float> out(x.data() + (batch.offsets[s] + t) * dim, dim);
+      DequantizeRowInto(spec.token_embedding.view, sequences[s][t], out);
+      DequantizeRowInto(spec.position_embedding.view, t, row);
+      for (int64_t i = 0; i < dim; ++i) out[i] += row[i];
+      DequantizeRowInto(spec.token_type_embedding.view, 0, row);
+      for (int64_t i = 0; i < dim; ++i) out[i] += row[i];
+    }
   }
-  LayerNormRows(x, n, dim, spec.embedding_norm, spec.embedding_norm_bias, spec.norm_epsilon);
+  LayerNormRows(x, batch.rows(), dim, spec.embedding_norm, spec.embedding_norm_bias, spec.norm_epsilon);
   return x;
+}
+
+// Mean or CLS pooling of each sequence, L2-normalized.
+std::vector<float> Pool(const TransformerSpec& spec, const Batch& batch, const std::vector<float>& x) {
+  const int64_t dim = spec.embedding_length, count = static_cast<int64_t>(batch.offsets.size()) - 1;
+  std::vector<float> pooled(static_cast<size_t>(count * dim), 0.0f);
+  for (int64_t s = 0; s < count; ++s) {
+    std::span<float> out(pooled.data() + s * dim, dim);
+    const int64_t rows = spec.pooling == Pooling::kCls ? 1 : batch.length(s);
+    for (int64_t t = 0; t < rows; ++t) {
+      const float* row = x.data() + (batch.offsets[s] + t) * dim;
+      for (int64_t i = 0; i < dim; ++i) out[i] += row[i] / static_cast<float>(rows);
+    }
+    NormalizeL2(out);
+  }
+  return pooled;
 }
 
 }  // namespace
 
-absl::StatusOr<std::vector<float>> CpuModel::Encode(std::span<const int32_t> tokens) {
+absl::StatusOr<std::vector<float>> CpuModel::Encode(std::span<const std::vector<int32_t>> sequences) {
   if (spec_.kind != TransformerKind::kEncoder) {
     return absl::FailedPreconditionError(absl::StrCat(spec_.architecture, " is a decoder; it does not encode"));
   }
-  if (tokens.empty() || static_cast<int64_t>(tokens.size()) > spec_.context_length) {
-    return absl::InvalidArgumentError(absl::StrCat("encoder input has ", tokens.size(), " tokens; it must have 1 to ",
-                                                   spec_.context_length));
+  Batch batch{.offsets = {0}};
+  for (size_t s = 0; s < sequences.size(); ++s) {
+    const std::vector<int32_t>& tokens = sequences[s];
+    if (tokens.empty() || static_cast<int64_t>(tokens.size()) > spec_.context_length) {
+      return absl::InvalidArgumentError(absl::StrCat("encoder input ", s, " has ", tokens.size(),
+                                                     " tokens; it must have 1 to ", spec_.context_length));
+    }
+    CATENA_RETURN_IF_ERROR(CheckTokens(tokens, spec_.vocab_size));
+    batch.offsets.push_back(batch.offsets.back() + static_cast<int64_t>(tokens.size()));
   }
-  CATENA_RETURN_IF_ERROR(CheckTokens(tokens, spec_.vocab_size));
+  if (sequences.empty()) return std::vector<float>{};
   std::lock_guard lock(forward_mutex_);
-  const int64_t n = static_cast<int64_t>(tokens.size()), dim = spec_.embedding_length;
-  std::vector<float> x = EncoderEmbeddings(spec_, tokens);
-  for (const TransformerLayer& layer : spec_.layers) EncoderLayer(spec_, layer, x, n, pool_);
-  std::vector<float> pooled(static_cast<size_t>(dim), 0.0f);
-  const int64_t rows = spec_.pooling == Pooling::kCls ? 1 : n;
-  for (int64_t t = 0; t < rows; ++t) {
-    for (int64_t i = 0; i < dim; ++i) pooled[i] += x[t * dim + i] / static_cast<float>(rows);
-  }
-  NormalizeL2(pooled);
-  return pooled;
+  std::vector<float> x = EncoderEmbeddings(spec_, sequences, batch);
+  for (const TransformerLayer& layer : spec_.layers) EncoderLayer(spec_, layer, batch, x, pool_);
+  return Pool(spec_, batch, x);
 }
 
 }  // namespace cpu

@@ -17,7 +17,7 @@ class CpuModel final : public BackendModel {
   CpuModel(const TransformerSpec& spec, int threads);
   const TransformerSpec& spec() const override { return spec_; }
   absl::StatusOr<std::unique_ptr<DecoderSession>> NewSession(int64_t max_positions) override;
-  absl::StatusOr<std::vector<float>> Encode(std::span<const int32_t> tokens) override;
+  absl::StatusOr<std::vector<float>> Encode(std::span<const std::vector<int32_t>> sequences) override;
 
   ComputePool& pool() { return pool_; }
   // Held for the whole of one forward pass: the pool runs one op at a time.

@@ -21,9 +21,19 @@ absl::StatusOr<std::unique_ptr<GgufEmbedder>> GgufEmbedder::Create(std::shared_p
 }
 
 absl::StatusOr<Embeddings> GgufEmbedder::Embed(std::span<const std::string> texts, EmbedInputKind) const {
+  constexpr size_t kBatchTokens = 4096;  // rows per forward pass: enough to amortize reading the weights
   Embeddings out;
   out.dimension = info_.dimension;
   out.values.reserve(texts.size() * static_cast<size_t>(info_.dimension));
+  std::vector<std::vector<int32_t>> batch;
+  size_t batch_tokens = 0;
+  auto flush = [&]() -> absl::Status {
+    CATENA_ASSIGN_OR_RETURN(std::vector<float> vectors, model_->backend_model().Encode(batch));
+    out.values.insert(out.values.end(), vectors.begin(), vectors.end());
+    batch.clear();
+    batch_tokens = 0;
+    return absl::OkStatus();
+  };
   for (const std::string& text : texts) {
     std::vector<int32_t> tokens = model_->tokenizer().Encode(text, EncodeOptions{.add_special = true});
     if (static_cast<int>(tokens.size()) > info_.max_input_tokens) {
@@ -31,9 +41,12 @@ absl::StatusOr<Embeddings> GgufEmbedder::Embed(std::span<const std::string> text
       tokens.resize(info_.max_input_tokens);
       tokens.back() = last;
     }
-    CATENA_ASSIGN_OR_RETURN(std::vector<float> vector, model_->backend_model().Encode(tokens));
-    out.values.insert(out.values.end(), vector.begin(), vector.end());
+    if (tokens.empty()) return absl::InvalidArgumentError("the tokenizer produced no tokens for an input text");
+    batch_tokens += tokens.size();
+    batch.push_back(std::move(tokens));
+    if (batch_tokens >= kBatchTokens) CATENA_RETURN_IF_ERROR(flush());
   }
+  if (!batch.empty()) CATENA_RETURN_IF_ERROR(flush());
   return out;
 }
 

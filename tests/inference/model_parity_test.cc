@@ -138,15 +138,19 @@ TEST_CASE("bert embeddings match the numpy reference for mean and cls pooling", 
       std::shared_ptr<const Model> model = *Model::Load(path.string(), {.backend = "cpu", .threads = 2});
       auto embedder = GgufEmbedder::Create(model);
       REQUIRE(embedder.ok());
-      const std::string text = "How do I block a lost card? Comment bloquer ma carte perdue ?";
-      auto ours = (*embedder)->Embed(std::vector<std::string>{text}, EmbedInputKind::kQuery);
+      // One batch of texts of different lengths: each must equal its own reference embedding.
+      const std::vector<std::string> texts = {"How do I block a lost card? Comment bloquer ma carte perdue ?",
+                                              "Opening hours", "Überweisungslimit für Auslandszahlungen erhöhen"};
+      auto ours = (*embedder)->Embed(texts, EmbedInputKind::kQuery);
       REQUIRE(ours.ok());
-      const std::vector<int32_t> tokens = model->tokenizer().Encode(text, {.add_special = true});
-      const nlohmann::json reference = Reference(path, tokens, {"--embed"});
-      const std::vector<double> expected = reference["embedding"].get<std::vector<double>>();
-      const double nmse = NormalizedMse(ours->Row(0), expected);
-      INFO("embedding nmse " << nmse);
-      CHECK(nmse <= 1e-6);
+      REQUIRE(ours->size() == texts.size());
+      for (size_t i = 0; i < texts.size(); ++i) {
+        const std::vector<int32_t> tokens = model->tokenizer().Encode(texts[i], {.add_special = true});
+        const nlohmann::json reference = Reference(path, tokens, {"--embed"});
+        const double nmse = NormalizedMse(ours->Row(i), reference["embedding"].get<std::vector<double>>());
+        INFO(texts[i] << ": embedding nmse " << nmse);
+        CHECK(nmse <= 1e-6);
+      }
     }
   }
 }

@@ -85,7 +85,8 @@ TEST_CASE("bad token ids and a full cache are errors that leave the session usab
   CHECK(session->Forward(five, false).status().code() == absl::StatusCode::kOutOfRange);
   CHECK(session->Forward(std::span(five).first(4), false).ok());
   CHECK((*model)->backend_model().NewSession(100000).status().code() == absl::StatusCode::kInvalidArgument);
-  CHECK((*model)->backend_model().Encode(five).status().code() == absl::StatusCode::kFailedPrecondition);
+  CHECK((*model)->backend_model().Encode(std::vector<std::vector<int32_t>>{five}).status().code() ==
+        absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_CASE("backend selection: auto and cpu work, cuda without a CUDA build is a clear error", "[unit]") {
