@@ -117,11 +117,19 @@ void MatMul(const WeightView& w, const float* x, int64_t batch, float* y, Comput
     pool.ParallelFor(batch, 8, [&](int64_t begin, int64_t end) { table.quantize(x, w.cols, begin, end, qx); });
     task.qx = &qx;
   }
-  pool.ParallelFor(w.rows, kRowGrain, [&](int64_t begin, int64_t end) {
-    RowTask part = task;
-    part.row_begin = begin;
-    part.row_end = end;
-    kernel(part);
+  // Each thread pulls chunks of rows from a shared counter, so a thread the OS preempts (the machine may be
+  // shared) delays only the chunks it holds instead of a fixed half of the matrix.
+  const int64_t chunk_rows = batch == 1 ? kRowGrain * 2 : kRowGrain * 4;
+  const int64_t chunks = (w.rows + chunk_rows - 1) / chunk_rows;
+  std::atomic<int64_t> next{0};
+  pool.ParallelFor(std::min<int64_t>(chunks, pool.threads()), 1, [&](int64_t, int64_t) {
+    for (int64_t c = next.fetch_add(1, std::memory_order_relaxed); c < chunks;
+         c = next.fetch_add(1, std::memory_order_relaxed)) {
+      RowTask part = task;
+      part.row_begin = c * chunk_rows;
+      part.row_end = std::min(w.rows, part.row_begin + chunk_rows);
+      kernel(part);
+    }
   });
 }
 
