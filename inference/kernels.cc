@@ -24,6 +24,11 @@ constexpr int64_t kRowGrain = 16;
 const KernelTable* SupportedTable(std::string_view isa) {
 #if defined(__x86_64__)
   __builtin_cpu_init();
+  if (isa == "avx512vnni") {
+    return SupportedTable("avx512") != nullptr && __builtin_cpu_supports("avx512vnni")
+               ? kernels_internal::Avx512VnniKernels()
+               : nullptr;
+  }
   if (isa == "avx512") {
     const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                     __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
@@ -42,7 +47,7 @@ const KernelTable* SupportedTable(std::string_view isa) {
 // The best table, lowered to $CATENA_KERNEL_ISA when that names a supported one.
 const KernelTable* InitialTable() {
   const KernelTable* best = nullptr;
-  for (std::string_view isa : {"avx512", "avx2", "portable"}) {
+  for (std::string_view isa : {"avx512vnni", "avx512", "avx2", "portable"}) {
     if ((best = SupportedTable(isa)) != nullptr) break;
   }
   if (const char* forced = std::getenv("CATENA_KERNEL_ISA"); forced != nullptr) {
