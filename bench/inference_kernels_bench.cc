@@ -68,6 +68,18 @@ double Triad(ComputePool& pool, const std::string& label) {
   return triad_gbs;
 }
 
+// Cost of one ParallelFor that wakes every thread for a trivial share (the floor under each matrix product).
+void PoolOverhead(ComputePool& pool, const std::string& label) {
+  std::vector<int64_t> sink(static_cast<size_t>(pool.threads()) * 16);
+  auto calls = [&] {
+    for (int i = 0; i < 2000; ++i) {
+      pool.ParallelFor(pool.threads(), 1, [&](int64_t begin, int64_t) { sink[static_cast<size_t>(begin) * 16] += 1; });
+    }
+  };
+  calls();
+  Emit("inference", "parallel_for/" + label, "latency_us", BestSeconds(5, calls) / 2000 * 1e6, "us");
+}
+
 struct Matrix {
   WeightView view;
   std::vector<std::byte> bytes;
@@ -150,6 +162,7 @@ int main() {
   std::fprintf(stderr, "kernel isa: %s, %d threads\n", std::string(catena::inference::KernelIsa()).c_str(),
                pool.threads());
   const double triad_gbs = Triad(pool, std::to_string(pool.threads()) + "t");
+  PoolOverhead(pool, std::to_string(pool.threads()) + "t");
   std::mt19937_64 rng(1);
   const std::pair<GgmlType, const char*> types[] = {{GgmlType::kF32, "f32"},   {GgmlType::kF16, "f16"},
                                                     {GgmlType::kBF16, "bf16"}, {GgmlType::kQ8_0, "q8_0"},
