@@ -1,7 +1,8 @@
 // The AVX-512 VNNI table: the AVX-512 kernels, except that Q8_0 and Q4_0 take two 32-blocks per 512-bit step
-// with vpdpbusd (u8 x s8 dot of 4 bytes into s32). The activations are offset to unsigned (q + 128) and the
-// weights stay signed (Q4_0 as nibble - 8); the accumulator starts at -128 * (sum of the weights), so each
-// dot is exact. Compiled with -mavx512vnni on top of the AVX-512 flags; chosen only when the CPU has VNNI.
+// with vpdpbusd (u8 x s8 dot of 4 bytes into s32). For Q8_0 the activations are offset to unsigned (q + 128)
+// and the accumulator starts at -128 * (sum of the weights), so each dot is exact. Q4_0 multiplies its
+// unsigned nibbles with the signed activations and takes the -8 from the activations' block sums.
+// Compiled with -mavx512vnni on top of the AVX-512 flags; chosen only when the CPU has VNNI.
 #define CATENA_SIMD_WIDTH 512
 
 namespace catena::inference::kernels_internal {
@@ -16,7 +17,7 @@ constexpr int kTileBatch = 4;
 namespace catena::inference::kernels_internal {
 namespace {
 
-// Signed weights of blocks c and c + 1 in element order: 64 bytes.
+// Weights of blocks c and c + 1 in element order, 64 bytes: Q8_0 signed, Q4_0 the unsigned nibbles.
 template <bool kQ4>
 __m512i WeightPair(const std::byte* row, int64_t c) {
   if constexpr (kQ4) {
@@ -28,8 +29,7 @@ __m512i WeightPair(const std::byte* row, int64_t c) {
     const __m256i lo = _mm256_and_si256(packed, mask);                         // [c 0..15 | c+1 0..15]
     const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(packed, 4), mask);  // [c 16..31 | c+1 16..31]
     const __m512i mixed = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
-    const __m512i ordered = _mm512_shuffle_i64x2(mixed, mixed, _MM_SHUFFLE(3, 1, 2, 0));
-    return _mm512_sub_epi8(ordered, _mm512_set1_epi8(8));
+    return _mm512_shuffle_i64x2(mixed, mixed, _MM_SHUFFLE(3, 1, 2, 0));
   } else {
     const BlockQ8_0* blk = reinterpret_cast<const BlockQ8_0*>(row) + c;
     return _mm512_inserti64x4(_mm512_castsi256_si512(Load32(blk[0].qs)), Load32(blk[1].qs), 1);
@@ -57,6 +57,7 @@ void VnniTile(const RowTask& t, int64_t r0, int64_t b0) {
   CATENA_UNROLL for (int r = 0; r < R; ++r)
     CATENA_UNROLL for (int b = 0; b < B; ++b) acc[r][b] = _mm512_setzero_ps();
   const __m512i ones = _mm512_set1_epi8(1);
+  const __m512i zero = _mm512_setzero_si512();
   const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
   const int64_t block_bytes = kQ4 ? sizeof(BlockQ4_0) : sizeof(BlockQ8_0);
   int64_t c = 0;
@@ -66,17 +67,28 @@ void VnniTile(const RowTask& t, int64_t r0, int64_t b0) {
     CATENA_UNROLL for (int r = 0; r < R; ++r) {
       _mm_prefetch(reinterpret_cast<const char*>(rows[r] + c * block_bytes) + kPrefetchBytes, _MM_HINT_T0);
       w[r] = WeightPair<kQ4>(rows[r], c);
-      // -128 * sum of each 4-byte group of weights, the offset the unsigned activations add.
-      base[r] = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, w[r]), 7));
+      // Q8_0: -128 * sum of each 4-byte group of weights, the offset the unsigned activations add.
+      if (!kQ4) base[r] = _mm512_sub_epi32(zero, _mm512_slli_epi32(_mm512_dpbusd_epi32(zero, ones, w[r]), 7));
       dw[r] = PairVector(BlockScale<kQ4>(rows[r], c), BlockScale<kQ4>(rows[r], c + 1));
     }
     CATENA_UNROLL for (int b = 0; b < B; ++b) {
-      const __m512i xu = _mm512_xor_si512(_mm512_loadu_si512(qx.Q(b0 + b) + 32 * c), flip);
+      const __m512i q = _mm512_loadu_si512(qx.Q(b0 + b) + 32 * c);
       const float* dx = qx.Scale(b0 + b) + c;
       const __m512 dxv = PairVector(dx[0], dx[1]);
-      CATENA_UNROLL for (int r = 0; r < R; ++r) {
-        const __m512 dot = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(base[r], xu, w[r]));
-        acc[r][b] = _mm512_fmadd_ps(dot, _mm512_mul_ps(dw[r], dxv), acc[r][b]);
+      if constexpr (kQ4) {
+        // nibbles (u8) x q (s8); each of a block's 8 lanes takes 1/8 of its -8 * d * sum(q) = -8 * sum32.
+        const float* sums = qx.Sum32(b0 + b) + c;
+        const __m512 sumv = PairVector(sums[0], sums[1]);
+        CATENA_UNROLL for (int r = 0; r < R; ++r) {
+          const __m512 dot = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(zero, w[r], q));
+          acc[r][b] = _mm512_fmadd_ps(dw[r], _mm512_fmsub_ps(dot, dxv, sumv), acc[r][b]);
+        }
+      } else {
+        const __m512i xu = _mm512_xor_si512(q, flip);
+        CATENA_UNROLL for (int r = 0; r < R; ++r) {
+          const __m512 dot = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(base[r], xu, w[r]));
+          acc[r][b] = _mm512_fmadd_ps(dot, _mm512_mul_ps(dw[r], dxv), acc[r][b]);
+        }
       }
     }
   }

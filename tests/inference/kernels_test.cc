@@ -4,6 +4,7 @@
 #include "inference/kernels.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <string>
@@ -138,6 +139,13 @@ TEST_CASE("kernel isa names a supported level and rejects unknown ones", "[unit]
   REQUIRE((isa == "avx512vnni" || isa == "avx512" || isa == "avx2" || isa == "portable"));
   REQUIRE_FALSE(SelectKernelIsa("sse9"));
   REQUIRE(KernelIsa() == isa);
+}
+
+// Run by CTest with CATENA_KERNEL_ISA set (see CMakeLists.txt): the variable lowers the starting level.
+TEST_CASE("the kernel isa environment variable picks the starting level", "[.isa_env]") {
+  const char* forced = std::getenv("CATENA_KERNEL_ISA");
+  REQUIRE(forced != nullptr);
+  REQUIRE(KernelIsa() == std::string(forced));
 }
 
 }  // namespace
