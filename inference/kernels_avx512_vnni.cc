@@ -1,5 +1,5 @@
-// The AVX-512 VNNI table: the AVX-512 kernels, except that Q8_0 and Q4_0 take two 32-blocks per 512-bit step
-// with vpdpbusd (u8 x s8 dot of 4 bytes into s32). For Q8_0 the activations are offset to unsigned (q + 128)
+// The AVX-512 VNNI table: the AVX-512 kernels, except that the quantized types take 64 elements per 512-bit
+// step with vpdpbusd (u8 x s8 dot of 4 bytes into s32). For Q8_0 the activations are offset to unsigned (q + 128)
 // and the accumulator starts at -128 * (sum of the weights), so each dot is exact. Q4_0 multiplies its
 // unsigned nibbles with the signed activations and takes the -8 from the activations' block sums.
 // Compiled with -mavx512vnni on top of the AVX-512 flags; chosen only when the CPU has VNNI.
@@ -116,6 +116,134 @@ void VnniRows(const RowTask& t) {
              VnniTile<kQ4, 1, 1>>(t, t.w->cols + t.w->cols / 8);
 }
 
+// Q4_K's 8 six-bit scales (bytes 0..7 of the result) and mins (bytes 8..15) from its 12 packed bytes:
+// scale j < 4 is the low 6 bits of byte j, min j < 4 of byte j + 4; for j >= 4 the low (scale) or high (min)
+// nibble of byte j + 4 supplies the low 4 bits and the top 2 bits of byte j - 4 (scale) or j (min) the rest.
+inline __m128i Q4KScalesMins(const uint8_t* packed) {
+  uint32_t a, b, c;
+  std::memcpy(&a, packed, 4);
+  std::memcpy(&b, packed + 4, 4);
+  std::memcpy(&c, packed + 8, 4);
+  const uint32_t scales_lo = a & 0x3F3F3F3Fu, mins_lo = b & 0x3F3F3F3Fu;
+  const uint32_t scales_hi = (c & 0x0F0F0F0Fu) | (((a >> 6) & 0x03030303u) << 4);
+  const uint32_t mins_hi = ((c >> 4) & 0x0F0F0F0Fu) | (((b >> 6) & 0x03030303u) << 4);
+  return _mm_setr_epi32(static_cast<int>(scales_lo), static_cast<int>(scales_hi), static_cast<int>(mins_lo),
+                        static_cast<int>(mins_hi));
+}
+
+// Lanes 0..7 take element `first` of v, lanes 8..15 element `first + 1`.
+inline __m512 SpreadPair(__m512 v, int first) {
+  const __m512i idx = _mm512_inserti64x4(_mm512_set1_epi32(first), _mm256_set1_epi32(first + 1), 1);
+  return _mm512_permutexvar_ps(idx, v);
+}
+
+// Q4_K, 64 elements (two sub-blocks) per step: nibbles (u8) x q (s8), mins through the per-32 sums.
+template <int R, int B>
+void VnniQ4KTile(const RowTask& t, int64_t r0, int64_t b0) {
+  const QuantizedActivations& qx = *t.qx;
+  const BlockQ4_K* rows[R];
+  CATENA_UNROLL for (int r = 0; r < R; ++r) rows[r] = reinterpret_cast<const BlockQ4_K*>(t.w->data + (r0 + r) * t.w->row_bytes);
+  __m512 acc[R][B];
+  CATENA_UNROLL for (int r = 0; r < R; ++r)
+    CATENA_UNROLL for (int b = 0; b < B; ++b) acc[r][b] = _mm512_setzero_ps();
+  const __m256i mask = _mm256_set1_epi8(0x0F);
+  for (int64_t s = 0; s < qx.blocks / 8; ++s) {
+    __m512 scale[R];
+    CATENA_UNROLL for (int r = 0; r < R; ++r) {
+      const BlockQ4_K* blk = rows[r] + s;
+      _mm_prefetch(reinterpret_cast<const char*>(blk) + kPrefetchBytes, _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(blk) + kPrefetchBytes + 64, _MM_HINT_T0);
+      const __m128i sm = Q4KScalesMins(blk->scales);
+      scale[r] = _mm512_castps256_ps512(_mm256_mul_ps(_mm256_set1_ps(Half(blk->d)), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(sm))));
+      const __m256 mins = _mm256_mul_ps(_mm256_set1_ps(-Half(blk->dmin)),
+                                        _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(sm, 8))));
+      CATENA_UNROLL for (int b = 0; b < B; ++b) {
+        const __m256 sums = _mm256_loadu_ps(qx.Sum32(b0 + b) + 8 * s);
+        acc[r][b] = _mm512_add_ps(acc[r][b], _mm512_zextps256_ps512(_mm256_mul_ps(mins, sums)));
+      }
+    }
+    CATENA_UNROLL for (int p = 0; p < 4; ++p) {
+      __m512i w[R];
+      __m512 sc[R];
+      CATENA_UNROLL for (int r = 0; r < R; ++r) {
+        const __m256i packed = Load32(rows[r][s].qs + 32 * p);
+        w[r] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_and_si256(packed, mask)),
+                                  _mm256_and_si256(_mm256_srli_epi16(packed, 4), mask), 1);
+        sc[r] = SpreadPair(scale[r], 2 * p);
+      }
+      CATENA_UNROLL for (int b = 0; b < B; ++b) {
+        const __m512i q = _mm512_loadu_si512(qx.Q(b0 + b) + 256 * s + 64 * p);
+        const float* dx = qx.Scale(b0 + b) + 8 * s + 2 * p;
+        const __m512 dxv = PairVector(dx[0], dx[1]);
+        CATENA_UNROLL for (int r = 0; r < R; ++r) {
+          const __m512 dot = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), w[r], q));
+          acc[r][b] = _mm512_fmadd_ps(dot, _mm512_mul_ps(sc[r], dxv), acc[r][b]);
+        }
+      }
+    }
+  }
+  CATENA_UNROLL for (int r = 0; r < R; ++r)
+    CATENA_UNROLL for (int b = 0; b < B; ++b) t.y[(b0 + b) * t.w->rows + r0 + r] = _mm512_reduce_add_ps(acc[r][b]);
+}
+
+// Q6_K, 64 elements (four sub-blocks of 16) per step: codes (u8) x q (s8); each sub-block's scale covers
+// 4 dot lanes; the -32 goes through the per-16 sums once per block.
+template <int R, int B>
+void VnniQ6KTile(const RowTask& t, int64_t r0, int64_t b0) {
+  const QuantizedActivations& qx = *t.qx;
+  const BlockQ6_K* rows[R];
+  CATENA_UNROLL for (int r = 0; r < R; ++r) rows[r] = reinterpret_cast<const BlockQ6_K*>(t.w->data + (r0 + r) * t.w->row_bytes);
+  __m512 acc[R][B];
+  CATENA_UNROLL for (int r = 0; r < R; ++r)
+    CATENA_UNROLL for (int b = 0; b < B; ++b) acc[r][b] = _mm512_setzero_ps();
+  const __m512i quad = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+  for (int64_t s = 0; s < qx.blocks / 8; ++s) {
+    __m512 scale[R];  // d * scales[k], k = 0..15
+    CATENA_UNROLL for (int r = 0; r < R; ++r) {
+      const BlockQ6_K* blk = rows[r] + s;
+      _mm_prefetch(reinterpret_cast<const char*>(blk) + kPrefetchBytes, _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(blk) + kPrefetchBytes + 64, _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(blk) + kPrefetchBytes + 128, _MM_HINT_T0);
+      const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk->scales));
+      scale[r] = _mm512_mul_ps(_mm512_set1_ps(Half(blk->d)), _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(sc8)));
+      const __m512 offset = _mm512_mul_ps(_mm512_set1_ps(-32.0f), scale[r]);
+      CATENA_UNROLL for (int b = 0; b < B; ++b)
+        acc[r][b] = _mm512_fmadd_ps(offset, _mm512_loadu_ps(qx.Sum16(b0 + b) + 16 * s), acc[r][b]);
+    }
+    CATENA_UNROLL for (int step = 0; step < 4; ++step) {  // chunks 2 step, 2 step + 1
+      __m512i codes[R];
+      __m512 sc[R];
+      CATENA_UNROLL for (int r = 0; r < R; ++r) {
+        const BlockQ6_K* blk = rows[r] + s;
+        const int h = step / 2, part = (step % 2) * 2;
+        codes[r] = _mm512_inserti64x4(_mm512_castsi256_si512(Q6Codes(blk, h, part)), Q6Codes(blk, h, part + 1), 1);
+        sc[r] = _mm512_permutexvar_ps(_mm512_add_epi32(quad, _mm512_set1_epi32(4 * step)), scale[r]);
+      }
+      CATENA_UNROLL for (int b = 0; b < B; ++b) {
+        const __m512i q = _mm512_loadu_si512(qx.Q(b0 + b) + 256 * s + 64 * step);
+        const float* dx = qx.Scale(b0 + b) + 8 * s + 2 * step;
+        const __m512 dxv = PairVector(dx[0], dx[1]);
+        CATENA_UNROLL for (int r = 0; r < R; ++r) {
+          const __m512 dot = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), codes[r], q));
+          acc[r][b] = _mm512_fmadd_ps(dot, _mm512_mul_ps(sc[r], dxv), acc[r][b]);
+        }
+      }
+    }
+  }
+  CATENA_UNROLL for (int r = 0; r < R; ++r)
+    CATENA_UNROLL for (int b = 0; b < B; ++b) t.y[(b0 + b) * t.w->rows + r0 + r] = _mm512_reduce_add_ps(acc[r][b]);
+}
+
+void VnniQ4KRows(const RowTask& t) {
+  DriveTiles<VnniQ4KTile<kTileRows, kTileBatch>, VnniQ4KTile<kTileRows, 1>, VnniQ4KTile<1, kTileBatch>,
+             VnniQ4KTile<1, 1>>(t, t.w->cols + t.w->cols / 4);
+}
+
+void VnniQ6KRows(const RowTask& t) {
+  DriveTiles<VnniQ6KTile<kTileRows, kTileBatch>, VnniQ6KTile<kTileRows, 1>, VnniQ6KTile<1, kTileBatch>,
+             VnniQ6KTile<1, 1>>(t, t.w->cols + t.w->cols / 4);
+}
+
 }  // namespace
 
 const KernelTable* Avx512VnniKernels() {
@@ -123,6 +251,8 @@ const KernelTable* Avx512VnniKernels() {
     KernelTable k = MakeTable("avx512vnni");
     k.q8_0 = VnniRows<false>;
     k.q4_0 = VnniRows<true>;
+    k.q4_k = VnniQ4KRows;
+    k.q6_k = VnniQ6KRows;
     return k;
   }();
   return &table;
