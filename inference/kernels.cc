@@ -124,7 +124,7 @@ void MatMul(const WeightView& w, const float* x, int64_t batch, float* y, Comput
   }
   // Each thread pulls chunks of rows from a shared counter, so a thread the OS preempts (the machine may be
   // shared) delays only the chunks it holds instead of a fixed half of the matrix.
-  const int64_t chunk_rows = batch == 1 ? kRowGrain * 2 : kRowGrain * 4;
+  const int64_t chunk_rows = kRowGrain * 4;
   const int64_t chunks = (w.rows + chunk_rows - 1) / chunk_rows;
   std::atomic<int64_t> next{0};
   pool.ParallelFor(std::min<int64_t>(chunks, pool.threads()), 1, [&](int64_t, int64_t) {
