@@ -24,6 +24,11 @@ constexpr int64_t kRowGrain = 16;
 const KernelTable* SupportedTable(std::string_view isa) {
 #if defined(__x86_64__)
   __builtin_cpu_init();
+  if (isa == "avx512vnni") {
+    return SupportedTable("avx512") != nullptr && __builtin_cpu_supports("avx512vnni")
+               ? kernels_internal::Avx512VnniKernels()
+               : nullptr;
+  }
   if (isa == "avx512") {
     const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                     __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
@@ -42,7 +47,7 @@ const KernelTable* SupportedTable(std::string_view isa) {
 // The best table, lowered to $CATENA_KERNEL_ISA when that names a supported one.
 const KernelTable* InitialTable() {
   const KernelTable* best = nullptr;
-  for (std::string_view isa : {"avx512", "avx2", "portable"}) {
+  for (std::string_view isa : {"avx512vnni", "avx512", "avx2", "portable"}) {
     if ((best = SupportedTable(isa)) != nullptr) break;
   }
   if (const char* forced = std::getenv("CATENA_KERNEL_ISA"); forced != nullptr) {
@@ -117,11 +122,19 @@ void MatMul(const WeightView& w, const float* x, int64_t batch, float* y, Comput
     pool.ParallelFor(batch, 8, [&](int64_t begin, int64_t end) { table.quantize(x, w.cols, begin, end, qx); });
     task.qx = &qx;
   }
-  pool.ParallelFor(w.rows, kRowGrain, [&](int64_t begin, int64_t end) {
-    RowTask part = task;
-    part.row_begin = begin;
-    part.row_end = end;
-    kernel(part);
+  // Each thread pulls chunks of rows from a shared counter, so a thread the OS preempts (the machine may be
+  // shared) delays only the chunks it holds instead of a fixed half of the matrix.
+  const int64_t chunk_rows = kRowGrain * 4;
+  const int64_t chunks = (w.rows + chunk_rows - 1) / chunk_rows;
+  std::atomic<int64_t> next{0};
+  pool.ParallelFor(std::min<int64_t>(chunks, pool.threads()), 1, [&](int64_t, int64_t) {
+    for (int64_t c = next.fetch_add(1, std::memory_order_relaxed); c < chunks;
+         c = next.fetch_add(1, std::memory_order_relaxed)) {
+      RowTask part = task;
+      part.row_begin = c * chunk_rows;
+      part.row_end = std::min(w.rows, part.row_begin + chunk_rows);
+      kernel(part);
+    }
   });
 }
 

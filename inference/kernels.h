@@ -1,6 +1,6 @@
 // CPU kernels of the inference runtime: products of quantized weight matrices with float activations, and the
 // fused element-wise ops of transformer layers. Each entry point picks the best instruction set of the running
-// CPU once (AVX-512, AVX2+FMA+F16C, or portable C++). Functions are stateless and thread-safe; the matrix
+// CPU once (AVX-512 with or without VNNI, AVX2+FMA+F16C, or portable C++). Functions are stateless and thread-safe; the matrix
 // products split their rows over the ComputePool they are given.
 #pragma once
 
@@ -23,9 +23,9 @@ struct WeightView {
   int64_t row_bytes = 0;
 };
 
-// The instruction set the kernels use on this CPU: "avx512", "avx2" or "portable".
+// The instruction set the kernels use on this CPU: "avx512vnni", "avx512", "avx2" or "portable".
 std::string_view KernelIsa();
-// Switches every later call to `isa` ("avx512", "avx2" or "portable"); false (and no change) when this CPU or
+// Switches every later call to `isa` (one of KernelIsa's names); false (and no change) when this CPU or
 // build lacks it. For tests and benchmarks: call it while no kernel runs. $CATENA_KERNEL_ISA sets the start.
 bool SelectKernelIsa(std::string_view isa);
 

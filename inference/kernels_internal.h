@@ -62,6 +62,7 @@ const KernelTable& PortableKernels();
 // Null when the build lacks the instruction set (the caller also checks the running CPU).
 const KernelTable* Avx2Kernels();
 const KernelTable* Avx512Kernels();
+const KernelTable* Avx512VnniKernels();
 
 // Decodes a Q8_0/Q4_0/Q4_K/Q6_K row into out.size() floats (a multiple of the type's block elements).
 void DequantizeQuantizedRow(GgmlType type, const std::byte* row, std::span<float> out);

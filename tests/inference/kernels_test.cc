@@ -4,6 +4,7 @@
 #include "inference/kernels.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <string>
@@ -19,7 +20,7 @@ namespace {
 using test_blocks::RandomMatrix;
 using test_blocks::TestMatrix;
 
-constexpr const char* kIsas[] = {"portable", "avx2", "avx512"};
+constexpr const char* kIsas[] = {"portable", "avx2", "avx512", "avx512vnni"};
 
 std::vector<float> RandomFloats(size_t n, std::mt19937& rng, float scale = 1.0f) {
   std::normal_distribution<float> dist(0.0f, scale);
@@ -85,12 +86,14 @@ TEST_CASE("matmul matches the double reference for every type, shape, batch and 
         }
       }
     }
+    // An odd number of 32-blocks (the VNNI kernels step two at a time).
+    for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_0}) CheckMatMul(RandomMatrix(type, 7, 96, rng), 5, pool, rng);
     // Float types accept any length: a tail shorter than a vector.
     for (GgmlType type : {GgmlType::kF32, GgmlType::kF16, GgmlType::kBF16}) {
       CheckMatMul(RandomMatrix(type, 9, 19, rng), 3, pool, rng);
     }
   }
-  SelectKernelIsa("avx512") || SelectKernelIsa("avx2");
+  SelectKernelIsa("avx512vnni") || SelectKernelIsa("avx512") || SelectKernelIsa("avx2");
 }
 
 TEST_CASE("q8_0 and q4_0 blocks built from values decode back to those values", "[unit]") {
@@ -111,7 +114,7 @@ TEST_CASE("q8_0 and q4_0 blocks built from values decode back to those values", 
       CheckMatMul(m, 17, pool, rng);
     }
   }
-  SelectKernelIsa("avx512") || SelectKernelIsa("avx2");
+  SelectKernelIsa("avx512vnni") || SelectKernelIsa("avx512") || SelectKernelIsa("avx2");
 }
 
 TEST_CASE("dequantize row matches the reference decoder", "[unit]") {
@@ -133,9 +136,16 @@ TEST_CASE("dequantize row matches the reference decoder", "[unit]") {
 
 TEST_CASE("kernel isa names a supported level and rejects unknown ones", "[unit]") {
   const std::string isa(KernelIsa());
-  REQUIRE((isa == "avx512" || isa == "avx2" || isa == "portable"));
+  REQUIRE((isa == "avx512vnni" || isa == "avx512" || isa == "avx2" || isa == "portable"));
   REQUIRE_FALSE(SelectKernelIsa("sse9"));
   REQUIRE(KernelIsa() == isa);
+}
+
+// Run by CTest with CATENA_KERNEL_ISA set (see CMakeLists.txt): the variable lowers the starting level.
+TEST_CASE("the kernel isa environment variable picks the starting level", "[.isa_env]") {
+  const char* forced = std::getenv("CATENA_KERNEL_ISA");
+  REQUIRE(forced != nullptr);
+  REQUIRE(KernelIsa() == std::string(forced));
 }
 
 }  // namespace
