@@ -108,7 +108,7 @@ void BenchDecoder(const std::string& type, int threads, double triad_gb_per_s) {
   constexpr int kDecodeTokens = 128;
   double best_prefill = 0, best_decode = 0;
   for (int rep = 0; rep < 2; ++rep) {
-    auto session = model->backend_model().NewSession(prompt.size() + kDecodeTokens + 1).value();
+    auto session = model->backend_model().NewSession(prompt.size() + kDecodeTokens + 1, KvType::kF16).value();
     auto start = std::chrono::steady_clock::now();
     auto logits = session->Forward(prompt, false).value();
     best_prefill = std::max(best_prefill, prompt.size() / Seconds(start));

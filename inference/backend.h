@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "inference/kv_cache.h"
 #include "inference/transformer_spec.h"
 
 namespace catena::inference {
@@ -33,12 +34,33 @@ class DecoderSession {
   virtual void Truncate(int64_t length) = 0;
 };
 
+// Which logits a sequence's step returns.
+enum class LogitsWanted { kNone, kLast, kAll };
+
+// One sequence's share of a batched decoder step: `tokens` at positions start_position.. are computed and their
+// keys/values written through `block_table` (which must cover start_position + tokens.size() positions).
+struct SequenceStep {
+  std::span<const int32_t> tokens;
+  int64_t start_position = 0;
+  std::span<const int32_t> block_table;
+  LogitsWanted logits = LogitsWanted::kLast;
+};
+
 class BackendModel {
  public:
   virtual ~BackendModel() = default;
   virtual const TransformerSpec& spec() const = 0;
-  // A decoder session holding up to `max_positions` tokens (<= the model's context length). Decoders only.
-  virtual absl::StatusOr<std::unique_ptr<DecoderSession>> NewSession(int64_t max_positions) = 0;
+  // Paged KV storage for this model's decoder; INVALID_ARGUMENT when the layout does not match the model.
+  virtual absl::StatusOr<std::unique_ptr<KvStorage>> NewKvStorage(const KvLayout& layout) = 0;
+  // Runs one batched step over several sequences (chunked prefills and single decode tokens mixed): every
+  // weight is read once for all their tokens. Returns rows of vocab_size logits (one per step with kLast,
+  // tokens.size() per step with kAll), in step order, valid until the next call on this model. Errors (bad token, table too short) leave the storage's other
+  // positions untouched.
+  virtual absl::StatusOr<std::span<const float>> Step(std::span<const SequenceStep> steps, KvStorage& kv) = 0;
+  // A single-sequence session holding up to `max_positions` tokens (<= the model's context length), with its
+  // own KV storage of `kv_type` (F32 by default: exact for reference comparisons). Decoders only.
+  virtual absl::StatusOr<std::unique_ptr<DecoderSession>> NewSession(int64_t max_positions,
+                                                                     KvType kv_type = KvType::kF32) = 0;
   // The pooled, L2-normalized embeddings of `sequences` (encoders only; each 1 to context_length tokens),
   // row-major: sequences.size() rows of embedding_length floats. The sequences run as one batch.
   virtual absl::StatusOr<std::vector<float>> Encode(std::span<const std::vector<int32_t>> sequences) = 0;

@@ -39,17 +39,6 @@ absl::Status CheckTokens(std::span<const int32_t> tokens, int64_t vocab_size) {
 
 CpuModel::CpuModel(const TransformerSpec& spec, int threads) : spec_(spec), pool_(threads) {}
 
-absl::StatusOr<std::unique_ptr<DecoderSession>> CpuModel::NewSession(int64_t max_positions) {
-  if (spec_.kind != TransformerKind::kDecoder) {
-    return absl::FailedPreconditionError(absl::StrCat(spec_.architecture, " is an encoder; it has no decoder sessions"));
-  }
-  if (max_positions <= 0 || max_positions > spec_.context_length) {
-    return absl::InvalidArgumentError(absl::StrCat("session length ", max_positions, " must be in [1, ",
-                                                   spec_.context_length, "] (the model's context length)"));
-  }
-  return NewCpuDecoderSession(*this, max_positions);
-}
-
 namespace {
 
 // Where each sequence of an encoder batch starts in the concatenated rows.

@@ -1,139 +1,269 @@
-// The CPU decoder session: a contiguous F32 KV cache per layer and the llama-family forward pass (pre-norm
-// RMSNorm blocks, rotary attention with grouped KV heads, SwiGLU), batched over the tokens of one call so a
-// prompt reads every weight once.
+// The CPU decoder: one batched step over several sequences with a paged KV cache (the llama-family block:
+// pre-norm RMSNorm, rotary attention with grouped KV heads, SwiGLU). All tokens of all sequences in a step are
+// rows of one activation matrix, so every weight is read once per step; attention reads each row's own
+// sequence through its block table. A DecoderSession is one sequence on a private storage.
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
+#include "inference/cpu_attention.h"
 #include "inference/cpu_model.h"
 #include "inference/kernels.h"
 
 namespace catena::inference::cpu {
 namespace {
 
-class CpuDecoderSession final : public DecoderSession {
+class CpuKvStorage final : public KvStorage {
  public:
-  CpuDecoderSession(CpuModel& model, int64_t capacity)
-      : model_(model), spec_(model.spec()), capacity_(capacity),
-        kv_dim_(spec_.head_count_kv * spec_.head_dim) {
-    const size_t per_layer = static_cast<size_t>(capacity_ * kv_dim_);
-    keys_.assign(spec_.layers.size(), std::vector<float>(per_layer));
-    values_.assign(spec_.layers.size(), std::vector<float>(per_layer));
+  explicit CpuKvStorage(const KvLayout& layout) : layout_(layout) {
+    const size_t bytes = static_cast<size_t>(layout.BlockBytes() / (2 * layout.layers) * layout.num_blocks);
+    keys_.assign(layout.layers, std::vector<std::byte>(bytes));
+    values_.assign(layout.layers, std::vector<std::byte>(bytes));
+  }
+  const KvLayout& layout() const override { return layout_; }
+  PagedKvView Keys(int64_t layer, std::span<const int32_t> table) const { return View(keys_[layer], table); }
+  PagedKvView Values(int64_t layer, std::span<const int32_t> table) const { return View(values_[layer], table); }
+  std::byte* KeyData(int64_t layer) { return keys_[layer].data(); }
+  std::byte* ValueData(int64_t layer) { return values_[layer].data(); }
+
+ private:
+  PagedKvView View(const std::vector<std::byte>& data, std::span<const int32_t> table) const {
+    return {data.data(), layout_.type, layout_.block_size, layout_.kv_dim, table};
+  }
+  KvLayout layout_;
+  std::vector<std::vector<std::byte>> keys_, values_;  // per layer: num_blocks x block_size x kv_dim
+};
+
+absl::Status CheckStep(const SequenceStep& step, size_t index, const TransformerSpec& spec, const KvLayout& layout) {
+  const int64_t end = step.start_position + static_cast<int64_t>(step.tokens.size());
+  if (step.tokens.empty() || step.start_position < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("sequence ", index, " of the step has no tokens"));
+  }
+  if (end > spec.context_length) {
+    return absl::OutOfRangeError(absl::StrCat("sequence ", index, " would reach ", end,
+                                              " positions; the model's context length is ", spec.context_length));
+  }
+  if (static_cast<int64_t>(step.block_table.size()) * layout.block_size < end) {
+    return absl::InvalidArgumentError(absl::StrCat("sequence ", index, "'s block table covers ",
+                                                   step.block_table.size() * layout.block_size,
+                                                   " positions, the step needs ", end));
+  }
+  for (int32_t block : step.block_table) {
+    if (block < 0 || block >= layout.num_blocks) {
+      return absl::InvalidArgumentError(absl::StrCat("sequence ", index, " names KV block ", block,
+                                                     ", outside [0, ", layout.num_blocks, ")"));
+    }
+  }
+  return Annotate(CheckTokens(step.tokens, spec.vocab_size), absl::StrCat("sequence ", index));
+}
+
+// The forward pass of one step; scratch buffers live as long as the model (guarded by its forward lock).
+class StepRunner {
+ public:
+  StepRunner(CpuModel& model, std::span<const SequenceStep> steps, CpuKvStorage& kv)
+      : model_(model), spec_(model.spec()), steps_(steps), kv_(kv),
+        kv_dim_(spec_.head_count_kv * spec_.head_dim) {}
+
+  std::span<const float> Run(StepScratch& s) {
+    Plan();
+    Embed(s);
+    for (size_t l = 0; l < spec_.layers.size(); ++l) Layer(s, static_cast<int64_t>(l));
+    return Logits(s);
   }
 
+ private:
+  struct Row {
+    int64_t step;
+    int64_t position;
+  };
+
+  void Plan() {
+    for (size_t i = 0; i < steps_.size(); ++i) {
+      for (size_t t = 0; t < steps_[i].tokens.size(); ++t) {
+        rows_.push_back({static_cast<int64_t>(i), steps_[i].start_position + static_cast<int64_t>(t)});
+        tokens_.push_back(steps_[i].tokens[t]);
+      }
+    }
+  }
+
+  void Embed(StepScratch& s) {
+    const int64_t dim = spec_.embedding_length;
+    s.x.resize(tokens_.size() * dim);
+    for (size_t t = 0; t < tokens_.size(); ++t) {
+      DequantizeRowInto(spec_.token_embedding.view, tokens_[t], std::span<float>(s.x.data() + t * dim, dim));
+    }
+  }
+
+  void NormRows(const std::vector<float>& in, const TensorRef& weight, std::span<const int64_t> rows,
+                std::vector<float>& out) {
+    const int64_t dim = spec_.embedding_length;
+    out.resize(rows.size() * dim);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      RmsNorm(std::span<const float>(in.data() + rows[i] * dim, dim), Floats(weight), spec_.norm_epsilon,
+              std::span<float>(out.data() + i * dim, dim));
+    }
+  }
+
+  std::span<const int64_t> AllRows() {
+    if (all_rows_.size() != rows_.size()) {
+      all_rows_.resize(rows_.size());
+      for (size_t i = 0; i < rows_.size(); ++i) all_rows_[i] = static_cast<int64_t>(i);
+    }
+    return all_rows_;
+  }
+
+  // Rotates q and k of every row and stores k and v at the row's position in layer `l`.
+  void RopeAndStore(StepScratch& s, int64_t l) {
+    const int64_t hd = spec_.head_dim, dim = spec_.embedding_length;
+    for (size_t r = 0; r < rows_.size(); ++r) {
+      const int64_t pos = rows_[r].position;
+      for (int64_t h = 0; h < spec_.head_count; ++h) {
+        ApplyRope(std::span<float>(s.q.data() + r * dim + h * hd, hd), spec_.rope_inv_freq, pos, spec_.rope_style);
+      }
+      for (int64_t h = 0; h < spec_.head_count_kv; ++h) {
+        ApplyRope(std::span<float>(s.k.data() + r * kv_dim_ + h * hd, hd), spec_.rope_inv_freq, pos,
+                  spec_.rope_style);
+      }
+      const std::span<const int32_t> table = steps_[rows_[r].step].block_table;
+      StoreKvRow(kv_.Keys(l, table), kv_.KeyData(l), pos, std::span<const float>(s.k.data() + r * kv_dim_, kv_dim_));
+      StoreKvRow(kv_.Values(l, table), kv_.ValueData(l), pos,
+                 std::span<const float>(s.v.data() + r * kv_dim_, kv_dim_));
+    }
+  }
+
+  void Attention(StepScratch& s, int64_t l) {
+    const int64_t hd = spec_.head_dim, dim = spec_.embedding_length, heads = spec_.head_count;
+    const int64_t group = spec_.head_count / spec_.head_count_kv;
+    const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+    s.attn.resize(rows_.size() * dim);
+    model_.pool().ParallelFor(static_cast<int64_t>(rows_.size()) * heads, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t job = begin; job < end; ++job) {
+        const int64_t r = job / heads, h = job % heads;
+        const std::span<const int32_t> table = steps_[rows_[r].step].block_table;
+        PagedAttend(s.q.data() + r * dim + h * hd, kv_.Keys(l, table), kv_.Values(l, table), h / group, hd,
+                    rows_[r].position + 1, scale, s.attn.data() + r * dim + h * hd);
+      }
+    });
+  }
+
+  void Layer(StepScratch& s, int64_t l) {
+    const TransformerLayer& layer = spec_.layers[l];
+    ComputePool& pool = model_.pool();
+    const int64_t n = static_cast<int64_t>(rows_.size());
+    NormRows(s.x, layer.attn_norm, AllRows(), s.xn);
+    Project(layer.wq, layer.bq, s.xn, n, s.q, pool);
+    Project(layer.wk, layer.bk, s.xn, n, s.k, pool);
+    Project(layer.wv, layer.bv, s.xn, n, s.v, pool);
+    RopeAndStore(s, l);
+    Attention(s, l);
+    Project(layer.wo, layer.bo, s.attn, n, s.out, pool);
+    for (size_t i = 0; i < s.x.size(); ++i) s.x[i] += s.out[i];
+    NormRows(s.x, layer.ffn_norm, AllRows(), s.xn);
+    Project(layer.w_gate, {}, s.xn, n, s.gate, pool);
+    Project(layer.w_up, {}, s.xn, n, s.up, pool);
+    SwiGlu(s.gate, s.up, s.gate);
+    Project(layer.w_down, {}, s.gate, n, s.out, pool);
+    for (size_t i = 0; i < s.x.size(); ++i) s.x[i] += s.out[i];
+  }
+
+  std::span<const float> Logits(StepScratch& s) {
+    std::vector<int64_t> wanted;
+    int64_t row = 0;
+    for (const SequenceStep& step : steps_) {
+      const int64_t n = static_cast<int64_t>(step.tokens.size());
+      if (step.logits == LogitsWanted::kAll) {
+        for (int64_t t = 0; t < n; ++t) wanted.push_back(row + t);
+      } else if (step.logits == LogitsWanted::kLast) {
+        wanted.push_back(row + n - 1);
+      }
+      row += n;
+    }
+    if (wanted.empty()) return {};
+    NormRows(s.x, spec_.output_norm, wanted, s.xn);
+    s.logits.resize(wanted.size() * spec_.output.view.rows);
+    MatMul(spec_.output.view, s.xn.data(), static_cast<int64_t>(wanted.size()), s.logits.data(), model_.pool());
+    return s.logits;
+  }
+
+  CpuModel& model_;
+  const TransformerSpec& spec_;
+  std::span<const SequenceStep> steps_;
+  CpuKvStorage& kv_;
+  const int64_t kv_dim_;
+  std::vector<Row> rows_;
+  std::vector<int32_t> tokens_;
+  std::vector<int64_t> all_rows_;
+};
+
+// One sequence on its own storage, blocks 0..n-1 in order.
+class CpuDecoderSession final : public DecoderSession {
+ public:
+  CpuDecoderSession(CpuModel& model, std::unique_ptr<KvStorage> kv, int64_t capacity)
+      : model_(model), kv_(std::move(kv)), capacity_(capacity) {
+    table_.resize(kv_->layout().num_blocks);
+    for (size_t i = 0; i < table_.size(); ++i) table_[i] = static_cast<int32_t>(i);
+  }
   int64_t position() const override { return position_; }
   int64_t capacity() const override { return capacity_; }
   void Truncate(int64_t length) override { position_ = std::clamp<int64_t>(length, 0, position_); }
 
   absl::StatusOr<std::span<const float>> Forward(std::span<const int32_t> tokens, bool all_logits) override {
-    const int64_t n = static_cast<int64_t>(tokens.size());
-    if (n == 0) return absl::InvalidArgumentError("Forward needs at least one token");
-    if (position_ + n > capacity_) {
-      return absl::OutOfRangeError(absl::StrCat("sequence would reach ", position_ + n,
+    if (position_ + static_cast<int64_t>(tokens.size()) > capacity_) {
+      return absl::OutOfRangeError(absl::StrCat("sequence would reach ", position_ + tokens.size(),
                                                 " positions; the session holds ", capacity_));
     }
-    CATENA_RETURN_IF_ERROR(CheckTokens(tokens, spec_.vocab_size));
-    std::lock_guard lock(model_.forward_mutex());
-    Embed(tokens);
-    for (size_t l = 0; l < spec_.layers.size(); ++l) Layer(l, n);
-    const int64_t first = all_logits ? 0 : n - 1;
-    Logits(first, n);
-    position_ += n;
+    const SequenceStep step{tokens, position_, table_, all_logits ? LogitsWanted::kAll : LogitsWanted::kLast};
+    CATENA_ASSIGN_OR_RETURN(std::span<const float> logits, model_.Step(std::span(&step, 1), *kv_));
+    logits_.assign(logits.begin(), logits.end());  // the model's buffer is shared with other sessions
+    position_ += static_cast<int64_t>(tokens.size());
     return std::span<const float>(logits_);
   }
 
  private:
-  void Embed(std::span<const int32_t> tokens) {
-    const int64_t dim = spec_.embedding_length;
-    x_.resize(tokens.size() * dim);
-    for (size_t t = 0; t < tokens.size(); ++t) {
-      DequantizeRowInto(spec_.token_embedding.view, tokens[t], std::span<float>(x_.data() + t * dim, dim));
-    }
-  }
-
-  void NormRows(const std::vector<float>& in, const TensorRef& weight, int64_t first, int64_t n,
-                std::vector<float>& out) {
-    const int64_t dim = spec_.embedding_length;
-    out.resize(static_cast<size_t>((n - first) * dim));
-    for (int64_t t = first; t < n; ++t) {
-      RmsNorm(std::span<const float>(in.data() + t * dim, dim), Floats(weight), spec_.norm_epsilon,
-              std::span<float>(out.data() + (t - first) * dim, dim));
-    }
-  }
-
-  // Rotates q and k of every token and stores k and v at their positions in layer `l`'s cache.
-  void RopeAndCache(size_t l, int64_t n) {
-    const int64_t hd = spec_.head_dim, dim = spec_.embedding_length;
-    for (int64_t t = 0; t < n; ++t) {
-      const int64_t pos = position_ + t;
-      for (int64_t h = 0; h < spec_.head_count; ++h) {
-        ApplyRope(std::span<float>(q_.data() + t * dim + h * hd, hd), spec_.rope_inv_freq, pos, spec_.rope_style);
-      }
-      for (int64_t h = 0; h < spec_.head_count_kv; ++h) {
-        ApplyRope(std::span<float>(k_.data() + t * kv_dim_ + h * hd, hd), spec_.rope_inv_freq, pos,
-                  spec_.rope_style);
-      }
-      std::copy_n(k_.data() + t * kv_dim_, kv_dim_, keys_[l].data() + pos * kv_dim_);
-      std::copy_n(v_.data() + t * kv_dim_, kv_dim_, values_[l].data() + pos * kv_dim_);
-    }
-  }
-
-  void Attention(size_t l, int64_t n) {
-    const int64_t hd = spec_.head_dim, dim = spec_.embedding_length, heads = spec_.head_count;
-    const int64_t group = spec_.head_count / spec_.head_count_kv;
-    const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-    attn_.resize(static_cast<size_t>(n * dim));
-    model_.pool().ParallelFor(n * heads, 1, [&](int64_t begin, int64_t end) {
-      for (int64_t job = begin; job < end; ++job) {
-        const int64_t t = job / heads, h = job % heads, kv_head = h / group;
-        Attend(q_.data() + t * dim + h * hd, keys_[l].data() + kv_head * hd, values_[l].data() + kv_head * hd,
-               position_ + t + 1, hd, kv_dim_, scale, attn_.data() + t * dim + h * hd);
-      }
-    });
-  }
-
-  void Layer(size_t l, int64_t n) {
-    const TransformerLayer& layer = spec_.layers[l];
-    ComputePool& pool = model_.pool();
-    NormRows(x_, layer.attn_norm, 0, n, xn_);
-    Project(layer.wq, layer.bq, xn_, n, q_, pool);
-    Project(layer.wk, layer.bk, xn_, n, k_, pool);
-    Project(layer.wv, layer.bv, xn_, n, v_, pool);
-    RopeAndCache(l, n);
-    Attention(l, n);
-    Project(layer.wo, layer.bo, attn_, n, out_, pool);
-    for (size_t i = 0; i < x_.size(); ++i) x_[i] += out_[i];
-    NormRows(x_, layer.ffn_norm, 0, n, xn_);
-    Project(layer.w_gate, {}, xn_, n, gate_, pool);
-    Project(layer.w_up, {}, xn_, n, up_, pool);
-    SwiGlu(gate_, up_, gate_);
-    Project(layer.w_down, {}, gate_, n, out_, pool);
-    for (size_t i = 0; i < x_.size(); ++i) x_[i] += out_[i];
-  }
-
-  void Logits(int64_t first, int64_t n) {
-    NormRows(x_, spec_.output_norm, first, n, xn_);
-    MatMulInto(spec_.output.view, xn_, n - first, logits_);
-  }
-
-  void MatMulInto(const WeightView& w, const std::vector<float>& x, int64_t batch, std::vector<float>& y) {
-    y.resize(static_cast<size_t>(batch * w.rows));
-    MatMul(w, x.data(), batch, y.data(), model_.pool());
-  }
-
   CpuModel& model_;
-  const TransformerSpec& spec_;
+  std::unique_ptr<KvStorage> kv_;
   const int64_t capacity_;
-  const int64_t kv_dim_;
+  std::vector<int32_t> table_;
   int64_t position_ = 0;
-  std::vector<std::vector<float>> keys_, values_;  // per layer: capacity x kv_dim
-  std::vector<float> x_, xn_, q_, k_, v_, attn_, out_, gate_, up_, logits_;
+  std::vector<float> logits_;
 };
 
 }  // namespace
 
-std::unique_ptr<DecoderSession> NewCpuDecoderSession(CpuModel& model, int64_t capacity) {
-  return std::make_unique<CpuDecoderSession>(model, capacity);
+absl::StatusOr<std::unique_ptr<KvStorage>> CpuModel::NewKvStorage(const KvLayout& layout) {
+  const int64_t kv_dim = spec_.head_count_kv * spec_.head_dim;
+  if (spec_.kind != TransformerKind::kDecoder) {
+    return absl::FailedPreconditionError(absl::StrCat(spec_.architecture, " is an encoder; it has no KV cache"));
+  }
+  if (layout.layers != spec_.layer_count || layout.kv_dim != kv_dim || layout.block_size <= 0 ||
+      layout.num_blocks <= 0 || layout.num_blocks > (int64_t{1} << 31)) {
+    return absl::InvalidArgumentError(absl::StrCat("KV layout (", layout.layers, " layers, kv_dim ", layout.kv_dim,
+                                                   ", ", layout.num_blocks, " blocks of ", layout.block_size,
+                                                   ") does not fit the model (", spec_.layer_count,
+                                                   " layers, kv_dim ", kv_dim, ")"));
+  }
+  return std::make_unique<CpuKvStorage>(layout);
+}
+
+absl::StatusOr<std::span<const float>> CpuModel::Step(std::span<const SequenceStep> steps, KvStorage& kv) {
+  CpuKvStorage* storage = dynamic_cast<CpuKvStorage*>(&kv);
+  if (storage == nullptr) return absl::InvalidArgumentError("KV storage of another backend given to the CPU");
+  for (size_t i = 0; i < steps.size(); ++i) CATENA_RETURN_IF_ERROR(CheckStep(steps[i], i, spec_, kv.layout()));
+  if (steps.empty()) return std::span<const float>();
+  std::lock_guard lock(forward_mutex_);
+  return StepRunner(*this, steps, *storage).Run(scratch_);
+}
+
+absl::StatusOr<std::unique_ptr<DecoderSession>> CpuModel::NewSession(int64_t max_positions, KvType kv_type) {
+  if (max_positions <= 0 || max_positions > spec_.context_length) {
+    return absl::InvalidArgumentError(absl::StrCat("session length ", max_positions, " must be in [1, ",
+                                                   spec_.context_length, "] (the model's context length)"));
+  }
+  constexpr int64_t kBlock = 16;
+  const KvLayout layout{.layers = spec_.layer_count, .kv_dim = spec_.head_count_kv * spec_.head_dim,
+                        .block_size = kBlock, .num_blocks = (max_positions + kBlock - 1) / kBlock, .type = kv_type};
+  CATENA_ASSIGN_OR_RETURN(std::unique_ptr<KvStorage> kv, NewKvStorage(layout));
+  return std::unique_ptr<DecoderSession>(new CpuDecoderSession(*this, std::move(kv), max_positions));
 }
 
 }  // namespace catena::inference::cpu

@@ -12,11 +12,18 @@
 
 namespace catena::inference::cpu {
 
+// Activation buffers of a decoder step, reused from step to step.
+struct StepScratch {
+  std::vector<float> x, xn, q, k, v, attn, out, gate, up, logits;
+};
+
 class CpuModel final : public BackendModel {
  public:
   CpuModel(const TransformerSpec& spec, int threads);
   const TransformerSpec& spec() const override { return spec_; }
-  absl::StatusOr<std::unique_ptr<DecoderSession>> NewSession(int64_t max_positions) override;
+  absl::StatusOr<std::unique_ptr<KvStorage>> NewKvStorage(const KvLayout& layout) override;
+  absl::StatusOr<std::span<const float>> Step(std::span<const SequenceStep> steps, KvStorage& kv) override;
+  absl::StatusOr<std::unique_ptr<DecoderSession>> NewSession(int64_t max_positions, KvType kv_type) override;
   absl::StatusOr<std::vector<float>> Encode(std::span<const std::vector<int32_t>> sequences) override;
 
   ComputePool& pool() { return pool_; }
@@ -27,6 +34,7 @@ class CpuModel final : public BackendModel {
   TransformerSpec spec_;
   ComputePool pool_;
   std::mutex forward_mutex_;
+  StepScratch scratch_;  // guarded by forward_mutex_
 };
 
 // y[b] = W x[b] (+ bias) for `batch` rows.
@@ -37,6 +45,5 @@ absl::Status CheckTokens(std::span<const int32_t> tokens, int64_t vocab_size);
 // A TensorRef's data as a float span (F32 vectors only).
 std::span<const float> Floats(const TensorRef& ref);
 
-std::unique_ptr<DecoderSession> NewCpuDecoderSession(CpuModel& model, int64_t capacity);
 
 }  // namespace catena::inference::cpu

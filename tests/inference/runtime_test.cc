@@ -71,6 +71,76 @@ TEST_CASE("chunked prefill and token-by-token decoding reproduce the logits of o
   }
 }
 
+// Logits of `tokens` run alone on a fresh F32 session: the last token's after `split` tokens and after all.
+std::vector<std::vector<float>> AloneLogits(const Model& model, const std::vector<int32_t>& tokens, size_t split) {
+  auto session = *model.backend_model().NewSession(64);
+  std::vector<std::vector<float>> out;
+  auto first = *session->Forward(std::span(tokens).first(split), false);
+  out.emplace_back(first.begin(), first.end());
+  auto rest = *session->Forward(std::span(tokens).subspan(split), false);
+  out.emplace_back(rest.begin(), rest.end());
+  return out;
+}
+
+TEST_CASE("a batched step over sequences with scrambled block tables gives each sequence its own logits", "[unit]") {
+  testing::TempDir dir("catena-runtime");
+  auto model = Model::Load(TinyLlama(dir, "f32").string(), {.backend = "cpu", .threads = 2});
+  REQUIRE(model.ok());
+  BackendModel& backend = (*model)->backend_model();
+  const int64_t vocab = (*model)->spec().vocab_size;
+  const std::vector<std::vector<int32_t>> prompts = {
+      {1, 415, 5987, 302, 4843, 349, 264}, {1, 22557, 28725, 910, 460, 368, 28804, 315, 837, 5062, 28723}, {1, 9}};
+  const std::vector<size_t> splits = {6, 5, 1};  // step 1 runs tokens [0, split), step 2 the rest
+  for (const KvType type : {KvType::kF32, KvType::kF16}) {
+    DYNAMIC_SECTION((type == KvType::kF32 ? "f32" : "f16") << " KV") {
+      const KvLayout layout{.layers = (*model)->spec().layer_count,
+                            .kv_dim = (*model)->spec().head_count_kv * (*model)->spec().head_dim,
+                            .block_size = 4, .num_blocks = 12, .type = type};
+      auto kv = backend.NewKvStorage(layout);
+      REQUIRE(kv.ok());
+      const std::vector<std::vector<int32_t>> tables = {{9, 2}, {5, 0, 11}, {7}};
+      std::vector<SequenceStep> first, second;
+      for (size_t i = 0; i < prompts.size(); ++i) {
+        const std::span<const int32_t> tokens(prompts[i]);
+        first.push_back({tokens.first(splits[i]), 0, tables[i], LogitsWanted::kLast});
+        second.push_back({tokens.subspan(splits[i]), static_cast<int64_t>(splits[i]), tables[i], LogitsWanted::kLast});
+      }
+      auto step1 = backend.Step(first, **kv);
+      REQUIRE(step1.ok());
+      const std::vector<float> logits1(step1->begin(), step1->end());
+      auto step2 = backend.Step(second, **kv);
+      REQUIRE(step2.ok());
+      const float tolerance = type == KvType::kF32 ? 1e-4f : 2e-2f;
+      for (size_t i = 0; i < prompts.size(); ++i) {
+        const auto alone = AloneLogits(**model, prompts[i], splits[i]);
+        INFO("sequence " << i);
+        CHECK(MaxAbsDifference(std::span(logits1).subspan(i * vocab, vocab), alone[0]) < tolerance);
+        CHECK(MaxAbsDifference(step2->subspan(i * vocab, vocab), alone[1]) < tolerance);
+      }
+    }
+  }
+}
+
+TEST_CASE("a step with a short block table or a foreign block id is refused", "[unit]") {
+  testing::TempDir dir("catena-runtime");
+  auto model = Model::Load(TinyLlama(dir, "f32").string(), {.backend = "cpu", .threads = 1});
+  REQUIRE(model.ok());
+  BackendModel& backend = (*model)->backend_model();
+  const KvLayout layout{.layers = (*model)->spec().layer_count,
+                        .kv_dim = (*model)->spec().head_count_kv * (*model)->spec().head_dim,
+                        .block_size = 4, .num_blocks = 2};
+  auto kv = *backend.NewKvStorage(layout);
+  const std::vector<int32_t> tokens = {1, 2, 3, 4, 5};
+  const std::vector<int32_t> short_table = {0}, foreign = {0, 2};
+  auto result = backend.Step(std::vector<SequenceStep>{{tokens, 0, short_table}}, *kv);
+  CHECK_THAT(std::string(result.status().message()), Catch::Contains("covers 4 positions, the step needs 5"));
+  result = backend.Step(std::vector<SequenceStep>{{tokens, 0, foreign}}, *kv);
+  CHECK_THAT(std::string(result.status().message()), Catch::Contains("KV block 2, outside [0, 2)"));
+  KvLayout wrong = layout;
+  wrong.kv_dim += 1;
+  CHECK(backend.NewKvStorage(wrong).status().code() == absl::StatusCode::kInvalidArgument);
+}
+
 TEST_CASE("bad token ids and a full cache are errors that leave the session usable", "[unit]") {
   testing::TempDir dir("catena-runtime");
   auto model = Model::Load(TinyLlama(dir, "f32").string(), {.backend = "cpu", .threads = 1});
