@@ -1,0 +1,149 @@
+#include "inference/engine.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/status.h"
+#include "inference/generate.h"
+#include "inference/engine_state.h"
+
+namespace catena::inference {
+namespace {
+
+int64_t BlocksFor(const EngineOptions& options, const TransformerSpec& spec) {
+  if (options.kv_blocks > 0) return options.kv_blocks;
+  const KvLayout layout{.layers = spec.layer_count, .kv_dim = spec.head_count_kv * spec.head_dim,
+                        .block_size = options.block_size, .num_blocks = 1, .type = options.kv_type};
+  return options.kv_memory_bytes / layout.BlockBytes();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(std::shared_ptr<const Model> model,
+                                                       const EngineOptions& options) {
+  const TransformerSpec& spec = model->spec();
+  if (spec.kind != TransformerKind::kDecoder) {
+    return absl::FailedPreconditionError(absl::StrCat(model->path(), " is an encoder; the engine serves decoders"));
+  }
+  if (options.block_size <= 0 || options.max_step_tokens <= 0 || options.max_running <= 0 ||
+      options.max_waiting < 0) {
+    return absl::InvalidArgumentError("engine options: block_size, max_step_tokens and max_running must be > 0");
+  }
+  const int64_t blocks = BlocksFor(options, spec);
+  if (blocks * options.block_size < 2 * options.block_size) {
+    return absl::InvalidArgumentError(absl::StrCat("engine options give ", blocks, " KV blocks; at least 2 needed"));
+  }
+  const KvLayout layout{.layers = spec.layer_count, .kv_dim = spec.head_count_kv * spec.head_dim,
+                        .block_size = options.block_size, .num_blocks = blocks, .type = options.kv_type};
+  CATENA_ASSIGN_OR_RETURN(std::unique_ptr<KvStorage> kv, model->backend_model().NewKvStorage(layout));
+  auto state = std::make_unique<State>(std::move(model), options, std::move(kv), blocks);
+  state->stats.kv_blocks_total = blocks;
+  State* raw = state.get();
+  state->loop = std::thread([raw] { raw->Loop(); });
+  return std::unique_ptr<Engine>(new Engine(std::move(state)));
+}
+
+Engine::Engine(std::unique_ptr<State> state) : state_(std::move(state)) {}
+
+Engine::~Engine() {
+  {
+    std::lock_guard lock(state_->mutex);
+    state_->stop = true;
+  }
+  state_->wake.notify_all();
+  state_->loop.join();
+}
+
+const Model& Engine::model() const { return *state_->model; }
+
+EngineStats Engine::stats() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->stats;
+}
+
+absl::StatusOr<int64_t> Engine::Submit(EngineRequest request, EngineCallback callback) {
+  const TransformerSpec& spec = state_->model->spec();
+  const int64_t prompt = static_cast<int64_t>(request.prompt.size());
+  if (prompt == 0) return absl::InvalidArgumentError("the prompt has no tokens");
+  if (request.max_tokens < 1) return absl::InvalidArgumentError("max_tokens must be at least 1");
+  const int64_t total = prompt + request.max_tokens;
+  if (prompt >= spec.context_length) {
+    return absl::InvalidArgumentError(absl::StrCat("the prompt has ", prompt, " tokens; the model's context is ",
+                                                   spec.context_length));
+  }
+  const int64_t capacity = state_->blocks.num_blocks() * state_->blocks.block_size();
+  if (std::min(total, spec.context_length) > capacity) {
+    return absl::InvalidArgumentError(absl::StrCat("the request needs ", std::min(total, spec.context_length),
+                                                   " KV positions; the engine's cache holds ", capacity));
+  }
+  for (int32_t token : request.prompt) {
+    if (token < 0 || token >= spec.vocab_size) {
+      return absl::InvalidArgumentError(absl::StrCat("prompt token id ", token, " is outside the vocabulary"));
+    }
+  }
+  auto seq = std::make_unique<EngineSequence>();
+  seq->tokens = request.prompt;
+  seq->prompt_tokens = prompt;
+  seq->rng.seed(request.seed);
+  seq->request = std::move(request);
+  seq->callback = std::move(callback);
+  std::lock_guard lock(state_->mutex);
+  if (static_cast<int>(state_->waiting.size()) >= state_->options.max_waiting) {
+    return absl::ResourceExhaustedError(absl::StrCat("the inference queue is full (", state_->options.max_waiting,
+                                                     " waiting requests); retry later"));
+  }
+  seq->id = state_->next_id++;
+  const int64_t id = seq->id;
+  state_->waiting.push_back(std::move(seq));
+  state_->stats.waiting = static_cast<int64_t>(state_->waiting.size());
+  state_->wake.notify_all();
+  return id;
+}
+
+void Engine::Cancel(int64_t request_id) {
+  std::lock_guard lock(state_->mutex);
+  state_->cancel_requests.push_back(request_id);
+  state_->wake.notify_all();
+}
+
+void Engine::State::Finish(EngineSequence& seq, std::string reason, absl::Status status) {
+  blocks.Free(seq.id);
+  seq.done = true;
+  EngineEvent event{.request_id = seq.id, .finished = true, .finish_reason = std::move(reason),
+                    .status = std::move(status), .prompt_tokens = seq.prompt_tokens,
+                    .cached_prompt_tokens = seq.cached_prompt_tokens, .completion_tokens = seq.generated};
+  seq.callback(event);
+}
+
+void Engine::State::Emit(EngineSequence& seq, int32_t token) {
+  const EngineRequest& r = seq.request;
+  const bool stop_token = (r.stop_at_end_of_generation && model->tokenizer().IsEndOfGeneration(token)) ||
+                          std::find(r.stop_tokens.begin(), r.stop_tokens.end(), token) != r.stop_tokens.end();
+  if (stop_token) {
+    Finish(seq, "stop");
+    return;
+  }
+  seq.tokens.push_back(token);
+  ++seq.generated;
+  EngineEvent event{.request_id = seq.id, .tokens = {token}, .prompt_tokens = seq.prompt_tokens,
+                    .cached_prompt_tokens = seq.cached_prompt_tokens, .completion_tokens = seq.generated};
+  const bool length = seq.generated >= r.max_tokens ||
+                      static_cast<int64_t>(seq.tokens.size()) >= model->spec().context_length;
+  if (!length) {
+    seq.callback(event);
+    return;
+  }
+  event.finished = true;
+  event.finish_reason = "length";
+  blocks.Free(seq.id);
+  seq.done = true;
+  seq.callback(event);
+}
+
+}  // namespace catena::inference

