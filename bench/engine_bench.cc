@@ -1,0 +1,110 @@
+// Inference engine benchmark (issue 5) on the generated ~134M llama in Q8_0: aggregate decode tok/s with 1, 4,
+// 16 and 64 concurrent sequences, and time to first token for a 512-token prompt without and with a
+// prefix-cache hit. Environment: CATENA_BENCH_THREADS (default 2), CATENA_BENCH_TYPE (default q8_0).
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "bench/bench_models.h"
+#include "bench/bench_util.h"
+#include "inference/engine.h"
+
+using catena::bench::Emit;
+using namespace catena::inference;
+
+namespace {
+
+constexpr char kBench[] = "engine";
+
+// Counts finished requests and generated tokens; notes when the first token arrived.
+struct Tracker {
+  std::mutex mutex;
+  std::condition_variable cv;
+  int finished = 0;
+  int64_t tokens = 0;
+  std::chrono::steady_clock::time_point first_token;
+  bool has_first = false;
+  EngineCallback Callback() {
+    return [this](const EngineEvent& event) {
+      std::lock_guard lock(mutex);
+      tokens += static_cast<int64_t>(event.tokens.size());
+      if (!has_first && !event.tokens.empty()) {
+        first_token = std::chrono::steady_clock::now();
+        has_first = true;
+      }
+      if (event.finished) {
+        ++finished;
+        cv.notify_all();
+      }
+    };
+  }
+  void WaitFor(int count) {
+    std::unique_lock lock(mutex);
+    cv.wait(lock, [&] { return finished >= count; });
+  }
+};
+
+std::vector<int32_t> Prompt(int length, int salt) {
+  std::vector<int32_t> prompt = {1};
+  for (int i = 1; i < length; ++i) prompt.push_back(3 + (i * 7919 + salt * 104729) % 31000);
+  return prompt;
+}
+
+double Seconds(std::chrono::steady_clock::time_point start, std::chrono::steady_clock::time_point end) {
+  return std::chrono::duration<double>(end - start).count();
+}
+
+void Aggregate(Engine& engine, const std::string& type, int concurrency) {
+  constexpr int kTokens = 64;
+  Tracker tracker;
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < concurrency; ++i) {
+    auto id = engine.Submit({.prompt = Prompt(16, i), .max_tokens = kTokens, .stop_at_end_of_generation = false},
+                            tracker.Callback());
+    if (!id.ok()) std::abort();
+  }
+  tracker.WaitFor(concurrency);
+  const double seconds = Seconds(start, std::chrono::steady_clock::now());
+  Emit(kBench, "m130/" + type + "/c" + std::to_string(concurrency), "aggregate_tok_per_s", tracker.tokens / seconds,
+       "1/s");
+}
+
+double TimeToFirstToken(Engine& engine, const std::vector<int32_t>& prompt) {
+  Tracker tracker;
+  const auto start = std::chrono::steady_clock::now();
+  if (!engine.Submit({.prompt = prompt, .max_tokens = 1, .stop_at_end_of_generation = false}, tracker.Callback())
+           .ok()) {
+    std::abort();
+  }
+  tracker.WaitFor(1);
+  return Seconds(start, tracker.first_token) * 1e3;
+}
+
+}  // namespace
+
+int main() {
+  const char* threads_env = std::getenv("CATENA_BENCH_THREADS");
+  const int threads = threads_env != nullptr ? std::atoi(threads_env) : 2;
+  const char* type_env = std::getenv("CATENA_BENCH_TYPE");
+  const std::string type = type_env != nullptr ? type_env : "q8_0";
+  std::shared_ptr<const Model> model = catena::bench::LoadOrDie(catena::bench::EnsureM130(type), threads);
+  auto engine = Engine::Create(model, {.kv_memory_bytes = int64_t{1} << 30, .max_step_tokens = 512});
+  if (!engine.ok()) {
+    std::fprintf(stderr, "engine_bench: %s\n", engine.status().ToString().c_str());
+    return 1;
+  }
+  for (int concurrency : {1, 4, 16, 64}) Aggregate(**engine, type, concurrency);
+
+  const std::vector<int32_t> prompt = Prompt(512, 99);
+  const double cold = TimeToFirstToken(**engine, prompt);
+  std::vector<int32_t> follow_up = prompt;
+  follow_up.back() = 12345;  // same 511-token prefix, new last token
+  const double hit = TimeToFirstToken(**engine, follow_up);
+  Emit(kBench, "m130/" + type + "/p512", "ttft_ms", cold, "ms");
+  Emit(kBench, "m130/" + type + "/p512", "ttft_prefix_hit_ms", hit, "ms");
+  Emit(kBench, "m130/" + type + "/p512", "ttft_prefix_hit_speedup", cold / hit, "ratio");
+  return 0;
+}
