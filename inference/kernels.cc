@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "inference/kernels_internal.h"
@@ -107,10 +108,30 @@ bool SelectKernelIsa(std::string_view isa) {
   return true;
 }
 
+// Elements per block of the supported types; 0 for an unknown type id.
+int64_t BlockElements(GgmlType type) {
+  switch (type) {
+    case GgmlType::kF32:
+    case GgmlType::kF16:
+    case GgmlType::kBF16: return 1;
+    case GgmlType::kQ8_0:
+    case GgmlType::kQ4_0: return 32;
+    case GgmlType::kQ4_K:
+    case GgmlType::kQ6_K: return 256;
+  }
+  return 0;
+}
+
 void MatMul(const WeightView& w, const float* x, int64_t batch, float* y, ComputePool& pool) {
   if (batch <= 0 || w.rows <= 0) return;
   const KernelTable& table = Active();
   const kernels_internal::RowKernel kernel = RowKernelFor(table, w.type);
+  const int64_t block = BlockElements(w.type);
+  if (kernel == nullptr || block == 0 || w.cols <= 0 || w.cols % block != 0 || w.data == nullptr) {
+    // A shape the loader should have rejected: make the misuse loud (NaN) rather than silently wrong.
+    std::fill(y, y + batch * w.rows, std::numeric_limits<float>::quiet_NaN());
+    return;
+  }
   RowTask task;
   task.w = &w;
   task.x = x;

@@ -136,6 +136,16 @@ TEST_CASE("dequantize row matches the reference decoder", "[unit]") {
   }
 }
 
+TEST_CASE("matmul marks a shape that breaks the block size with nan", "[unit]") {
+  ComputePool pool(1);
+  std::vector<std::byte> bytes(34 * 2);
+  const WeightView bad{GgmlType::kQ8_0, 2, 48, bytes.data(), 34 * 2};
+  std::vector<float> x(48, 1.0f), y(2, 0.0f);
+  MatMul(bad, x.data(), 1, y.data(), pool);
+  REQUIRE(std::isnan(y[0]));
+  REQUIRE(std::isnan(y[1]));
+}
+
 TEST_CASE("kernel isa names a supported level and rejects unknown ones", "[unit]") {
   const std::string isa(KernelIsa());
   REQUIRE((isa == "avx512vnni" || isa == "avx512" || isa == "avx2" || isa == "portable"));
