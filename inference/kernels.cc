@@ -19,8 +19,8 @@ using kernels_internal::KernelTable;
 using kernels_internal::QuantizedActivations;
 using kernels_internal::RowTask;
 
-// Rows per pool grain: whole register tiles, enough work per chunk to hide the wake-up.
-constexpr int64_t kRowGrain = 16;
+// Rows per work chunk of a matrix product: whole register tiles, enough work to hide a claim.
+constexpr int64_t kRowChunk = 64;
 
 const KernelTable* SupportedTable(std::string_view isa) {
 #if defined(__x86_64__)
@@ -145,7 +145,7 @@ void MatMul(const WeightView& w, const float* x, int64_t batch, float* y, Comput
   }
   // Each thread pulls chunks of rows from a shared counter, so a thread the OS preempts (the machine may be
   // shared) delays only the chunks it holds instead of a fixed half of the matrix.
-  const int64_t chunk_rows = kRowGrain * 4;
+  const int64_t chunk_rows = kRowChunk;
   const int64_t chunks = (w.rows + chunk_rows - 1) / chunk_rows;
   std::atomic<int64_t> next{0};
   pool.ParallelFor(std::min<int64_t>(chunks, pool.threads()), 1, [&](int64_t, int64_t) {
