@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "inference/kernels_internal.h"
@@ -18,8 +19,8 @@ using kernels_internal::KernelTable;
 using kernels_internal::QuantizedActivations;
 using kernels_internal::RowTask;
 
-// Rows per pool grain: whole register tiles, enough work per chunk to hide the wake-up.
-constexpr int64_t kRowGrain = 16;
+// Rows per work chunk of a matrix product: whole register tiles, enough work to hide a claim.
+constexpr int64_t kRowChunk = 64;
 
 const KernelTable* SupportedTable(std::string_view isa) {
 #if defined(__x86_64__)
@@ -107,10 +108,30 @@ bool SelectKernelIsa(std::string_view isa) {
   return true;
 }
 
+// Elements per block of the supported types; 0 for an unknown type id.
+int64_t BlockElements(GgmlType type) {
+  switch (type) {
+    case GgmlType::kF32:
+    case GgmlType::kF16:
+    case GgmlType::kBF16: return 1;
+    case GgmlType::kQ8_0:
+    case GgmlType::kQ4_0: return 32;
+    case GgmlType::kQ4_K:
+    case GgmlType::kQ6_K: return 256;
+  }
+  return 0;
+}
+
 void MatMul(const WeightView& w, const float* x, int64_t batch, float* y, ComputePool& pool) {
   if (batch <= 0 || w.rows <= 0) return;
   const KernelTable& table = Active();
   const kernels_internal::RowKernel kernel = RowKernelFor(table, w.type);
+  const int64_t block = BlockElements(w.type);
+  if (kernel == nullptr || block == 0 || w.cols <= 0 || w.cols % block != 0 || w.data == nullptr) {
+    // A shape the loader should have rejected: make the misuse loud (NaN) rather than silently wrong.
+    std::fill(y, y + batch * w.rows, std::numeric_limits<float>::quiet_NaN());
+    return;
+  }
   RowTask task;
   task.w = &w;
   task.x = x;
@@ -124,7 +145,7 @@ void MatMul(const WeightView& w, const float* x, int64_t batch, float* y, Comput
   }
   // Each thread pulls chunks of rows from a shared counter, so a thread the OS preempts (the machine may be
   // shared) delays only the chunks it holds instead of a fixed half of the matrix.
-  const int64_t chunk_rows = kRowGrain * 4;
+  const int64_t chunk_rows = kRowChunk;
   const int64_t chunks = (w.rows + chunk_rows - 1) / chunk_rows;
   std::atomic<int64_t> next{0};
   pool.ParallelFor(std::min<int64_t>(chunks, pool.threads()), 1, [&](int64_t, int64_t) {

@@ -30,7 +30,8 @@ std::string_view KernelIsa();
 bool SelectKernelIsa(std::string_view isa);
 
 // y[b * w.rows + r] = dot(row r of w, x + b * w.cols) for b < batch. Quantized types may quantize x on the
-// fly (as ggml does with Q8 activations); the result stays within that quantization's error.
+// fly (as ggml does with Q8 activations); the result stays within that quantization's error. `cols` must be a
+// multiple of the type's block (the GGUF loader checks); otherwise every y is NaN.
 void MatMul(const WeightView& w, const float* x, int64_t batch, float* y, ComputePool& pool);
 
 // Copies row `row` of `w` (an embedding table) into `out` as floats.

@@ -48,6 +48,98 @@ inline __m512 PairVector(float a, float b) {
   return _mm512_insertf32x8(_mm512_set1_ps(a), _mm256_set1_ps(b), 1);
 }
 
+// Lanes 4k..4k+3 take element k of the first four floats at p.
+inline __m512 QuadVector(__m128 v) {
+  const __m512i quad = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+  return _mm512_permutexvar_ps(quad, _mm512_castps128_ps512(v));
+}
+
+// Q4_0, four blocks per step: the low nibbles of blocks c..c+3 in one register, the high in another; the
+// activations are regrouped to match ([c 0..15, c+1 0..15, ...] and [c 16..31, ...]), so each block owns
+// 4 dot lanes. Returns the block index where the step loop stopped.
+template <int R, int B>
+int64_t Q4Quads(const RowTask& t, const std::byte* const* rows, int64_t b0, __m512 (&acc)[R][B]) {
+  const QuantizedActivations& qx = *t.qx;
+  const __m512i mask = _mm512_set1_epi8(0x0F);
+  int64_t c = 0;
+  for (; c + 4 <= qx.blocks; c += 4) {
+    __m512i lo[R], hi[R];
+    __m512 dw[R];
+    CATENA_UNROLL for (int r = 0; r < R; ++r) {
+      const BlockQ4_0* blk = reinterpret_cast<const BlockQ4_0*>(rows[r]) + c;
+      _mm_prefetch(reinterpret_cast<const char*>(blk) + kPrefetchBytes, _MM_HINT_T0);
+      __m512i packed = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk[0].qs)));
+      packed = _mm512_inserti32x4(packed, _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk[1].qs)), 1);
+      packed = _mm512_inserti32x4(packed, _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk[2].qs)), 2);
+      packed = _mm512_inserti32x4(packed, _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk[3].qs)), 3);
+      lo[r] = _mm512_and_si512(packed, mask);
+      hi[r] = _mm512_and_si512(_mm512_srli_epi16(packed, 4), mask);
+      __m128i halves = _mm_cvtsi32_si128(blk[0].d);
+      halves = _mm_insert_epi16(halves, blk[1].d, 1);
+      halves = _mm_insert_epi16(halves, blk[2].d, 2);
+      halves = _mm_insert_epi16(halves, blk[3].d, 3);
+      dw[r] = QuadVector(_mm_cvtph_ps(halves));
+    }
+    CATENA_UNROLL for (int b = 0; b < B; ++b) {
+      const int8_t* q = qx.Q(b0 + b) + 32 * c;
+      const __m512i first = _mm512_loadu_si512(q), second = _mm512_loadu_si512(q + 64);
+      const __m512i qlo = _mm512_shuffle_i64x2(first, second, _MM_SHUFFLE(2, 0, 2, 0));
+      const __m512i qhi = _mm512_shuffle_i64x2(first, second, _MM_SHUFFLE(3, 1, 3, 1));
+      const __m512 dxv = QuadVector(_mm_loadu_ps(qx.Scale(b0 + b) + c));
+      // Each block's 4 lanes take 1/4 of its -8 * d * sum(q) = -8 * sum32.
+      const __m512 sumv = _mm512_mul_ps(_mm512_set1_ps(2.0f), QuadVector(_mm_loadu_ps(qx.Sum32(b0 + b) + c)));
+      CATENA_UNROLL for (int r = 0; r < R; ++r) {
+        const __m512i dot = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), lo[r], qlo), hi[r], qhi);
+        acc[r][b] = _mm512_fmadd_ps(dw[r], _mm512_fmsub_ps(_mm512_cvtepi32_ps(dot), dxv, sumv), acc[r][b]);
+      }
+    }
+  }
+  return c;
+}
+
+// Q8_0, four blocks per step: weights and activations regrouped into first halves ([c 0..15, c+1 0..15, ...])
+// and second halves, so each block owns 4 dot lanes and one scale multiply serves four blocks.
+template <int R, int B>
+int64_t Q8Quads(const RowTask& t, const std::byte* const* rows, int64_t b0, __m512 (&acc)[R][B]) {
+  const QuantizedActivations& qx = *t.qx;
+  const __m512i ones = _mm512_set1_epi8(1);
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  int64_t c = 0;
+  for (; c + 4 <= qx.blocks; c += 4) {
+    __m512i lo[R], hi[R], base[R];
+    __m512 dw[R];
+    CATENA_UNROLL for (int r = 0; r < R; ++r) {
+      const BlockQ8_0* blk = reinterpret_cast<const BlockQ8_0*>(rows[r]) + c;
+      _mm_prefetch(reinterpret_cast<const char*>(blk) + kPrefetchBytes, _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(blk) + kPrefetchBytes + 64, _MM_HINT_T0);
+      const __m512i w01 = _mm512_inserti64x4(_mm512_castsi256_si512(Load32(blk[0].qs)), Load32(blk[1].qs), 1);
+      const __m512i w23 = _mm512_inserti64x4(_mm512_castsi256_si512(Load32(blk[2].qs)), Load32(blk[3].qs), 1);
+      lo[r] = _mm512_shuffle_i64x2(w01, w23, _MM_SHUFFLE(2, 0, 2, 0));
+      hi[r] = _mm512_shuffle_i64x2(w01, w23, _MM_SHUFFLE(3, 1, 3, 1));
+      const __m512i sums = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, lo[r]), ones, hi[r]);
+      base[r] = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(sums, 7));
+      __m128i halves = _mm_cvtsi32_si128(blk[0].d);
+      halves = _mm_insert_epi16(halves, blk[1].d, 1);
+      halves = _mm_insert_epi16(halves, blk[2].d, 2);
+      halves = _mm_insert_epi16(halves, blk[3].d, 3);
+      dw[r] = QuadVector(_mm_cvtph_ps(halves));
+    }
+    CATENA_UNROLL for (int b = 0; b < B; ++b) {
+      const int8_t* q = qx.Q(b0 + b) + 32 * c;
+      const __m512i first = _mm512_xor_si512(_mm512_loadu_si512(q), flip);
+      const __m512i second = _mm512_xor_si512(_mm512_loadu_si512(q + 64), flip);
+      const __m512i qlo = _mm512_shuffle_i64x2(first, second, _MM_SHUFFLE(2, 0, 2, 0));
+      const __m512i qhi = _mm512_shuffle_i64x2(first, second, _MM_SHUFFLE(3, 1, 3, 1));
+      const __m512 dxv = QuadVector(_mm_loadu_ps(qx.Scale(b0 + b) + c));
+      CATENA_UNROLL for (int r = 0; r < R; ++r) {
+        const __m512i dot = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(base[r], qlo, lo[r]), qhi, hi[r]);
+        acc[r][b] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(dw[r], dxv), acc[r][b]);
+      }
+    }
+  }
+  return c;
+}
+
 template <bool kQ4, int R, int B>
 void VnniTile(const RowTask& t, int64_t r0, int64_t b0) {
   const QuantizedActivations& qx = *t.qx;
@@ -61,6 +153,7 @@ void VnniTile(const RowTask& t, int64_t r0, int64_t b0) {
   const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
   const int64_t block_bytes = kQ4 ? sizeof(BlockQ4_0) : sizeof(BlockQ8_0);
   int64_t c = 0;
+  c = kQ4 ? Q4Quads<R, B>(t, rows, b0, acc) : Q8Quads<R, B>(t, rows, b0, acc);
   for (; c + 2 <= qx.blocks; c += 2) {
     __m512i w[R], base[R];
     __m512 dw[R];

@@ -86,8 +86,10 @@ TEST_CASE("matmul matches the double reference for every type, shape, batch and 
         }
       }
     }
-    // An odd number of 32-blocks (the VNNI kernels step two at a time).
-    for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_0}) CheckMatMul(RandomMatrix(type, 7, 96, rng), 5, pool, rng);
+    // Block counts that leave tails (the VNNI kernels step four or two blocks at a time): 3, 6 and 7 blocks.
+    for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_0}) {
+      for (int64_t cols : {96, 192, 224}) CheckMatMul(RandomMatrix(type, 7, cols, rng), 5, pool, rng);
+    }
     // Float types accept any length: a tail shorter than a vector.
     for (GgmlType type : {GgmlType::kF32, GgmlType::kF16, GgmlType::kBF16}) {
       CheckMatMul(RandomMatrix(type, 9, 19, rng), 3, pool, rng);
@@ -132,6 +134,16 @@ TEST_CASE("dequantize row matches the reference decoder", "[unit]") {
       }
     }
   }
+}
+
+TEST_CASE("matmul marks a shape that breaks the block size with nan", "[unit]") {
+  ComputePool pool(1);
+  std::vector<std::byte> bytes(34 * 2);
+  const WeightView bad{GgmlType::kQ8_0, 2, 48, bytes.data(), 34 * 2};
+  std::vector<float> x(48, 1.0f), y(2, 0.0f);
+  MatMul(bad, x.data(), 1, y.data(), pool);
+  REQUIRE(std::isnan(y[0]));
+  REQUIRE(std::isnan(y[1]));
 }
 
 TEST_CASE("kernel isa names a supported level and rejects unknown ones", "[unit]") {
