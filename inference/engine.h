@@ -15,21 +15,9 @@
 #include "absl/time/time.h"
 #include "inference/kv_cache.h"
 #include "inference/model.h"
+#include "inference/serving_options.h"
 
 namespace catena::inference {
-
-struct EngineOptions {
-  int64_t block_size = 16;
-  // KV blocks; 0 = as many as kv_memory_bytes holds.
-  int64_t kv_blocks = 0;
-  int64_t kv_memory_bytes = int64_t{512} << 20;
-  KvType kv_type = KvType::kF16;
-  // Most tokens computed in one step (decode tokens plus prompt chunks).
-  int64_t max_step_tokens = 512;
-  // Most sequences running at once, and most requests waiting; beyond that Submit is RESOURCE_EXHAUSTED.
-  int max_running = 64;
-  int max_waiting = 256;
-};
 
 struct EngineRequest {
   std::vector<int32_t> prompt;

@@ -9,17 +9,11 @@
 #include "absl/status/statusor.h"
 #include "inference/backend.h"
 #include "inference/gguf.h"
+#include "inference/serving_options.h"
 #include "inference/text_tokenizer.h"
 #include "inference/transformer_spec.h"
 
 namespace catena::inference {
-
-struct ModelOptions {
-  // "auto", "cpu" or "cuda".
-  std::string backend = "auto";
-  // CPU worker threads; 0 = every hardware thread.
-  int threads = 0;
-};
 
 class Model {
  public:

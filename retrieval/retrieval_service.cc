@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "catena/v1/retrieval.grpc.pb.h"
 #include "common/grpc_util.h"
+#include "common/stream_writer.h"
 #include "common/status.h"
 #include "retrieval/ingestor.h"
 #include "retrieval/proto_convert.h"
@@ -229,8 +230,8 @@ class RetrievalServiceImpl final : public v1::RetrievalService::CallbackService 
   std::shared_ptr<RetrievalEngine> engine_;
 };
 
-// Streams progress while a worker thread ingests; one write in flight at a time, the result last.
-class IngestStreamReactor final : public grpc::ServerWriteReactor<v1::IngestProgress> {
+// Streams progress while a worker thread ingests; the result comes last.
+class IngestStreamReactor final : public QueuedStreamWriter<v1::IngestProgress> {
  public:
   IngestStreamReactor(std::shared_ptr<Collection> collection, std::vector<RawDocument> documents,
                       IngestOptions options) {
@@ -242,7 +243,7 @@ class IngestStreamReactor final : public grpc::ServerWriteReactor<v1::IngestProg
             message.set_documents_total(progress.documents_total);
             message.set_chunks_done(progress.chunks_done);
             message.set_source(progress.source);
-            Enqueue(std::move(message), std::nullopt);
+            Enqueue(std::move(message));
           });
           v1::IngestProgress last;
           if (result.ok()) {
@@ -257,49 +258,12 @@ class IngestStreamReactor final : public grpc::ServerWriteReactor<v1::IngestProg
         });
   }
 
-  void OnWriteDone(bool ok) override {
-    std::lock_guard lock(mutex_);
-    writing_ = false;
-    if (!ok) broken_ = true;
-    Pump();
-  }
-
   void OnDone() override {
     worker_.join();
     delete this;
   }
 
  private:
-  void Enqueue(std::optional<v1::IngestProgress> message, std::optional<grpc::Status> final_status) {
-    std::lock_guard lock(mutex_);
-    if (message.has_value()) queue_.push_back(std::move(*message));
-    if (final_status.has_value()) final_status_ = final_status;
-    Pump();
-  }
-
-  // Starts the next write or finishes; mutex_ held.
-  void Pump() {
-    if (writing_ || finished_) return;
-    if (!queue_.empty() && !broken_) {
-      current_ = std::move(queue_.front());
-      queue_.pop_front();
-      writing_ = true;
-      StartWrite(&current_);
-      return;
-    }
-    if (final_status_.has_value() && (queue_.empty() || broken_)) {
-      finished_ = true;
-      Finish(*final_status_);
-    }
-  }
-
-  std::mutex mutex_;
-  std::deque<v1::IngestProgress> queue_;
-  v1::IngestProgress current_;
-  std::optional<grpc::Status> final_status_;
-  bool writing_ = false;
-  bool finished_ = false;
-  bool broken_ = false;
   std::thread worker_;
 };
 

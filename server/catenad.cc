@@ -66,7 +66,9 @@ absl::Status Catenad::StartParts() {
   const ServiceDependencies dependencies{.executor = executor_.get(),
                                          .data_dir = options_.data_dir,
                                          .components = components_.get(),
-                                         .memory = options_.memory};
+                                         .memory = options_.memory,
+                                         .inference_models = options_.inference_models,
+                                         .inference_autoload = options_.inference_autoload};
   std::vector<std::unique_ptr<grpc::Service>> services;
   service_names_ = {"catena.v1.ServerService"};
   for (const ServiceDescriptor& descriptor : ServiceCatalog()) {

@@ -38,6 +38,19 @@ absl::StatusOr<memory::MemoryServiceSettings> MemorySettingsFromConfig(const Con
   return settings;
 }
 
+// Reads the inference.* keys.
+absl::StatusOr<std::vector<inference::ModelConfig>> ModelsFromConfig(const Config& config) {
+  const inference::ModelOptions model{.backend = config.GetString("inference.backend"),
+                                      .threads = static_cast<int>(config.GetInt("inference.threads"))};
+  const inference::EngineOptions engine{.kv_memory_bytes = config.GetInt("inference.kv_cache_mb") << 20,
+                                        .max_step_tokens = config.GetInt("inference.max_step_tokens"),
+                                        .max_running = static_cast<int>(config.GetInt("inference.max_running")),
+                                        .max_waiting = static_cast<int>(config.GetInt("inference.max_waiting"))};
+  auto models = inference::ParseModelList(config.GetStringList("inference.models"), model, engine);
+  if (!models.ok()) return Annotate(models.status(), config.Origin("inference.models"));
+  return models;
+}
+
 }  // namespace
 
 absl::Status RegisterServerConfig(ConfigSchema& schema) {
@@ -88,6 +101,21 @@ absl::Status RegisterServerConfig(ConfigSchema& schema) {
                 .type = ConfigType::kStringList,
                 .default_value = "",
                 .help = "Per-tenant retention overrides as tenant=seconds items (0 = forever)."},
+      ConfigKey{.path = "inference.models",
+                .type = ConfigType::kStringList,
+                .default_value = "",
+                .help = "GGUF models InferenceService serves, as name=path/to/model.gguf items."},
+      ConfigKey{.path = "inference.autoload",
+                .type = ConfigType::kBool,
+                .default_value = "true",
+                .help = "Load every configured model at start (false: LoadModel loads them on request)."},
+      StringKey("inference.backend", "auto", "Compute backend of the models.", {"auto", "cpu", "cuda"}),
+      IntKey("inference.threads", 0, 0, 1024, "CPU threads per model; 0 = one per CPU core."),
+      IntKey("inference.kv_cache_mb", 512, 16, int64_t{1} << 20, "KV cache memory per model in MiB."),
+      IntKey("inference.max_step_tokens", 512, 1, 65536, "Most tokens one engine step computes."),
+      IntKey("inference.max_running", 64, 1, 4096, "Most sequences a model decodes at once."),
+      IntKey("inference.max_waiting", 256, 0, 1 << 20,
+             "Most queued requests per model; more are refused with RESOURCE_EXHAUSTED."),
   };
   for (const ConfigKey& key : keys) CATENA_RETURN_IF_ERROR(schema.Add(key));
   return absl::OkStatus();
@@ -119,6 +147,8 @@ absl::StatusOr<ServerOptions> ServerOptionsFromConfig(const Config& config) {
   if (!services.ok()) return Annotate(services.status(), config.Origin("server.services"));
   options.services = *std::move(services);
   CATENA_ASSIGN_OR_RETURN(options.memory, MemorySettingsFromConfig(config));
+  CATENA_ASSIGN_OR_RETURN(options.inference_models, ModelsFromConfig(config));
+  options.inference_autoload = config.GetBool("inference.autoload");
   return options;
 }
 

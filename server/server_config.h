@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "common/config.h"
 #include "common/logging.h"
+#include "inference/serving_options.h"
 #include "memory/memory_service.h"
 
 namespace catena::server {
@@ -34,6 +35,9 @@ struct ServerOptions {
   bool retrieval_sync_writes = false;
   // memory.* keys.
   memory::MemoryServiceSettings memory;
+  // inference.* keys: the GGUF models InferenceService may serve, and whether to load them at start.
+  std::vector<inference::ModelConfig> inference_models;
+  bool inference_autoload = true;
 };
 
 // Adds every catenad key, with defaults and help, to `schema`.

@@ -11,6 +11,7 @@
 #include "catena/v1/retrieval.grpc.pb.h"
 #include "common/status.h"
 #include "inference/embedding_service.h"
+#include "inference/inference_service.h"
 #include "memory/memory_service.h"
 #include "retrieval/retrieval_service.h"
 #include "server/components.h"
@@ -42,12 +43,26 @@ absl::StatusOr<std::unique_ptr<grpc::Service>> CreateMemoryService(const Service
   return memory::CreateMemoryService(dependencies.data_dir + "/memory", dependencies.memory, embedder.get());
 }
 
+// The inference service over the configured models, loaded at start unless inference.autoload is off; a model
+// that cannot load stops start-up with the reason.
+absl::StatusOr<std::unique_ptr<grpc::Service>> CreateInferenceService(const ServiceDependencies& dependencies) {
+  CATENA_ASSIGN_OR_RETURN(std::shared_ptr<inference::ModelRegistry> registry,
+                          inference::ModelRegistry::Create(dependencies.inference_models));
+  if (dependencies.inference_autoload) {
+    for (const inference::ModelConfig& model : dependencies.inference_models) {
+      auto loaded = registry->Load(model.name);
+      if (!loaded.ok()) return Annotate(loaded.status(), absl::StrCat("inference.models: ", model.name));
+    }
+  }
+  return inference::NewInferenceService(std::move(registry));
+}
+
 }  // namespace
 
 const std::vector<ServiceDescriptor>& ServiceCatalog() {
   // Components replace Unimplemented<...> with the factory of their handlers.
   static const std::vector<ServiceDescriptor> catalog = {
-      {"inference", "catena.v1.InferenceService", &Unimplemented<v1::InferenceService>},
+      {"inference", "catena.v1.InferenceService", &CreateInferenceService},
       {"embedding", "catena.v1.EmbeddingService", &CreateEmbeddingService},
       {"retrieval", "catena.v1.RetrievalService", &CreateRetrievalService},
       {"memory", "catena.v1.MemoryService", &CreateMemoryService},

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "inference/serving_options.h"
 #include "memory/memory_service.h"
 
 namespace catena {
@@ -29,6 +30,9 @@ struct ServiceDependencies {
   ServerComponents* components = nullptr;
   // memory.* settings.
   memory::MemoryServiceSettings memory;
+  // inference.* settings.
+  std::vector<inference::ModelConfig> inference_models;
+  bool inference_autoload = true;
 };
 
 struct ServiceDescriptor {

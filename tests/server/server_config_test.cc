@@ -81,6 +81,8 @@ TEST_CASE("the example configuration file loads and equals the defaults", "[unit
   CHECK(from_file->retrieval_sync_writes == defaults->retrieval_sync_writes);
   CHECK(from_file->memory.default_ttl_seconds == defaults->memory.default_ttl_seconds);
   CHECK(from_file->memory.tenant_ttl_seconds == defaults->memory.tenant_ttl_seconds);
+  CHECK(from_file->inference_models.empty());
+  CHECK(from_file->inference_autoload == defaults->inference_autoload);
   CHECK(config->Origin("retrieval.sync_writes").find("catenad.yaml:") != std::string::npos);
   CHECK(config->Origin("server.grpc_port").find("catenad.yaml:") != std::string::npos);
 }

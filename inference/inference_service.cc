@@ -1,0 +1,344 @@
+#include "inference/inference_service.h"
+
+#include <random>
+#include <type_traits>
+
+#include "absl/strings/str_cat.h"
+#include "catena/v1/inference.grpc.pb.h"
+#include "common/grpc_util.h"
+#include "common/status.h"
+#include "common/stream_writer.h"
+#include "inference/text_tokenizer.h"
+
+namespace catena::inference {
+namespace {
+
+constexpr size_t kMaxStopStrings = 16;
+constexpr size_t kMaxStopBytes = 256;
+
+absl::Status OutOfRange(std::string_view field, float value, std::string_view range) {
+  return absl::InvalidArgumentError(absl::StrCat("sampling.", std::string(field), " = ", value, " must be in ",
+                                                 std::string(range)));
+}
+
+absl::Status ValidateSampling(const v1::SamplingParams& s, const TransformerSpec& spec) {
+  if (s.temperature() < 0 || s.temperature() > 2) return OutOfRange("temperature", s.temperature(), "[0, 2]");
+  if (s.top_k() < 0) return OutOfRange("top_k", s.top_k(), "[0, vocabulary size]");
+  if (s.max_tokens() < 0 || s.max_tokens() > spec.context_length) {
+    return OutOfRange("max_tokens", s.max_tokens(), absl::StrCat("[0, ", spec.context_length, "]"));
+  }
+  if (s.stop_size() > static_cast<int>(kMaxStopStrings)) {
+    return absl::InvalidArgumentError(absl::StrCat("sampling.stop has ", s.stop_size(), " strings; at most 16"));
+  }
+  for (int i = 0; i < s.stop_size(); ++i) {
+    if (s.stop(i).empty() || s.stop(i).size() > kMaxStopBytes) {
+      return absl::InvalidArgumentError(absl::StrCat("sampling.stop[", i, "] must have 1 to 256 bytes"));
+    }
+  }
+  for (int32_t id : s.stop_token_ids()) {
+    if (id < 0 || id >= spec.vocab_size) {
+      return absl::InvalidArgumentError(absl::StrCat("sampling.stop_token_ids has ", id, ", outside the vocabulary"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+EngineRequest EngineRequestFrom(const v1::SamplingParams& s, std::vector<int32_t> prompt, const TransformerSpec& spec,
+                                const RequestContext& call) {
+  EngineRequest request;
+  const int64_t room = spec.context_length - static_cast<int64_t>(prompt.size());
+  request.max_tokens = static_cast<int>(s.max_tokens() > 0 ? std::min<int64_t>(s.max_tokens(), room) : room);
+  request.prompt = std::move(prompt);
+  request.temperature = s.temperature();
+  request.seed = s.has_seed() ? s.seed().value() : std::random_device{}();
+  request.stop_tokens.assign(s.stop_token_ids().begin(), s.stop_token_ids().end());
+  request.deadline = call.deadline;
+  return request;
+}
+
+v1::FinishReason FinishReasonOf(const std::string& reason) {
+  if (reason == "stop") return v1::FINISH_REASON_STOP;
+  if (reason == "length") return v1::FINISH_REASON_LENGTH;
+  if (reason == "cancelled") return v1::FINISH_REASON_CANCELLED;
+  return v1::FINISH_REASON_UNSPECIFIED;
+}
+
+// Holds back text that could be the start of a stop string; reports when one is complete.
+class StopStrings {
+ public:
+  explicit StopStrings(std::vector<std::string> stops) : stops_(std::move(stops)) {}
+  // Appends `piece`; returns the text safe to emit. Sets stopped() when a stop string appeared (the text up to
+  // it is returned and the rest dropped).
+  std::string Push(std::string_view piece) {
+    pending_ += piece;
+    size_t cut = std::string::npos;
+    for (const std::string& stop : stops_) cut = std::min(cut, pending_.find(stop));
+    if (cut != std::string::npos) {
+      stopped_ = true;
+      std::string out = pending_.substr(0, cut);
+      pending_.clear();
+      return out;
+    }
+    size_t keep = 0;  // longest suffix of pending_ that is a proper prefix of a stop string
+    for (const std::string& stop : stops_) {
+      for (size_t n = std::min(stop.size() - 1, pending_.size()); n > keep; --n) {
+        if (pending_.compare(pending_.size() - n, n, stop, 0, n) == 0) {
+          keep = n;
+          break;
+        }
+      }
+    }
+    std::string out = pending_.substr(0, pending_.size() - keep);
+    pending_.erase(0, pending_.size() - keep);
+    return out;
+  }
+  std::string Flush() { return std::exchange(pending_, ""); }
+  bool stopped() const { return stopped_; }
+
+ private:
+  std::vector<std::string> stops_;
+  std::string pending_;
+  bool stopped_ = false;
+};
+
+// One Generate or Chat call: engine events become stream messages (Response is GenerateResponse or ChatResponse).
+template <typename Response>
+class GenerationStream final : public QueuedStreamWriter<Response> {
+ public:
+  GenerationStream(std::shared_ptr<ServedModel> served, std::vector<std::string> stops)
+      : served_(std::move(served)), detokenizer_(served_->model->tokenizer()), stops_(std::move(stops)) {}
+
+  // Submits to the engine; on failure the stream ends with that error.
+  void Start(EngineRequest request) {
+    auto id = served_->engine->Submit(std::move(request), [this](const EngineEvent& event) { OnEvent(event); });
+    if (!id.ok()) {
+      this->Enqueue(std::nullopt, ToGrpcStatus(id.status()));
+      return;
+    }
+    id_ = *id;
+  }
+  void OnCancel() override { served_->engine->Cancel(id_); }
+  void OnDone() override {
+    this->WaitForProducers();
+    delete this;
+  }
+
+ private:
+  void OnEvent(const EngineEvent& event) {
+    Response message;
+    std::string text;
+    for (int32_t token : event.tokens) {
+      if (!stops_.stopped()) text += stops_.Push(detokenizer_.Push(token));
+      if constexpr (std::is_same_v<Response, v1::GenerateResponse>) message.add_token_ids(token);
+    }
+    if (stops_.stopped() && !event.finished) served_->engine->Cancel(id_);
+    if (event.finished) {
+      if (!stops_.stopped()) text += stops_.Push(detokenizer_.Flush()) + stops_.Flush();
+      message.set_finish_reason(stops_.stopped() ? v1::FINISH_REASON_STOP : FinishReasonOf(event.finish_reason));
+      v1::Usage* usage = message.mutable_usage();
+      usage->set_prompt_tokens(static_cast<int32_t>(event.prompt_tokens));
+      usage->set_completion_tokens(static_cast<int32_t>(event.completion_tokens));
+      usage->set_total_tokens(static_cast<int32_t>(event.prompt_tokens + event.completion_tokens));
+      usage->set_cached_prompt_tokens(static_cast<int32_t>(event.cached_prompt_tokens));
+    }
+    message.set_text_delta(std::move(text));
+    const bool failed = event.finish_reason == "error" || event.finish_reason == "deadline";
+    std::optional<grpc::Status> end;
+    if (event.finished) end = failed ? ToGrpcStatus(event.status) : grpc::Status::OK;
+    this->Enqueue(failed ? std::nullopt : std::optional<Response>(std::move(message)), end);  // last action
+  }
+
+  std::shared_ptr<ServedModel> served_;
+  StreamingDetokenizer detokenizer_;
+  StopStrings stops_;
+  int64_t id_ = 0;
+};
+
+template <typename Response>
+class FailedStream final : public grpc::ServerWriteReactor<Response> {
+ public:
+  explicit FailedStream(const absl::Status& status) { this->Finish(ToGrpcStatus(status)); }
+  void OnDone() override { delete this; }
+};
+
+absl::StatusOr<std::shared_ptr<ServedModel>> DecoderModel(const ModelRegistry& registry, const std::string& name) {
+  if (name.empty()) return absl::InvalidArgumentError("model is required");
+  CATENA_ASSIGN_OR_RETURN(std::shared_ptr<ServedModel> served, registry.Get(name));
+  if (served->engine == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat("model '", name, "' is an encoder; it cannot generate text"));
+  }
+  return served;
+}
+
+absl::Status CheckResponseFormat(const v1::ResponseFormat& format) {
+  if (format.kind() == v1::ResponseFormat::KIND_UNSPECIFIED || format.kind() == v1::ResponseFormat::KIND_TEXT) {
+    return absl::OkStatus();
+  }
+  return absl::UnimplementedError("response_format json_object/json_schema is not served yet");
+}
+
+std::string RoleName(v1::Role role) {
+  switch (role) {
+    case v1::ROLE_SYSTEM: return "system";
+    case v1::ROLE_USER: return "user";
+    case v1::ROLE_ASSISTANT: return "assistant";
+    case v1::ROLE_TOOL: return "tool";
+    default: return "";
+  }
+}
+
+absl::StatusOr<std::vector<ChatMessage>> MessagesFromProto(const v1::ChatRequest& request) {
+  if (request.messages_size() == 0 || request.messages_size() > 4096) {
+    return absl::InvalidArgumentError("messages must hold 1 to 4096 messages");
+  }
+  std::vector<ChatMessage> messages;
+  for (int i = 0; i < request.messages_size(); ++i) {
+    const v1::ChatMessage& in = request.messages(i);
+    ChatMessage out{.role = RoleName(in.role()), .content = in.content(), .name = in.name(),
+                    .tool_call_id = in.tool_call_id()};
+    if (out.role.empty()) return absl::InvalidArgumentError(absl::StrCat("messages[", i, "].role is required"));
+    for (const v1::ToolCall& call : in.tool_calls()) {
+      out.tool_calls.push_back({.id = call.id(), .name = call.name(), .arguments_json = call.arguments_json()});
+    }
+    messages.push_back(std::move(out));
+  }
+  return messages;
+}
+
+absl::StatusOr<std::string> RenderChat(const ServedModel& served, const v1::ChatRequest& request) {
+  CATENA_ASSIGN_OR_RETURN(std::vector<ChatMessage> messages, MessagesFromProto(request));
+  std::vector<ToolDefinition> tools;
+  for (const v1::ToolSpec& tool : request.tools()) {
+    tools.push_back({tool.name(), tool.description(), tool.parameters_json_schema()});
+  }
+  ChatTemplateOptions options;
+  if (!tools.empty()) {
+    CATENA_ASSIGN_OR_RETURN(options.tools, ToolsToJson(tools));
+  }
+  return served.chat_template->Render(messages, options);
+}
+
+}  // namespace
+
+namespace {
+
+class InferenceServiceImpl final : public v1::InferenceService::CallbackService {
+ public:
+  explicit InferenceServiceImpl(std::shared_ptr<ModelRegistry> registry) : registry_(std::move(registry)) {}
+
+  grpc::ServerWriteReactor<v1::GenerateResponse>* Generate(grpc::CallbackServerContext* context,
+                                                            const v1::GenerateRequest* request) override {
+    auto prepared = PrepareGenerate(*context, *request);
+    if (!prepared.ok()) return new FailedStream<v1::GenerateResponse>(prepared.status());
+    auto* stream = new GenerationStream<v1::GenerateResponse>(
+        prepared->first, {request->sampling().stop().begin(), request->sampling().stop().end()});
+    stream->Start(std::move(prepared->second));
+    return stream;
+  }
+
+  grpc::ServerWriteReactor<v1::ChatResponse>* Chat(grpc::CallbackServerContext* context,
+                                                    const v1::ChatRequest* request) override {
+    auto prepared = PrepareChat(*context, *request);
+    if (!prepared.ok()) return new FailedStream<v1::ChatResponse>(prepared.status());
+    auto* stream = new GenerationStream<v1::ChatResponse>(
+        prepared->first, {request->sampling().stop().begin(), request->sampling().stop().end()});
+    stream->Start(std::move(prepared->second));
+    return stream;
+  }
+
+  grpc::ServerUnaryReactor* Tokenize(grpc::CallbackServerContext* context, const v1::TokenizeRequest* request,
+                                     v1::TokenizeResponse* response) override {
+    return FinishUnary(context, [&](const RequestContext&) -> absl::Status {
+      if (request->text().size() > (size_t{4} << 20)) return absl::InvalidArgumentError("text is over 4 MiB");
+      if (request->model().empty()) return absl::InvalidArgumentError("model is required");
+      CATENA_ASSIGN_OR_RETURN(std::shared_ptr<ServedModel> served, registry_->Get(request->model()));
+      const TextTokenizer& tokenizer = served->model->tokenizer();
+      for (int32_t id : tokenizer.Encode(request->text(), {.add_special = request->add_special_tokens()})) {
+        response->add_token_ids(id);
+        response->add_pieces(std::string(tokenizer.TokenText(id)));
+      }
+      return absl::OkStatus();
+    });
+  }
+
+  grpc::ServerUnaryReactor* ListModels(grpc::CallbackServerContext* context, const v1::ListModelsRequest*,
+                                       v1::ListModelsResponse* response) override {
+    return FinishUnary(context, [&](const RequestContext&) -> absl::Status {
+      for (const ModelSummary& summary : registry_->List()) SummaryToProto(summary, *response->add_models());
+      return absl::OkStatus();
+    });
+  }
+
+  grpc::ServerUnaryReactor* LoadModel(grpc::CallbackServerContext* context, const v1::LoadModelRequest* request,
+                                      v1::ModelInfo* response) override {
+    return FinishUnary(context, [&](const RequestContext&) -> absl::Status {
+      if (request->name().empty()) return absl::InvalidArgumentError("name is required");
+      CATENA_RETURN_IF_ERROR(registry_->Load(request->name()).status());
+      for (const ModelSummary& summary : registry_->List()) {
+        if (summary.name == request->name()) SummaryToProto(summary, *response);
+      }
+      return absl::OkStatus();
+    });
+  }
+
+  grpc::ServerUnaryReactor* UnloadModel(grpc::CallbackServerContext* context, const v1::UnloadModelRequest* request,
+                                        v1::UnloadModelResponse*) override {
+    return FinishUnary(context, [&](const RequestContext&) -> absl::Status {
+      if (request->name().empty()) return absl::InvalidArgumentError("name is required");
+      return registry_->Unload(request->name());
+    });
+  }
+
+ private:
+  using Prepared = std::pair<std::shared_ptr<ServedModel>, EngineRequest>;
+
+  absl::StatusOr<Prepared> PrepareGenerate(const grpc::CallbackServerContext& context,
+                                           const v1::GenerateRequest& request) const {
+    CATENA_ASSIGN_OR_RETURN(const RequestContext call, RequestContextFromServer(context));
+    CATENA_ASSIGN_OR_RETURN(std::shared_ptr<ServedModel> served, DecoderModel(*registry_, request.model()));
+    CATENA_RETURN_IF_ERROR(ValidateSampling(request.sampling(), served->model->spec()));
+    CATENA_RETURN_IF_ERROR(CheckResponseFormat(request.response_format()));
+    if (request.prompt().empty()) return absl::InvalidArgumentError("prompt is required");
+    std::vector<int32_t> tokens = served->model->tokenizer().Encode(request.prompt(), {.add_special = true});
+    EngineRequest engine = EngineRequestFrom(request.sampling(), std::move(tokens), served->model->spec(), call);
+    return Prepared{std::move(served), std::move(engine)};
+  }
+
+  absl::StatusOr<Prepared> PrepareChat(const grpc::CallbackServerContext& context,
+                                       const v1::ChatRequest& request) const {
+    CATENA_ASSIGN_OR_RETURN(const RequestContext call, RequestContextFromServer(context));
+    CATENA_ASSIGN_OR_RETURN(std::shared_ptr<ServedModel> served, DecoderModel(*registry_, request.model()));
+    CATENA_RETURN_IF_ERROR(ValidateSampling(request.sampling(), served->model->spec()));
+    CATENA_RETURN_IF_ERROR(CheckResponseFormat(request.response_format()));
+    CATENA_ASSIGN_OR_RETURN(std::string prompt, RenderChat(*served, request));
+    // The template writes BOS and the turn markers itself, as Hugging Face's apply_chat_template does.
+    std::vector<int32_t> tokens = served->model->tokenizer().Encode(prompt, {.parse_special = true});
+    if (static_cast<int64_t>(tokens.size()) >= served->model->spec().context_length) {
+      return absl::InvalidArgumentError(absl::StrCat("the conversation has ", tokens.size(),
+                                                     " tokens; the model's context is ",
+                                                     served->model->spec().context_length));
+    }
+    EngineRequest engine = EngineRequestFrom(request.sampling(), std::move(tokens), served->model->spec(), call);
+    return Prepared{std::move(served), std::move(engine)};
+  }
+
+  static void SummaryToProto(const ModelSummary& summary, v1::ModelInfo& out) {
+    out.set_name(summary.name);
+    out.set_architecture(summary.architecture);
+    out.set_context_length(static_cast<int32_t>(summary.context_length));
+    out.set_loaded(summary.loaded);
+    out.set_backend(summary.backend);
+    out.set_parameter_count(summary.parameter_count);
+    out.set_quantization(summary.quantization);
+  }
+
+  std::shared_ptr<ModelRegistry> registry_;
+};
+
+}  // namespace
+
+std::unique_ptr<grpc::Service> NewInferenceService(std::shared_ptr<ModelRegistry> registry) {
+  return std::make_unique<InferenceServiceImpl>(std::move(registry));
+}
+
+}  // namespace catena::inference

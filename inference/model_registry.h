@@ -1,0 +1,64 @@
+// ModelRegistry: the GGUF models this process may serve (from configuration), which of them are loaded, and
+// for each loaded one its Model, serving Engine and chat template. InferenceService answers from it. Loading
+// estimates memory first and refuses models that would not fit. Thread-safe; a model unloaded while requests
+// run stays alive until they finish (they hold a shared_ptr).
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "inference/chat_template.h"
+#include "inference/engine.h"
+#include "inference/model.h"
+
+namespace catena::inference {
+
+// A loaded model ready to serve.
+struct ServedModel {
+  std::string name;
+  std::shared_ptr<const Model> model;
+  std::unique_ptr<Engine> engine;               // decoders only
+  std::optional<ChatTemplate> chat_template;    // decoders only
+};
+
+struct ModelSummary {
+  std::string name;
+  std::string path;
+  bool loaded = false;
+  std::string architecture;    // when loaded
+  int64_t context_length = 0;  // when loaded
+  std::string backend;         // when loaded
+  int64_t parameter_count = 0;
+  std::string quantization;    // dominant weight type, e.g. "q8_0"
+  int64_t estimated_bytes = 0; // file size plus KV cache
+};
+
+class ModelRegistry {
+ public:
+  // INVALID_ARGUMENT for duplicate or invalid names.
+  static absl::StatusOr<std::unique_ptr<ModelRegistry>> Create(std::vector<ModelConfig> models);
+
+  // The loaded model `name`: NOT_FOUND when not configured, FAILED_PRECONDITION when not loaded.
+  absl::StatusOr<std::shared_ptr<ServedModel>> Get(const std::string& name) const;
+  // Loads `name` (no-op when loaded). RESOURCE_EXHAUSTED when the estimate exceeds available memory.
+  absl::StatusOr<std::shared_ptr<ServedModel>> Load(const std::string& name);
+  // Unloads `name`; NOT_FOUND when not configured.
+  absl::Status Unload(const std::string& name);
+  std::vector<ModelSummary> List() const;
+  bool AnyLoaded() const;
+
+ private:
+  explicit ModelRegistry(std::vector<ModelConfig> models) : configs_(std::move(models)) {}
+  const ModelConfig* Config(const std::string& name) const;
+
+  std::vector<ModelConfig> configs_;
+  mutable std::mutex mutex_;
+  std::vector<std::shared_ptr<ServedModel>> loaded_;
+  std::mutex load_mutex_;  // one load at a time
+};
+
+}  // namespace catena::inference
