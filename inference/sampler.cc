@@ -55,6 +55,9 @@ void TopN(std::span<const float> logits, size_t k, std::vector<C>& out) {
 
 // out[i] = exp((in[i] - shift) * scale) for in[i] <= shift, 0 below about -87: exp(r) by a degree-7 Taylor
 // polynomial on r in [-ln2/2, ln2/2] times 2^k (relative error ~1e-7), written so the compiler vectorizes it.
+// The clones run the same IEEE operations (sampler.cc is built with -ffp-contract=off), so the wider ones give
+// the same bits and a seed the same tokens on every CPU.
+__attribute__((target_clones("avx512f", "avx2", "default")))
 void ExpScaled(std::span<const float> in, float shift, float scale, std::span<float> out) {
   constexpr float kLog2e = 1.44269504f, kLn2Hi = 0.693145752f, kLn2Lo = 1.42860677e-6f;
   constexpr float kRound = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
@@ -251,29 +254,27 @@ size_t Sampler::MinPLength(size_t length) const {
 }
 
 int32_t Sampler::DrawFromCandidates(size_t length) {
-  const double inv_t = 1.0 / params_.temperature;
-  weights_.resize(length);
-  double total = 0;
-  for (size_t i = 0; i < length; ++i) {
-    total += std::exp((static_cast<double>(cand_[i].logit) - max_logit_) * inv_t);
-    weights_[i] = total;
-  }
-  const double u = UniformDouble() * total;
-  size_t at = std::upper_bound(weights_.begin(), weights_.end(), u) - weights_.begin();
-  return cand_[std::min(at, length - 1)].token;
+  scratch_.resize(length);
+  for (size_t i = 0; i < length; ++i) scratch_[i] = cand_[i].logit;
+  ExpScaled(scratch_, max_logit_, 1.0f / params_.temperature, scratch_);
+  return cand_[DrawIndex(scratch_)].token;
 }
 
-int32_t Sampler::DrawFromAll(float max_logit) {
-  ExpScaled(work_, max_logit, 1.0f / params_.temperature, exp_);
-  const double u = UniformDouble() * SumInDouble(exp_);
+int32_t Sampler::DrawFromAll() {
+  ExpScaled(work_, max_logit_, 1.0f / params_.temperature, exp_);
+  return static_cast<int32_t>(DrawIndex(exp_));
+}
+
+size_t Sampler::DrawIndex(std::span<const float> weights) {
+  const double u = UniformDouble() * SumInDouble(weights);
   double cumulative = 0;
-  for (size_t i = 0; i < exp_.size(); ++i) {
-    cumulative += exp_[i];
-    if (cumulative > u) return static_cast<int32_t>(i);
+  for (size_t i = 0; i < weights.size(); ++i) {
+    cumulative += weights[i];
+    if (cumulative > u) return i;
   }
-  size_t last = exp_.size() - 1;  // u rounded up to the total: the last token with weight
-  while (last > 0 && exp_[last] == 0.0f) --last;
-  return static_cast<int32_t>(last);
+  size_t last = weights.size() - 1;  // u rounded up to the total: the last index with weight
+  while (last > 0 && weights[last] == 0.0f) --last;
+  return last;
 }
 
 void Sampler::FillTopAlternatives(Sampled& out) {
@@ -292,7 +293,7 @@ int32_t Sampler::DrawTruncated() {
   const bool k_on = params_.top_k > 0 && static_cast<size_t>(params_.top_k) < n;
   const bool p_on = params_.top_p < 1.0f;
   const bool m_on = params_.min_p > 0.0f;
-  if (!k_on && !p_on && !m_on) return DrawFromAll(max_logit_);
+  if (!k_on && !p_on && !m_on) return DrawFromAll();
   size_t length = 0;
   if (k_on) {
     length = TopCandidates(static_cast<size_t>(params_.top_k));

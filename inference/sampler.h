@@ -103,7 +103,8 @@ class Sampler {
   int32_t DrawTruncated();
   int32_t DrawTopP();
   int32_t DrawFromCandidates(size_t length);
-  int32_t DrawFromAll(float max_logit);
+  int32_t DrawFromAll();
+  size_t DrawIndex(std::span<const float> weights);
   double UniformDouble();
 
   SamplingParams params_;
@@ -119,7 +120,7 @@ class Sampler {
   std::vector<float> exp_;         // exp of work_ (shifted, scaled)
   std::vector<int32_t> pool_;      // candidate ids before selection
   std::vector<Candidate> cand_;    // sorted candidate prefix, most likely first
-  std::vector<double> weights_;    // cumulative weights of a draw over candidates
+  std::vector<float> scratch_;     // weights of a draw over candidates
   std::vector<Candidate> tail_;    // top-p's boundary bucket
   std::vector<double> bucket_mass_;
   std::vector<uint16_t> bucket_of_;

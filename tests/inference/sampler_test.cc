@@ -325,17 +325,33 @@ double ThreadCpuSeconds() {
   return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
+TEST_CASE("NaN logits count as -inf and are never drawn", "[unit]") {
+  std::vector<float> logits = {NAN, 0.0f, 1.0f, NAN};
+  SamplingParams params;
+  params.top_logprobs = 4;
+  Sampler sampler = MakeSampler(params, 4);
+  for (int i = 0; i < 2000; ++i) {
+    const Sampled s = sampler.Sample(logits);
+    REQUIRE((s.token == 1 || s.token == 2));
+    REQUIRE(s.top_count == 2);
+    CHECK(s.logprob == Approx(s.token == 2 ? -0.3132617 : -1.3132617).margin(1e-5));
+  }
+}
+
 TEST_CASE("sampler throughput on a 128k vocabulary", "[.bench]") {
   const std::vector<float> logits = RandomLogits(128 * 1024, 5, 2.0f);
-  auto rate = [&](SamplingParams params) {
+  auto rate = [&](SamplingParams params) {  // the best of 5 rounds, in CPU time: the build machine is shared
     Sampler sampler = MakeSampler(params, static_cast<int32_t>(logits.size()));
-    constexpr int kSamples = 2000;
-    const double start = ThreadCpuSeconds();  // CPU time: the build machine is shared
-    int64_t sum = 0;
-    for (int i = 0; i < kSamples; ++i) sum += sampler.Sample(logits).token;
-    const double seconds = ThreadCpuSeconds() - start;
-    CHECK(sum >= 0);
-    return kSamples / seconds;
+    constexpr int kSamples = 500;
+    double best = 0;
+    for (int round = 0; round < 5; ++round) {
+      const double start = ThreadCpuSeconds();
+      int64_t sum = 0;
+      for (int i = 0; i < kSamples; ++i) sum += sampler.Sample(logits).token;
+      best = std::max(best, kSamples / (ThreadCpuSeconds() - start));
+      CHECK(sum >= 0);
+    }
+    return best;
   };
   SamplingParams k40;
   k40.top_k = 40;
