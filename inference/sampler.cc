@@ -55,8 +55,8 @@ void TopN(std::span<const float> logits, size_t k, std::vector<C>& out) {
 
 // out[i] = exp((in[i] - shift) * scale) for in[i] <= shift, 0 below about -87: exp(r) by a degree-7 Taylor
 // polynomial on r in [-ln2/2, ln2/2] times 2^k (relative error ~1e-7), written so the compiler vectorizes it.
-// The clones run the same IEEE operations (sampler.cc is built with -ffp-contract=off), so the wider ones give
-// the same bits and a seed the same tokens on every CPU.
+// The clones run the same IEEE operations (sampler.cc is built with -ffp-contract=off), so they give the same
+// bits: which clone a CPU picks does not change the tokens a seed draws.
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void ExpScaled(std::span<const float> in, float shift, float scale, std::span<float> out) {
   constexpr float kLog2e = 1.44269504f, kLn2Hi = 0.693145752f, kLn2Lo = 1.42860677e-6f;
@@ -237,13 +237,17 @@ size_t Sampler::TopCandidates(size_t k) {
   return std::min(k, cand_.size());
 }
 
-size_t Sampler::TopPLength(size_t available, double log_norm) const {
+size_t Sampler::TopPCut(size_t length) {
+  scratch_.resize(length);
+  for (size_t i = 0; i < length; ++i) scratch_[i] = cand_[i].logit;
+  ExpScaled(scratch_, max_logit_, 1.0f, scratch_);
+  const double target = params_.top_p * SumInDouble(scratch_);
   double cumulative = 0;
-  for (size_t i = 0; i < available; ++i) {
-    cumulative += std::exp(cand_[i].logit - log_norm);
-    if (cumulative >= params_.top_p) return i + 1;
+  for (size_t i = 0; i < length; ++i) {
+    cumulative += scratch_[i];
+    if (cumulative >= target) return i + 1;
   }
-  return 0;  // not reached within the prefix
+  return length;
 }
 
 size_t Sampler::MinPLength(size_t length) const {
@@ -287,7 +291,6 @@ void Sampler::FillTopAlternatives(Sampled& out) {
   }
 }
 
-
 int32_t Sampler::DrawTruncated() {
   const size_t n = work_.size();
   const bool k_on = params_.top_k > 0 && static_cast<size_t>(params_.top_k) < n;
@@ -297,12 +300,7 @@ int32_t Sampler::DrawTruncated() {
   size_t length = 0;
   if (k_on) {
     length = TopCandidates(static_cast<size_t>(params_.top_k));
-    if (p_on) {
-      double sum = 0;  // top-p is over the top-k set renormalized
-      for (size_t i = 0; i < length; ++i) sum += std::exp(cand_[i].logit - max_logit_);
-      const size_t cut = TopPLength(length, max_logit_ + std::log(sum));
-      if (cut > 0) length = cut;
-    }
+    if (p_on) length = TopPCut(length);
     return DrawFromCandidates(m_on ? MinPLength(length) : length);
   }
   // No top-k: the pool is every live token, or those passing min-p (an upper set of the sorted order).

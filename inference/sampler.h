@@ -96,7 +96,8 @@ class Sampler {
   void PrepareLogits(std::span<const float> logits);
   void PushWindow(int32_t token);
   size_t TopCandidates(size_t k);
-  size_t TopPLength(size_t available, double log_norm) const;
+  // Top-p over the sorted cand_[0, length), renormalized over that set: the kept prefix length.
+  size_t TopPCut(size_t length);
   size_t MinPLength(size_t length) const;
   void SelectSortedPrefix(std::span<const int32_t> pool, size_t k);
   void FillTopAlternatives(Sampled& out);

@@ -216,7 +216,7 @@ TEST_CASE("repetition, frequency and presence penalties give the hand-computed l
     // 0: 3/2 - 1*0.5 - 0.25; 1: -2*2 (prompt only: no frequency/presence); 2: 1/2 - 2*0.5 - 0.25.
     const std::vector<double> expected = LogSoftmax({0.75, -4.0, -0.75, 0.5, -1.0});
     const std::vector<double> got = ReportedLogprobs(sampler, logits);
-    for (size_t t = 0; t < 5; ++t) CHECK(got[t] == Approx(expected[t]).margin(1e-5));
+    for (size_t t = 0; t < 5; ++t) CHECK(got[t] == Approx(expected[t]).epsilon(0).margin(1e-5));
   }
   SECTION("the window keeps only the last penalty_last_n tokens") {
     params.penalty_last_n = 2;
@@ -228,7 +228,7 @@ TEST_CASE("repetition, frequency and presence penalties give the hand-computed l
     sampler.Accept(3);  // window: {4, 3}
     const std::vector<double> expected = LogSoftmax({3.0, -2.0, 1.0, 0.25, -2.0});
     const std::vector<double> got = ReportedLogprobs(sampler, logits);
-    for (size_t t = 0; t < 5; ++t) CHECK(got[t] == Approx(expected[t]).margin(1e-5));
+    for (size_t t = 0; t < 5; ++t) CHECK(got[t] == Approx(expected[t]).epsilon(0).margin(1e-5));
   }
   SECTION("penalty_last_n 0 turns the repetition penalty off") {
     params.penalty_last_n = 0;
@@ -236,7 +236,7 @@ TEST_CASE("repetition, frequency and presence penalties give the hand-computed l
     sampler.Accept(0);
     const std::vector<double> expected = LogSoftmax({2.25, -2.0, 1.0, 0.5, -1.0});
     const std::vector<double> got = ReportedLogprobs(sampler, logits);
-    for (size_t t = 0; t < 5; ++t) CHECK(got[t] == Approx(expected[t]).margin(1e-5));
+    for (size_t t = 0; t < 5; ++t) CHECK(got[t] == Approx(expected[t]).epsilon(0).margin(1e-5));
   }
 }
 
@@ -256,7 +256,7 @@ TEST_CASE("a logit bias of -100 bans the token and other biases shift its logit"
   adjusted[17] = -1e300;
   adjusted[3] += 2.0;
   const std::vector<double> expected = LogSoftmax(adjusted);
-  CHECK(s.logprob == Approx(expected[s.token]).margin(1e-5));
+  CHECK(s.logprob == Approx(expected[s.token]).epsilon(0).margin(1e-5));
   for (const TokenLogprob& t : s.top()) CHECK(t.token != 17);
 }
 
@@ -273,13 +273,30 @@ TEST_CASE("logprobs and top alternatives equal the log-softmax computed in doubl
   Sampler sampler = MakeSampler(params, 1000);
   for (int i = 0; i < 50; ++i) {
     const Sampled s = sampler.Sample(logits);
-    CHECK(s.logprob == Approx(expected[s.token]).margin(1e-5));
+    CHECK(s.logprob == Approx(expected[s.token]).epsilon(0).margin(1e-5));
     REQUIRE(s.top_count == 20);
     for (int j = 0; j < 20; ++j) {
       CHECK(s.top()[j].token == order[j]);
-      CHECK(s.top()[j].logprob == Approx(expected[order[j]]).margin(1e-5));
+      CHECK(s.top()[j].logprob == Approx(expected[order[j]]).epsilon(0).margin(1e-5));
     }
   }
+}
+
+TEST_CASE("reported probabilities of a whole small vocabulary sum to one", "[unit]") {
+  std::vector<float> logits(20);
+  for (size_t i = 0; i < logits.size(); ++i) logits[i] = 0.37f * static_cast<float>(i) - 3.1f;
+  const std::vector<double> expected = LogSoftmax(std::vector<double>(logits.begin(), logits.end()));
+  SamplingParams params;
+  params.top_logprobs = 20;
+  Sampler sampler = MakeSampler(params, 20);
+  const Sampled s = sampler.Sample(logits);
+  REQUIRE(s.top_count == 20);
+  double total = 0;
+  for (const TokenLogprob& t : s.top()) {
+    total += std::exp(static_cast<double>(t.logprob));
+    CHECK(t.logprob == Approx(expected[t.token]).epsilon(0).margin(2e-6));
+  }
+  CHECK(total == Approx(1.0).epsilon(0).margin(1e-6));
 }
 
 TEST_CASE("invalid sampling parameters name the field and its allowed range", "[unit]") {
@@ -334,7 +351,7 @@ TEST_CASE("NaN logits count as -inf and are never drawn", "[unit]") {
     const Sampled s = sampler.Sample(logits);
     REQUIRE((s.token == 1 || s.token == 2));
     REQUIRE(s.top_count == 2);
-    CHECK(s.logprob == Approx(s.token == 2 ? -0.3132617 : -1.3132617).margin(1e-5));
+    CHECK(s.logprob == Approx(s.token == 2 ? -0.3132617 : -1.3132617).epsilon(0).margin(1e-5));
   }
 }
 
