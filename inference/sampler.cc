@@ -229,12 +229,14 @@ void Sampler::SelectSortedPrefix(std::span<const int32_t> pool, size_t k) {
 size_t Sampler::TopCandidates(size_t k) {
   if (k <= kHeapSelectMax) {
     TopN(work_, k, cand_);
-    return cand_.size();
+    sorted_prefix_ = cand_.size();
+    return sorted_prefix_;
   }
   pool_.resize(work_.size());
   for (size_t i = 0; i < pool_.size(); ++i) pool_[i] = static_cast<int32_t>(i);
   SelectSortedPrefix(pool_, k);
-  return std::min(k, cand_.size());
+  sorted_prefix_ = std::min(k, cand_.size());
+  return sorted_prefix_;
 }
 
 size_t Sampler::TopPCut(size_t length) {
@@ -282,12 +284,15 @@ size_t Sampler::DrawIndex(std::span<const float> weights) {
 }
 
 void Sampler::FillTopAlternatives(Sampled& out) {
-  if (params_.top_logprobs == 0) return;
-  std::vector<Candidate>& best = cand_;  // the draw is done; reuse its buffer
-  TopN(work_, static_cast<size_t>(params_.top_logprobs), best);
-  out.top_count = static_cast<int>(best.size());
-  for (size_t i = 0; i < best.size(); ++i) {
-    out.top_storage[i] = {best[i].token, static_cast<float>(best[i].logit - log_norm_)};
+  const size_t want = static_cast<size_t>(params_.top_logprobs);
+  if (want == 0) return;
+  if (sorted_prefix_ < want) {
+    TopN(work_, want, cand_);  // the draw is done: reuse its buffer
+    sorted_prefix_ = cand_.size();
+  }
+  for (size_t i = 0; i < want && i < sorted_prefix_ && cand_[i].logit != kNegInf; ++i) {
+    out.top_storage[i] = {cand_[i].token, static_cast<float>(cand_[i].logit - log_norm_)};
+    out.top_count = static_cast<int>(i + 1);
   }
 }
 
@@ -362,6 +367,7 @@ Sampled Sampler::Sample(std::span<const float> logits) {
     return out;
   }
   PrepareLogits(logits);
+  sorted_prefix_ = 0;
   if (max_logit_ == kNegInf) {  // everything banned or NaN: fall back to the raw argmax
     out.token = ArgMaxOf(logits);
     out.logprob = kNegInf;

@@ -120,7 +120,8 @@ class Sampler {
   std::vector<float> work_;        // adjusted logits
   std::vector<float> exp_;         // exp of work_ (shifted, scaled)
   std::vector<int32_t> pool_;      // candidate ids before selection
-  std::vector<Candidate> cand_;    // sorted candidate prefix, most likely first
+  std::vector<Candidate> cand_;    // candidates of the draw
+  size_t sorted_prefix_ = 0;       // cand_[0, sorted_prefix_) is the vocabulary's most likely prefix
   std::vector<float> scratch_;     // weights of a draw over candidates
   std::vector<Candidate> tail_;    // top-p's boundary bucket
   std::vector<double> bucket_mass_;

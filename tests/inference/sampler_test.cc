@@ -267,7 +267,8 @@ TEST_CASE("logprobs and top alternatives equal the log-softmax computed in doubl
   std::iota(order.begin(), order.end(), 0);
   std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return expected[a] > expected[b]; });
   SamplingParams params;
-  params.top_k = 5;
+  params.top_k = GENERATE(0, 5, 40, 300);  // alternatives found by their own pass or taken from top-k's
+  params.top_p = 0.9f;
   params.temperature = 0.5f;  // truncation and temperature must not change the reported values
   params.top_logprobs = 20;
   Sampler sampler = MakeSampler(params, 1000);
