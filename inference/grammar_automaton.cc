@@ -15,9 +15,9 @@ enum NumberPhase : uint16_t {
 // byte (0: 80..BF, 1: A0..BF after E0, 2: 80..9F after ED, 3: 90..BF after F0, 4: 80..8F after F4).
 constexpr uint32_t kFar = 0xFFFFFFFF, kFarBelow = 0xFFFFFFFE;
 
-// What a frame's byte handler did: the byte is consumed (stacks appended), rejected, or the frame's value
-// ended before the byte and was popped, so the parent must see it.
-enum class Outcome { kDone, kReject, kRedispatch };
+// What a frame's byte handler did: the byte is consumed (the stack is to be appended), rejected, the frame's
+// value ended before the byte (the parent must see it), or the handler appended the resulting stacks itself.
+enum class Outcome { kDone, kReject, kRedispatch, kPushed };
 
 bool IsDigit(uint8_t b) { return b >= '0' && b <= '9'; }
 bool IsHex(uint8_t b) { return IsDigit(b) || (b >= 'a' && b <= 'f') || (b >= 'A' && b <= 'F'); }
@@ -285,6 +285,59 @@ Outcome StepObject(const Node& node, Frame& f, uint8_t b, Stack& s) {
 
 }  // namespace
 
+namespace {
+
+// Object bytes: `{`, keys (the key trie limited to the properties still allowed), separators, `}`.
+Outcome StepObjectFrame(const Grammar& grammar, const Node& node, Stack& s, uint8_t b, std::vector<Stack>& out) {
+  Frame& f = s.frames[s.depth - 1];
+  if (f.phase == kObjFirst && b == '}') {
+    if (RequiredFrom(node, 0)) return Outcome::kReject;
+    --s.depth;
+    return Outcome::kDone;
+  }
+  if (f.phase != kObjFirst && f.phase != kObjKey) return StepObject(node, f, b, s);
+  if (f.phase == kObjFirst && s.depth >= kMaxDepth) return Outcome::kReject;  // no room for a value
+  if (f.phase == kObjFirst) f = Frame{f.node, kObjKey, 0, 0, 0};
+  const int32_t child = node.literals.Child(static_cast<int32_t>(f.x), b);
+  if (child < 0 || (node.literals.nodes[child].subtree & AllowedKeys(node, f.y)) == 0) return Outcome::kReject;
+  f.x = static_cast<uint32_t>(child);
+  const int32_t key = node.literals.nodes[child].terminal;
+  if (key < 0) return Outcome::kDone;  // still inside the key
+  f.phase = kObjAfter;
+  f.y = static_cast<uint32_t>(key) + 1;
+  grammar.Start(s, node.properties[key].value, out);
+  return Outcome::kPushed;
+}
+
+// Array bytes: `[`, the first item (started by its own first byte), separators, `]`.
+Outcome StepArrayFrame(const Grammar& grammar, const Node& node, Stack& s, uint8_t b, std::vector<Stack>& out) {
+  Frame& f = s.frames[s.depth - 1];
+  if (f.phase == kArrFirst && b == ']') {
+    if (node.min_length > 0) return Outcome::kReject;
+    --s.depth;
+    return Outcome::kDone;
+  }
+  if (f.phase == kArrFirst) {
+    if (node.max_length == 0) return Outcome::kReject;
+    f.phase = kArrAfter;
+    f.x = 1;
+    std::vector<Stack> started;
+    grammar.Start(s, node.items, started);
+    for (const Stack& item : started) grammar.Step(item, b, out);
+    return Outcome::kPushed;
+  }
+  if (f.phase == kArrSpace) {
+    if (b != ' ') return Outcome::kReject;
+    f.phase = kArrAfter;
+    ++f.x;
+    grammar.Start(s, node.items, out);
+    return Outcome::kPushed;
+  }
+  return StepArray(node, f, b, s);
+}
+
+}  // namespace
+
 void Grammar::Step(const Stack& in, uint8_t b, std::vector<Stack>& out) const {
   Stack s = in;
   while (s.depth > 0) {
@@ -296,68 +349,18 @@ void Grammar::Step(const Stack& in, uint8_t b, std::vector<Stack>& out) const {
       case Kind::kString: outcome = StepString(node, f, b, s); break;
       case Kind::kNumber:
         outcome = StepNumber(node, f, b);
-        if (outcome == Outcome::kRedispatch) {
-          if (!NumberEndable(f.phase)) return;
-          --s.depth;
-        }
+        if (outcome == Outcome::kRedispatch && !NumberEndable(f.phase)) return;
         break;
-      case Kind::kObject:
-        if (f.phase == kObjFirst && b == '}') {
-          if (RequiredFrom(node, 0)) return;
-          --s.depth;
-          outcome = Outcome::kDone;
-          break;
-        }
-        if (f.phase == kObjFirst || f.phase == kObjKey) {
-          if (f.phase == kObjFirst && s.depth >= kMaxDepth) return;
-          if (f.phase == kObjFirst) f = Frame{f.node, kObjKey, 0, 0, 0};
-          const int32_t child = node.literals.Child(static_cast<int32_t>(f.x), b);
-          if (child < 0 || (node.literals.nodes[child].subtree & AllowedKeys(node, f.y)) == 0) return;
-          f.x = static_cast<uint32_t>(child);
-          const int32_t key = node.literals.nodes[child].terminal;
-          outcome = Outcome::kDone;
-          if (key < 0) break;  // still inside the key
-          f.phase = kObjAfter;
-          f.y = static_cast<uint32_t>(key) + 1;
-          Start(s, node.properties[key].value, out);
-          return;
-        }
-        outcome = StepObject(node, f, b, s);
-        break;
-      case Kind::kArray:
-        if (f.phase == kArrFirst && b != ']') {
-          if (node.max_length == 0) return;
-          f.phase = kArrAfter;
-          f.x = 1;
-          std::vector<Stack> started;
-          Start(s, node.items, started);
-          for (const Stack& item : started) Step(item, b, out);
-          return;
-        }
-        if (f.phase == kArrFirst) {
-          if (node.min_length > 0) return;
-          --s.depth;
-          outcome = Outcome::kDone;
-          break;
-        }
-        if (f.phase == kArrSpace) {
-          if (b != ' ') return;
-          f.phase = kArrAfter;
-          ++f.x;
-          Start(s, node.items, out);
-          return;
-        }
-        outcome = StepArray(node, f, b, s);
-        break;
-      case Kind::kAnyOf:
-        return;
+      case Kind::kObject: outcome = StepObjectFrame(*this, node, s, b, out); break;
+      case Kind::kArray: outcome = StepArrayFrame(*this, node, s, b, out); break;
+      case Kind::kAnyOf: return;
     }
-    if (outcome == Outcome::kReject) return;
+    if (outcome == Outcome::kReject || outcome == Outcome::kPushed) return;
     if (outcome == Outcome::kDone) {
       out.push_back(s);
       return;
     }
-    if (node.kind == Kind::kLiterals) --s.depth;
+    --s.depth;  // the value ended before `b`: its parent reads `b`
   }
 }
 

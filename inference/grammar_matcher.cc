@@ -16,7 +16,7 @@ namespace {
 
 using grammar::Stack;
 
-constexpr size_t kMaxCachedMasks = 1 << 14;
+constexpr size_t kMaxCacheBytes = size_t{64} << 20;  // per compiled grammar; the cache restarts when full
 
 class TrieWalker {
  public:
@@ -91,10 +91,8 @@ TokenBitmask ComputeMask(const CompiledGrammar::Impl& impl, const std::vector<St
   }
   if (!full.empty()) walker.Walk(vocab.all(), full);
   if (first) {  // tokens that read differently at the start of an output (SentencePiece's leading space)
-    for (int32_t id : vocab.first_differs()) {
-      if (vocab.FirstBytes(id).empty()) mask.Set(id);  // a lone "▁": no bytes, ends the first-token rule
-      else mask.Clear(id);
-    }
+    for (int32_t id : vocab.first_differs()) mask.Clear(id);
+    for (int32_t id : vocab.first_empty()) mask.Set(id);  // a lone "▁": no bytes, ends the first-token rule
     walker.Walk(vocab.first(), stacks);
   }
   if (AnyAccepting(impl.grammar, stacks)) {
@@ -114,7 +112,7 @@ std::shared_ptr<const TokenBitmask> CompiledGrammar::Impl::Mask(const std::vecto
   }
   auto mask = std::make_shared<const TokenBitmask>(ComputeMask(*this, stacks, first));
   std::lock_guard<std::mutex> lock(mutex);
-  if (cache.size() >= kMaxCachedMasks) cache.clear();
+  if ((cache.size() + 1) * (mask->words().size() * 8 + 64) > kMaxCacheBytes) cache.clear();
   cache.emplace(std::move(key), mask);
   return mask;
 }

@@ -107,7 +107,8 @@ std::shared_ptr<const GrammarVocabulary> GrammarVocabulary::Build(const TextToke
   }
   std::vector<std::pair<std::string_view, int32_t>> first;
   for (int32_t id : vocab->first_differs_) {
-    if (!vocab->FirstBytes(id).empty()) first.emplace_back(vocab->FirstBytes(id), id);
+    if (vocab->FirstBytes(id).empty()) vocab->first_empty_.push_back(id);
+    else first.emplace_back(vocab->FirstBytes(id), id);
   }
   vocab->first_ = TokenTrie::Build(std::move(first));
   vocab->all_ = TokenTrie::Build(std::move(all));

@@ -44,6 +44,8 @@ class GrammarVocabulary {
   std::string_view FirstBytes(int32_t id) const;
   // Ids whose first-token bytes differ from their usual bytes.
   const std::vector<int32_t>& first_differs() const { return first_differs_; }
+  // Ids with no bytes as the first token (SentencePiece's lone "▁").
+  const std::vector<int32_t>& first_empty() const { return first_empty_; }
   const std::vector<int32_t>& end_of_generation() const { return end_of_generation_; }
   const TokenTrie& all() const { return all_; }
   const TokenTrie& not_plain() const { return not_plain_; }
@@ -60,6 +62,7 @@ class GrammarVocabulary {
   std::vector<uint32_t> offsets_;  // vocab_size + 1
   absl::flat_hash_map<int32_t, std::string> first_bytes_;
   std::vector<int32_t> first_differs_;
+  std::vector<int32_t> first_empty_;
   std::vector<int32_t> end_of_generation_;
   TokenTrie all_, not_plain_, first_;
   TokenBitmask all_plain_;
