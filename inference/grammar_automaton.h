@@ -40,6 +40,7 @@ struct Node {
   std::vector<Property> properties;                  // kObject, in emission order
   int32_t items = -1;                                // kArray
   std::vector<int32_t> alternatives;                 // kAnyOf
+  std::string pointer;                               // where in the schema (for errors)
 };
 
 inline constexpr int kMaxDepth = 24;  // deepest nesting a generated value may reach

@@ -82,14 +82,20 @@ class SchemaCompiler {
  public:
   explicit SchemaCompiler(const Json& root) : root_(root) {}
 
-  absl::StatusOr<int32_t> Compile(const Json& schema, const std::string& pointer, int depth);
+  // Compiles `schema` (found at `pointer`) and records the pointer on the node it yields.
+  absl::StatusOr<int32_t> Compile(const Json& schema, const std::string& pointer, int depth) {
+    CATENA_ASSIGN_OR_RETURN(int32_t id, CompileSchema(schema, pointer, depth));
+    if (grammar_.nodes[id].pointer.empty()) grammar_.nodes[id].pointer = pointer;
+    return id;
+  }
   grammar::Grammar Take(int32_t root) {
     grammar_.root = root;
     return std::move(grammar_);
   }
 
  private:
-  absl::StatusOr<int32_t> CompileRef(const Json& schema, const std::string& pointer);
+  absl::StatusOr<int32_t> CompileSchema(const Json& schema, const std::string& pointer, int depth);
+  absl::StatusOr<int32_t> CompileRef(const Json& schema, const std::string& pointer, int depth);
   absl::StatusOr<int32_t> CompileAnyOf(const Json& list, const std::string& pointer, int depth);
   absl::StatusOr<int32_t> CompileLiterals(const Json& schema, const std::string& pointer);
   absl::StatusOr<int32_t> CompileTypes(const Json& schema, const std::string& pointer, int depth);
@@ -110,8 +116,8 @@ class SchemaCompiler {
   absl::flat_hash_map<std::string, int32_t> refs_;
 };
 
-absl::StatusOr<int32_t> SchemaCompiler::Compile(const Json& schema, const std::string& pointer, int depth) {
-  if (depth > 64) return Bad(pointer, "schema nests deeper than 64 levels");
+absl::StatusOr<int32_t> SchemaCompiler::CompileSchema(const Json& schema, const std::string& pointer, int depth) {
+  if (depth > 64) return Bad(pointer, "schema nests deeper than 64 levels (counting $ref hops)");
   if (schema.is_boolean()) {
     return schema.get<bool>() ? Unsupported(pointer, "the schema `true` (any value) is not supported")
                               : Bad(pointer, "the schema `false` admits no value");
@@ -125,7 +131,7 @@ absl::StatusOr<int32_t> SchemaCompiler::Compile(const Json& schema, const std::s
   if (schema.contains("uniqueItems") && schema["uniqueItems"] != Json(false)) {
     return Unsupported(Child(pointer, "uniqueItems"), "only uniqueItems: false is supported");
   }
-  if (schema.contains("$ref")) return CompileRef(schema, pointer);
+  if (schema.contains("$ref")) return CompileRef(schema, pointer, depth);
   if (schema.contains("enum") || schema.contains("const")) return CompileLiterals(schema, pointer);
   if (schema.contains("allOf")) {
     const Json& all = schema["allOf"];
@@ -145,7 +151,7 @@ absl::StatusOr<int32_t> SchemaCompiler::Compile(const Json& schema, const std::s
   return CompileTypes(schema, pointer, depth);
 }
 
-absl::StatusOr<int32_t> SchemaCompiler::CompileRef(const Json& schema, const std::string& pointer) {
+absl::StatusOr<int32_t> SchemaCompiler::CompileRef(const Json& schema, const std::string& pointer, int depth) {
   for (auto it = schema.begin(); it != schema.end(); ++it) {
     if (it.key() != "$ref" && !Annotations().contains(it.key())) {
       return Unsupported(Child(pointer, it.key()), "keywords beside $ref are not supported");
@@ -167,7 +173,7 @@ absl::StatusOr<int32_t> SchemaCompiler::CompileRef(const Json& schema, const std
   placeholder.kind = Kind::kAnyOf;
   const int32_t id = Add(std::move(placeholder));
   refs_[target] = id;
-  CATENA_ASSIGN_OR_RETURN(int32_t body, Compile(*resolved, target, 0));
+  CATENA_ASSIGN_OR_RETURN(int32_t body, Compile(*resolved, target, depth + 1));
   grammar_.nodes[id].alternatives = {body};
   return id;
 }
@@ -337,6 +343,25 @@ absl::StatusOr<int32_t> SchemaCompiler::CompileObject(const Json& schema, const 
   return Add(std::move(node));
 }
 
+// How many concrete alternatives `id` expands to when a value starts (anyOf/$ref chains flattened); an error for
+// a chain that reaches itself without reading a byte or that expands to too many alternatives.
+absl::StatusOr<size_t> Expansion(const grammar::Grammar& grammar, int32_t id, std::vector<int>& state,
+                                 std::vector<size_t>& memo) {
+  const Node& node = grammar.nodes[id];
+  if (node.kind != Kind::kAnyOf) return 1;
+  if (state[id] == 2) return memo[id];
+  if (state[id] == 1) return Bad(node.pointer, "anyOf/$ref refers to itself before any object or array");
+  state[id] = 1;
+  size_t total = 0;
+  for (int32_t alternative : node.alternatives) {
+    CATENA_ASSIGN_OR_RETURN(size_t count, Expansion(grammar, alternative, state, memo));
+    total += count;
+    if (total > 256) return Unsupported(node.pointer, "anyOf expands to more than 256 alternatives");
+  }
+  state[id] = 2;
+  return memo[id] = total;
+}
+
 }  // namespace
 
 absl::StatusOr<grammar::Grammar> CompileSchemaToGrammar(std::string_view schema_json) {
@@ -348,7 +373,13 @@ absl::StatusOr<grammar::Grammar> CompileSchemaToGrammar(std::string_view schema_
   }
   SchemaCompiler compiler(root);
   CATENA_ASSIGN_OR_RETURN(int32_t node, compiler.Compile(root, "#", 0));
-  return compiler.Take(node);
+  grammar::Grammar grammar = compiler.Take(node);
+  std::vector<int> state(grammar.nodes.size(), 0);
+  std::vector<size_t> memo(grammar.nodes.size(), 0);
+  for (size_t id = 0; id < grammar.nodes.size(); ++id) {
+    CATENA_RETURN_IF_ERROR(Expansion(grammar, static_cast<int32_t>(id), state, memo).status());
+  }
+  return grammar;
 }
 
 }  // namespace catena::inference

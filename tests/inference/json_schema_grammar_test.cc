@@ -407,6 +407,18 @@ TEST_CASE("schema errors name the JSON pointer of the offending part", "[unit]")
       {R"({"properties":{"a/b":{"type":"x"}}})", absl::StatusCode::kInvalidArgument, "#/properties/a~1b/type:"},
       {R"({"type":"string",)", absl::StatusCode::kInvalidArgument, "#: schema is not valid JSON"},
       {R"({"enum":[1,2],"type":"string"})", absl::StatusCode::kInvalidArgument, "#:"},
+      {R"({"anyOf":[{"$ref":"#"},{"$ref":"#"}]})", absl::StatusCode::kInvalidArgument, "#"},
+      {R"({"$defs":{"a":{"anyOf":[{"$ref":"#/$defs/b"},{"type":"null"}]},"b":{"$ref":"#/$defs/a"}},
+          "$ref":"#/$defs/a"})", absl::StatusCode::kInvalidArgument, "#/$defs/"},
+      {R"({"type":"object","properties":[]})", absl::StatusCode::kInvalidArgument, "#/properties:"},
+      {R"({"type":"array","items":5})", absl::StatusCode::kInvalidArgument, "#/items:"},
+      {R"({"type":"string","minLength":1.5})", absl::StatusCode::kInvalidArgument, "#/minLength:"},
+      {R"({"type":"string","maxLength":"3"})", absl::StatusCode::kInvalidArgument, "#/maxLength:"},
+      {R"({"type":["string",5]})", absl::StatusCode::kInvalidArgument, "#/type/1:"},
+      {R"({"type":"object","required":"a"})", absl::StatusCode::kInvalidArgument, "#/required:"},
+      {R"({"$ref":"http://example.com/s.json"})", absl::StatusCode::kUnimplemented, "#/$ref:"},
+      {R"({"enum":[]})", absl::StatusCode::kInvalidArgument, "#/enum:"},
+      {R"([1, 2])", absl::StatusCode::kInvalidArgument, "#:"},
   };
   for (const auto& [schema, code, prefix] : cases) {
     auto grammar = CompileJsonSchema(schema, vocab.vocabulary);
