@@ -21,13 +21,15 @@ class GrammarVocabulary;
 
 class CompiledGrammar {
  public:
-  struct Impl;
+  struct Impl;  // defined in grammar_internal.h; only the grammar's own sources can build or read one
   explicit CompiledGrammar(std::unique_ptr<Impl> impl);
   ~CompiledGrammar();
 
+  // Size of the token masks (the tokenizer's vocabulary).
   int32_t vocab_size() const;
   // Number of token masks cached so far (one per distinct automaton state seen by any matcher).
   size_t cached_masks() const;
+  // The automaton, vocabulary and cache (for GrammarMatcher).
   const Impl& impl() const { return *impl_; }
 
  private:
@@ -47,6 +49,7 @@ absl::StatusOr<std::shared_ptr<const CompiledGrammar>> CompileJsonSchema(std::st
 
 class GrammarMatcher {
  public:
+  // Starts at the beginning of an output; `grammar` must not be null.
   explicit GrammarMatcher(std::shared_ptr<const CompiledGrammar> grammar);
   ~GrammarMatcher();
   // Copies share the compiled grammar; each continues independently (beams, speculation).

@@ -7,9 +7,10 @@
 #include <cmath>
 #include <fstream>
 #include <optional>
-#include <tuple>
 #include <random>
 #include <string>
+#include <thread>
+#include <tuple>
 #include <vector>
 
 #include "nlohmann/json.hpp"
@@ -320,6 +321,37 @@ TEST_CASE("the mask agrees with Accept for every token at sampled states", "[uni
       CHECK(allowed > 0);
     }
   }
+}
+
+TEST_CASE("matchers on several threads share one compiled grammar and its mask cache", "[unit]") {
+  const LoadedVocabulary& vocab = testing::Llama3();
+  auto grammar = Compile(Cases()[1].schema, vocab);
+  std::vector<std::string> texts(4);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < texts.size(); ++t) {
+    threads.emplace_back([&, t] {
+      std::mt19937 rng(static_cast<uint32_t>(t));
+      GrammarMatcher matcher(grammar);
+      std::vector<int32_t> ids;
+      for (int step = 0; step < 300 && !matcher.IsTerminated(); ++step) {
+        const TokenBitmask& mask = matcher.AllowedTokens();
+        int32_t pick = std::uniform_int_distribution<int32_t>(0, mask.Count() - 1)(rng);
+        int32_t id = 0;
+        while (!mask.Test(id) || pick-- > 0) ++id;
+        if (!matcher.Accept(id).ok()) return;
+        if (!vocab.tokenizer->IsEndOfGeneration(id)) ids.push_back(id);
+      }
+      if (matcher.IsTerminated()) texts[t] = testing::OutputBytes(*vocab.tokenizer, ids);
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  const OrderedJson schema = OrderedJson::parse(Cases()[1].schema);
+  for (const std::string& text : texts) {
+    INFO(text);
+    REQUIRE_FALSE(text.empty());
+    CHECK(Violation(OrderedJson::parse(text), schema, schema) == "");
+  }
+  CHECK(grammar->cached_masks() > 5);
 }
 
 TEST_CASE("forced tokens spell the bytes the schema leaves no choice about", "[unit]") {
