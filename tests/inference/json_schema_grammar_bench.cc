@@ -3,11 +3,15 @@
 // decode, for the 32k Mistral and the 128k Llama 3 vocabularies.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <random>
 #include <vector>
 
+#include "inference/generate.h"
+#include "inference/model.h"
 #include "tests/inference/grammar_test_util.h"
 
 namespace catena::inference {
@@ -87,6 +91,74 @@ TEST_CASE("mask cost per decoding step", "[.bench]") {
     TimeState(*vocab, "anyOf number|null", R"({"name": "Ada", "age": 36, "bio": "x", "tags": [], "score": )");
     TimeDecode(*vocab, 20);
   }
+}
+
+
+// Decodes `tokens` tokens after `prompt` with temperature sampling; with a matcher, masks every step (and, with
+// `use_forced`, feeds forced tokens in one forward pass). A finished instance restarts the matcher. Returns
+// tokens/s; `grammar_share` gets the fraction of the time spent in the matcher (mask, accept, forced tokens).
+double DecodeRate(const Model& model, const std::vector<int32_t>& prompt, int tokens, GrammarMatcher* matcher,
+                  bool use_forced, double* grammar_share = nullptr) {
+  auto session = model.backend_model().NewSession(static_cast<int64_t>(prompt.size()) + tokens + 300).value();
+  std::span<const float> logits = session->Forward(prompt, false).value();
+  std::mt19937_64 rng(3);
+  std::vector<float> masked;
+  int produced = 0;
+  std::chrono::steady_clock::duration in_grammar{};
+  const auto start = std::chrono::steady_clock::now();
+  while (produced < tokens) {
+    std::vector<int32_t> next;
+    const auto forced_start = std::chrono::steady_clock::now();
+    if (matcher != nullptr && use_forced) next = matcher->ForcedTokens();
+    in_grammar += std::chrono::steady_clock::now() - forced_start;
+    if (next.empty()) {
+      masked.assign(logits.begin(), logits.end());
+      const auto mask_start = std::chrono::steady_clock::now();
+      if (matcher != nullptr) matcher->ApplyMask(masked);
+      in_grammar += std::chrono::steady_clock::now() - mask_start;
+      next.push_back(SampleToken(masked, 1.0f, rng));
+    }
+    const auto accept_start = std::chrono::steady_clock::now();
+    for (int32_t id : next) {
+      if (matcher == nullptr) continue;
+      REQUIRE(matcher->Accept(id).ok());
+      if (matcher->IsTerminated()) matcher->Reset();
+    }
+    in_grammar += std::chrono::steady_clock::now() - accept_start;
+    logits = session->Forward(next, false).value();
+    produced += static_cast<int>(next.size());
+  }
+  const auto total = std::chrono::steady_clock::now() - start;
+  if (grammar_share != nullptr) *grammar_share = Micros(in_grammar) / Micros(total);
+  return produced / std::chrono::duration<double>(total).count();
+}
+
+TEST_CASE("constrained decode throughput on the 130M model", "[.bench]") {
+  const auto path = DefaultCacheDir() / "bench-models" / "m130-q8_0.gguf";
+  if (!std::filesystem::exists(path)) {
+    WARN(path.string() << " is missing: run inference_bench once to generate it");
+    return;
+  }
+  auto model = Model::Load(path.string(), ModelOptions{.backend = "cpu", .threads = 2});
+  REQUIRE(model.ok());
+  const std::vector<int32_t> prompt = (*model)->tokenizer().Encode("Answer in JSON: who wrote the first program?");
+  auto grammar = CompileJsonSchema(kSchema, (*model)->tokenizer());
+  REQUIRE(grammar.ok());
+  constexpr int kTokens = 160;
+  double plain = 0, constrained = 0, with_forced = 0;  // best of the repetitions (the CPU is shared)
+  double share = 0, forced_share = 0;
+  for (int rep = 0; rep < 4; ++rep) {
+    plain = std::max(plain, DecodeRate(**model, prompt, kTokens, nullptr, false));
+    GrammarMatcher masked(*grammar);
+    constrained = std::max(constrained, DecodeRate(**model, prompt, kTokens, &masked, false, &share));
+    GrammarMatcher forced(*grammar);
+    with_forced = std::max(with_forced, DecodeRate(**model, prompt, kTokens, &forced, true, &forced_share));
+  }
+  std::printf("m130 q8_0, %d tokens, best of 4: unconstrained %.1f tok/s, constrained %.1f tok/s (%.3fx), "
+              "constrained + forced tokens %.1f tok/s (%.3fx)\n",
+              kTokens, plain, constrained, constrained / plain, with_forced, with_forced / plain);
+  std::printf("  time in the matcher (last run): %.2f%% masked, %.2f%% masked + forced\n", 100 * share,
+              100 * forced_share);
 }
 
 }  // namespace
