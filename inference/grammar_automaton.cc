@@ -9,7 +9,15 @@ enum StringPhase : uint16_t { kStrOpen, kStrContent, kStrEscape, kStrHex1, kStrH
 enum ObjectPhase : uint16_t { kObjOpen, kObjFirst, kObjKey, kObjAfter, kObjSpace };
 enum ArrayPhase : uint16_t { kArrOpen, kArrFirst, kArrAfter, kArrSpace };
 enum NumberPhase : uint16_t {
-  kNumStart, kNumMinus, kNumZero, kNumInt, kNumDot, kNumFrac, kNumExp, kNumExpSign, kNumExpDigits
+  kNumStart,
+  kNumMinus,
+  kNumZero,
+  kNumInt,
+  kNumDot,
+  kNumFrac,
+  kNumExp,
+  kNumExpSign,
+  kNumExpDigits
 };
 // UTF-8 continuation state in Frame::aux: low 2 bits bytes still needed, next 2 bits the range of the next
 // byte (0: 80..BF, 1: A0..BF after E0, 2: 80..9F after ED, 3: 90..BF after F0, 4: 80..8F after F4).
@@ -45,14 +53,22 @@ bool NumberEndable(uint16_t phase) {
 
 // Starts a UTF-8 sequence at lead byte `b`; false for bytes that cannot lead one.
 bool Utf8Lead(uint8_t b, uint16_t& aux) {
-  if (b >= 0xC2 && b <= 0xDF) aux = 1;
-  else if (b == 0xE0) aux = 2 | (1 << 2);
-  else if (b == 0xED) aux = 2 | (2 << 2);
-  else if (b >= 0xE1 && b <= 0xEF) aux = 2;
-  else if (b == 0xF0) aux = 3 | (3 << 2);
-  else if (b == 0xF4) aux = 3 | (4 << 2);
-  else if (b >= 0xF1 && b <= 0xF3) aux = 3;
-  else return false;
+  if (b >= 0xC2 && b <= 0xDF)
+    aux = 1;
+  else if (b == 0xE0)
+    aux = 2 | (1 << 2);
+  else if (b == 0xED)
+    aux = 2 | (2 << 2);
+  else if (b >= 0xE1 && b <= 0xEF)
+    aux = 2;
+  else if (b == 0xF0)
+    aux = 3 | (3 << 2);
+  else if (b == 0xF4)
+    aux = 3 | (4 << 2);
+  else if (b >= 0xF1 && b <= 0xF3)
+    aux = 3;
+  else
+    return false;
   return true;
 }
 
@@ -345,15 +361,24 @@ void Grammar::Step(const Stack& in, uint8_t b, std::vector<Stack>& out) const {
     const Node& node = nodes[f.node];
     Outcome outcome = Outcome::kReject;
     switch (node.kind) {
-      case Kind::kLiterals: outcome = StepLiterals(node, f, b, s); break;
-      case Kind::kString: outcome = StepString(node, f, b, s); break;
+      case Kind::kLiterals:
+        outcome = StepLiterals(node, f, b, s);
+        break;
+      case Kind::kString:
+        outcome = StepString(node, f, b, s);
+        break;
       case Kind::kNumber:
         outcome = StepNumber(node, f, b);
         if (outcome == Outcome::kRedispatch && !NumberEndable(f.phase)) return;
         break;
-      case Kind::kObject: outcome = StepObjectFrame(*this, node, s, b, out); break;
-      case Kind::kArray: outcome = StepArrayFrame(*this, node, s, b, out); break;
-      case Kind::kAnyOf: return;
+      case Kind::kObject:
+        outcome = StepObjectFrame(*this, node, s, b, out);
+        break;
+      case Kind::kArray:
+        outcome = StepArrayFrame(*this, node, s, b, out);
+        break;
+      case Kind::kAnyOf:
+        return;
     }
     if (outcome == Outcome::kReject || outcome == Outcome::kPushed) return;
     if (outcome == Outcome::kDone) {
@@ -389,8 +414,10 @@ void Grammar::AppendKey(const Stack& stack, uint32_t horizon, std::string& key) 
     const Node& node = nodes[f.node];
     if (node.kind == Kind::kString) {
       const bool far_from_max = node.max_length == UINT32_MAX || node.max_length - f.x > horizon;
-      if (far_from_max && f.x >= node.min_length) f.x = kFar;
-      else if (far_from_max && node.min_length - f.x > horizon) f.x = kFarBelow;
+      if (far_from_max && f.x >= node.min_length)
+        f.x = kFar;
+      else if (far_from_max && node.min_length - f.x > horizon)
+        f.x = kFarBelow;
     }
     key.append(reinterpret_cast<const char*>(&f), sizeof(Frame));
   }

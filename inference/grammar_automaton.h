@@ -34,7 +34,7 @@ struct Property {
 
 struct Node {
   Kind kind = Kind::kLiterals;
-  LiteralTrie literals;  // kLiterals: the values; kObject: the key prefixes `"name": `
+  LiteralTrie literals;                              // kLiterals: the values; kObject: the key prefixes `"name": `
   uint32_t min_length = 0, max_length = UINT32_MAX;  // kString (code points), kArray (items)
   bool integer = false;                              // kNumber
   std::vector<Property> properties;                  // kObject, in emission order

@@ -232,8 +232,10 @@ std::string ForcedBytes(const grammar::Grammar& grammar, std::vector<Stack> stac
       next.clear();
       for (const Stack& stack : stacks) grammar.Step(stack, static_cast<uint8_t>(b), next);
       if (next.empty()) continue;
-      if (found >= 0) found = -2;
-      else found = b, only.swap(next);
+      if (found >= 0)
+        found = -2;
+      else
+        found = b, only.swap(next);
     }
     if (found < 0) break;
     forced.push_back(static_cast<char>(found));

@@ -17,12 +17,11 @@ int32_t PlainCodePoints(std::string_view bytes) {
       ++i;
       continue;
     }
-    size_t need = 0;
-    uint8_t low = 0x80, high = 0xBF;
-    if (b >= 0xC2 && b <= 0xDF) need = 1;
-    else if (b >= 0xE0 && b <= 0xEF) need = 2, low = b == 0xE0 ? 0xA0 : 0x80, high = b == 0xED ? 0x9F : 0xBF;
-    else if (b >= 0xF0 && b <= 0xF4) need = 3, low = b == 0xF0 ? 0x90 : 0x80, high = b == 0xF4 ? 0x8F : 0xBF;
-    else return -1;
+    // Continuation bytes after lead `b`, and the range of the first one (no overlongs, surrogates or > U+10FFFF).
+    const size_t need = b >= 0xC2 && b <= 0xDF ? 1 : b >= 0xE0 && b <= 0xEF ? 2 : b >= 0xF0 && b <= 0xF4 ? 3 : 0;
+    if (need == 0) return -1;
+    const uint8_t low = b == 0xE0 ? 0xA0 : b == 0xF0 ? 0x90 : 0x80;
+    const uint8_t high = b == 0xED ? 0x9F : b == 0xF4 ? 0x8F : 0xBF;
     if (i + need >= bytes.size()) return -1;
     for (size_t k = 1; k <= need; ++k) {
       const uint8_t c = static_cast<uint8_t>(bytes[i + k]);
@@ -107,8 +106,10 @@ std::shared_ptr<const GrammarVocabulary> GrammarVocabulary::Build(const TextToke
   }
   std::vector<std::pair<std::string_view, int32_t>> first;
   for (int32_t id : vocab->first_differs_) {
-    if (vocab->FirstBytes(id).empty()) vocab->first_empty_.push_back(id);
-    else first.emplace_back(vocab->FirstBytes(id), id);
+    if (vocab->FirstBytes(id).empty())
+      vocab->first_empty_.push_back(id);
+    else
+      first.emplace_back(vocab->FirstBytes(id), id);
   }
   vocab->first_ = TokenTrie::Build(std::move(first));
   vocab->all_ = TokenTrie::Build(std::move(all));

@@ -66,8 +66,8 @@ class GrammarVocabulary {
   std::vector<int32_t> end_of_generation_;
   TokenTrie all_, not_plain_, first_;
   TokenBitmask all_plain_;
-  std::vector<int32_t> plain_by_length_;   // plain token ids by code-point count
-  std::vector<uint32_t> plain_lengths_;    // parallel to plain_by_length_
+  std::vector<int32_t> plain_by_length_;  // plain token ids by code-point count
+  std::vector<uint32_t> plain_lengths_;   // parallel to plain_by_length_
   uint32_t horizon_ = 1;
 };
 

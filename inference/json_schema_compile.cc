@@ -19,24 +19,30 @@ using grammar::Node;
 
 const absl::flat_hash_set<std::string>& Annotations() {
   static const auto* kSet = new absl::flat_hash_set<std::string>{
-      "title", "description", "default", "examples", "$schema", "$id", "$comment", "format", "deprecated",
-      "readOnly", "writeOnly", "$defs", "definitions", "contentMediaType", "contentEncoding"};
+      "title",     "description", "default",     "examples",         "$schema",
+      "$id",       "$comment",    "format",      "deprecated",       "readOnly",
+      "writeOnly", "$defs",       "definitions", "contentMediaType", "contentEncoding"};
   return *kSet;
 }
 
 const absl::flat_hash_set<std::string>& Supported() {
-  static const auto* kSet = new absl::flat_hash_set<std::string>{
-      "type", "enum", "const", "anyOf", "allOf", "$ref", "properties", "required", "additionalProperties",
-      "items", "minItems", "maxItems", "minLength", "maxLength", "uniqueItems"};
+  static const auto* kSet = new absl::flat_hash_set<std::string>{"type",       "enum",      "const",
+                                                                 "anyOf",      "allOf",     "$ref",
+                                                                 "properties", "required",  "additionalProperties",
+                                                                 "items",      "minItems",  "maxItems",
+                                                                 "minLength",  "maxLength", "uniqueItems"};
   return *kSet;
 }
 
 std::string Child(const std::string& pointer, std::string_view token) {
   std::string escaped;
   for (char c : token) {
-    if (c == '~') escaped += "~0";
-    else if (c == '/') escaped += "~1";
-    else escaped += c;
+    if (c == '~')
+      escaped += "~0";
+    else if (c == '/')
+      escaped += "~1";
+    else
+      escaped += c;
   }
   return absl::StrCat(pointer, "/", escaped);
 }
@@ -99,13 +105,12 @@ class SchemaCompiler {
   absl::StatusOr<int32_t> CompileAnyOf(const Json& list, const std::string& pointer, int depth);
   absl::StatusOr<int32_t> CompileLiterals(const Json& schema, const std::string& pointer);
   absl::StatusOr<int32_t> CompileTypes(const Json& schema, const std::string& pointer, int depth);
-  absl::StatusOr<int32_t> CompileType(const Json& schema, std::string_view type, const std::string& pointer,
-                                      int depth);
+  absl::StatusOr<int32_t> CompileType(const Json& schema, std::string_view type, const std::string& pointer, int depth);
   absl::StatusOr<int32_t> CompileObject(const Json& schema, const std::string& pointer, int depth);
   absl::StatusOr<int32_t> CompileArray(const Json& schema, const std::string& pointer, int depth);
   absl::StatusOr<int32_t> CompileString(const Json& schema, const std::string& pointer);
-  absl::Status ReadBounds(const Json& schema, const char* min_key, const char* max_key,
-                          const std::string& pointer, Node& node);
+  absl::Status ReadBounds(const Json& schema, const char* min_key, const char* max_key, const std::string& pointer,
+                          Node& node);
   int32_t Add(Node node) {
     grammar_.nodes.push_back(std::move(node));
     return static_cast<int32_t>(grammar_.nodes.size() - 1);
@@ -239,16 +244,15 @@ absl::StatusOr<int32_t> SchemaCompiler::CompileTypes(const Json& schema, const s
   node.kind = Kind::kAnyOf;
   for (size_t i = 0; i < type.size(); ++i) {
     if (!type[i].is_string()) return Bad(Child(type_pointer, std::to_string(i)), "must be a type name");
-    CATENA_ASSIGN_OR_RETURN(int32_t alternative,
-                            CompileType(schema, type[i].get<std::string>(), pointer, depth));
+    CATENA_ASSIGN_OR_RETURN(int32_t alternative, CompileType(schema, type[i].get<std::string>(), pointer, depth));
     node.alternatives.push_back(alternative);
   }
   return Add(std::move(node));
 }
 
 // One member of `type`, reading its keywords from `schema` (at `base`).
-absl::StatusOr<int32_t> SchemaCompiler::CompileType(const Json& schema, std::string_view type,
-                                                    const std::string& base, int depth) {
+absl::StatusOr<int32_t> SchemaCompiler::CompileType(const Json& schema, std::string_view type, const std::string& base,
+                                                    int depth) {
   Node node;
   if (type == "object") return CompileObject(schema, base, depth);
   if (type == "array") return CompileArray(schema, base, depth);

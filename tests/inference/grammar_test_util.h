@@ -3,7 +3,7 @@
 #pragma once
 
 #include <catch2/catch.hpp>
-
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,8 +23,7 @@ inline const LoadedVocabulary& Vocabulary(const std::string& package) {
   static auto* loaded = new std::map<std::string, LoadedVocabulary>();
   auto it = loaded->find(package);
   if (it != loaded->end()) return it->second;
-  const std::string path =
-      (DefaultAssetDir() / "node_modules" / package / "models/tokenizer.json").string();
+  const std::string path = (DefaultAssetDir() / "node_modules" / package / "models/tokenizer.json").string();
   auto tokenizer = TextTokenizer::FromFile(path);
   INFO(path);
   REQUIRE(tokenizer.ok());

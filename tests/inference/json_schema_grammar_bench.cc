@@ -1,9 +1,8 @@
 // Mask cost of the JSON-schema grammar (hidden: run `inference_grammar_test "[.bench]"`): microseconds per
 // AllowedTokens() cold (first time a state is seen) and warm (cached), and the grammar's share of a simulated
 // decode, for the 32k Mistral and the 128k Llama 3 vocabularies.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -22,9 +21,7 @@ constexpr char kSchema[] = R"({"type":"object","properties":{
   "tags":{"type":"array","items":{"type":"string","maxLength":16},"maxItems":8},
   "score":{"anyOf":[{"type":"number"},{"type":"null"}]}},"required":["name","age","bio","tags","score"]})";
 
-double Micros(std::chrono::steady_clock::duration d) {
-  return std::chrono::duration<double, std::micro>(d).count();
-}
+double Micros(std::chrono::steady_clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
 
 // Time of AllowedTokens() after `prefix` on a fresh grammar (cold) and again on a copy (warm).
 void TimeState(const testing::LoadedVocabulary& vocab, const char* label, const std::string& prefix) {
@@ -43,8 +40,8 @@ void TimeState(const testing::LoadedVocabulary& vocab, const char* label, const 
   start = std::chrono::steady_clock::now();
   copy.ApplyMask(logits);
   const double apply = Micros(std::chrono::steady_clock::now() - start);
-  std::printf("  %-28s allowed %6d  cold %8.1f us  warm %6.2f us  ApplyMask %6.1f us\n", label, allowed, cold,
-              warm, apply);
+  std::printf("  %-28s allowed %6d  cold %8.1f us  warm %6.2f us  ApplyMask %6.1f us\n", label, allowed, cold, warm,
+              apply);
 }
 
 // A decode of `tokens` sampled tokens: mean microseconds per step spent in AllowedTokens + Accept.
@@ -92,7 +89,6 @@ TEST_CASE("mask cost per decoding step", "[.bench]") {
     TimeDecode(*vocab, 20);
   }
 }
-
 
 // Decodes `tokens` tokens after `prompt` with temperature sampling; with a matcher, masks every step (and, with
 // `use_forced`, feeds forced tokens in one forward pass). A finished instance restarts the matcher. Returns
@@ -154,9 +150,10 @@ TEST_CASE("constrained decode throughput on the 130M model", "[.bench]") {
     GrammarMatcher forced(*grammar);
     with_forced = std::max(with_forced, DecodeRate(**model, prompt, kTokens, &forced, true, &forced_share));
   }
-  std::printf("m130 q8_0, %d tokens, best of 4: unconstrained %.1f tok/s, constrained %.1f tok/s (%.3fx), "
-              "constrained + forced tokens %.1f tok/s (%.3fx)\n",
-              kTokens, plain, constrained, constrained / plain, with_forced, with_forced / plain);
+  std::printf(
+      "m130 q8_0, %d tokens, best of 4: unconstrained %.1f tok/s, constrained %.1f tok/s (%.3fx), "
+      "constrained + forced tokens %.1f tok/s (%.3fx)\n",
+      kTokens, plain, constrained, constrained / plain, with_forced, with_forced / plain);
   std::printf("  time in the matcher (last run): %.2f%% masked, %.2f%% masked + forced\n", 100 * share,
               100 * forced_share);
 }

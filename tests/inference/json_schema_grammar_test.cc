@@ -1,9 +1,8 @@
 // JSON-schema constrained decoding on real vocabularies: random walks through the allowed tokens always give
 // instances that Python's jsonschema accepts, hand-written canonical instances are accepted token by token,
 // invalid ones are rejected, masks agree with Accept, and schema errors name the offending JSON pointer.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <fstream>
 #include <optional>
@@ -75,10 +74,12 @@ const std::vector<SchemaCase>& Cases() {
        {R"("a")", R"("abcd")", R"("\x")", R"("\u12")"}},
       {R"({"const":{"k":[1,2],"v":"x"}})", {R"({"k": [1, 2], "v": "x"})"}, {R"({"k": [1, 2]})"}},
       {R"({"type":"object","properties":{"text":{"type":"string"}},"required":["text"]})",
-       {R"({"text": "free text, with \"quotes\" and ünïcödé"})"}, {R"({"text": 1})"}},
+       {R"({"text": "free text, with \"quotes\" and ünïcödé"})"},
+       {R"({"text": 1})"}},
       {R"({"$defs":{"node":{"type":"object","properties":{"v":{"type":"integer"},"kids":{"type":"array",
           "items":{"$ref":"#/$defs/node"},"maxItems":2}},"required":["v"]}},"$ref":"#/$defs/node"})",
-       {R"({"v": 1, "kids": [{"v": 2}, {"v": 3, "kids": []}]})"}, {R"({"v": 1, "kids": [{}]})"}},
+       {R"({"v": 1, "kids": [{"v": 2}, {"v": 3, "kids": []}]})"},
+       {R"({"v": 1, "kids": [{}]})"}},
   };
   return *cases;
 }
@@ -141,7 +142,8 @@ size_t CodePoints(const std::string& text) {
 
 bool HasType(const OrderedJson& value, const std::string& type) {
   if (type == "integer") {
-    return value.is_number_integer() || (value.is_number_float() && std::floor(value.get<double>()) == value.get<double>());
+    return value.is_number_integer() ||
+           (value.is_number_float() && std::floor(value.get<double>()) == value.get<double>());
   }
   return (type == "object" && value.is_object()) || (type == "array" && value.is_array()) ||
          (type == "string" && value.is_string()) || (type == "number" && value.is_number()) ||
@@ -155,7 +157,8 @@ std::string Violation(const OrderedJson& value, const OrderedJson& schema, const
     return Violation(value, root.at(OrderedJson::json_pointer(schema["$ref"].get<std::string>().substr(1))), root);
   }
   if (schema.contains("const") && value != schema["const"]) return "not the const";
-  if (schema.contains("enum") && std::find(schema["enum"].begin(), schema["enum"].end(), value) == schema["enum"].end()) {
+  if (schema.contains("enum") &&
+      std::find(schema["enum"].begin(), schema["enum"].end(), value) == schema["enum"].end()) {
     return "not in enum";
   }
   if (schema.contains("const") || schema.contains("enum")) return "";  // the subset allows only type beside them
@@ -178,7 +181,8 @@ std::string Violation(const OrderedJson& value, const OrderedJson& schema, const
     }
   }
   if (value.is_array()) {
-    if (value.size() < schema.value("minItems", size_t{0}) || value.size() > schema.value("maxItems", size_t{1} << 40)) {
+    if (value.size() < schema.value("minItems", size_t{0}) ||
+        value.size() > schema.value("maxItems", size_t{1} << 40)) {
       return "item count out of bounds";
     }
     for (const OrderedJson& item : value) {
@@ -426,14 +430,13 @@ TEST_CASE("schema errors name the JSON pointer of the offending part", "[unit]")
       {R"({"type":"string","pattern":"^a"})", absl::StatusCode::kUnimplemented, "#/pattern:"},
       {R"({"type":"object","properties":{"a":{"type":"integer","minimum":0}}})", absl::StatusCode::kUnimplemented,
        "#/properties/a/minimum:"},
-      {R"({"type":"object","properties":{"a":{"type":"string"}},"required":["b"]})",
-       absl::StatusCode::kInvalidArgument, "#/required/0:"},
+      {R"({"type":"object","properties":{"a":{"type":"string"}},"required":["b"]})", absl::StatusCode::kInvalidArgument,
+       "#/required/0:"},
       {R"({"type":"array","items":{"type":"strin"}})", absl::StatusCode::kInvalidArgument, "#/items/type:"},
       {R"({"type":"string","minLength":5,"maxLength":2})", absl::StatusCode::kInvalidArgument, "#/minLength:"},
       {R"({"type":"string","maxLength":-1})", absl::StatusCode::kInvalidArgument, "#/maxLength:"},
       {R"({"$ref":"#/$defs/missing"})", absl::StatusCode::kInvalidArgument, "#/$ref:"},
-      {R"({"type":"object","additionalProperties":true})", absl::StatusCode::kUnimplemented,
-       "#/additionalProperties:"},
+      {R"({"type":"object","additionalProperties":true})", absl::StatusCode::kUnimplemented, "#/additionalProperties:"},
       {R"({"anyOf":[{"type":"string"},{"oneOf":[]}]})", absl::StatusCode::kUnimplemented, "#/anyOf/1/oneOf:"},
       {R"({})", absl::StatusCode::kUnimplemented, "#:"},
       {R"({"properties":{"a/b":{"type":"x"}}})", absl::StatusCode::kInvalidArgument, "#/properties/a~1b/type:"},
@@ -441,7 +444,8 @@ TEST_CASE("schema errors name the JSON pointer of the offending part", "[unit]")
       {R"({"enum":[1,2],"type":"string"})", absl::StatusCode::kInvalidArgument, "#:"},
       {R"({"anyOf":[{"$ref":"#"},{"$ref":"#"}]})", absl::StatusCode::kInvalidArgument, "#"},
       {R"({"$defs":{"a":{"anyOf":[{"$ref":"#/$defs/b"},{"type":"null"}]},"b":{"$ref":"#/$defs/a"}},
-          "$ref":"#/$defs/a"})", absl::StatusCode::kInvalidArgument, "#/$defs/"},
+          "$ref":"#/$defs/a"})",
+       absl::StatusCode::kInvalidArgument, "#/$defs/"},
       {R"({"type":"object","properties":[]})", absl::StatusCode::kInvalidArgument, "#/properties:"},
       {R"({"type":"array","items":5})", absl::StatusCode::kInvalidArgument, "#/items:"},
       {R"({"type":"string","minLength":1.5})", absl::StatusCode::kInvalidArgument, "#/minLength:"},
