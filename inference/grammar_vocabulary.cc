@@ -66,29 +66,39 @@ TokenTrie TokenTrie::Build(std::vector<std::pair<std::string_view, int32_t>> tok
 
 std::shared_ptr<const GrammarVocabulary> GrammarVocabulary::Build(const TextTokenizer& tokenizer) {
   auto vocab = std::make_shared<GrammarVocabulary>();
-  const int32_t n = tokenizer.vocab_size();
-  vocab->vocab_size_ = n;
-  vocab->all_plain_ = TokenBitmask(n);
-  vocab->offsets_.push_back(0);
-  std::string scratch;
-  for (int32_t id = 0; id < n; ++id) {
-    if (tokenizer.IsEndOfGeneration(id)) vocab->end_of_generation_.push_back(id);
-    scratch.clear();
-    if (!tokenizer.IsSpecial(id)) tokenizer.AppendTokenBytes(id, false, true, scratch);
-    vocab->bytes_ += scratch;
-    vocab->offsets_.push_back(static_cast<uint32_t>(vocab->bytes_.size()));
-    vocab->horizon_ = std::max<uint32_t>(vocab->horizon_, static_cast<uint32_t>(scratch.size()) + 1);
-    std::string first;
-    if (!tokenizer.IsSpecial(id)) tokenizer.AppendTokenBytes(id, true, true, first);
-    if (first != scratch) {
-      vocab->first_differs_.push_back(id);
-      vocab->first_bytes_[id] = std::move(first);
+  vocab->ReadTokens(tokenizer);
+  vocab->BuildTries();
+  return vocab;
+}
+
+void GrammarVocabulary::ReadTokens(const TextTokenizer& tokenizer) {
+  vocab_size_ = tokenizer.vocab_size();
+  offsets_.push_back(0);
+  std::string bytes, first;
+  for (int32_t id = 0; id < vocab_size_; ++id) {
+    if (tokenizer.IsEndOfGeneration(id)) end_of_generation_.push_back(id);
+    bytes.clear();
+    first.clear();
+    if (!tokenizer.IsSpecial(id)) {
+      tokenizer.AppendTokenBytes(id, false, true, bytes);
+      tokenizer.AppendTokenBytes(id, true, true, first);
     }
+    bytes_ += bytes;
+    offsets_.push_back(static_cast<uint32_t>(bytes_.size()));
+    horizon_ = std::max<uint32_t>(horizon_, static_cast<uint32_t>(bytes.size()) + 1);
+    if (first == bytes) continue;
+    first_differs_.push_back(id);
+    if (first.empty()) first_empty_.push_back(id);
+    first_bytes_[id] = first;
   }
-  std::vector<std::pair<std::string_view, int32_t>> all, not_plain;
+}
+
+void GrammarVocabulary::BuildTries() {
+  all_plain_ = TokenBitmask(vocab_size_);
+  std::vector<std::pair<std::string_view, int32_t>> all, not_plain, first;
   std::vector<std::pair<uint32_t, int32_t>> plain;
-  for (int32_t id = 0; id < n; ++id) {
-    const std::string_view bytes = vocab->Bytes(id);
+  for (int32_t id = 0; id < vocab_size_; ++id) {
+    const std::string_view bytes = Bytes(id);
     if (bytes.empty()) continue;
     all.emplace_back(bytes, id);
     const int32_t code_points = PlainCodePoints(bytes);
@@ -96,25 +106,20 @@ std::shared_ptr<const GrammarVocabulary> GrammarVocabulary::Build(const TextToke
       not_plain.emplace_back(bytes, id);
     } else {
       plain.emplace_back(static_cast<uint32_t>(code_points), id);
-      vocab->all_plain_.Set(id);
+      all_plain_.Set(id);
     }
   }
   std::sort(plain.begin(), plain.end());
   for (const auto& [length, id] : plain) {
-    vocab->plain_lengths_.push_back(length);
-    vocab->plain_by_length_.push_back(id);
+    plain_lengths_.push_back(length);
+    plain_by_length_.push_back(id);
   }
-  std::vector<std::pair<std::string_view, int32_t>> first;
-  for (int32_t id : vocab->first_differs_) {
-    if (vocab->FirstBytes(id).empty())
-      vocab->first_empty_.push_back(id);
-    else
-      first.emplace_back(vocab->FirstBytes(id), id);
+  for (int32_t id : first_differs_) {
+    if (!FirstBytes(id).empty()) first.emplace_back(FirstBytes(id), id);
   }
-  vocab->first_ = TokenTrie::Build(std::move(first));
-  vocab->all_ = TokenTrie::Build(std::move(all));
-  vocab->not_plain_ = TokenTrie::Build(std::move(not_plain));
-  return vocab;
+  first_ = TokenTrie::Build(std::move(first));
+  all_ = TokenTrie::Build(std::move(all));
+  not_plain_ = TokenTrie::Build(std::move(not_plain));
 }
 
 std::string_view GrammarVocabulary::Bytes(int32_t id) const {

@@ -57,6 +57,9 @@ class GrammarVocabulary {
   uint32_t horizon() const { return horizon_; }
 
  private:
+  void ReadTokens(const TextTokenizer& tokenizer);
+  void BuildTries();
+
   int32_t vocab_size_ = 0;
   std::string bytes_;
   std::vector<uint32_t> offsets_;  // vocab_size + 1

@@ -150,6 +150,32 @@ bool HasType(const OrderedJson& value, const std::string& type) {
          (type == "boolean" && value.is_boolean()) || (type == "null" && value.is_null());
 }
 
+std::string Violation(const OrderedJson& value, const OrderedJson& schema, const OrderedJson& root);
+
+// The array and object rules of Violation.
+std::string ContainerViolation(const OrderedJson& value, const OrderedJson& schema, const OrderedJson& root) {
+  if (value.is_array()) {
+    if (value.size() < schema.value("minItems", size_t{0}) ||
+        value.size() > schema.value("maxItems", size_t{1} << 40)) {
+      return "item count out of bounds";
+    }
+    for (const OrderedJson& item : value) {
+      if (std::string v = Violation(item, schema["items"], root); !v.empty()) return "item: " + v;
+    }
+  }
+  if (value.is_object()) {
+    const OrderedJson properties = schema.value("properties", OrderedJson::object());
+    for (const OrderedJson& name : schema.value("required", OrderedJson::array())) {
+      if (!value.contains(name.get<std::string>())) return "missing " + name.get<std::string>();
+    }
+    for (auto it = value.begin(); it != value.end(); ++it) {
+      if (!properties.contains(it.key())) return "unexpected key " + it.key();
+      if (std::string v = Violation(it.value(), properties[it.key()], root); !v.empty()) return it.key() + ": " + v;
+    }
+  }
+  return "";
+}
+
 // An independent validator for the supported subset (objects also reject keys not in properties): "" when
 // `value` is an instance of `schema`, else what is wrong.
 std::string Violation(const OrderedJson& value, const OrderedJson& schema, const OrderedJson& root) {
@@ -180,26 +206,7 @@ std::string Violation(const OrderedJson& value, const OrderedJson& schema, const
       return "string length out of bounds";
     }
   }
-  if (value.is_array()) {
-    if (value.size() < schema.value("minItems", size_t{0}) ||
-        value.size() > schema.value("maxItems", size_t{1} << 40)) {
-      return "item count out of bounds";
-    }
-    for (const OrderedJson& item : value) {
-      if (std::string v = Violation(item, schema["items"], root); !v.empty()) return "item: " + v;
-    }
-  }
-  if (value.is_object()) {
-    const OrderedJson properties = schema.value("properties", OrderedJson::object());
-    for (const OrderedJson& name : schema.value("required", OrderedJson::array())) {
-      if (!value.contains(name.get<std::string>())) return "missing " + name.get<std::string>();
-    }
-    for (auto it = value.begin(); it != value.end(); ++it) {
-      if (!properties.contains(it.key())) return "unexpected key " + it.key();
-      if (std::string v = Violation(it.value(), properties[it.key()], root); !v.empty()) return it.key() + ": " + v;
-    }
-  }
-  return "";
+  return ContainerViolation(value, schema, root);
 }
 
 // Validates each (schema, instance text) with Python's jsonschema; returns the failures it reports, or nullopt
