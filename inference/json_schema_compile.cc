@@ -1,0 +1,389 @@
+// Schema document -> grammar::Grammar. Every construct outside the supported subset is an UNIMPLEMENTED error
+// naming its JSON pointer, so a compiled grammar never admits an instance the schema rejects.
+#include <optional>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "common/status.h"
+#include "inference/grammar_internal.h"
+#include "nlohmann/json.hpp"
+
+namespace catena::inference {
+namespace {
+
+using Json = nlohmann::ordered_json;
+using grammar::Kind;
+using grammar::Node;
+
+const absl::flat_hash_set<std::string>& Annotations() {
+  static const auto* kSet = new absl::flat_hash_set<std::string>{
+      "title",     "description", "default",     "examples",         "$schema",
+      "$id",       "$comment",    "format",      "deprecated",       "readOnly",
+      "writeOnly", "$defs",       "definitions", "contentMediaType", "contentEncoding"};
+  return *kSet;
+}
+
+const absl::flat_hash_set<std::string>& Supported() {
+  static const auto* kSet = new absl::flat_hash_set<std::string>{"type",       "enum",      "const",
+                                                                 "anyOf",      "allOf",     "$ref",
+                                                                 "properties", "required",  "additionalProperties",
+                                                                 "items",      "minItems",  "maxItems",
+                                                                 "minLength",  "maxLength", "uniqueItems"};
+  return *kSet;
+}
+
+std::string Child(const std::string& pointer, std::string_view token) {
+  std::string escaped;
+  for (char c : token) {
+    if (c == '~')
+      escaped += "~0";
+    else if (c == '/')
+      escaped += "~1";
+    else
+      escaped += c;
+  }
+  return absl::StrCat(pointer, "/", escaped);
+}
+
+absl::Status Bad(const std::string& pointer, std::string_view message) {
+  return absl::InvalidArgumentError(absl::StrCat(pointer, ": ", std::string(message)));
+}
+absl::Status Unsupported(const std::string& pointer, std::string_view message) {
+  return absl::UnimplementedError(absl::StrCat(pointer, ": ", std::string(message)));
+}
+
+std::string Dump(const Json& value) { return value.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+// The canonical spelling of a literal value: separators ", " and ": ", keys in document order.
+std::string Canonical(const Json& value) {
+  if (value.is_object()) {
+    std::string out = "{";
+    for (auto it = value.begin(); it != value.end(); ++it) {
+      if (it != value.begin()) out += ", ";
+      absl::StrAppend(&out, Dump(Json(it.key())), ": ", Canonical(it.value()));
+    }
+    return out + "}";
+  }
+  if (value.is_array()) {
+    std::string out = "[";
+    for (size_t i = 0; i < value.size(); ++i) absl::StrAppend(&out, i ? ", " : "", Canonical(value[i]));
+    return out + "]";
+  }
+  return Dump(value);
+}
+
+bool MatchesType(const Json& value, std::string_view type) {
+  if (type == "object") return value.is_object();
+  if (type == "array") return value.is_array();
+  if (type == "string") return value.is_string();
+  if (type == "integer") return value.is_number_integer();
+  if (type == "number") return value.is_number();
+  if (type == "boolean") return value.is_boolean();
+  return type == "null" && value.is_null();
+}
+
+class SchemaCompiler {
+ public:
+  explicit SchemaCompiler(const Json& root) : root_(root) {}
+
+  // Compiles `schema` (found at `pointer`) and records the pointer on the node it yields.
+  absl::StatusOr<int32_t> Compile(const Json& schema, const std::string& pointer, int depth) {
+    CATENA_ASSIGN_OR_RETURN(int32_t id, CompileSchema(schema, pointer, depth));
+    if (grammar_.nodes[id].pointer.empty()) grammar_.nodes[id].pointer = pointer;
+    return id;
+  }
+  grammar::Grammar Take(int32_t root) {
+    grammar_.root = root;
+    return std::move(grammar_);
+  }
+
+ private:
+  absl::StatusOr<int32_t> CompileSchema(const Json& schema, const std::string& pointer, int depth);
+  absl::StatusOr<int32_t> CompileRef(const Json& schema, const std::string& pointer, int depth);
+  absl::StatusOr<int32_t> CompileAnyOf(const Json& list, const std::string& pointer, int depth);
+  absl::StatusOr<int32_t> CompileLiterals(const Json& schema, const std::string& pointer);
+  absl::StatusOr<int32_t> CompileTypes(const Json& schema, const std::string& pointer, int depth);
+  absl::StatusOr<int32_t> CompileType(const Json& schema, std::string_view type, const std::string& pointer, int depth);
+  absl::StatusOr<int32_t> CompileObject(const Json& schema, const std::string& pointer, int depth);
+  absl::StatusOr<int32_t> CompileArray(const Json& schema, const std::string& pointer, int depth);
+  absl::StatusOr<int32_t> CompileString(const Json& schema, const std::string& pointer);
+  absl::Status ReadBounds(const Json& schema, const char* min_key, const char* max_key, const std::string& pointer,
+                          Node& node);
+  int32_t Add(Node node) {
+    grammar_.nodes.push_back(std::move(node));
+    return static_cast<int32_t>(grammar_.nodes.size() - 1);
+  }
+
+  const Json& root_;
+  grammar::Grammar grammar_;
+  absl::flat_hash_map<std::string, int32_t> refs_;
+};
+
+absl::StatusOr<int32_t> SchemaCompiler::CompileSchema(const Json& schema, const std::string& pointer, int depth) {
+  if (depth > 64) return Bad(pointer, "schema nests deeper than 64 levels (counting $ref hops)");
+  if (schema.is_boolean()) {
+    return schema.get<bool>() ? Unsupported(pointer, "the schema `true` (any value) is not supported")
+                              : Bad(pointer, "the schema `false` admits no value");
+  }
+  if (!schema.is_object()) return Bad(pointer, "a schema must be an object or a boolean");
+  for (auto it = schema.begin(); it != schema.end(); ++it) {
+    if (!Annotations().contains(it.key()) && !Supported().contains(it.key())) {
+      return Unsupported(Child(pointer, it.key()), "keyword is not supported");
+    }
+  }
+  if (schema.contains("uniqueItems") && schema["uniqueItems"] != Json(false)) {
+    return Unsupported(Child(pointer, "uniqueItems"), "only uniqueItems: false is supported");
+  }
+  if (schema.contains("$ref")) return CompileRef(schema, pointer, depth);
+  if (schema.contains("enum") || schema.contains("const")) return CompileLiterals(schema, pointer);
+  if (schema.contains("allOf")) {
+    const Json& all = schema["allOf"];
+    if (!all.is_array() || all.size() != 1 || schema.size() > 1 + schema.count("title") + schema.count("description")) {
+      return Unsupported(Child(pointer, "allOf"), "only a lone allOf with one schema is supported");
+    }
+    return Compile(all[0], Child(Child(pointer, "allOf"), "0"), depth + 1);
+  }
+  if (schema.contains("anyOf")) {
+    for (auto it = schema.begin(); it != schema.end(); ++it) {
+      if (it.key() != "anyOf" && !Annotations().contains(it.key())) {
+        return Unsupported(Child(pointer, it.key()), "keywords beside anyOf are not supported");
+      }
+    }
+    return CompileAnyOf(schema["anyOf"], Child(pointer, "anyOf"), depth);
+  }
+  return CompileTypes(schema, pointer, depth);
+}
+
+absl::StatusOr<int32_t> SchemaCompiler::CompileRef(const Json& schema, const std::string& pointer, int depth) {
+  for (auto it = schema.begin(); it != schema.end(); ++it) {
+    if (it.key() != "$ref" && !Annotations().contains(it.key())) {
+      return Unsupported(Child(pointer, it.key()), "keywords beside $ref are not supported");
+    }
+  }
+  const Json& ref = schema["$ref"];
+  if (!ref.is_string() || ref.get<std::string>().empty() || ref.get<std::string>()[0] != '#') {
+    return Unsupported(Child(pointer, "$ref"), "only local references (\"#...\") are supported");
+  }
+  const std::string target = ref.get<std::string>();
+  if (auto it = refs_.find(target); it != refs_.end()) return it->second;
+  const Json* resolved = nullptr;
+  try {
+    resolved = &root_.at(Json::json_pointer(target.substr(1)));
+  } catch (const std::exception&) {
+    return Bad(Child(pointer, "$ref"), absl::StrCat("\"", target, "\" does not resolve"));
+  }
+  Node placeholder;  // a one-way anyOf, so recursive references can point here before the target compiles
+  placeholder.kind = Kind::kAnyOf;
+  const int32_t id = Add(std::move(placeholder));
+  refs_[target] = id;
+  CATENA_ASSIGN_OR_RETURN(int32_t body, Compile(*resolved, target, depth + 1));
+  grammar_.nodes[id].alternatives = {body};
+  return id;
+}
+
+absl::StatusOr<int32_t> SchemaCompiler::CompileAnyOf(const Json& list, const std::string& pointer, int depth) {
+  if (!list.is_array() || list.empty()) return Bad(pointer, "must be a non-empty array of schemas");
+  Node node;
+  node.kind = Kind::kAnyOf;
+  for (size_t i = 0; i < list.size(); ++i) {
+    CATENA_ASSIGN_OR_RETURN(int32_t alternative, Compile(list[i], Child(pointer, std::to_string(i)), depth + 1));
+    node.alternatives.push_back(alternative);
+  }
+  return Add(std::move(node));
+}
+
+absl::StatusOr<int32_t> SchemaCompiler::CompileLiterals(const Json& schema, const std::string& pointer) {
+  std::vector<Json> values;
+  if (schema.contains("const")) values.push_back(schema["const"]);
+  if (schema.contains("enum")) {
+    const Json& list = schema["enum"];
+    if (!list.is_array() || list.empty()) return Bad(Child(pointer, "enum"), "must be a non-empty array");
+    if (schema.contains("const")) {
+      return Unsupported(Child(pointer, "enum"), "enum beside const is not supported");
+    }
+    values.assign(list.begin(), list.end());
+  }
+  for (auto it = schema.begin(); it != schema.end(); ++it) {
+    if (it.key() != "enum" && it.key() != "const" && it.key() != "type" && !Annotations().contains(it.key())) {
+      return Unsupported(Child(pointer, it.key()), "keywords beside enum/const other than type are not supported");
+    }
+  }
+  std::vector<std::string> types;
+  if (schema.contains("type")) {
+    const Json& type = schema["type"];
+    if (type.is_string()) types.push_back(type.get<std::string>());
+    for (const Json& t : type.is_array() ? type : Json::array()) {
+      if (t.is_string()) types.push_back(t.get<std::string>());
+    }
+  }
+  Node node;
+  node.kind = Kind::kLiterals;
+  int32_t index = 0;
+  for (const Json& value : values) {
+    bool typed = types.empty();
+    for (const std::string& type : types) typed = typed || MatchesType(value, type);
+    if (typed) node.literals.Add(Canonical(value), index++);
+  }
+  if (index == 0) return Bad(pointer, "no enum/const value has the declared type");
+  return Add(std::move(node));
+}
+
+absl::StatusOr<int32_t> SchemaCompiler::CompileTypes(const Json& schema, const std::string& pointer, int depth) {
+  if (!schema.contains("type")) {
+    if (schema.contains("properties")) return CompileType(schema, "object", pointer, depth);
+    if (schema.contains("items")) return CompileType(schema, "array", pointer, depth);
+    return Unsupported(pointer, "a schema without type, enum, const, anyOf or $ref (any value) is not supported");
+  }
+  const Json& type = schema["type"];
+  const std::string type_pointer = Child(pointer, "type");
+  if (type.is_string()) return CompileType(schema, type.get<std::string>(), pointer, depth);
+  if (!type.is_array() || type.empty()) return Bad(type_pointer, "must be a type name or a non-empty array of them");
+  Node node;
+  node.kind = Kind::kAnyOf;
+  for (size_t i = 0; i < type.size(); ++i) {
+    if (!type[i].is_string()) return Bad(Child(type_pointer, std::to_string(i)), "must be a type name");
+    CATENA_ASSIGN_OR_RETURN(int32_t alternative, CompileType(schema, type[i].get<std::string>(), pointer, depth));
+    node.alternatives.push_back(alternative);
+  }
+  return Add(std::move(node));
+}
+
+// One member of `type`, reading its keywords from `schema` (at `base`).
+absl::StatusOr<int32_t> SchemaCompiler::CompileType(const Json& schema, std::string_view type, const std::string& base,
+                                                    int depth) {
+  Node node;
+  if (type == "object") return CompileObject(schema, base, depth);
+  if (type == "array") return CompileArray(schema, base, depth);
+  if (type == "string") return CompileString(schema, base);
+  if (type == "integer" || type == "number") {
+    node.kind = Kind::kNumber;
+    node.integer = type == "integer";
+    return Add(std::move(node));
+  }
+  node.kind = Kind::kLiterals;
+  if (type == "boolean") {
+    node.literals.Add("true", 0);
+    node.literals.Add("false", 1);
+  } else if (type == "null") {
+    node.literals.Add("null", 0);
+  } else {
+    return Bad(Child(base, "type"), absl::StrCat("unknown type \"", std::string(type), "\""));
+  }
+  return Add(std::move(node));
+}
+
+absl::Status SchemaCompiler::ReadBounds(const Json& schema, const char* min_key, const char* max_key,
+                                        const std::string& pointer, Node& node) {
+  for (const char* key : {min_key, max_key}) {
+    if (!schema.contains(key)) continue;
+    const Json& value = schema[key];
+    const bool integral = value.is_number_unsigned() ||
+                          (value.is_number_float() && value.get<double>() >= 0 &&
+                           value.get<double>() == static_cast<double>(static_cast<uint64_t>(value.get<double>())));
+    if (!integral || value.get<double>() > 1e6) {
+      return Bad(Child(pointer, key), "must be a non-negative integer of at most 1000000");
+    }
+    (key == min_key ? node.min_length : node.max_length) = static_cast<uint32_t>(value.get<double>());
+  }
+  if (node.min_length > node.max_length) {
+    return Bad(Child(pointer, min_key), absl::StrCat("is greater than ", max_key));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int32_t> SchemaCompiler::CompileString(const Json& schema, const std::string& pointer) {
+  Node node;
+  node.kind = Kind::kString;
+  CATENA_RETURN_IF_ERROR(ReadBounds(schema, "minLength", "maxLength", pointer, node));
+  return Add(std::move(node));
+}
+
+absl::StatusOr<int32_t> SchemaCompiler::CompileArray(const Json& schema, const std::string& pointer, int depth) {
+  Node node;
+  node.kind = Kind::kArray;
+  CATENA_RETURN_IF_ERROR(ReadBounds(schema, "minItems", "maxItems", pointer, node));
+  if (!schema.contains("items")) {
+    if (node.max_length == 0) {
+      node.items = Add(Node{});  // never started: maxItems is 0
+      return Add(std::move(node));
+    }
+    return Unsupported(pointer, "an array without items (any value) is not supported");
+  }
+  if (schema["items"].is_array()) return Unsupported(Child(pointer, "items"), "tuple items are not supported");
+  CATENA_ASSIGN_OR_RETURN(node.items, Compile(schema["items"], Child(pointer, "items"), depth + 1));
+  return Add(std::move(node));
+}
+
+absl::StatusOr<int32_t> SchemaCompiler::CompileObject(const Json& schema, const std::string& pointer, int depth) {
+  Node node;
+  node.kind = Kind::kObject;
+  if (schema.contains("additionalProperties") && schema["additionalProperties"] != Json(false)) {
+    return Unsupported(Child(pointer, "additionalProperties"), "only additionalProperties: false is supported");
+  }
+  const Json properties = schema.value("properties", Json::object());
+  if (!properties.is_object()) return Bad(Child(pointer, "properties"), "must be an object");
+  if (properties.size() > 64) return Unsupported(Child(pointer, "properties"), "more than 64 properties");
+  const std::string properties_pointer = Child(pointer, "properties");
+  for (auto it = properties.begin(); it != properties.end(); ++it) {
+    grammar::Property property;
+    property.name = it.key();
+    CATENA_ASSIGN_OR_RETURN(property.value, Compile(it.value(), Child(properties_pointer, it.key()), depth + 1));
+    node.literals.Add(absl::StrCat(Dump(Json(it.key())), ": "), static_cast<int32_t>(node.properties.size()));
+    node.properties.push_back(std::move(property));
+  }
+  const Json required = schema.value("required", Json::array());
+  if (!required.is_array()) return Bad(Child(pointer, "required"), "must be an array of property names");
+  for (size_t i = 0; i < required.size(); ++i) {
+    const std::string entry = Child(Child(pointer, "required"), std::to_string(i));
+    if (!required[i].is_string()) return Bad(entry, "must be a property name");
+    bool found = false;
+    for (grammar::Property& property : node.properties) {
+      if (property.name == required[i].get<std::string>()) found = property.required = true;
+    }
+    if (!found) return Bad(entry, absl::StrCat(Dump(required[i]), " is required but not in properties"));
+  }
+  return Add(std::move(node));
+}
+
+// How many concrete alternatives `id` expands to when a value starts (anyOf/$ref chains flattened); an error for
+// a chain that reaches itself without reading a byte or that expands to too many alternatives.
+absl::StatusOr<size_t> Expansion(const grammar::Grammar& grammar, int32_t id, std::vector<int>& state,
+                                 std::vector<size_t>& memo) {
+  const Node& node = grammar.nodes[id];
+  if (node.kind != Kind::kAnyOf) return 1;
+  if (state[id] == 2) return memo[id];
+  if (state[id] == 1) return Bad(node.pointer, "anyOf/$ref refers to itself before any object or array");
+  state[id] = 1;
+  size_t total = 0;
+  for (int32_t alternative : node.alternatives) {
+    CATENA_ASSIGN_OR_RETURN(size_t count, Expansion(grammar, alternative, state, memo));
+    total += count;
+    if (total > 256) return Unsupported(node.pointer, "anyOf expands to more than 256 alternatives");
+  }
+  state[id] = 2;
+  return memo[id] = total;
+}
+
+}  // namespace
+
+absl::StatusOr<grammar::Grammar> CompileSchemaToGrammar(std::string_view schema_json) {
+  Json root;
+  try {
+    root = Json::parse(schema_json.begin(), schema_json.end());
+  } catch (const Json::parse_error& e) {
+    return absl::InvalidArgumentError(absl::StrCat("#: schema is not valid JSON at byte ", e.byte, ": ", e.what()));
+  }
+  SchemaCompiler compiler(root);
+  CATENA_ASSIGN_OR_RETURN(int32_t node, compiler.Compile(root, "#", 0));
+  grammar::Grammar grammar = compiler.Take(node);
+  std::vector<int> state(grammar.nodes.size(), 0);
+  std::vector<size_t> memo(grammar.nodes.size(), 0);
+  for (size_t id = 0; id < grammar.nodes.size(); ++id) {
+    CATENA_RETURN_IF_ERROR(Expansion(grammar, static_cast<int32_t>(id), state, memo).status());
+  }
+  return grammar;
+}
+
+}  // namespace catena::inference
