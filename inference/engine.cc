@@ -88,9 +88,17 @@ absl::StatusOr<int64_t> Engine::Submit(EngineRequest request, EngineCallback cal
     }
   }
   auto seq = std::make_unique<EngineSequence>();
+  CATENA_ASSIGN_OR_RETURN(Sampler sampler, Sampler::Create(request.sampling, static_cast<int32_t>(spec.vocab_size)));
+  sampler.SetPrompt(request.prompt);
+  seq->sampler = std::move(sampler);
+  if (request.grammar != nullptr) {
+    if (request.grammar->vocab_size() != spec.vocab_size) {
+      return absl::InvalidArgumentError("the grammar was compiled for another vocabulary");
+    }
+    seq->grammar.emplace(request.grammar);
+  }
   seq->tokens = request.prompt;
   seq->prompt_tokens = prompt;
-  seq->rng.seed(request.seed);
   seq->request = std::move(request);
   seq->callback = std::move(callback);
   std::lock_guard lock(state_->mutex);
@@ -121,18 +129,33 @@ void Engine::State::Finish(EngineSequence& seq, std::string reason, absl::Status
   seq.callback(event);
 }
 
-void Engine::State::Emit(EngineSequence& seq, int32_t token) {
+Sampled Engine::State::Draw(EngineSequence& seq, std::span<const float> logits) {
+  if (!seq.grammar.has_value()) return seq.sampler->Sample(logits);
+  masked_logits.assign(logits.begin(), logits.end());
+  seq.grammar->ApplyMask(masked_logits);
+  return seq.sampler->Sample(masked_logits);
+}
+
+void Engine::State::Emit(EngineSequence& seq, const Sampled& sample) {
+  const int32_t token = sample.token;
   const EngineRequest& r = seq.request;
-  const bool stop_token = (r.stop_at_end_of_generation && model->tokenizer().IsEndOfGeneration(token)) ||
+  const bool end_token = model->tokenizer().IsEndOfGeneration(token);
+  const bool stop_token = ((r.stop_at_end_of_generation || seq.grammar.has_value()) && end_token) ||
                           std::find(r.stop_tokens.begin(), r.stop_tokens.end(), token) != r.stop_tokens.end();
   if (stop_token) {
     Finish(seq, "stop");
     return;
   }
+  if (seq.grammar.has_value() && !seq.grammar->Accept(token).ok()) {
+    Finish(seq, "error", absl::InternalError("the sampled token is not allowed by the grammar"));
+    return;
+  }
+  seq.sampler->Accept(token);
   seq.tokens.push_back(token);
   ++seq.generated;
-  EngineEvent event{.request_id = seq.id, .tokens = {token}, .prompt_tokens = seq.prompt_tokens,
-                    .cached_prompt_tokens = seq.cached_prompt_tokens, .completion_tokens = seq.generated};
+  EngineEvent event{.request_id = seq.id, .tokens = {token}, .samples = {sample},
+                    .prompt_tokens = seq.prompt_tokens, .cached_prompt_tokens = seq.cached_prompt_tokens,
+                    .completion_tokens = seq.generated};
   const bool length = seq.generated >= r.max_tokens ||
                       static_cast<int64_t>(seq.tokens.size()) >= model->spec().context_length;
   if (!length) {

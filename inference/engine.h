@@ -14,7 +14,9 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "inference/kv_cache.h"
+#include "inference/json_schema_grammar.h"
 #include "inference/model.h"
+#include "inference/sampler.h"
 #include "inference/serving_options.h"
 
 namespace catena::inference {
@@ -22,10 +24,12 @@ namespace catena::inference {
 struct EngineRequest {
   std::vector<int32_t> prompt;
   int max_tokens = 256;
-  // 0 = greedy; otherwise softmax(logits / temperature) drawn from a generator seeded with `seed` and owned by
-  // this request, so the output does not depend on what else is batched.
-  float temperature = 0;
-  uint64_t seed = 0;
+  // Sampling (temperature 0 = greedy). The request owns its sampler and its generator (seeded with
+  // sampling.seed), so the output does not depend on what else is batched.
+  SamplingParams sampling{.temperature = 0};
+  // When set, only tokens that keep the output valid against the grammar can be drawn, and the request stops
+  // ("stop") as soon as the JSON value is complete.
+  std::shared_ptr<const CompiledGrammar> grammar;
   bool stop_at_end_of_generation = true;
   std::vector<int32_t> stop_tokens;
   absl::Time deadline = absl::InfiniteFuture();
@@ -35,6 +39,7 @@ struct EngineRequest {
 struct EngineEvent {
   int64_t request_id = 0;
   std::vector<int32_t> tokens;  // newly generated tokens (usually one)
+  std::vector<Sampled> samples; // their log-probabilities (and top alternatives when asked), parallel to tokens
   bool finished = false;
   std::string finish_reason;    // "stop", "length", "cancelled", "deadline", "error" when finished
   absl::Status status;          // not OK with "error"

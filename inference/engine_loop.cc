@@ -158,7 +158,7 @@ void Engine::State::RunStep() {
     blocks.MarkComputed(seq.id, seq.tokens, seq.computed);
     if (steps[i].logits != LogitsWanted::kLast) continue;
     const std::span<const float> row_logits = logits->subspan(row++ * vocab, vocab);
-    Emit(seq, SampleToken(row_logits, seq.request.temperature, seq.rng));
+    Emit(seq, Draw(seq, row_logits));
   }
   std::erase_if(running, [](const auto& seq) { return seq->done; });
 }

@@ -7,7 +7,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
-#include <random>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -29,7 +29,8 @@ struct EngineSequence {
   int64_t generated = 0;
   bool admitted_before = false;
   bool done = false;  // finished; removed from `running` after the step
-  std::mt19937_64 rng;
+  std::optional<Sampler> sampler;
+  std::optional<GrammarMatcher> grammar;
 };
 
 struct Engine::State {
@@ -62,7 +63,9 @@ struct Engine::State {
   void UpdateStats();
   // engine.cc
   void Finish(EngineSequence& seq, std::string reason, absl::Status status = absl::OkStatus());
-  void Emit(EngineSequence& seq, int32_t token);
+  void Emit(EngineSequence& seq, const Sampled& sample);
+  Sampled Draw(EngineSequence& seq, std::span<const float> logits);
+  std::vector<float> masked_logits;  // loop thread scratch
 };
 
 }  // namespace catena::inference

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
+#include "inference/sampler.h"
 
 namespace catena::inference {
 namespace {
@@ -18,15 +19,6 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 
 int32_t ArgMax(std::span<const float> logits) {
   return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
-}
-
-int32_t SampleToken(std::span<const float> logits, float temperature, std::mt19937_64& rng) {
-  if (temperature <= 0.0f) return ArgMax(logits);
-  const float max_logit = *std::max_element(logits.begin(), logits.end());
-  std::vector<double> weights(logits.size());
-  for (size_t i = 0; i < logits.size(); ++i) weights[i] = std::exp((logits[i] - max_logit) / temperature);
-  std::discrete_distribution<int32_t> distribution(weights.begin(), weights.end());
-  return distribution(rng);
 }
 
 absl::StatusOr<GenerateResult> Generate(const Model& model, std::span<const int32_t> prompt,
@@ -45,14 +37,18 @@ absl::StatusOr<GenerateResult> Generate(const Model& model, std::span<const int3
   GenerateResult result;
   result.prompt_tokens = static_cast<int64_t>(prompt.size());
   result.finish_reason = "length";
-  std::mt19937_64 rng(options.seed);
+  CATENA_ASSIGN_OR_RETURN(
+      Sampler sampler,
+      Sampler::Create({.temperature = options.temperature, .seed = options.seed}, model.tokenizer().vocab_size()));
+  sampler.SetPrompt(prompt);
   StreamingDetokenizer detokenizer(model.tokenizer());
   auto start = std::chrono::steady_clock::now();
   CATENA_ASSIGN_OR_RETURN(std::span<const float> logits, session->Forward(prompt, /*all_logits=*/false));
   result.prefill_seconds = SecondsSince(start);
   start = std::chrono::steady_clock::now();
   while (options.max_tokens > 0) {
-    const int32_t token = SampleToken(logits, options.temperature, rng);
+    const int32_t token = sampler.Sample(logits).token;
+    sampler.Accept(token);
     if (options.stop_at_end_of_generation && model.tokenizer().IsEndOfGeneration(token)) {
       result.finish_reason = "stop";
       break;

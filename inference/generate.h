@@ -18,7 +18,8 @@ namespace catena::inference {
 
 struct GenerateOptions {
   int max_tokens = 64;
-  // 0 = greedy (argmax); otherwise softmax(logits / temperature) sampled with `seed`.
+  // 0 = greedy (argmax); otherwise softmax(logits / temperature) drawn by a Sampler seeded with `seed` (the
+  // engine's sampler, so the same request gives the same tokens there).
   float temperature = 0.0f;
   uint64_t seed = 0;
   // Stop at the model's end-of-generation tokens (EOS, <|eot_id|>, ...).
@@ -42,7 +43,5 @@ absl::StatusOr<GenerateResult> Generate(const Model& model, std::span<const int3
 
 // The index of the largest logit (the lowest index among ties).
 int32_t ArgMax(std::span<const float> logits);
-// A token drawn from softmax(logits / temperature); argmax when temperature <= 0.
-int32_t SampleToken(std::span<const float> logits, float temperature, std::mt19937_64& rng);
 
 }  // namespace catena::inference

@@ -8,13 +8,11 @@
 #include "common/grpc_util.h"
 #include "common/status.h"
 #include "common/stream_writer.h"
+#include "inference/stop_matcher.h"
 #include "inference/text_tokenizer.h"
 
 namespace catena::inference {
 namespace {
-
-constexpr size_t kMaxStopStrings = 16;
-constexpr size_t kMaxStopBytes = 256;
 
 absl::Status OutOfRange(std::string_view field, float value, std::string_view range) {
   return absl::InvalidArgumentError(absl::StrCat("sampling.", std::string(field), " = ", value, " must be in ",
@@ -27,14 +25,7 @@ absl::Status ValidateSampling(const v1::SamplingParams& s, const TransformerSpec
   if (s.max_tokens() < 0 || s.max_tokens() > spec.context_length) {
     return OutOfRange("max_tokens", s.max_tokens(), absl::StrCat("[0, ", spec.context_length, "]"));
   }
-  if (s.stop_size() > static_cast<int>(kMaxStopStrings)) {
-    return absl::InvalidArgumentError(absl::StrCat("sampling.stop has ", s.stop_size(), " strings; at most 16"));
-  }
-  for (int i = 0; i < s.stop_size(); ++i) {
-    if (s.stop(i).empty() || s.stop(i).size() > kMaxStopBytes) {
-      return absl::InvalidArgumentError(absl::StrCat("sampling.stop[", i, "] must have 1 to 256 bytes"));
-    }
-  }
+  CATENA_RETURN_IF_ERROR(StopMatcher::Create({s.stop().begin(), s.stop().end()}).status());
   for (int32_t id : s.stop_token_ids()) {
     if (id < 0 || id >= spec.vocab_size) {
       return absl::InvalidArgumentError(absl::StrCat("sampling.stop_token_ids has ", id, ", outside the vocabulary"));
@@ -43,14 +34,28 @@ absl::Status ValidateSampling(const v1::SamplingParams& s, const TransformerSpec
   return absl::OkStatus();
 }
 
+// Proto defaults (0) of top_p and repetition_penalty mean "off", which is 1 for both.
+SamplingParams SamplingFrom(const v1::SamplingParams& s) {
+  SamplingParams params{.temperature = s.temperature(),
+                        .top_k = s.top_k(),
+                        .top_p = s.top_p() == 0 ? 1.0f : s.top_p(),
+                        .min_p = s.min_p(),
+                        .repetition_penalty = s.repetition_penalty() == 0 ? 1.0f : s.repetition_penalty(),
+                        .frequency_penalty = s.frequency_penalty(),
+                        .presence_penalty = s.presence_penalty(),
+                        .seed = s.has_seed() ? s.seed().value() : std::random_device{}(),
+                        .top_logprobs = s.logprobs() ? s.top_logprobs() : 0};
+  for (const auto& [token, bias] : s.logit_bias()) params.logit_bias.emplace_back(token, bias);
+  return params;
+}
+
 EngineRequest EngineRequestFrom(const v1::SamplingParams& s, std::vector<int32_t> prompt, const TransformerSpec& spec,
                                 const RequestContext& call) {
   EngineRequest request;
   const int64_t room = spec.context_length - static_cast<int64_t>(prompt.size());
   request.max_tokens = static_cast<int>(s.max_tokens() > 0 ? std::min<int64_t>(s.max_tokens(), room) : room);
   request.prompt = std::move(prompt);
-  request.temperature = s.temperature();
-  request.seed = s.has_seed() ? s.seed().value() : std::random_device{}();
+  request.sampling = SamplingFrom(s);
   request.stop_tokens.assign(s.stop_token_ids().begin(), s.stop_token_ids().end());
   request.deadline = call.deadline;
   return request;
@@ -63,50 +68,13 @@ v1::FinishReason FinishReasonOf(const std::string& reason) {
   return v1::FINISH_REASON_UNSPECIFIED;
 }
 
-// Holds back text that could be the start of a stop string; reports when one is complete.
-class StopStrings {
- public:
-  explicit StopStrings(std::vector<std::string> stops) : stops_(std::move(stops)) {}
-  // Appends `piece`; returns the text safe to emit. Sets stopped() when a stop string appeared (the text up to
-  // it is returned and the rest dropped).
-  std::string Push(std::string_view piece) {
-    pending_ += piece;
-    size_t cut = std::string::npos;
-    for (const std::string& stop : stops_) cut = std::min(cut, pending_.find(stop));
-    if (cut != std::string::npos) {
-      stopped_ = true;
-      std::string out = pending_.substr(0, cut);
-      pending_.clear();
-      return out;
-    }
-    size_t keep = 0;  // longest suffix of pending_ that is a proper prefix of a stop string
-    for (const std::string& stop : stops_) {
-      for (size_t n = std::min(stop.size() - 1, pending_.size()); n > keep; --n) {
-        if (pending_.compare(pending_.size() - n, n, stop, 0, n) == 0) {
-          keep = n;
-          break;
-        }
-      }
-    }
-    std::string out = pending_.substr(0, pending_.size() - keep);
-    pending_.erase(0, pending_.size() - keep);
-    return out;
-  }
-  std::string Flush() { return std::exchange(pending_, ""); }
-  bool stopped() const { return stopped_; }
-
- private:
-  std::vector<std::string> stops_;
-  std::string pending_;
-  bool stopped_ = false;
-};
-
 // One Generate or Chat call: engine events become stream messages (Response is GenerateResponse or ChatResponse).
 template <typename Response>
 class GenerationStream final : public QueuedStreamWriter<Response> {
  public:
-  GenerationStream(std::shared_ptr<ServedModel> served, std::vector<std::string> stops)
-      : served_(std::move(served)), detokenizer_(served_->model->tokenizer()), stops_(std::move(stops)) {}
+  GenerationStream(std::shared_ptr<ServedModel> served, StopMatcher stops, bool logprobs)
+      : served_(std::move(served)), detokenizer_(served_->model->tokenizer()), stops_(std::move(stops)),
+        logprobs_(logprobs) {}
 
   // Submits to the engine; on failure the stream ends with that error.
   void Start(EngineRequest request) {
@@ -127,13 +95,15 @@ class GenerationStream final : public QueuedStreamWriter<Response> {
   void OnEvent(const EngineEvent& event) {
     Response message;
     std::string text;
-    for (int32_t token : event.tokens) {
-      if (!stops_.stopped()) text += stops_.Push(detokenizer_.Push(token));
+    for (size_t i = 0; i < event.tokens.size(); ++i) {
+      const int32_t token = event.tokens[i];
+      if (!stops_.stopped()) text += stops_.Push(detokenizer_.Push(token)).text;
       if constexpr (std::is_same_v<Response, v1::GenerateResponse>) message.add_token_ids(token);
+      if (logprobs_ && i < event.samples.size()) AddLogprobs(event.samples[i], message);
     }
     if (stops_.stopped() && !event.finished) served_->engine->Cancel(id_);
     if (event.finished) {
-      if (!stops_.stopped()) text += stops_.Push(detokenizer_.Flush()) + stops_.Flush();
+      if (!stops_.stopped()) text += stops_.Push(detokenizer_.Flush()).text + stops_.Flush();
       message.set_finish_reason(stops_.stopped() ? v1::FINISH_REASON_STOP : FinishReasonOf(event.finish_reason));
       v1::Usage* usage = message.mutable_usage();
       usage->set_prompt_tokens(static_cast<int32_t>(event.prompt_tokens));
@@ -148,9 +118,23 @@ class GenerationStream final : public QueuedStreamWriter<Response> {
     this->Enqueue(failed ? std::nullopt : std::optional<Response>(std::move(message)), end);  // last action
   }
 
+  // The chosen token's log-probability, then its top alternatives.
+  void AddLogprobs(const Sampled& sample, Response& message) const {
+    const TextTokenizer& tokenizer = served_->model->tokenizer();
+    auto add = [&](int32_t token, float logprob) {
+      v1::TokenLogprob* out = message.add_logprobs();
+      out->set_token_id(token);
+      out->set_text(std::string(tokenizer.TokenText(token)));
+      out->set_logprob(logprob);
+    };
+    add(sample.token, sample.logprob);
+    for (const TokenLogprob& alternative : sample.top()) add(alternative.token, alternative.logprob);
+  }
+
   std::shared_ptr<ServedModel> served_;
   StreamingDetokenizer detokenizer_;
-  StopStrings stops_;
+  StopMatcher stops_;
+  const bool logprobs_;
   int64_t id_ = 0;
 };
 
@@ -170,11 +154,25 @@ absl::StatusOr<std::shared_ptr<ServedModel>> DecoderModel(const ModelRegistry& r
   return served;
 }
 
-absl::Status CheckResponseFormat(const v1::ResponseFormat& format) {
-  if (format.kind() == v1::ResponseFormat::KIND_UNSPECIFIED || format.kind() == v1::ResponseFormat::KIND_TEXT) {
-    return absl::OkStatus();
+// The grammar of `format` (null for text). JSON_OBJECT is UNIMPLEMENTED: free-form objects have no grammar yet.
+absl::StatusOr<std::shared_ptr<const CompiledGrammar>> GrammarFor(const v1::ResponseFormat& format,
+                                                                  const ServedModel& served) {
+  switch (format.kind()) {
+    case v1::ResponseFormat::KIND_UNSPECIFIED:
+    case v1::ResponseFormat::KIND_TEXT:
+      return nullptr;
+    case v1::ResponseFormat::KIND_JSON_SCHEMA: {
+      if (format.json_schema().empty()) {
+        return absl::InvalidArgumentError("response_format.json_schema is required for KIND_JSON_SCHEMA");
+      }
+      auto grammar = CompileJsonSchema(format.json_schema(), served.grammar_vocabulary);
+      if (!grammar.ok()) return Annotate(grammar.status(), "response_format.json_schema");
+      return grammar;
+    }
+    default:
+      return absl::UnimplementedError(
+          "response_format KIND_JSON_OBJECT is not supported yet; give a schema with KIND_JSON_SCHEMA");
   }
-  return absl::UnimplementedError("response_format json_object/json_schema is not served yet");
 }
 
 std::string RoleName(v1::Role role) {
@@ -230,8 +228,7 @@ class InferenceServiceImpl final : public v1::InferenceService::CallbackService 
                                                             const v1::GenerateRequest* request) override {
     auto prepared = PrepareGenerate(*context, *request);
     if (!prepared.ok()) return new FailedStream<v1::GenerateResponse>(prepared.status());
-    auto* stream = new GenerationStream<v1::GenerateResponse>(
-        prepared->first, {request->sampling().stop().begin(), request->sampling().stop().end()});
+    auto* stream = new GenerationStream<v1::GenerateResponse>(prepared->first, *StopMatcher::Create({request->sampling().stop().begin(), request->sampling().stop().end()}), request->sampling().logprobs());
     stream->Start(std::move(prepared->second));
     return stream;
   }
@@ -240,8 +237,7 @@ class InferenceServiceImpl final : public v1::InferenceService::CallbackService 
                                                     const v1::ChatRequest* request) override {
     auto prepared = PrepareChat(*context, *request);
     if (!prepared.ok()) return new FailedStream<v1::ChatResponse>(prepared.status());
-    auto* stream = new GenerationStream<v1::ChatResponse>(
-        prepared->first, {request->sampling().stop().begin(), request->sampling().stop().end()});
+    auto* stream = new GenerationStream<v1::ChatResponse>(prepared->first, *StopMatcher::Create({request->sampling().stop().begin(), request->sampling().stop().end()}), request->sampling().logprobs());
     stream->Start(std::move(prepared->second));
     return stream;
   }
@@ -297,10 +293,11 @@ class InferenceServiceImpl final : public v1::InferenceService::CallbackService 
     CATENA_ASSIGN_OR_RETURN(const RequestContext call, RequestContextFromServer(context));
     CATENA_ASSIGN_OR_RETURN(std::shared_ptr<ServedModel> served, DecoderModel(*registry_, request.model()));
     CATENA_RETURN_IF_ERROR(ValidateSampling(request.sampling(), served->model->spec()));
-    CATENA_RETURN_IF_ERROR(CheckResponseFormat(request.response_format()));
+    CATENA_ASSIGN_OR_RETURN(auto grammar, GrammarFor(request.response_format(), *served));
     if (request.prompt().empty()) return absl::InvalidArgumentError("prompt is required");
     std::vector<int32_t> tokens = served->model->tokenizer().Encode(request.prompt(), {.add_special = true});
     EngineRequest engine = EngineRequestFrom(request.sampling(), std::move(tokens), served->model->spec(), call);
+    engine.grammar = std::move(grammar);
     return Prepared{std::move(served), std::move(engine)};
   }
 
@@ -309,7 +306,7 @@ class InferenceServiceImpl final : public v1::InferenceService::CallbackService 
     CATENA_ASSIGN_OR_RETURN(const RequestContext call, RequestContextFromServer(context));
     CATENA_ASSIGN_OR_RETURN(std::shared_ptr<ServedModel> served, DecoderModel(*registry_, request.model()));
     CATENA_RETURN_IF_ERROR(ValidateSampling(request.sampling(), served->model->spec()));
-    CATENA_RETURN_IF_ERROR(CheckResponseFormat(request.response_format()));
+    CATENA_ASSIGN_OR_RETURN(auto grammar, GrammarFor(request.response_format(), *served));
     CATENA_ASSIGN_OR_RETURN(std::string prompt, RenderChat(*served, request));
     // The template writes BOS and the turn markers itself, as Hugging Face's apply_chat_template does.
     std::vector<int32_t> tokens = served->model->tokenizer().Encode(prompt, {.parse_special = true});
@@ -319,6 +316,7 @@ class InferenceServiceImpl final : public v1::InferenceService::CallbackService 
                                                      served->model->spec().context_length));
     }
     EngineRequest engine = EngineRequestFrom(request.sampling(), std::move(tokens), served->model->spec(), call);
+    engine.grammar = std::move(grammar);
     return Prepared{std::move(served), std::move(engine)};
   }
 

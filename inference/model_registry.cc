@@ -111,6 +111,7 @@ absl::StatusOr<std::shared_ptr<ServedModel>> ModelRegistry::Load(const std::stri
     auto chat = ChatTemplate::FromGguf(served->model->file().metadata());
     if (!chat.ok()) return Annotate(chat.status(), absl::StrCat("model '", name, "' chat template"));
     served->chat_template = *std::move(chat);
+    served->grammar_vocabulary = BuildGrammarVocabulary(served->model->tokenizer());
   }
   std::lock_guard lock(mutex_);
   loaded_.push_back(served);

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "inference/chat_template.h"
 #include "inference/engine.h"
+#include "inference/json_schema_grammar.h"
 #include "inference/model.h"
 
 namespace catena::inference {
@@ -23,6 +24,7 @@ struct ServedModel {
   std::shared_ptr<const Model> model;
   std::unique_ptr<Engine> engine;               // decoders only
   std::optional<ChatTemplate> chat_template;    // decoders only
+  std::shared_ptr<const GrammarVocabulary> grammar_vocabulary;  // decoders only: for JSON-schema outputs
 };
 
 struct ModelSummary {

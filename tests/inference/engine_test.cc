@@ -10,6 +10,8 @@
 #include "common/asset_paths.h"
 #include "inference/engine.h"
 #include "inference/generate.h"
+#include "inference/json_schema_grammar.h"
+#include "nlohmann/json.hpp"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 
@@ -78,8 +80,9 @@ std::vector<std::vector<int32_t>> RunAll(Engine& engine, const std::vector<std::
                                          int max_tokens, float temperature) {
   std::vector<Outcome> outcomes(prompts.size());
   for (size_t i = 0; i < prompts.size(); ++i) {
-    auto id = engine.Submit({.prompt = prompts[i], .max_tokens = max_tokens, .temperature = temperature,
-                             .seed = 1000 + i, .stop_at_end_of_generation = false},
+    auto id = engine.Submit({.prompt = prompts[i], .max_tokens = max_tokens,
+                             .sampling = {.temperature = temperature, .seed = 1000 + i},
+                             .stop_at_end_of_generation = false},
                             outcomes[i].Callback());
     REQUIRE(id.ok());
   }
@@ -180,6 +183,49 @@ TEST_CASE("a full queue, cancellation and deadlines finish requests with clear r
   CHECK(late.last.status.code() == absl::StatusCode::kDeadlineExceeded);
   CHECK((*engine)->Submit({.prompt = {}}, {}).status().code() == absl::StatusCode::kInvalidArgument);
   CHECK((*engine)->Submit({.prompt = Prompt(600, 1)}, {}).status().code() == absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace catena::inference
+
+namespace catena::inference {
+namespace {
+
+TEST_CASE("a JSON-schema grammar makes even a random model produce valid JSON, batched", "[unit]") {
+  testing::TempDir dir("catena-engine");
+  auto model = TinyModel(dir);
+  auto engine = Engine::Create(model);
+  REQUIRE(engine.ok());
+  const std::string schema = R"({"type": "object", "properties": {
+      "account": {"type": "string", "maxLength": 12}, "amount": {"type": "integer"},
+      "currency": {"enum": ["EUR", "USD"]}, "flags": {"type": "array", "items": {"type": "boolean"}, "maxItems": 3}},
+      "required": ["account", "amount", "currency"]})";
+  auto grammar = CompileJsonSchema(schema, model->tokenizer());
+  REQUIRE(grammar.ok());
+  std::vector<Outcome> outcomes(6);
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    REQUIRE((*engine)
+                ->Submit({.prompt = Prompt(12, static_cast<int>(i)), .max_tokens = 200,
+                          .sampling = {.temperature = 1.0f, .seed = i}, .grammar = *grammar},
+                         outcomes[i].Callback())
+                .ok());
+  }
+  for (Outcome& outcome : outcomes) {
+    outcome.Wait();
+    CHECK(outcome.last.finish_reason == "stop");
+    const std::string text = model->tokenizer().Decode(outcome.tokens, /*skip_special=*/true);
+    INFO(text);
+    const nlohmann::json value = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    REQUIRE(value.is_object());
+    CHECK(value["account"].is_string());
+    const std::string account = value["account"].get<std::string>();
+    const auto code_points =  // maxLength counts code points, not bytes
+        std::count_if(account.begin(), account.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
+    CHECK(code_points <= 12);
+    CHECK(value["amount"].is_number_integer());
+    CHECK((value["currency"] == "EUR" || value["currency"] == "USD"));
+    if (value.contains("flags")) CHECK(value["flags"].size() <= 3);
+  }
 }
 
 }  // namespace
