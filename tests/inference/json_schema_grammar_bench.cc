@@ -11,6 +11,7 @@
 
 #include "inference/generate.h"
 #include "inference/model.h"
+#include "inference/sampler.h"
 #include "tests/inference/grammar_test_util.h"
 
 namespace catena::inference {
@@ -97,7 +98,7 @@ double DecodeRate(const Model& model, const std::vector<int32_t>& prompt, int to
                   bool use_forced, double* grammar_share = nullptr) {
   auto session = model.backend_model().NewSession(static_cast<int64_t>(prompt.size()) + tokens + 300).value();
   std::span<const float> logits = session->Forward(prompt, false).value();
-  std::mt19937_64 rng(3);
+  Sampler sampler = Sampler::Create({.temperature = 1.0f, .seed = 3}, model.tokenizer().vocab_size()).value();
   std::vector<float> masked;
   int produced = 0;
   std::chrono::steady_clock::duration in_grammar{};
@@ -112,7 +113,7 @@ double DecodeRate(const Model& model, const std::vector<int32_t>& prompt, int to
       const auto mask_start = std::chrono::steady_clock::now();
       if (matcher != nullptr) matcher->ApplyMask(masked);
       in_grammar += std::chrono::steady_clock::now() - mask_start;
-      next.push_back(SampleToken(masked, 1.0f, rng));
+      next.push_back(sampler.Sample(masked).token);
     }
     const auto accept_start = std::chrono::steady_clock::now();
     for (int32_t id : next) {
