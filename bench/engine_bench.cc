@@ -1,6 +1,8 @@
 // Inference engine benchmark (issue 5) on the generated ~134M llama in Q8_0: aggregate decode tok/s with 1, 4,
-// 16 and 64 concurrent sequences, and time to first token for a 512-token prompt without and with a
-// prefix-cache hit. Environment: CATENA_BENCH_THREADS (default 2), CATENA_BENCH_TYPE (default q8_0).
+// 16 and 64 concurrent sequences, time to first token for a 512-token prompt without and with a prefix-cache
+// hit, and JSON-schema constrained decoding against unconstrained. Environment: CATENA_BENCH_THREADS (default
+// 2), CATENA_BENCH_TYPE (default q8_0).
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
@@ -11,6 +13,7 @@
 #include "bench/bench_models.h"
 #include "bench/bench_util.h"
 #include "inference/engine.h"
+#include "inference/json_schema_grammar.h"
 
 using catena::bench::Emit;
 using namespace catena::inference;
@@ -72,6 +75,23 @@ void Aggregate(Engine& engine, const std::string& type, int concurrency) {
        "1/s");
 }
 
+// Decode tok/s of one request, with or without a JSON-schema grammar (temperature 1, so the grammar is what
+// shapes the output).
+double DecodeRate(Engine& engine, std::shared_ptr<const CompiledGrammar> grammar) {
+  double best = 0;
+  for (int rep = 0; rep < 3; ++rep) {
+    Tracker tracker;
+    const auto start = std::chrono::steady_clock::now();
+    EngineRequest request{.prompt = Prompt(16, 500 + rep), .max_tokens = 96,
+                          .sampling = {.temperature = 1.0f, .seed = static_cast<uint64_t>(rep)},
+                          .grammar = grammar, .stop_at_end_of_generation = false};
+    if (!engine.Submit(std::move(request), tracker.Callback()).ok()) std::abort();
+    tracker.WaitFor(1);
+    best = std::max(best, tracker.tokens / Seconds(start, std::chrono::steady_clock::now()));
+  }
+  return best;
+}
+
 double TimeToFirstToken(Engine& engine, const std::vector<int32_t>& prompt) {
   Tracker tracker;
   const auto start = std::chrono::steady_clock::now();
@@ -97,6 +117,18 @@ int main() {
     return 1;
   }
   for (int concurrency : {1, 4, 16, 64}) Aggregate(**engine, type, concurrency);
+
+  constexpr char kSchema[] = R"({"type": "object", "properties": {
+      "summary": {"type": "string", "maxLength": 400},
+      "tags": {"type": "array", "items": {"type": "string", "maxLength": 40}, "maxItems": 20},
+      "priority": {"enum": ["low", "medium", "high"]}}, "required": ["summary", "tags", "priority"]})";
+  auto grammar = CompileJsonSchema(kSchema, model->tokenizer());
+  if (!grammar.ok()) return 1;
+  const double free_rate = DecodeRate(**engine, nullptr);
+  const double constrained_rate = DecodeRate(**engine, *grammar);
+  Emit(kBench, "m130/" + type + "/json_schema", "constrained_tok_per_s", constrained_rate, "1/s");
+  Emit(kBench, "m130/" + type + "/json_schema", "unconstrained_tok_per_s", free_rate, "1/s");
+  Emit(kBench, "m130/" + type + "/json_schema", "constrained_ratio", constrained_rate / free_rate, "ratio");
 
   const std::vector<int32_t> prompt = Prompt(512, 99);
   const double cold = TimeToFirstToken(**engine, prompt);
