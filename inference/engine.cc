@@ -25,8 +25,43 @@ int64_t BlocksFor(const EngineOptions& options, const TransformerSpec& spec) {
 
 }  // namespace
 
+absl::StatusOr<EngineMetrics> RegisterEngineMetrics(MetricsRegistry& registry, const std::string& model) {
+  EngineMetrics m;
+  const std::vector<std::string> label = {"model"}, value = {model};
+  auto gauge = [&](const char* name, const char* help) -> absl::StatusOr<Gauge*> {
+    CATENA_ASSIGN_OR_RETURN(GaugeFamily * family, registry.AddGauge(name, help, label));
+    return &family->WithLabels(value);
+  };
+  auto counter = [&](const char* name, const char* help) -> absl::StatusOr<Counter*> {
+    CATENA_ASSIGN_OR_RETURN(CounterFamily * family, registry.AddCounter(name, help, label));
+    return &family->WithLabels(value);
+  };
+  auto histogram = [&](const char* name, const char* help, std::vector<double> buckets) -> absl::StatusOr<Histogram*> {
+    CATENA_ASSIGN_OR_RETURN(HistogramFamily * family, registry.AddHistogram(name, help, label, std::move(buckets)));
+    return &family->WithLabels(value);
+  };
+  CATENA_ASSIGN_OR_RETURN(m.running, gauge("catena_inference_requests_running", "Sequences being decoded."));
+  CATENA_ASSIGN_OR_RETURN(m.waiting, gauge("catena_inference_requests_waiting", "Requests queued for admission."));
+  CATENA_ASSIGN_OR_RETURN(m.kv_blocks_used, gauge("catena_inference_kv_blocks_used", "KV blocks held by sequences."));
+  CATENA_ASSIGN_OR_RETURN(m.kv_blocks_total, gauge("catena_inference_kv_blocks_total", "KV blocks of the cache."));
+  CATENA_ASSIGN_OR_RETURN(m.prefix_lookups, counter("catena_inference_prefix_cache_lookups_total",
+                                                    "Full prompt blocks looked up in the prefix cache."));
+  CATENA_ASSIGN_OR_RETURN(m.prefix_hits, counter("catena_inference_prefix_cache_hits_total",
+                                                 "Full prompt blocks found in the prefix cache."));
+  CATENA_ASSIGN_OR_RETURN(m.time_to_first_token,
+                          histogram("catena_inference_time_to_first_token_seconds",
+                                    "From Submit to the first generated token.",
+                                    {.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}));
+  CATENA_ASSIGN_OR_RETURN(m.time_per_output_token,
+                          histogram("catena_inference_time_per_output_token_seconds",
+                                    "Between consecutive generated tokens of a request.",
+                                    {.005, .01, .02, .04, .08, .16, .32, .64, 1.28}));
+  return m;
+}
+
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(std::shared_ptr<const Model> model,
-                                                       const EngineOptions& options) {
+                                                       const EngineOptions& options, MetricsRegistry* metrics,
+                                                       const std::string& metrics_label) {
   const TransformerSpec& spec = model->spec();
   if (spec.kind != TransformerKind::kDecoder) {
     return absl::FailedPreconditionError(absl::StrCat(model->path(), " is an encoder; the engine serves decoders"));
@@ -44,6 +79,10 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(std::shared_ptr<const Mod
   CATENA_ASSIGN_OR_RETURN(std::unique_ptr<KvStorage> kv, model->backend_model().NewKvStorage(layout));
   auto state = std::make_unique<State>(std::move(model), options, std::move(kv), blocks);
   state->stats.kv_blocks_total = blocks;
+  if (metrics != nullptr) {
+    CATENA_ASSIGN_OR_RETURN(state->metrics, RegisterEngineMetrics(*metrics, metrics_label));
+    state->metrics.kv_blocks_total->Set(static_cast<double>(blocks));
+  }
   State* raw = state.get();
   state->loop = std::thread([raw] { raw->Loop(); });
   return std::unique_ptr<Engine>(new Engine(std::move(state)));
@@ -153,6 +192,12 @@ void Engine::State::Emit(EngineSequence& seq, const Sampled& sample) {
   seq.sampler->Accept(token);
   seq.tokens.push_back(token);
   ++seq.generated;
+  const absl::Time now = absl::Now();
+  if (metrics.time_to_first_token != nullptr) {
+    Histogram* histogram = seq.generated == 1 ? metrics.time_to_first_token : metrics.time_per_output_token;
+    histogram->Observe(absl::ToDoubleSeconds(now - (seq.generated == 1 ? seq.submitted : seq.last_token)));
+  }
+  seq.last_token = now;
   EngineEvent event{.request_id = seq.id, .tokens = {token}, .samples = {sample},
                     .prompt_tokens = seq.prompt_tokens, .cached_prompt_tokens = seq.cached_prompt_tokens,
                     .completion_tokens = seq.generated};

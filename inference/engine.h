@@ -19,6 +19,10 @@
 #include "inference/sampler.h"
 #include "inference/serving_options.h"
 
+namespace catena {
+class MetricsRegistry;
+}
+
 namespace catena::inference {
 
 struct EngineRequest {
@@ -62,9 +66,13 @@ struct EngineStats {
 
 class Engine {
  public:
-  // FAILED_PRECONDITION for encoder models; INVALID_ARGUMENT for options that cannot work.
+  // FAILED_PRECONDITION for encoder models; INVALID_ARGUMENT for options that cannot work. With `metrics`, the
+  // engine exports running/waiting requests, KV blocks used, prefix-cache lookups and hits, time to first token
+  // and time per output token, labelled model=`metrics_label`.
   static absl::StatusOr<std::unique_ptr<Engine>> Create(std::shared_ptr<const Model> model,
-                                                        const EngineOptions& options = {});
+                                                        const EngineOptions& options = {},
+                                                        MetricsRegistry* metrics = nullptr,
+                                                        const std::string& metrics_label = "");
   ~Engine();  // finishes unfinished requests as "cancelled"
 
   // Queues a request; its id is passed to every event. INVALID_ARGUMENT for an empty prompt or one that

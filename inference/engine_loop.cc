@@ -168,6 +168,13 @@ void Engine::State::UpdateStats() {
   stats.running = static_cast<int64_t>(running.size());
   stats.waiting = static_cast<int64_t>(waiting.size());
   stats.kv_blocks_used = blocks.used_blocks();
+  if (metrics.running != nullptr) {
+    metrics.running->Set(static_cast<double>(stats.running));
+    metrics.waiting->Set(static_cast<double>(stats.waiting));
+    metrics.kv_blocks_used->Set(static_cast<double>(stats.kv_blocks_used));
+    metrics.prefix_lookups->Increment(static_cast<double>(blocks.lookups() - stats.prefix_lookups));
+    metrics.prefix_hits->Increment(static_cast<double>(blocks.hits() - stats.prefix_hits));
+  }
   stats.prefix_lookups = blocks.lookups();
   stats.prefix_hits = blocks.hits();
 }

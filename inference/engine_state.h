@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/metrics.h"
 #include "inference/engine.h"
 #include "inference/kv_block_manager.h"
 
@@ -29,9 +30,25 @@ struct EngineSequence {
   int64_t generated = 0;
   bool admitted_before = false;
   bool done = false;  // finished; removed from `running` after the step
+  absl::Time submitted = absl::Now();
+  absl::Time last_token;
   std::optional<Sampler> sampler;
   std::optional<GrammarMatcher> grammar;
 };
+
+// The engine's exported metrics (children of the registry's families, labelled by model); all null without
+// a registry.
+struct EngineMetrics {
+  Gauge* running = nullptr;
+  Gauge* waiting = nullptr;
+  Gauge* kv_blocks_used = nullptr;
+  Gauge* kv_blocks_total = nullptr;
+  Counter* prefix_lookups = nullptr;
+  Counter* prefix_hits = nullptr;
+  Histogram* time_to_first_token = nullptr;
+  Histogram* time_per_output_token = nullptr;
+};
+absl::StatusOr<EngineMetrics> RegisterEngineMetrics(MetricsRegistry& registry, const std::string& model);
 
 struct Engine::State {
   std::shared_ptr<const Model> model;
@@ -44,6 +61,7 @@ struct Engine::State {
   std::deque<std::unique_ptr<EngineSequence>> waiting;
   std::vector<int64_t> cancel_requests;
   EngineStats stats;
+  EngineMetrics metrics;
   bool stop = false;
   int64_t next_id = 1;
 

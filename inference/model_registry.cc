@@ -56,7 +56,8 @@ absl::StatusOr<std::vector<ModelConfig>> ParseModelList(const std::vector<std::s
   return models;
 }
 
-absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::Create(std::vector<ModelConfig> models) {
+absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::Create(std::vector<ModelConfig> models,
+                                                                     MetricsRegistry* metrics) {
   std::map<std::string, int> seen;
   for (const ModelConfig& config : models) {
     if (!IsValidName(config.name, 128)) {
@@ -66,7 +67,7 @@ absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::Create(std::vector
       return absl::InvalidArgumentError(absl::StrCat("model name '", config.name, "' is configured twice"));
     }
   }
-  return std::unique_ptr<ModelRegistry>(new ModelRegistry(std::move(models)));
+  return std::unique_ptr<ModelRegistry>(new ModelRegistry(std::move(models), metrics));
 }
 
 const ModelConfig* ModelRegistry::Config(const std::string& name) const {
@@ -107,7 +108,7 @@ absl::StatusOr<std::shared_ptr<ServedModel>> ModelRegistry::Load(const std::stri
   CATENA_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::Load(config.path, config.options));
   served->model = std::move(model);
   if (served->model->spec().kind == TransformerKind::kDecoder) {
-    CATENA_ASSIGN_OR_RETURN(served->engine, Engine::Create(served->model, config.engine));
+    CATENA_ASSIGN_OR_RETURN(served->engine, Engine::Create(served->model, config.engine, metrics_, name));
     auto chat = ChatTemplate::FromGguf(served->model->file().metadata());
     if (!chat.ok()) return Annotate(chat.status(), absl::StrCat("model '", name, "' chat template"));
     served->chat_template = *std::move(chat);

@@ -42,7 +42,9 @@ struct ModelSummary {
 class ModelRegistry {
  public:
   // INVALID_ARGUMENT for duplicate or invalid names.
-  static absl::StatusOr<std::unique_ptr<ModelRegistry>> Create(std::vector<ModelConfig> models);
+  // With `metrics`, each loaded model's engine exports its metrics there (labelled by model name).
+  static absl::StatusOr<std::unique_ptr<ModelRegistry>> Create(std::vector<ModelConfig> models,
+                                                               MetricsRegistry* metrics = nullptr);
 
   // The loaded model `name`: NOT_FOUND when not configured, FAILED_PRECONDITION when not loaded.
   absl::StatusOr<std::shared_ptr<ServedModel>> Get(const std::string& name) const;
@@ -54,10 +56,12 @@ class ModelRegistry {
   bool AnyLoaded() const;
 
  private:
-  explicit ModelRegistry(std::vector<ModelConfig> models) : configs_(std::move(models)) {}
+  ModelRegistry(std::vector<ModelConfig> models, MetricsRegistry* metrics)
+      : configs_(std::move(models)), metrics_(metrics) {}
   const ModelConfig* Config(const std::string& name) const;
 
   std::vector<ModelConfig> configs_;
+  MetricsRegistry* metrics_;
   mutable std::mutex mutex_;
   std::vector<std::shared_ptr<ServedModel>> loaded_;
   std::mutex load_mutex_;  // one load at a time

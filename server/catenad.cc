@@ -67,6 +67,7 @@ absl::Status Catenad::StartParts() {
                                          .data_dir = options_.data_dir,
                                          .components = components_.get(),
                                          .memory = options_.memory,
+                                         .metrics = metrics_.get(),
                                          .inference_models = options_.inference_models,
                                          .inference_autoload = options_.inference_autoload};
   std::vector<std::unique_ptr<grpc::Service>> services;

@@ -47,7 +47,7 @@ absl::StatusOr<std::unique_ptr<grpc::Service>> CreateMemoryService(const Service
 // that cannot load stops start-up with the reason.
 absl::StatusOr<std::unique_ptr<grpc::Service>> CreateInferenceService(const ServiceDependencies& dependencies) {
   CATENA_ASSIGN_OR_RETURN(std::shared_ptr<inference::ModelRegistry> registry,
-                          inference::ModelRegistry::Create(dependencies.inference_models));
+                          inference::ModelRegistry::Create(dependencies.inference_models, dependencies.metrics));
   if (dependencies.inference_autoload) {
     for (const inference::ModelConfig& model : dependencies.inference_models) {
       auto loaded = registry->Load(model.name);

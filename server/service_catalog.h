@@ -16,6 +16,7 @@
 
 namespace catena {
 class Executor;
+class MetricsRegistry;
 }
 
 namespace catena::server {
@@ -30,6 +31,8 @@ struct ServiceDependencies {
   ServerComponents* components = nullptr;
   // memory.* settings.
   memory::MemoryServiceSettings memory;
+  // The registry /metrics renders.
+  MetricsRegistry* metrics = nullptr;
   // inference.* settings.
   std::vector<inference::ModelConfig> inference_models;
   bool inference_autoload = true;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/asset_paths.h"
+#include "common/metrics.h"
 #include "inference/engine.h"
 #include "inference/generate.h"
 #include "inference/json_schema_grammar.h"
@@ -116,7 +117,8 @@ TEST_CASE("batched requests produce what each produces alone, greedy and seeded"
 TEST_CASE("a shared prompt prefix is served from the prefix cache", "[unit]") {
   testing::TempDir dir("catena-engine");
   auto model = TinyModel(dir);
-  auto engine = Engine::Create(model, {.block_size = 16, .kv_type = KvType::kF32});
+  MetricsRegistry metrics;
+  auto engine = Engine::Create(model, {.block_size = 16, .kv_type = KvType::kF32}, &metrics, "tiny");
   REQUIRE(engine.ok());
   const std::vector<int32_t> system = Prompt(70, 3);
   std::vector<int32_t> first = system, second = system;
@@ -131,6 +133,12 @@ TEST_CASE("a shared prompt prefix is served from the prefix cache", "[unit]") {
   CHECK(b.last.cached_prompt_tokens == 64);  // 4 full blocks of the 70-token shared prefix
   CHECK(b.tokens == Alone(*model, second, 4, 0, 0));
   CHECK((*engine)->stats().prefix_hits == 4);
+  const std::string text = metrics.RenderText();
+  INFO(text);
+  CHECK_THAT(text, Catch::Contains(R"(catena_inference_prefix_cache_hits_total{model="tiny"} 4)"));
+  CHECK_THAT(text, Catch::Contains(R"(catena_inference_time_to_first_token_seconds_count{model="tiny"} 2)"));
+  CHECK_THAT(text, Catch::Contains(R"(catena_inference_time_per_output_token_seconds_count{model="tiny"} 6)"));
+  CHECK_THAT(text, Catch::Contains(R"(catena_inference_requests_running{model="tiny"} 0)"));
 }
 
 TEST_CASE("when KV blocks run out sequences are preempted, recomputed and still correct", "[unit]") {
@@ -152,13 +160,13 @@ TEST_CASE("a full queue, cancellation and deadlines finish requests with clear r
   REQUIRE(engine.ok());
   std::vector<Outcome> outcomes(6);
   int accepted = 0, exhausted = 0;
-  std::vector<int64_t> ids;
-  for (Outcome& outcome : outcomes) {
+  std::vector<std::pair<size_t, int64_t>> ids;  // outcome index, request id (any submission may be accepted)
+  for (size_t i = 0; i < outcomes.size(); ++i) {
     auto id = (*engine)->Submit({.prompt = Prompt(8, 1), .max_tokens = 400, .stop_at_end_of_generation = false},
-                                outcome.Callback());
+                                outcomes[i].Callback());
     if (id.ok()) {
       ++accepted;
-      ids.push_back(*id);
+      ids.emplace_back(i, *id);
     } else {
       CHECK(id.status().code() == absl::StatusCode::kResourceExhausted);
       CHECK_THAT(std::string(id.status().message()), Catch::Contains("queue is full"));
@@ -167,11 +175,11 @@ TEST_CASE("a full queue, cancellation and deadlines finish requests with clear r
   }
   CHECK(accepted <= 3);
   CHECK(exhausted >= 3);
-  for (int64_t id : ids) (*engine)->Cancel(id);
-  for (size_t i = 0; i < ids.size(); ++i) {
-    outcomes[i].Wait();
-    CHECK(outcomes[i].last.finish_reason == "cancelled");
-    CHECK(outcomes[i].last.completion_tokens < 400);
+  for (const auto& [index, id] : ids) (*engine)->Cancel(id);
+  for (const auto& [index, id] : ids) {
+    outcomes[index].Wait();
+    CHECK(outcomes[index].last.finish_reason == "cancelled");
+    CHECK(outcomes[index].last.completion_tokens < 400);
   }
   Outcome late;
   REQUIRE((*engine)->Submit({.prompt = Prompt(8, 2), .max_tokens = 400, .stop_at_end_of_generation = false,

@@ -90,6 +90,9 @@ TEST_CASE("InferenceService streams what the runtime generates and manages its m
     CHECK(streamed.last.usage().completion_tokens() == static_cast<int32_t>(expected->tokens.size()));
     CHECK(streamed.last.finish_reason() ==
           (expected->finish_reason == "length" ? v1::FINISH_REASON_LENGTH : v1::FINISH_REASON_STOP));
+    const HttpResult metrics = HttpRequestTo(catenad.http_address(), "GET", "/metrics");
+    CHECK_THAT(metrics.body, Catch::Contains(R"(catena_inference_time_to_first_token_seconds_count{model="tiny"} 1)"));
+    CHECK_THAT(metrics.body, Catch::Contains(R"(catena_inference_kv_blocks_total{model="tiny"})"));
   }
 
   SECTION("Chat renders the model's chat template and streams an answer") {
