@@ -37,9 +37,9 @@ absl::StatusOr<Embeddings> GgufEmbedder::Embed(std::span<const std::string> text
   for (const std::string& text : texts) {
     std::vector<int32_t> tokens = model_->tokenizer().Encode(text, EncodeOptions{.add_special = true});
     if (static_cast<int>(tokens.size()) > info_.max_input_tokens) {
-      const int32_t last = tokens.back();  // keep the closing [SEP]
-      tokens.resize(info_.max_input_tokens);
-      tokens.back() = last;
+      return absl::InvalidArgumentError(absl::StrCat("input ", out.values.size() / info_.dimension + batch.size(),
+                                                     " has ", tokens.size(), " tokens; embedder '", info_.name,
+                                                     "' reads at most ", info_.max_input_tokens));
     }
     if (tokens.empty()) return absl::InvalidArgumentError("the tokenizer produced no tokens for an input text");
     batch_tokens += tokens.size();

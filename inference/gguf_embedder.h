@@ -1,6 +1,6 @@
 // GgufEmbedder: the Embedder of a GGUF encoder model (bert family: bge, MiniLM, e5), kind "gguf". Texts are
-// tokenized with [CLS]/[SEP], truncated to the model's context, encoded, pooled and L2-normalized by the
-// backend. Thread-safe (the model serializes its forward passes).
+// tokenized with [CLS]/[SEP] (an input longer than the model's context is INVALID_ARGUMENT), encoded in batches
+// of up to 4096 tokens, pooled and L2-normalized by the backend. Thread-safe (the model serializes its forward passes).
 #pragma once
 
 #include <memory>

@@ -62,6 +62,7 @@ absl::Status Catenad::StartParts() {
       std::make_unique<ServerComponents>(ComponentOptions{.data_dir = options_.data_dir,
                                                           .asset_dir = options_.asset_dir,
                                                           .hashing_dimension = options_.embedding_hashing_dimension,
+                                                          .gguf_embedders = options_.gguf_embedders,
                                                           .retrieval_sync_writes = options_.retrieval_sync_writes});
   const ServiceDependencies dependencies{.executor = executor_.get(),
                                          .data_dir = options_.data_dir,

@@ -6,6 +6,7 @@
 #include "common/asset_paths.h"
 #include "common/status.h"
 #include "inference/embedder_registry.h"
+#include "inference/gguf_embedder.h"
 #include "inference/hashing_embedder.h"
 #include "inference/word_vector_embedder.h"
 #include "inference/word_vectors.h"
@@ -59,6 +60,19 @@ void RegisterWordVectors(inference::EmbedderRegistry& registry, const std::files
       .IgnoreError();
 }
 
+absl::Status RegisterGgufEmbedders(inference::EmbedderRegistry& registry, const std::vector<std::string>& items) {
+  CATENA_ASSIGN_OR_RETURN(std::vector<inference::ModelConfig> models, inference::ParseModelList(items, {}, {}));
+  for (const inference::ModelConfig& config : models) {
+    auto model = inference::Model::Load(config.path, config.options);
+    if (!model.ok()) return Annotate(model.status(), "embedding.gguf_models: " + config.name);
+    CATENA_ASSIGN_OR_RETURN(auto embedder,
+                            inference::GgufEmbedder::Create(std::shared_ptr<const inference::Model>(std::move(*model)),
+                                                            config.name));
+    CATENA_RETURN_IF_ERROR(registry.Register(std::shared_ptr<const inference::Embedder>(std::move(embedder))));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 ServerComponents::~ServerComponents() = default;
@@ -69,6 +83,7 @@ absl::StatusOr<std::shared_ptr<const inference::EmbedderRegistry>> ServerCompone
   CATENA_ASSIGN_OR_RETURN(auto hashing, inference::HashingEmbedder::Create({.dimension = options_.hashing_dimension}));
   CATENA_RETURN_IF_ERROR(registry->Register(std::shared_ptr<const inference::Embedder>(std::move(hashing))));
   RegisterWordVectors(*registry, options_.asset_dir.empty() ? DefaultAssetDir() : options_.asset_dir);
+  CATENA_RETURN_IF_ERROR(RegisterGgufEmbedders(*registry, options_.gguf_embedders));
   embedders_ = std::move(registry);
   return embedders_;
 }

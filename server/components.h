@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -24,6 +25,8 @@ struct ComponentOptions {
   std::filesystem::path asset_dir;
   // Dimension of the always-present hashing embedder ("hashing-<dimension>", the default embedder).
   int hashing_dimension = 384;
+  // GGUF encoder models served as embedders, as "name=path" items (embedding.gguf_models).
+  std::vector<std::string> gguf_embedders;
   // fsync every retrieval write (off: WAL without fsync, survives kill -9 but not power loss).
   bool retrieval_sync_writes = false;
 };
@@ -33,7 +36,8 @@ class ServerComponents {
   explicit ServerComponents(ComponentOptions options) : options_(std::move(options)) {}
   ~ServerComponents();
 
-  // hashing-<dim> (default), plus glove-100d when the word-vector asset is installed.
+  // hashing-<dim> (default), glove-100d when the word-vector asset is installed, and the configured GGUF
+  // encoders (a model that cannot load is an error naming it).
   absl::StatusOr<std::shared_ptr<const inference::EmbedderRegistry>> Embedders();
   // Opens <data_dir>/retrieval on first use.
   absl::StatusOr<std::shared_ptr<retrieval::RetrievalEngine>> Retrieval();

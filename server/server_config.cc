@@ -85,6 +85,10 @@ absl::Status RegisterServerConfig(ConfigSchema& schema) {
       StringKey("embedding.asset_dir", "",
                 "Directory of npm assets (word vectors for glove-100d); empty = $CATENA_ASSET_DIR or "
                 "~/.cache/catena/assets."),
+      ConfigKey{.path = "embedding.gguf_models",
+                .type = ConfigType::kStringList,
+                .default_value = "",
+                .help = "GGUF encoder models (bert family) served as embedders, as name=path/to/model.gguf items."},
       ConfigKey{.path = "retrieval.sync_writes",
                 .type = ConfigType::kBool,
                 .default_value = "false",
@@ -136,6 +140,7 @@ absl::StatusOr<ServerOptions> ServerOptionsFromConfig(const Config& config) {
   CATENA_ASSIGN_OR_RETURN(options.log.format, ParseLogFormat(config.GetString("log.format")));
   options.embedding_hashing_dimension = static_cast<int>(config.GetInt("embedding.hashing_dimension"));
   options.asset_dir = config.GetString("embedding.asset_dir");
+  options.gguf_embedders = config.GetStringList("embedding.gguf_models");
   options.retrieval_sync_writes = config.GetBool("retrieval.sync_writes");
   if (options.host.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(config.Origin("server.host"), ": 'server.host' is empty"));

