@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,12 @@ inline void Emit(const std::string& bench, const std::string& case_name, const s
   std::printf("{\"bench\":\"%s\",\"case\":\"%s\",\"metric\":\"%s\",\"value\":%.6g,\"unit\":\"%s\"}\n", bench.c_str(),
               case_name.c_str(), metric.c_str(), value, unit.c_str());
   std::fflush(stdout);
+}
+
+// The environment variable `name`, or `fallback` when it is unset or empty (benchmark knobs).
+inline std::string EnvOr(const char* name, const std::string& fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? value : fallback;
 }
 
 // The q-quantile (0..1) of `samples` (sorted in place); 0 when empty.

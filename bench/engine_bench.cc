@@ -106,10 +106,8 @@ double TimeToFirstToken(Engine& engine, const std::vector<int32_t>& prompt) {
 }  // namespace
 
 int main() {
-  const char* threads_env = std::getenv("CATENA_BENCH_THREADS");
-  const int threads = threads_env != nullptr ? std::atoi(threads_env) : 2;
-  const char* type_env = std::getenv("CATENA_BENCH_TYPE");
-  const std::string type = type_env != nullptr ? type_env : "q8_0";
+  const int threads = std::stoi(catena::bench::EnvOr("CATENA_BENCH_THREADS", "2"));
+  const std::string type = catena::bench::EnvOr("CATENA_BENCH_TYPE", "q8_0");
   std::shared_ptr<const Model> model = catena::bench::LoadOrDie(catena::bench::EnsureM130(type), threads);
   auto engine = Engine::Create(model, {.kv_memory_bytes = int64_t{1} << 30, .max_step_tokens = 512});
   if (!engine.ok()) {

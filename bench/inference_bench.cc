@@ -24,6 +24,7 @@
 
 namespace fs = std::filesystem;
 using catena::bench::Emit;
+using catena::bench::EnvOr;
 using catena::bench::EnsureM130;
 using catena::bench::EnsureModel;
 using catena::bench::LoadOrDie;
@@ -33,11 +34,6 @@ namespace {
 
 constexpr char kBench[] = "inference";
 
-std::string Env(const char* name, const std::string& fallback) {
-  const char* value = std::getenv(name);
-  return value != nullptr && *value != '\0' ? value : fallback;
-}
-
 double Seconds(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -46,7 +42,7 @@ double Seconds(std::chrono::steady_clock::time_point start) {
 // package is not installed (`make bench` installs it).
 std::map<std::string, double> RunLlamaCpp(const fs::path& model, const std::string& case_name, int threads,
                                           int64_t vocab, int prompt_tokens, int decode_tokens) {
-  const fs::path assets = Env("CATENA_BENCH_ASSET_DIR", (catena::DefaultCacheDir() / "bench-assets").string());
+  const fs::path assets = EnvOr("CATENA_BENCH_ASSET_DIR", (catena::DefaultCacheDir() / "bench-assets").string());
   const fs::path script = fs::path(CATENA_SOURCE_DIR) / "bench" / "llama_cpp_reference.mjs";
   if (!fs::exists(assets / "node_modules" / "node-llama-cpp")) {
     std::fprintf(stderr, "inference_bench: node-llama-cpp not in %s; skipping llama.cpp\n", assets.c_str());
@@ -125,14 +121,14 @@ void BenchEncoder(int threads) {
 }  // namespace
 
 int main() {
-  const int threads = std::stoi(Env("CATENA_BENCH_THREADS", "2"));
+  const int threads = std::stoi(EnvOr("CATENA_BENCH_THREADS", "2"));
   ComputePool pool(threads);
   const catena::bench::Bandwidth bandwidth = catena::bench::MeasureBandwidth(pool);
   const std::string threads_case = std::to_string(threads) + "t";
   Emit(kBench, "triad/" + threads_case, "bandwidth_gb_per_s", bandwidth.triad_gb_per_s, "GB/s");
   Emit(kBench, "read/" + threads_case, "bandwidth_gb_per_s", bandwidth.read_only_gb_per_s, "GB/s");
   const std::vector<std::string> types =
-      absl::StrSplit(Env("CATENA_BENCH_TYPES", "f16,q8_0,q4_0"), ',', absl::SkipEmpty());
+      absl::StrSplit(EnvOr("CATENA_BENCH_TYPES", "f16,q8_0,q4_0"), ',', absl::SkipEmpty());
   for (const std::string& type : types) {
     BenchDecoder(type, threads, bandwidth.triad_gb_per_s);
   }

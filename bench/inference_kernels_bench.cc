@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "bench/bench_util.h"
+#include "bench/memory_bandwidth.h"
 #include "inference/kernels.h"
 
 namespace {
@@ -22,6 +23,7 @@ using catena::bench::Emit;
 using catena::inference::ComputePool;
 using catena::inference::GgmlType;
 using catena::inference::MatMul;
+using catena::inference::RowBytes;
 using catena::inference::WeightView;
 
 constexpr int64_t kHidden = 768;
@@ -45,28 +47,12 @@ double BestSeconds(int repeats, Fn&& fn) {
   return best;
 }
 
+// Triad and read-only bandwidth in this run (bench/memory_bandwidth.h, shared with inference_bench); returns triad.
 double Triad(ComputePool& pool, const std::string& label) {
-  const int64_t n = int64_t{40} << 20;  // 3 arrays x 320 MB of doubles
-  std::vector<double> a(n, 1.0), b(n, 2.0), c(n, 3.0);
-  auto triad = [&] {
-    pool.ParallelFor(n, 1 << 16, [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) a[i] = b[i] + 3.0 * c[i];
-    });
-  };
-  triad();
-  const double triad_gbs = 3.0 * 8 * n / BestSeconds(10, triad) / 1e9;
-  Emit("inference", "triad/" + label, "bandwidth_gb_per_s", triad_gbs, "GB/s");
-  std::vector<double> partial(static_cast<size_t>(pool.threads()) * 8, 0.0);
-  auto sum = [&] {
-    pool.ParallelFor(n, 1 << 16, [&](int64_t begin, int64_t end) {
-      double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      for (int64_t i = begin; i + 3 < end; i += 4) s0 += b[i], s1 += b[i + 1], s2 += b[i + 2], s3 += b[i + 3];
-      partial[static_cast<size_t>(begin / std::max<int64_t>(1, n / pool.threads())) % partial.size()] = s0 + s1 + s2 + s3;
-    });
-  };
-  const double read_gbs = 8.0 * n / BestSeconds(10, sum) / 1e9;
-  Emit("inference", "read_sum/" + label, "bandwidth_gb_per_s", read_gbs, "GB/s");
-  return triad_gbs;
+  const catena::bench::Bandwidth bandwidth = catena::bench::MeasureBandwidth(pool);
+  Emit("inference", "triad/" + label, "bandwidth_gb_per_s", bandwidth.triad_gb_per_s, "GB/s");
+  Emit("inference", "read/" + label, "bandwidth_gb_per_s", bandwidth.read_only_gb_per_s, "GB/s");
+  return bandwidth.triad_gb_per_s;
 }
 
 // Cost of one ParallelFor that wakes every thread for a trivial share (the floor under each matrix product).
@@ -86,24 +72,11 @@ struct Matrix {
   std::vector<std::byte> bytes;
 };
 
-int64_t RowBytesOf(GgmlType type, int64_t cols) {
-  switch (type) {
-    case GgmlType::kF32: return 4 * cols;
-    case GgmlType::kF16:
-    case GgmlType::kBF16: return 2 * cols;
-    case GgmlType::kQ8_0: return cols / 32 * 34;
-    case GgmlType::kQ4_0: return cols / 32 * 18;
-    case GgmlType::kQ4_K: return cols / 256 * 144;
-    case GgmlType::kQ6_K: return cols / 256 * 210;
-  }
-  return 0;
-}
-
 // Random bytes with bit 14 of every 16-bit word cleared: halves, bf16 and f32 values (and block scales)
 // stay finite and small; the kernels' speed does not depend on the values.
 Matrix RandomMatrix(GgmlType type, int64_t rows, int64_t cols, std::mt19937_64& rng) {
   Matrix m;
-  const int64_t row_bytes = RowBytesOf(type, cols);
+  const int64_t row_bytes = RowBytes(type, cols).value();
   m.bytes.resize(static_cast<size_t>(rows * row_bytes));
   for (size_t i = 0; i + 8 <= m.bytes.size(); i += 8) {
     const uint64_t v = rng() & 0xBFFFBFFFBFFFBFFFull;
