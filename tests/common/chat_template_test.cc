@@ -11,19 +11,15 @@
 
 #include "common/asset_paths.h"
 #include "common/template/template.h"
+#include "tests/support/temp_dir.h"
 
 namespace catena::tmpl {
 namespace {
 
+using catena::testing::ReadFile;
+
 namespace fs = std::filesystem;
 using Json = nlohmann::ordered_json;
-
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
 
 fs::path ChatDataDir() { return fs::path(CATENA_SOURCE_DIR) / "tests/common/data/chat_templates"; }
 

@@ -2,6 +2,7 @@
 // error messages with positions, resource limits, and the differential corpus whose goldens come from the
 // reference jinja2 (tests/common/make_template_goldens.py).
 #include "common/template/template.h"
+#include "tests/support/temp_dir.h"
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -14,6 +15,8 @@
 
 namespace catena::tmpl {
 namespace {
+
+using catena::testing::ReadFile;
 
 namespace fs = std::filesystem;
 using Json = nlohmann::ordered_json;
@@ -37,13 +40,6 @@ absl::Status RenderStatus(std::string_view source, const Json& context = Json::o
 }
 
 std::string Message(const absl::Status& status) { return std::string(status.message()); }
-
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
 
 TEST_CASE("template prints variables, attributes and indices", "[unit][template]") {
   const Json ctx = Json::parse(R"({"name": "world", "user": {"name": "Ada", "tags": ["a", "b"]}, "xs": [1, 2, 3]})");

@@ -12,19 +12,15 @@
 #include <sstream>
 
 #include "common/asset_paths.h"
+#include "tests/support/temp_dir.h"
 
 namespace catena::inference {
 namespace {
 
+using catena::testing::ReadFile;
+
 namespace fs = std::filesystem;
 using Json = nlohmann::ordered_json;
-
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
 
 fs::path SourceDir() { return fs::path(CATENA_SOURCE_DIR); }
 

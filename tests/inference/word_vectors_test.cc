@@ -8,9 +8,12 @@
 #include <vector>
 
 #include "tests/inference/tiny_word_vectors.h"
+#include "tests/support/temp_dir.h"
 
 namespace catena::inference {
 namespace {
+
+using catena::testing::ReadFile;
 
 namespace fs = std::filesystem;
 using testing::kTinyWinkJson;
@@ -18,11 +21,6 @@ using testing::TempDir;
 using testing::WriteFile;
 
 std::vector<float> ToVector(std::span<const float> span) { return {span.begin(), span.end()}; }
-
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 fs::path ConvertTiny(const TempDir& dir) {
   WriteFile(dir.path() / "tiny.json", kTinyWinkJson);

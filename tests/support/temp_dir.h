@@ -1,4 +1,5 @@
-// TempDir: a fresh directory under the system temp dir, removed with everything in it on destruction.
+// TempDir: a fresh directory under the system temp dir, removed with everything in it on destruction; and
+// ReadFile, the test-side way to read a file back.
 #pragma once
 
 #include <unistd.h>
@@ -6,6 +7,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 namespace catena::testing {
@@ -38,5 +40,11 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// The bytes of `path`; empty when it cannot be read.
+inline std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
 
 }  // namespace catena::testing
