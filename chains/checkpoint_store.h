@@ -1,0 +1,39 @@
+// CheckpointStore: where the Runner keeps one checkpoint per finished step of a run (the outputs of finished
+// nodes, router choices, the interrupt it waits at) so a run resumes exactly where it stopped, even after
+// catenad restarts. MemoryCheckpointStore keeps them in the memory component's RocksDB (MemoryStore's
+// checkpoint records). Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+
+namespace catena::memory {
+class MemoryStore;
+}
+
+namespace catena::chains {
+
+struct StoredCheckpoint {
+  std::string run_id;
+  int64_t step = 0;
+  std::string state;  // encoded by the Runner
+};
+
+class CheckpointStore {
+ public:
+  virtual ~CheckpointStore() = default;
+  // Stores step `step` of the run (parent step - 1, or none for step 0).
+  virtual absl::Status Put(std::string_view tenant, std::string_view user_id, std::string_view run_id, int64_t step,
+                           std::string state) = 0;
+  // The latest checkpoint of the run; NOT_FOUND when it has none.
+  virtual absl::StatusOr<StoredCheckpoint> Latest(std::string_view tenant, std::string_view run_id) const = 0;
+};
+
+// Checkpoints in a MemoryStore (not owned; must outlive the result).
+std::unique_ptr<CheckpointStore> NewMemoryCheckpointStore(memory::MemoryStore* store);
+
+}  // namespace catena::chains
