@@ -42,8 +42,10 @@ class Binding {
   // Where the value was written.
   SourcePos pos() const;
 
- private:
+  // The compiled tree (defined in binding.cc only).
   struct Node;
+
+ private:
   std::shared_ptr<const Node> node_;
   std::vector<Reference> references_;
 };

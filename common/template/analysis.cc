@@ -1,5 +1,6 @@
 // Static analysis of parsed templates: which variable names a body reads, and which of them are free
 // (must come from the render context). Used by the parser (macro signatures) and Template.
+#include <algorithm>
 #include <set>
 #include <string>
 #include <vector>
@@ -17,6 +18,8 @@ class NameCollector {
 
   // Names read while not bound, in order of first appearance.
   const std::vector<std::string>& names() const { return names_; }
+  // Attribute paths rooted at names read while not bound (`nodes.search.documents`), in order of appearance.
+  const std::vector<VariablePath>& paths() const { return paths_; }
 
   void WalkBody(const Body& body) {
     for (const StmtPtr& stmt : body) WalkStmt(*stmt);
@@ -24,13 +27,40 @@ class NameCollector {
   void WalkExpression(const Expr& expr) { WalkExpr(&expr); }
 
  private:
+  bool IsBound(const std::string& name) const {
+    if (!scoped_) return false;
+    for (const auto& scope : scopes_) {
+      if (scope.count(name) > 0) return true;
+    }
+    return false;
+  }
   void Read(const std::string& name) {
-    if (scoped_) {
-      for (const auto& scope : scopes_) {
-        if (scope.count(name) > 0) return;
+    if (IsBound(name)) return;
+    if (seen_.insert(name).second) names_.push_back(name);
+  }
+  // Records the constant path of an attribute/item chain (`a.b["c"].d`) whose base is a free name.
+  void RecordPath(const Expr* e) {
+    std::vector<std::string> parts;
+    const SourcePos pos = e->pos;
+    while (true) {
+      if (e->kind == ExprKind::kGetAttr) {
+        parts.push_back(As<GetAttrExpr>(*e).attr);
+        e = As<GetAttrExpr>(*e).object.get();
+      } else if (e->kind == ExprKind::kGetItem && As<GetItemExpr>(*e).index->kind == ExprKind::kLiteral &&
+                 As<LiteralExpr>(*As<GetItemExpr>(*e).index).value.is_string()) {
+        parts.push_back(As<LiteralExpr>(*As<GetItemExpr>(*e).index).value.string_value());
+        e = As<GetItemExpr>(*e).object.get();
+      } else if (e->kind == ExprKind::kGetItem) {
+        parts.clear();  // a computed index: only the constant prefix below it is known
+        e = As<GetItemExpr>(*e).object.get();
+      } else {
+        break;
       }
     }
-    if (seen_.insert(name).second) names_.push_back(name);
+    if (e->kind != ExprKind::kName || IsBound(As<NameExpr>(*e).name)) return;
+    parts.push_back(As<NameExpr>(*e).name);
+    std::reverse(parts.begin(), parts.end());
+    paths_.push_back(VariablePath{std::move(parts), pos.line, pos.column});
   }
   void Bind(const Target& target) {
     if (target.kind == Target::Kind::kTuple) {
@@ -56,6 +86,7 @@ class NameCollector {
       case ExprKind::kLiteral:
         return;
       case ExprKind::kName:
+        if (!in_chain_) RecordPath(e);
         return Read(As<NameExpr>(*e).name);
       case ExprKind::kList:
       case ExprKind::kTuple:
@@ -68,9 +99,9 @@ class NameCollector {
         }
         return;
       case ExprKind::kGetAttr:
-        return WalkExpr(As<GetAttrExpr>(*e).object.get());
+        return WalkChain(e, As<GetAttrExpr>(*e).object.get());
       case ExprKind::kGetItem:
-        WalkExpr(As<GetItemExpr>(*e).object.get());
+        WalkChain(e, As<GetItemExpr>(*e).object.get());
         return WalkExpr(As<GetItemExpr>(*e).index.get());
       case ExprKind::kSlice: {
         const auto& slice = As<SliceExpr>(*e);
@@ -104,6 +135,15 @@ class NameCollector {
         return WalkExpr(cond.otherwise.get());
       }
     }
+  }
+
+  // Walks the object of an attribute/item access; the outermost access of a chain records its path.
+  void WalkChain(const Expr* access, const Expr* object) {
+    if (!in_chain_) RecordPath(access);
+    const bool outer = in_chain_;
+    in_chain_ = true;
+    WalkExpr(object);
+    in_chain_ = outer;
   }
 
   void WalkFor(const ForStmt& stmt) {
@@ -176,6 +216,8 @@ class NameCollector {
   }
 
   bool scoped_;
+  bool in_chain_ = false;  // inside the object of an attribute/item chain whose path is already recorded
+  std::vector<VariablePath> paths_;
   std::vector<std::set<std::string>> scopes_;
   std::set<std::string> seen_;
   std::vector<std::string> names_;
@@ -187,6 +229,14 @@ std::vector<std::string> WithoutBuiltins(const std::vector<std::string>& all) {
     if (FindGlobal(name) == nullptr) names.push_back(name);
   }
   return names;
+}
+
+std::vector<VariablePath> WithoutBuiltinPaths(const std::vector<VariablePath>& all) {
+  std::vector<VariablePath> paths;
+  for (const VariablePath& path : all) {
+    if (FindGlobal(path.parts.front()) == nullptr) paths.push_back(path);
+  }
+  return paths;
 }
 
 }  // namespace
@@ -210,6 +260,18 @@ std::vector<std::string> FreeVariables(const Expr& expr) {
   NameCollector collector(/*scoped=*/true);
   collector.WalkExpression(expr);
   return WithoutBuiltins(collector.names());
+}
+
+std::vector<VariablePath> FreePaths(const Body& body) {
+  NameCollector collector(/*scoped=*/true);
+  collector.WalkBody(body);
+  return WithoutBuiltinPaths(collector.paths());
+}
+
+std::vector<VariablePath> FreePaths(const Expr& expr) {
+  NameCollector collector(/*scoped=*/true);
+  collector.WalkExpression(expr);
+  return WithoutBuiltinPaths(collector.paths());
 }
 
 }  // namespace catena::tmpl

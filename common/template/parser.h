@@ -12,6 +12,7 @@
 #include "common/template/ast.h"
 #include "common/template/lexer.h"
 #include "common/template/options.h"
+#include "common/template/template.h"
 
 namespace catena::tmpl {
 
@@ -120,5 +121,9 @@ bool BodyReadsName(const Body& body, std::string_view name);
 std::vector<std::string> FreeVariables(const Body& body);
 // Names an expression reads from the render context.
 std::vector<std::string> FreeVariables(const Expr& expr);
+// Constant attribute paths rooted at free variables (`nodes.search.documents`), in order of appearance; a
+// name read whole is a path of one part. Builtin globals (`range`, `namespace`) are left out.
+std::vector<VariablePath> FreePaths(const Body& body);
+std::vector<VariablePath> FreePaths(const Expr& expr);
 
 }  // namespace catena::tmpl

@@ -70,6 +70,8 @@ std::vector<std::string> Template::ReferencedVariables() const {
   return WithoutGlobals(FreeVariables(impl_->ast->body), impl_->options);
 }
 
+std::vector<VariablePath> Template::ReferencedPaths() const { return FreePaths(impl_->ast->body); }
+
 const TemplateOptions& Template::options() const { return impl_->options; }
 
 struct Expression::Impl {
@@ -111,5 +113,7 @@ absl::StatusOr<bool> Expression::EvaluateCondition(const Value& context) const {
 std::vector<std::string> Expression::ReferencedVariables() const {
   return WithoutGlobals(FreeVariables(*impl_->expr), impl_->options);
 }
+
+std::vector<VariablePath> Expression::ReferencedPaths() const { return FreePaths(*impl_->expr); }
 
 }  // namespace catena::tmpl

@@ -19,6 +19,14 @@ namespace catena::tmpl {
 struct TemplateAst;
 struct Expr;
 
+// A constant attribute path read from the context, e.g. {"nodes", "search", "documents"} for
+// `nodes.search.documents` or `nodes["search"].documents`, with the position of its outermost access.
+struct VariablePath {
+  std::vector<std::string> parts;
+  int line = 0;
+  int column = 0;
+};
+
 // A parsed template.
 class Template {
  public:
@@ -35,6 +43,8 @@ class Template {
 
   // Top-level names the template reads from the context (not set or bound locally), first use first.
   std::vector<std::string> ReferencedVariables() const;
+  // Constant attribute paths the template reads from the context (pipelines check node references with it).
+  std::vector<VariablePath> ReferencedPaths() const;
   // Options the template was parsed with.
   const TemplateOptions& options() const;
 
@@ -59,6 +69,8 @@ class Expression {
   absl::StatusOr<bool> EvaluateCondition(const Value& context) const;
   // Top-level names the expression reads from the context.
   std::vector<std::string> ReferencedVariables() const;
+  // Constant attribute paths the expression reads from the context.
+  std::vector<VariablePath> ReferencedPaths() const;
 
  private:
   struct Impl;
