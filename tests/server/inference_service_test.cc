@@ -3,6 +3,8 @@
 // json_schema, model load/unload/list, validation errors and client cancellation.
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 
 #include "catena/v1/inference.grpc.pb.h"
@@ -110,6 +112,31 @@ TEST_CASE("InferenceService streams what the runtime generates and manages its m
     // Llama 3's template wraps the message in header tokens: far more prompt tokens than the 8 words.
     CHECK(last.usage().prompt_tokens() > 15);
     CHECK(last.finish_reason() != v1::FINISH_REASON_UNSPECIFIED);
+  }
+
+  SECTION("catena generate --model and catena chat --model stream from the served model") {
+    const std::vector<int32_t> prompt = (*local)->tokenizer().Encode("The bank opened", {.add_special = true});
+    auto expected = inference::Generate(**local, prompt, {.max_tokens = 12});
+    REQUIRE(expected.ok());
+    const RunResult generate = RunToCompletion({BuiltProgram("catena"), "--address", catenad.grpc_address(),
+                                                "generate", "--model", "tiny", "--max-tokens", "12", "The bank opened"},
+                                               seconds(60));
+    INFO(generate.err);
+    REQUIRE(generate.exit_code == 0);
+    CHECK(generate.out == expected->text + "\n");
+    CHECK_THAT(generate.err, Catch::Contains("generated"));
+
+    const std::string chat_command = "printf 'Hello\\nHow do I block a card?\\n' | " + BuiltProgram("catena") +
+                                     " --address " + catenad.grpc_address() + " chat --model tiny --max-tokens 6";
+    const RunResult chat = RunToCompletion({"/bin/sh", "-c", chat_command}, seconds(60));
+    INFO(chat.err);
+    REQUIRE(chat.exit_code == 0);
+    // Two turns: two replies, each ended by a newline.
+    CHECK(std::count(chat.out.begin(), chat.out.end(), '\n') >= 2);
+    const RunResult missing = RunToCompletion(
+        {BuiltProgram("catena"), "--address", catenad.grpc_address(), "generate", "--model", "nope", "x"}, seconds(30));
+    CHECK(missing.exit_code == 1);
+    CHECK_THAT(missing.err, Catch::Contains("nope"));
   }
 
   SECTION("response_format json_schema yields JSON that matches the schema") {

@@ -31,7 +31,7 @@ void AddServerCommands(CLI::App& app, CommandRunner& runner);
 void AddCollectionCommands(CLI::App& app, CommandRunner& runner);
 // sessions list|show|erase.
 void AddSessionCommands(CLI::App& app, CommandRunner& runner);
-// tokenize, generate: a GGUF model run in the CLI process.
+// generate and chat --model: a model served by catenad; tokenize and generate --model-file: a GGUF file in process.
 void AddModelCommands(CLI::App& app, CommandRunner& runner);
 
 }  // namespace catena::cli

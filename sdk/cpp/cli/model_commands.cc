@@ -1,8 +1,13 @@
-// `catena tokenize` and `catena generate`: run a GGUF model in the CLI process with the inference runtime
-// (no server needed), to try a model and measure the runtime before serving it.
+// `catena generate`, `catena chat --model` and `catena tokenize`. generate and chat stream from a model served by
+// catenad's InferenceService (models configured under inference.models); generate --model-file and tokenize run
+// a GGUF file in the CLI process instead (no server needed), to try a model before serving it.
 #include <cstdio>
+#include <iostream>
+#include <memory>
+#include <optional>
 #include <string>
 
+#include "catena/v1/inference.grpc.pb.h"
 #include "cli/cli_command.h"
 #include "inference/generate.h"
 #include "inference/model.h"
@@ -11,22 +16,24 @@ namespace catena::cli {
 namespace {
 
 struct ModelFlags {
-  std::string model;
+  std::string model;       // served model name
+  std::string model_file;  // GGUF file run in process
   std::string text;
+  std::string system;
   std::string backend = "auto";
   int threads = 0;
   bool no_special = false;
   inference::GenerateOptions generate;
 };
 
-absl::StatusOr<std::unique_ptr<inference::Model>> LoadModel(const ModelFlags& flags) {
-  return inference::Model::Load(flags.model, {.backend = flags.backend, .threads = flags.threads});
+absl::StatusOr<std::unique_ptr<inference::Model>> LoadModelFile(const ModelFlags& flags) {
+  return inference::Model::Load(flags.model_file, {.backend = flags.backend, .threads = flags.threads});
 }
 
 // Prints one line per token: id and its text (escaped by the tokenizer's own spelling).
 int RunTokenize(const ModelFlags& flags) {
-  auto model = LoadModel(flags);
-  if (!model.ok()) return Fail(model.status(), flags.model);
+  auto model = LoadModelFile(flags);
+  if (!model.ok()) return Fail(model.status(), flags.model_file);
   const inference::TextTokenizer& tokenizer = (*model)->tokenizer();
   const std::vector<int32_t> ids = tokenizer.Encode(flags.text, {.add_special = !flags.no_special});
   for (int32_t id : ids) std::printf("%d\t%s\n", id, std::string(tokenizer.TokenText(id)).c_str());
@@ -34,16 +41,16 @@ int RunTokenize(const ModelFlags& flags) {
   return 0;
 }
 
-// Streams the continuation of the prompt to stdout, then timing figures to stderr.
-int RunGenerate(const ModelFlags& flags) {
-  auto model = LoadModel(flags);
-  if (!model.ok()) return Fail(model.status(), flags.model);
+// In process: streams the continuation of the prompt to stdout, then timing figures to stderr.
+int RunGenerateInProcess(const ModelFlags& flags) {
+  auto model = LoadModelFile(flags);
+  if (!model.ok()) return Fail(model.status(), flags.model_file);
   const std::vector<int32_t> prompt = (*model)->tokenizer().Encode(flags.text, {.add_special = !flags.no_special});
   auto result = inference::Generate(**model, prompt, flags.generate, [](std::string_view piece) {
     std::fwrite(piece.data(), 1, piece.size(), stdout);
     std::fflush(stdout);
   });
-  if (!result.ok()) return Fail(result.status(), flags.model);
+  if (!result.ok()) return Fail(result.status(), flags.model_file);
   std::printf("\n");
   std::fprintf(stderr, "backend %s: prompt %lld tokens at %.1f tok/s, generated %zu tokens at %.1f tok/s (%s)\n",
                std::string((*model)->backend_name()).c_str(), static_cast<long long>(result->prompt_tokens),
@@ -52,11 +59,86 @@ int RunGenerate(const ModelFlags& flags) {
   return 0;
 }
 
-void AddModelFlags(CLI::App* command, ModelFlags& flags) {
-  command->add_option("--model", flags.model, "GGUF model file")->required();
-  command->add_option("--backend", flags.backend, "auto, cpu or cuda");
-  command->add_option("--threads", flags.threads, "CPU threads (0 = all)");
-  command->add_flag("--no-special", flags.no_special, "do not add BOS/EOS or [CLS]/[SEP]");
+void SetSampling(const ModelFlags& flags, v1::SamplingParams& sampling) {
+  sampling.set_max_tokens(flags.generate.max_tokens);
+  sampling.set_temperature(flags.generate.temperature);
+  sampling.mutable_seed()->set_value(flags.generate.seed);
+}
+
+void PrintUsage(const v1::Usage& usage, v1::FinishReason reason) {
+  std::fprintf(stderr, "[%d prompt tokens (%d cached), %d generated, %s]\n", usage.prompt_tokens(),
+               usage.cached_prompt_tokens(), usage.completion_tokens(),
+               v1::FinishReason_Name(reason).c_str());
+}
+
+// Streams the model's continuation from the server; the text goes to stdout, usage to stderr.
+int RunGenerateServed(const sdk::Client& client, const ModelFlags& flags) {
+  v1::GenerateRequest request;
+  request.set_model(flags.model);
+  request.set_prompt(flags.text);
+  SetSampling(flags, *request.mutable_sampling());
+  auto context = client.NewContext(absl::Minutes(10));
+  auto stub = v1::InferenceService::NewStub(client.channel());
+  auto reader = stub->Generate(context.get(), request);
+  v1::GenerateResponse response;
+  v1::GenerateResponse last;
+  while (reader->Read(&response)) {
+    std::fwrite(response.text_delta().data(), 1, response.text_delta().size(), stdout);
+    std::fflush(stdout);
+    if (response.has_usage()) last = response;
+  }
+  const grpc::Status status = reader->Finish();
+  std::printf("\n");
+  if (!status.ok()) return Fail(status, client.options().address);
+  PrintUsage(last.usage(), last.finish_reason());
+  return 0;
+}
+
+// One assistant turn: streams the reply to stdout and returns its text (nullopt after printing an error).
+std::optional<std::string> ChatTurn(const sdk::Client& client, const v1::ChatRequest& request) {
+  auto context = client.NewContext(absl::Minutes(10));
+  auto stub = v1::InferenceService::NewStub(client.channel());
+  auto reader = stub->Chat(context.get(), request);
+  v1::ChatResponse response;
+  std::string reply;
+  while (reader->Read(&response)) {
+    std::fwrite(response.text_delta().data(), 1, response.text_delta().size(), stdout);
+    std::fflush(stdout);
+    reply += response.text_delta();
+  }
+  std::printf("\n");
+  if (const grpc::Status status = reader->Finish(); !status.ok()) {
+    Fail(status, client.options().address);
+    return std::nullopt;
+  }
+  return reply;
+}
+
+v1::ChatMessage Message(v1::Role role, std::string content) {
+  v1::ChatMessage message;
+  message.set_role(role);
+  message.set_content(std::move(content));
+  return message;
+}
+
+// Reads user lines from stdin and streams each reply of the served model, keeping the conversation.
+int RunModelChat(const sdk::Client& client, const std::string& model, const std::string& system, int max_tokens,
+                 float temperature) {
+  v1::ChatRequest request;
+  request.set_model(model);
+  request.mutable_sampling()->set_max_tokens(max_tokens);
+  request.mutable_sampling()->set_temperature(temperature);
+  if (!system.empty()) *request.add_messages() = Message(v1::ROLE_SYSTEM, system);
+  std::fprintf(stderr, "chatting with model %s; end with Ctrl-D\n", model.c_str());
+  std::string line;
+  while (std::fprintf(stderr, "> "), std::getline(std::cin, line)) {
+    if (line.empty()) continue;
+    *request.add_messages() = Message(v1::ROLE_USER, line);
+    std::optional<std::string> reply = ChatTurn(client, request);
+    if (!reply.has_value()) return kExitFailure;
+    *request.add_messages() = Message(v1::ROLE_ASSISTANT, *std::move(reply));
+  }
+  return 0;
 }
 
 }  // namespace
@@ -64,17 +146,44 @@ void AddModelFlags(CLI::App* command, ModelFlags& flags) {
 void AddModelCommands(CLI::App& app, CommandRunner& runner) {
   auto flags = std::make_shared<ModelFlags>();
   CLI::App* tokenize = app.add_subcommand("tokenize", "Print the token ids of TEXT under a GGUF model's tokenizer");
-  AddModelFlags(tokenize, *flags);
+  tokenize->add_option("--model-file,--model", flags->model_file, "GGUF model file")->required();
+  tokenize->add_option("--backend", flags->backend, "auto, cpu or cuda");
+  tokenize->add_flag("--no-special", flags->no_special, "do not add BOS/EOS or [CLS]/[SEP]");
   tokenize->add_option("text", flags->text, "text to tokenize")->required();
   tokenize->callback([&runner, flags] { runner = [flags](const sdk::Client&) { return RunTokenize(*flags); }; });
 
-  CLI::App* generate = app.add_subcommand("generate", "Continue PROMPT with a GGUF model in this process");
-  AddModelFlags(generate, *flags);
+  CLI::App* generate = app.add_subcommand(
+      "generate", "Continue PROMPT with a model served by catenad (--model) or a GGUF file in this process");
+  auto* served = generate->add_option("--model", flags->model, "name of a model served by catenad");
+  auto* file = generate->add_option("--model-file", flags->model_file, "GGUF file to run in this process");
+  served->excludes(file);
+  generate->add_option("--backend", flags->backend, "with --model-file: auto, cpu or cuda");
+  generate->add_option("--threads", flags->threads, "with --model-file: CPU threads (0 = all)");
+  generate->add_flag("--no-special", flags->no_special, "with --model-file: do not add BOS");
   generate->add_option("prompt", flags->text, "prompt text")->required();
   generate->add_option("--max-tokens", flags->generate.max_tokens, "tokens to generate");
   generate->add_option("--temperature", flags->generate.temperature, "0 = greedy");
   generate->add_option("--seed", flags->generate.seed, "sampling seed");
-  generate->callback([&runner, flags] { runner = [flags](const sdk::Client&) { return RunGenerate(*flags); }; });
+  generate->callback([&runner, flags] {
+    if (flags->model.empty() && flags->model_file.empty()) {
+      throw CLI::RequiredError("generate needs --model NAME (served) or --model-file FILE (in process)");
+    }
+    runner = [flags](const sdk::Client& client) {
+      return flags->model_file.empty() ? RunGenerateServed(client, *flags) : RunGenerateInProcess(*flags);
+    };
+  });
+
+  CLI::App* chat = app.add_subcommand("chat", "Chat interactively with a model served by catenad");
+  chat->add_option("--model", flags->model, "name of a model served by catenad")->required();
+  chat->add_option("--system", flags->system, "system message");
+  chat->add_option("--max-tokens", flags->generate.max_tokens, "tokens per reply");
+  chat->add_option("--temperature", flags->generate.temperature, "0 = greedy");
+  chat->callback([&runner, flags] {
+    runner = [flags](const sdk::Client& client) {
+      return RunModelChat(client, flags->model, flags->system, flags->generate.max_tokens,
+                          flags->generate.temperature);
+    };
+  });
 }
 
 }  // namespace catena::cli
