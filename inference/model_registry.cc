@@ -114,16 +114,35 @@ absl::StatusOr<std::shared_ptr<ServedModel>> ModelRegistry::Load(const std::stri
     served->chat_template = *std::move(chat);
     served->grammar_vocabulary = BuildGrammarVocabulary(served->model->tokenizer());
   }
-  std::lock_guard lock(mutex_);
-  loaded_.push_back(served);
+  {
+    std::lock_guard lock(mutex_);
+    loaded_.push_back(served);
+  }
+  NotifyAvailability();
   return served;
 }
 
 absl::Status ModelRegistry::Unload(const std::string& name) {
   if (Config(name) == nullptr) return absl::NotFoundError(absl::StrCat("model '", name, "' is not configured"));
-  std::lock_guard lock(mutex_);
-  std::erase_if(loaded_, [&](const auto& served) { return served->name == name; });
+  {
+    std::lock_guard lock(mutex_);
+    std::erase_if(loaded_, [&](const auto& served) { return served->name == name; });
+  }
+  NotifyAvailability();
   return absl::OkStatus();
+}
+
+void ModelRegistry::SetAvailabilityListener(std::function<void(bool any_loaded)> listener) {
+  {
+    std::lock_guard lock(listener_mutex_);
+    listener_ = std::move(listener);
+  }
+  NotifyAvailability();
+}
+
+void ModelRegistry::NotifyAvailability() {
+  std::lock_guard lock(listener_mutex_);
+  if (listener_) listener_(AnyLoaded());
 }
 
 bool ModelRegistry::AnyLoaded() const {

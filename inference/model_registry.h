@@ -4,6 +4,7 @@
 // run stays alive until they finish (they hold a shared_ptr).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -54,8 +55,13 @@ class ModelRegistry {
   absl::Status Unload(const std::string& name);
   std::vector<ModelSummary> List() const;
   bool AnyLoaded() const;
+  // Calls `listener` with AnyLoaded() now and after every load and unload (health: NOT_SERVING until a model
+  // is loaded). The listener must be cheap and must not call back into the registry.
+  void SetAvailabilityListener(std::function<void(bool any_loaded)> listener);
 
  private:
+  void NotifyAvailability();
+
   ModelRegistry(std::vector<ModelConfig> models, MetricsRegistry* metrics)
       : configs_(std::move(models)), metrics_(metrics) {}
   const ModelConfig* Config(const std::string& name) const;
@@ -65,6 +71,8 @@ class ModelRegistry {
   mutable std::mutex mutex_;
   std::vector<std::shared_ptr<ServedModel>> loaded_;
   std::mutex load_mutex_;  // one load at a time
+  std::mutex listener_mutex_;  // serializes notifications, so listeners see changes in order
+  std::function<void(bool)> listener_;
 };
 
 }  // namespace catena::inference

@@ -64,28 +64,35 @@ absl::Status Catenad::StartParts() {
                                                           .hashing_dimension = options_.embedding_hashing_dimension,
                                                           .gguf_embedders = options_.gguf_embedders,
                                                           .retrieval_sync_writes = options_.retrieval_sync_writes});
-  const ServiceDependencies dependencies{.executor = executor_.get(),
-                                         .data_dir = options_.data_dir,
-                                         .components = components_.get(),
-                                         .memory = options_.memory,
-                                         .metrics = metrics_.get(),
-                                         .inference_models = options_.inference_models,
-                                         .inference_autoload = options_.inference_autoload};
-  std::vector<std::unique_ptr<grpc::Service>> services;
+  std::vector<const ServiceDescriptor*> selected;
   service_names_ = {"catena.v1.ServerService"};
   for (const ServiceDescriptor& descriptor : ServiceCatalog()) {
     if (std::find(options_.services.begin(), options_.services.end(), descriptor.name) == options_.services.end()) {
       continue;
     }
-    auto service = descriptor.create(dependencies);
-    if (!service.ok())
-      return Annotate(service.status(), absl::StrCat("start ", std::string(descriptor.name), " service"));
-    services.push_back(*std::move(service));
+    selected.push_back(&descriptor);
     service_names_.emplace_back(descriptor.full_name);
+  }
+  auto health = std::make_shared<HealthServiceImpl>(service_names_);
+  const ServiceDependencies dependencies{
+      .executor = executor_.get(),
+      .data_dir = options_.data_dir,
+      .components = components_.get(),
+      .memory = options_.memory,
+      .metrics = metrics_.get(),
+      .inference_models = options_.inference_models,
+      .inference_autoload = options_.inference_autoload,
+      .set_serving = [health](const std::string& name, bool serving) { health->SetServing(name, serving); }};
+  std::vector<std::unique_ptr<grpc::Service>> services;
+  for (const ServiceDescriptor* descriptor : selected) {
+    auto service = descriptor->create(dependencies);
+    if (!service.ok())
+      return Annotate(service.status(), absl::StrCat("start ", std::string(descriptor->name), " service"));
+    services.push_back(*std::move(service));
   }
   services.push_back(std::make_unique<ServerServiceImpl>(service_names_, *executor_));
 
-  CATENA_ASSIGN_OR_RETURN(grpc_, GrpcServer::Start(options_, std::move(services), service_names_, *metrics_));
+  CATENA_ASSIGN_OR_RETURN(grpc_, GrpcServer::Start(options_, std::move(services), std::move(health), *metrics_));
   HttpServerOptions http_options{.host = options_.host, .port = options_.http_port};
   CATENA_ASSIGN_OR_RETURN(http_, HttpServer::Start(http_options, [this](const HttpRequest& request) {
                             return ServeOperationalRoute(request, ready_.load(), *metrics_);

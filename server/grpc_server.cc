@@ -43,14 +43,14 @@ void ConfigureBuilder(const ServerOptions& options, grpc::ServerBuilder& builder
 
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const ServerOptions& options,
                                                               std::vector<std::unique_ptr<grpc::Service>> services,
-                                                              std::vector<std::string> health_names,
+                                                              std::shared_ptr<HealthServiceImpl> health,
                                                               MetricsRegistry& metrics) {
   gpr_set_log_function(ForwardGrpcLog);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
   std::unique_ptr<GrpcServer> server(new GrpcServer());
   server->services_ = std::move(services);
-  server->health_ = std::make_unique<HealthServiceImpl>(health_names);
+  server->health_ = std::move(health);
 
   grpc::ServerBuilder builder;
   ConfigureBuilder(options, builder);

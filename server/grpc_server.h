@@ -23,11 +23,11 @@ namespace catena::server {
 
 class GrpcServer {
  public:
-  // Builds and starts the server. `health_names` are the service names reported SERVING.
+  // Builds and starts the server with `health` (whose statuses services may change while they run).
   // UNAVAILABLE naming the address and the reason when it cannot listen (e.g. the port is in use).
   static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(const ServerOptions& options,
                                                            std::vector<std::unique_ptr<grpc::Service>> services,
-                                                           std::vector<std::string> health_names,
+                                                           std::shared_ptr<HealthServiceImpl> health,
                                                            MetricsRegistry& metrics);
   ~GrpcServer();
 
@@ -42,7 +42,7 @@ class GrpcServer {
   GrpcServer() = default;
 
   std::vector<std::unique_ptr<grpc::Service>> services_;
-  std::unique_ptr<HealthServiceImpl> health_;
+  std::shared_ptr<HealthServiceImpl> health_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;

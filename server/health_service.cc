@@ -137,6 +137,19 @@ grpc::ServerWriteReactor<HealthCheckResponse>* HealthServiceImpl::Watch(grpc::Ca
   return watcher;
 }
 
+void HealthServiceImpl::SetServing(const std::string& service, bool serving) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  auto it = statuses_.find(service);
+  if (shut_down_ || service.empty() || it == statuses_.end()) return;
+  const ServingStatus status = serving ? HealthCheckResponse::SERVING : HealthCheckResponse::NOT_SERVING;
+  if (it->second == status) return;
+  it->second = status;
+  const std::set<Watcher*> watchers = watchers_;
+  for (Watcher* watcher : watchers) {
+    if (watcher->name() == service) watcher->Send(status, /*last=*/false);
+  }
+}
+
 void HealthServiceImpl::Shutdown() {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   if (shut_down_) return;

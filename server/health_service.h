@@ -26,6 +26,10 @@ class HealthServiceImpl final : public grpc::health::v1::Health::CallbackService
   grpc::ServerWriteReactor<grpc::health::v1::HealthCheckResponse>* Watch(
       grpc::CallbackServerContext* context, const grpc::health::v1::HealthCheckRequest* request) override;
 
+  // Sets the status of a registered `service` (not "") and tells its watchers; ignored after Shutdown and for
+  // unknown names.
+  void SetServing(const std::string& service, bool serving);
+
   // Sets every status to NOT_SERVING, tells the watchers and ends their streams. Later calls see NOT_SERVING.
   void Shutdown();
 

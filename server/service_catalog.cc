@@ -44,7 +44,7 @@ absl::StatusOr<std::unique_ptr<grpc::Service>> CreateMemoryService(const Service
 }
 
 // The inference service over the configured models, loaded at start unless inference.autoload is off; a model
-// that cannot load stops start-up with the reason.
+// that cannot load stops start-up with the reason. Its health is NOT_SERVING while no model is loaded.
 absl::StatusOr<std::unique_ptr<grpc::Service>> CreateInferenceService(const ServiceDependencies& dependencies) {
   CATENA_ASSIGN_OR_RETURN(std::shared_ptr<inference::ModelRegistry> registry,
                           inference::ModelRegistry::Create(dependencies.inference_models, dependencies.metrics));
@@ -53,6 +53,11 @@ absl::StatusOr<std::unique_ptr<grpc::Service>> CreateInferenceService(const Serv
       auto loaded = registry->Load(model.name);
       if (!loaded.ok()) return Annotate(loaded.status(), absl::StrCat("inference.models: ", model.name));
     }
+  }
+  if (dependencies.set_serving) {
+    registry->SetAvailabilityListener([set_serving = dependencies.set_serving](bool any_loaded) {
+      set_serving("catena.v1.InferenceService", any_loaded);
+    });
   }
   return inference::NewInferenceService(std::move(registry));
 }

@@ -5,6 +5,7 @@
 
 #include <grpcpp/impl/service_type.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -36,6 +37,9 @@ struct ServiceDependencies {
   // inference.* settings.
   std::vector<inference::ModelConfig> inference_models;
   bool inference_autoload = true;
+  // Sets a service's grpc.health.v1 status by its full name (e.g. the inference service is NOT_SERVING until a
+  // model is loaded). Never empty when called from catenad.
+  std::function<void(const std::string& full_name, bool serving)> set_serving;
 };
 
 struct ServiceDescriptor {

@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "catena/v1/inference.grpc.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "common/asset_paths.h"
 #include "inference/generate.h"
 #include "inference/model.h"
@@ -67,6 +68,36 @@ v1::GenerateRequest GenerateRequest(const std::string& prompt, int max_tokens) {
   request.set_prompt(prompt);
   request.mutable_sampling()->set_max_tokens(max_tokens);
   return request;
+}
+
+grpc::health::v1::HealthCheckResponse::ServingStatus Health(const CatenadProcess& catenad, const std::string& name) {
+  auto health = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(catenad.grpc_address(), grpc::InsecureChannelCredentials()));
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(name);
+  grpc::health::v1::HealthCheckResponse response;
+  const grpc::Status status = health->Check(Context().get(), request, &response);
+  REQUIRE(status.ok());
+  return response.status();
+}
+
+grpc::health::v1::HealthCheckResponse::ServingStatus InferenceHealth(const CatenadProcess& catenad) {
+  return Health(catenad, "catena.v1.InferenceService");
+}
+
+TEST_CASE("the inference service is NOT_SERVING until a model is loaded", "[integration]") {
+  const fs::path dir = MakeTempDir("inference-health");
+  const fs::path model_path = TinyChatModel(dir);
+  CatenadProcess catenad({"--service", "inference", "--set", "inference.models=tiny=" + model_path.string(), "--set",
+                          "inference.autoload=false", "--set", "inference.kv_cache_mb=16"});
+  CHECK(InferenceHealth(catenad) == grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  auto stub = v1::InferenceService::NewStub(
+      grpc::CreateChannel(catenad.grpc_address(), grpc::InsecureChannelCredentials()));
+  v1::LoadModelRequest load;
+  load.set_name("tiny");
+  v1::ModelInfo info;
+  REQUIRE(stub->LoadModel(Context().get(), load, &info).ok());
+  CHECK(InferenceHealth(catenad) == grpc::health::v1::HealthCheckResponse::SERVING);
 }
 
 TEST_CASE("InferenceService streams what the runtime generates and manages its models", "[integration]") {
@@ -177,13 +208,18 @@ TEST_CASE("InferenceService streams what the runtime generates and manages its m
     v1::UnloadModelRequest unload;
     unload.set_name("tiny");
     v1::UnloadModelResponse unloaded;
+    CHECK(InferenceHealth(catenad) == grpc::health::v1::HealthCheckResponse::SERVING);
     REQUIRE(stub->UnloadModel(Context().get(), unload, &unloaded).ok());
     CHECK(RunGenerate(*stub, GenerateRequest("hi", 2)).status.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+    // No model loaded: the inference service reports NOT_SERVING, the server as a whole stays SERVING.
+    CHECK(InferenceHealth(catenad) == grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+    CHECK(Health(catenad, "") == grpc::health::v1::HealthCheckResponse::SERVING);
     v1::LoadModelRequest load;
     load.set_name("tiny");
     v1::ModelInfo info;
     REQUIRE(stub->LoadModel(Context().get(), load, &info).ok());
     CHECK(info.loaded());
+    CHECK(InferenceHealth(catenad) == grpc::health::v1::HealthCheckResponse::SERVING);
     CHECK(RunGenerate(*stub, GenerateRequest("hi", 2)).status.ok());
     v1::GenerateRequest unknown = GenerateRequest("hi", 2);
     unknown.set_model("nope");
