@@ -19,15 +19,17 @@ std::unique_ptr<sdk::Client> ClientFor(const CatenadProcess& catenad, std::strin
   return *std::move(client);
 }
 
-TEST_CASE("catenad on port 0 reports the server and every service SERVING", "[integration]") {
+TEST_CASE("catenad on port 0 reports the server and its services SERVING, inference only with a model", "[integration]") {
   CatenadProcess catenad;
   auto client = ClientFor(catenad);
   CHECK(client->Health("").value() == sdk::ServingStatus::kServing);
-  for (const char* service : {"catena.v1.ServerService", "catena.v1.InferenceService", "catena.v1.EmbeddingService",
-                              "catena.v1.RetrievalService", "catena.v1.MemoryService", "catena.v1.PipelineService"}) {
+  for (const char* service : {"catena.v1.ServerService", "catena.v1.EmbeddingService", "catena.v1.RetrievalService",
+                              "catena.v1.MemoryService", "catena.v1.PipelineService"}) {
     INFO(service);
     CHECK(client->Health(service).value() == sdk::ServingStatus::kServing);
   }
+  // No model is configured, so the inference service cannot serve yet.
+  CHECK(client->Health("catena.v1.InferenceService").value() == sdk::ServingStatus::kNotServing);
   auto unknown = client->Health("catena.v1.NoSuchService");
   CHECK(unknown.status().code() == absl::StatusCode::kNotFound);
 }
