@@ -53,10 +53,13 @@ class CatenadClientTest(unittest.TestCase):
     def test_health_check_reports_each_service_serving(self):
         import health_pb2
         stub = self.health_stub()
-        for service in ["", "catena.v1.ServerService", "catena.v1.InferenceService", "catena.v1.EmbeddingService",
+        for service in ["", "catena.v1.ServerService", "catena.v1.EmbeddingService",
                         "catena.v1.RetrievalService", "catena.v1.MemoryService", "catena.v1.PipelineService"]:
             response = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
             self.assertEqual(response.status, health_pb2.HealthCheckResponse.SERVING, service)
+        # Without a configured model the inference service is NOT_SERVING.
+        response = stub.Check(health_pb2.HealthCheckRequest(service="catena.v1.InferenceService"), timeout=5)
+        self.assertEqual(response.status, health_pb2.HealthCheckResponse.NOT_SERVING)
 
     def test_health_check_of_unknown_service_is_not_found(self):
         import health_pb2
