@@ -163,7 +163,19 @@ nodes:
           two: {type: t.echo, with: {text: "{{ nodes.one.text }}"}}
         outputs: {text: "{{ nodes.two.text }}"}
 )");
-  CHECK(Node(*pipeline, "each").params.size() == 1);
+  const CompiledNode& each = Node(*pipeline, "each");
+  CHECK(each.params.size() == 1);
+  const auto* impl = dynamic_cast<const testing::BodyNode*>(each.impl.get());
+  REQUIRE(impl != nullptr);
+  const CompiledPipeline& body = impl->body();
+  CHECK(body.extra_roots == std::vector<std::string>{"item", "index"});
+  CHECK(Order(body) == std::vector<std::string>{"one", "two"});
+  CHECK(Ids(body, Node(body, "two").dependencies) == std::vector<std::string>{"one"});
+  REQUIRE(body.outputs.size() == 1);
+  CHECK(body.outputs[0].first == "text");
+  CHECK(body.version.size() == 64);
+  CHECK(body.version != pipeline->version);
+  CHECK(body.spec.nodes.size() == 2);
   CHECK(Errors(R"(nodes:
   each:
     type: t.count

@@ -192,6 +192,26 @@ outputs:
   CHECK(spec.outputs[0].name == "answer");
   CHECK(spec.outputs[0].value.string_value == "{{ nodes.a.text }}");
   CHECK(spec.outputs[1].value.int_value == 3);
+  CHECK_FALSE(spec.tests.has_value());
+}
+
+TEST_CASE("the tests key is kept for the pipeline test runner", "[unit]") {
+  ProblemList problems("p.yaml");
+  PipelineSpec spec = ParsePipelineSpec(R"(apiVersion: catena/v1
+kind: Pipeline
+metadata: {name: p}
+nodes:
+  a: {type: t.echo}
+tests:
+  cases: [{name: one, inputs: {q: x}}]
+)",
+                                        problems);
+  REQUIRE(problems.empty());
+  REQUIRE(spec.tests.has_value());
+  const SpecValue* cases = spec.tests->Find("cases");
+  REQUIRE(cases != nullptr);
+  REQUIRE(cases->items.size() == 1);
+  CHECK(cases->items[0].Find("name")->string_value == "one");
 }
 
 TEST_CASE("duplicate node ids name the line of the first one", "[unit]") {

@@ -65,8 +65,9 @@ class CountType : public SimpleType {
       return nullptr;
     }
     if (const SpecValue* until = spec.with.Find("until")) context.Bind(*until);
-    if (context.CompileBody(*spec.with.Find("body"), {"item", "index"}) == nullptr) return nullptr;
-    return std::make_unique<EchoParams>();
+    auto body = context.CompileBody(*spec.with.Find("body"), {"item", "index"});
+    if (body == nullptr) return nullptr;
+    return std::make_unique<BodyNode>(std::move(body));
   }
 };
 

@@ -3,6 +3,10 @@
 // routes, nested bodies and problems reported by a type's own Compile. Immutable; thread-safe.
 #pragma once
 
+#include <memory>
+#include <utility>
+
+#include "chains/compiled_pipeline.h"
 #include "chains/node_type.h"
 
 namespace catena::chains::testing {
@@ -18,5 +22,16 @@ namespace catena::chains::testing {
 //   -> {text, usage}
 // t.agent: always reports that it is provided by another component.
 const NodeRegistry& TestRegistry();
+
+// What t.count compiles to: the nested pipeline of its body, for tests to inspect.
+class BodyNode : public NodeImpl {
+ public:
+  explicit BodyNode(std::shared_ptr<const CompiledPipeline> body) : body_(std::move(body)) {}
+  void Start(NodeCall& call) const override { call.Finish(call.params()); }
+  const CompiledPipeline& body() const { return *body_; }
+
+ private:
+  std::shared_ptr<const CompiledPipeline> body_;
+};
 
 }  // namespace catena::chains::testing
