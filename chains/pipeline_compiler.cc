@@ -321,7 +321,8 @@ int PipelineCompiler::CheckReference(const Reference& reference, const std::stri
     if (reference.name.empty() || Contains(input_names_, reference.name)) return -1;
     std::string hint = DidYouMean(reference.name, input_names_);
     if (hint.empty()) {
-      hint = input_names_.empty() ? "; the pipeline declares no inputs"
+      const char* owner = prefix_.empty() ? "pipeline" : "body";
+      hint = input_names_.empty() ? absl::StrCat("; the ", owner, " declares no inputs")
                                   : absl::StrCat("; inputs are: ", JoinNames(input_names_));
     }
     problems_.Add(reference.pos, node, absl::StrCat(prefix, "unknown input '", reference.name, "'", hint));
