@@ -368,13 +368,15 @@ void PipelineCompiler::ResolveEdges(Work& work, int index) {
     const int target = CheckReference(reference, work.name, "", /*lazy=*/true);
     if (target >= 0) AddUnique(work.dependencies, target);
   }
-  for (const std::string& need : work.spec->needs) {
+  const NodeSpec& spec = *work.spec;
+  for (size_t i = 0; i < spec.needs.size(); ++i) {
+    const std::string& need = spec.needs[i];
+    const SourcePos pos = i < spec.needs_pos.size() ? spec.needs_pos[i] : spec.pos;
     const int target = FindNode(need);
     if (target < 0) {
-      problems_.Add(work.spec->pos, work.name,
-                    absl::StrCat("'needs' names unknown node '", need, "'", DidYouMean(need, node_ids_)));
+      problems_.Add(pos, work.name, absl::StrCat("'needs' names unknown node '", need, "'", DidYouMean(need, node_ids_)));
     } else if (target == index) {
-      problems_.Add(work.spec->pos, work.name, "a node cannot need itself");
+      problems_.Add(pos, work.name, "a node cannot need itself");
     } else {
       AddUnique(work.dependencies, target);
     }
@@ -401,11 +403,12 @@ void PipelineCompiler::ResolveFallback(Work& work, int index) {
   const std::string& fallback = work.spec->policy.fallback;
   if (fallback.empty()) return;
   const int target = FindNode(fallback);
+  const SourcePos pos = work.spec->fallback_pos.line > 0 ? work.spec->fallback_pos : work.spec->pos;
   if (target < 0) {
-    problems_.Add(work.spec->pos, work.name, absl::StrCat("fallback '", fallback, "' is not a node of this pipeline",
-                                                          DidYouMean(fallback, node_ids_)));
+    problems_.Add(pos, work.name, absl::StrCat("fallback '", fallback, "' is not a node of this pipeline",
+                                               DidYouMean(fallback, node_ids_)));
   } else if (target == index) {
-    problems_.Add(work.spec->pos, work.name, "a node cannot be its own fallback");
+    problems_.Add(pos, work.name, "a node cannot be its own fallback");
   } else {
     work.fallback = target;
     work_[target]->is_fallback = true;

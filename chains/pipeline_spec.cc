@@ -346,6 +346,7 @@ void SpecParser::ParseNodeField(const std::string& key, const SpecValue& field, 
     ParseRetry(field, name, node.policy);
   } else if (key == "fallback") {
     if (Expect(field, Kind::kString, name, "'fallback' must be a node id")) node.policy.fallback = field.string_value;
+    node.fallback_pos = field.pos;
   } else if (key == "cache") {
     ParseCache(field, name, node.policy);
   } else if (key == "description") {
@@ -356,11 +357,14 @@ void SpecParser::ParseNodeField(const std::string& key, const SpecValue& field, 
 void SpecParser::ParseNeeds(const SpecValue& field, const std::string& name, NodeSpec& node) {
   if (field.is_string()) {
     node.needs.push_back(field.string_value);
+    node.needs_pos.push_back(field.pos);
     return;
   }
   if (!Expect(field, Kind::kList, name, "'needs' must be a node id or a list of node ids")) return;
   for (const SpecValue& item : field.items) {
-    if (Expect(item, Kind::kString, name, "'needs' items must be node ids")) node.needs.push_back(item.string_value);
+    if (!Expect(item, Kind::kString, name, "'needs' items must be node ids")) continue;
+    node.needs.push_back(item.string_value);
+    node.needs_pos.push_back(item.pos);
   }
 }
 

@@ -78,6 +78,8 @@ struct NodeSpec {
   std::string description;
   SourcePos pos;       // position of the node's id
   SourcePos type_pos;  // position of its `type` value
+  std::vector<SourcePos> needs_pos;  // position of each `needs` entry
+  SourcePos fallback_pos;            // position of the `fallback` value
 };
 
 struct PipelineSpec {
