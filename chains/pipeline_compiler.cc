@@ -197,7 +197,8 @@ bool PipelineCompiler::CheckParams(Work& work) {
       std::vector<std::string> names;
       for (const ParamInfo& known : info.params) names.push_back(known.name);
       std::string hint = DidYouMean(key, names);
-      if (hint.empty()) hint = names.empty() ? " (it takes none)" : absl::StrCat(" (parameters: ", JoinNames(names), ")");
+      if (hint.empty())
+        hint = names.empty() ? " (it takes none)" : absl::StrCat(" (parameters: ", JoinNames(names), ")");
       problems_.Add(value.key_pos, work.name,
                     absl::StrCat("unknown parameter '", key, "' for type '", info.name, "'", hint));
       ok = false;
@@ -229,9 +230,9 @@ bool PipelineCompiler::CheckParamType(const ParamInfo& param, const SpecValue& v
   const bool scalar = value.kind == SpecValue::Kind::kInt || value.kind == SpecValue::Kind::kFloat ||
                       value.kind == SpecValue::Kind::kBool;
   const std::string hint = param.type == FieldType::kString && scalar ? "; quote it to pass it as text" : "";
-  problems_.Add(value.pos, work.name,
-                absl::StrCat("parameter '", param.name, "' must be ", TypeNoun(param.type), ", not ",
-                             Describe(value), hint));
+  problems_.Add(
+      value.pos, work.name,
+      absl::StrCat("parameter '", param.name, "' must be ", TypeNoun(param.type), ", not ", Describe(value), hint));
   return false;
 }
 
@@ -250,8 +251,8 @@ bool PipelineCompiler::CheckTemplateType(const ParamInfo& param, const SpecValue
   for (const InputSpec& input : spec_.inputs) {
     if (input.name != name || Compatible(input.type, param.type)) continue;
     problems_.Add(value.pos, work.name,
-                  absl::StrCat("parameter '", param.name, "' must be ", TypeNoun(param.type), ", but input '",
-                               name, "' is declared ", std::string(FieldTypeName(input.type))));
+                  absl::StrCat("parameter '", param.name, "' must be ", TypeNoun(param.type), ", but input '", name,
+                               "' is declared ", std::string(FieldTypeName(input.type))));
     return false;
   }
   return true;
@@ -303,8 +304,8 @@ std::string PipelineCompiler::RootList() const {
 }
 
 // Checks one reference; returns the node it makes `node` depend on, or -1.
-int PipelineCompiler::CheckReference(const Reference& reference, const std::string& node,
-                                     const std::string& prefix, bool lazy) {
+int PipelineCompiler::CheckReference(const Reference& reference, const std::string& node, const std::string& prefix,
+                                     bool lazy) {
   if (reference.root == "nodes") {
     if (reference.name.empty()) return -1;
     const int target = FindNode(reference.name);
@@ -346,8 +347,8 @@ void PipelineCompiler::CheckNodeField(const Reference& reference, int target, co
                              reference.field, "'", hint));
 }
 
-void PipelineCompiler::CheckOtherRoot(const Reference& reference, const std::string& node,
-                                      const std::string& prefix, bool lazy) {
+void PipelineCompiler::CheckOtherRoot(const Reference& reference, const std::string& node, const std::string& prefix,
+                                      bool lazy) {
   if (Contains(extra_roots_, reference.root) || (lazy && Contains(LazyRoots(), reference.root))) return;
   std::string hint;
   if (Contains(input_names_, reference.root)) {
@@ -374,7 +375,8 @@ void PipelineCompiler::ResolveEdges(Work& work, int index) {
     const SourcePos pos = i < spec.needs_pos.size() ? spec.needs_pos[i] : spec.pos;
     const int target = FindNode(need);
     if (target < 0) {
-      problems_.Add(pos, work.name, absl::StrCat("'needs' names unknown node '", need, "'", DidYouMean(need, node_ids_)));
+      problems_.Add(pos, work.name,
+                    absl::StrCat("'needs' names unknown node '", need, "'", DidYouMean(need, node_ids_)));
     } else if (target == index) {
       problems_.Add(pos, work.name, "a node cannot need itself");
     } else {
@@ -405,8 +407,9 @@ void PipelineCompiler::ResolveFallback(Work& work, int index) {
   const int target = FindNode(fallback);
   const SourcePos pos = work.spec->fallback_pos.line > 0 ? work.spec->fallback_pos : work.spec->pos;
   if (target < 0) {
-    problems_.Add(pos, work.name, absl::StrCat("fallback '", fallback, "' is not a node of this pipeline",
-                                               DidYouMean(fallback, node_ids_)));
+    problems_.Add(
+        pos, work.name,
+        absl::StrCat("fallback '", fallback, "' is not a node of this pipeline", DidYouMean(fallback, node_ids_)));
   } else if (target == index) {
     problems_.Add(pos, work.name, "a node cannot be its own fallback");
   } else {
@@ -427,7 +430,8 @@ void PipelineCompiler::CheckFallbackReads() {
                       absl::StrCat("fallback node depends on '", target.spec->id, "', the node it stands in for"));
       } else if (work.fallback == dependency) {
         problems_.Add(work.spec->pos, work.name,
-                      absl::StrCat("depends on its own fallback '", target.spec->id, "', which runs only when this "
+                      absl::StrCat("depends on its own fallback '", target.spec->id,
+                                   "', which runs only when this "
                                    "node fails"));
       } else if (target.is_fallback) {
         const std::string replaced = PrimaryOf(dependency);
@@ -449,8 +453,8 @@ std::string PipelineCompiler::PrimaryOf(int fallback) const {
 
 void PipelineCompiler::CompileOutputs(CompiledPipeline& pipeline) {
   for (const OutputSpec& output : spec_.outputs) {
-    Binding binding = Binding::Compile(output.value, prefix_.empty() ? "" : prefix_.substr(0, prefix_.size() - 1),
-                                       problems_);
+    Binding binding =
+        Binding::Compile(output.value, prefix_.empty() ? "" : prefix_.substr(0, prefix_.size() - 1), problems_);
     const std::string prefix = absl::StrCat("output '", output.name, "': ");
     for (const Reference& reference : binding.references()) {
       CheckReference(reference, prefix_.empty() ? "" : prefix_.substr(0, prefix_.size() - 1), prefix, false);

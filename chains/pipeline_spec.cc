@@ -25,8 +25,8 @@ const std::vector<std::string>& BodyKeys() {
   return *keys;
 }
 const std::vector<std::string>& NodeKeys() {
-  static const auto* keys = new std::vector<std::string>{
-      "type", "with", "needs", "when", "join", "timeout", "retry", "fallback", "cache", "description"};
+  static const auto* keys = new std::vector<std::string>{"type",    "with",  "needs",    "when",  "join",
+                                                         "timeout", "retry", "fallback", "cache", "description"};
   return *keys;
 }
 
@@ -56,7 +56,7 @@ bool HasTemplateSyntax(const std::string& text) {
 
 std::optional<FieldType> ParseFieldType(const std::string& name) {
   static const auto* types = new std::vector<std::pair<std::string, FieldType>>{
-      {"string", FieldType::kString}, {"int", FieldType::kInt}, {"number", FieldType::kNumber},
+      {"string", FieldType::kString}, {"int", FieldType::kInt},   {"number", FieldType::kNumber},
       {"bool", FieldType::kBool},     {"list", FieldType::kList}, {"map", FieldType::kMap},
       {"any", FieldType::kAny}};
   for (const auto& [type_name, type] : *types) {
@@ -68,8 +68,8 @@ std::optional<FieldType> ParseFieldType(const std::string& name) {
 // Names people write for our types, mapped to ours (for suggestions).
 std::string TypeSynonym(const std::string& name) {
   static const auto* synonyms = new std::vector<std::pair<std::string, std::string>>{
-      {"integer", "int"}, {"float", "number"}, {"double", "number"}, {"boolean", "bool"},  {"str", "string"},
-      {"text", "string"}, {"dict", "map"},     {"object", "map"},    {"mapping", "map"},   {"array", "list"}};
+      {"integer", "int"}, {"float", "number"}, {"double", "number"}, {"boolean", "bool"}, {"str", "string"},
+      {"text", "string"}, {"dict", "map"},     {"object", "map"},    {"mapping", "map"},  {"array", "list"}};
   for (const auto& [synonym, type] : *synonyms) {
     if (synonym == name) return type;
   }
@@ -135,8 +135,9 @@ bool SpecParser::Expect(const SpecValue& value, Kind kind, const std::string& no
 
 void SpecParser::ParseFile(const SpecValue& root, PipelineSpec& spec) {
   if (!root.is_map()) {
-    Add(root.pos, "", absl::StrCat("a pipeline file must be a mapping with apiVersion, kind, metadata and nodes, not ",
-                                   Describe(root)));
+    Add(root.pos, "",
+        absl::StrCat("a pipeline file must be a mapping with apiVersion, kind, metadata and nodes, not ",
+                     Describe(root)));
     return;
   }
   CheckKeys(root, TopKeys(), "", "", "");
@@ -177,9 +178,10 @@ void SpecParser::ParseMetadata(const SpecValue& metadata, PipelineSpec& spec) {
   } else if (!name->is_string()) {
     Add(name->pos, "", absl::StrCat("pipeline name must be a string, not ", Describe(*name)));
   } else if (!IsPipelineName(name->string_value)) {
-    Add(name->pos, "", absl::StrCat("bad pipeline name '", name->string_value,
-                                    "': use up to 128 letters, digits, '_', '.' and '-', starting with a letter "
-                                    "or digit"));
+    Add(name->pos, "",
+        absl::StrCat("bad pipeline name '", name->string_value,
+                     "': use up to 128 letters, digits, '_', '.' and '-', starting with a letter "
+                     "or digit"));
   } else {
     spec.name = name->string_value;
   }
@@ -204,8 +206,9 @@ void SpecParser::ParsePipelineParts(const SpecValue& root, PipelineSpec& spec) {
   if (const SpecValue* inputs = root.Find("inputs")) ParseInputs(*inputs, spec);
   const SpecValue* nodes = root.Find("nodes");
   if (nodes == nullptr) {
-    Add(root.pos, owner_, owner_.empty() ? "missing 'nodes'; a pipeline needs at least one node"
-                                         : "missing 'nodes' in body; a body needs at least one node");
+    Add(root.pos, owner_,
+        owner_.empty() ? "missing 'nodes'; a pipeline needs at least one node"
+                       : "missing 'nodes' in body; a body needs at least one node");
   } else {
     ParseNodes(*nodes, spec);
   }
@@ -246,8 +249,11 @@ void SpecParser::ParseInput(const std::string& name, const SpecValue& value, Inp
   }
   if (value.kind == Kind::kNull) return;
   if (!value.is_map()) {
-    Add(value.pos, owner_, absl::StrCat(prefix, "expected a type such as 'string' or a mapping such as "
-                                                "{type: int, default: 5}, not ", Describe(value)));
+    Add(value.pos, owner_,
+        absl::StrCat(prefix,
+                     "expected a type such as 'string' or a mapping such as "
+                     "{type: int, default: 5}, not ",
+                     Describe(value)));
     return;
   }
   CheckKeys(value, {"type", "required", "default", "description"}, owner_, prefix, "");
@@ -300,8 +306,7 @@ void SpecParser::ParseNodes(const SpecValue& nodes, PipelineSpec& spec) {
   for (const auto& [id, value] : nodes.fields) {
     if (!IsNodeId(id)) {
       Add(value.key_pos, owner_,
-          absl::StrCat("bad node id '", id,
-                       "': use up to 64 letters, digits and '_', starting with a letter or '_'"));
+          absl::StrCat("bad node id '", id, "': use up to 64 letters, digits and '_', starting with a letter or '_'"));
       continue;
     }
     NodeSpec node;
@@ -389,8 +394,9 @@ std::optional<absl::Duration> SpecParser::Duration(const SpecValue& field, const
                                                    const std::string& what, bool allow_zero) {
   std::optional<absl::Duration> duration = ParseDuration(field);
   if (!duration.has_value()) {
-    Add(field.pos, name, absl::StrCat("bad duration for '", what, "': ", Describe(field),
-                                      "; write 250ms, 5s, 2m, 1h or a number of seconds"));
+    Add(field.pos, name,
+        absl::StrCat("bad duration for '", what, "': ", Describe(field),
+                     "; write 250ms, 5s, 2m, 1h or a number of seconds"));
   } else if (!allow_zero && *duration == absl::ZeroDuration()) {
     Add(field.pos, name, absl::StrCat("'", what, "' must be longer than zero"));
     return std::nullopt;

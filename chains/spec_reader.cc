@@ -156,8 +156,9 @@ class Reader {
       const std::string key = it->first.Scalar();
       auto [found, inserted] = first_line.emplace(key, key_pos.line);
       if (!inserted) {
-        problems_.Add(key_pos, "", absl::StrCat("duplicate ", DuplicateNoun(parent_key), " '", key,
-                                                "' (first at line ", found->second, ")"));
+        problems_.Add(
+            key_pos, "",
+            absl::StrCat("duplicate ", DuplicateNoun(parent_key), " '", key, "' (first at line ", found->second, ")"));
         continue;
       }
       out.fields.emplace_back(key, Read(it->second, key_pos, key));

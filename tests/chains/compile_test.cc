@@ -1,8 +1,7 @@
-#include "chains/compiled_pipeline.h"
-
 #include <catch2/catch.hpp>
 
 #include "chains/chat_model.h"
+#include "chains/compiled_pipeline.h"
 #include "tests/chains/test_node_types.h"
 
 namespace catena::chains {

@@ -2,11 +2,10 @@
 // line, as CompilePipeline reports them), and every tests/chains/good/<name>.yaml must compile. Both use the
 // test node types of test_node_types.h.
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <catch2/catch.hpp>
 
 #include "chains/chat_model.h"
 #include "chains/compiled_pipeline.h"
@@ -109,9 +108,10 @@ TEST_CASE("every prefix of a good file compiles or reports positioned problems",
 }
 
 TEST_CASE("deeply nested values are reported, not a stack overflow", "[unit]") {
-  const std::string deep = "apiVersion: catena/v1\nkind: Pipeline\nmetadata: {name: p}\nnodes:\n  a: {type: t.open, "
-                           "with: {source: " +
-                           std::string(100000, '[') + std::string(100000, ']') + "}}\n";
+  const std::string deep =
+      "apiVersion: catena/v1\nkind: Pipeline\nmetadata: {name: p}\nnodes:\n  a: {type: t.open, "
+      "with: {source: " +
+      std::string(100000, '[') + std::string(100000, ']') + "}}\n";
   CompileOptions options;
   options.registry = &testing::TestRegistry();
   auto compiled = CompilePipeline(deep, options);

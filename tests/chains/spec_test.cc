@@ -1,7 +1,6 @@
-#include "chains/pipeline_spec.h"
-
 #include <catch2/catch.hpp>
 
+#include "chains/pipeline_spec.h"
 #include "chains/spec_messages.h"
 
 namespace catena::chains {
@@ -240,8 +239,9 @@ TEST_CASE("YAML syntax errors are problems at their position, never exceptions",
         "empty.yaml:1:1: the file is empty; a pipeline needs apiVersion, kind, metadata and nodes\n");
   ProblemList list("list.yaml");
   ParsePipelineSpec("- a\n- b\n", list);
-  CHECK(Problems(list) == "list.yaml:1:1: a pipeline file must be a mapping with apiVersion, kind, metadata and "
-                          "nodes, not a list\n");
+  CHECK(Problems(list) ==
+        "list.yaml:1:1: a pipeline file must be a mapping with apiVersion, kind, metadata and "
+        "nodes, not a list\n");
 }
 
 TEST_CASE("JSON pipeline files parse like YAML", "[unit]") {

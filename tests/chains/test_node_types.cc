@@ -26,11 +26,11 @@ class SimpleType : public NodeType {
 class RouterType : public SimpleType {
  public:
   RouterType()
-      : SimpleType(NodeTypeInfo{.name = "t.router",
-                                .summary = "chooses the next node",
-                                .params = {{.name = "routes", .type = FieldType::kList, .required = true,
-                                            .lazy = true}},
-                                .outputs = {{.name = "next"}}}) {}
+      : SimpleType(
+            NodeTypeInfo{.name = "t.router",
+                         .summary = "chooses the next node",
+                         .params = {{.name = "routes", .type = FieldType::kList, .required = true, .lazy = true}},
+                         .outputs = {{.name = "next"}}}) {}
   std::unique_ptr<NodeImpl> Compile(const NodeSpec& spec, NodeCompileContext& context) const override {
     std::vector<std::pair<std::string, SourcePos>> targets;
     for (const SpecValue& route : spec.with.Find("routes")->items) {
@@ -75,33 +75,34 @@ class AgentType : public SimpleType {
  public:
   AgentType() : SimpleType(NodeTypeInfo{.name = "t.agent", .summary = "not here"}) {}
   std::unique_ptr<NodeImpl> Compile(const NodeSpec& spec, NodeCompileContext& context) const override {
-    context.Error(spec.type_pos, "node type 't.agent' is provided by the agents component, which is not part of "
-                                 "this build yet");
+    context.Error(spec.type_pos,
+                  "node type 't.agent' is provided by the agents component, which is not part of "
+                  "this build yet");
     return nullptr;
   }
 };
 
 NodeRegistry* MakeRegistry() {
   auto* registry = new NodeRegistry();
-  registry->Add(std::make_unique<SimpleType>(NodeTypeInfo{
-      .name = "t.echo",
-      .summary = "repeats its text",
-      .params = {{.name = "text", .type = FieldType::kString, .required = true},
-                 {.name = "repeat", .type = FieldType::kInt, .default_text = "1"}},
-      .outputs = {{.name = "text", .type = FieldType::kString}}}));
-  registry->Add(std::make_unique<SimpleType>(NodeTypeInfo{
-      .name = "t.retrieve",
-      .summary = "searches a collection",
-      .params = {{.name = "collection", .type = FieldType::kString, .required = true},
-                 {.name = "query", .type = FieldType::kString, .required = true},
-                 {.name = "k", .type = FieldType::kInt, .default_text = "5"},
-                 {.name = "filter", .type = FieldType::kString}},
-      .outputs = {{.name = "documents", .type = FieldType::kList},
-                  {.name = "scores", .type = FieldType::kList},
-                  {.name = "count", .type = FieldType::kInt}}}));
+  registry->Add(std::make_unique<SimpleType>(
+      NodeTypeInfo{.name = "t.echo",
+                   .summary = "repeats its text",
+                   .params = {{.name = "text", .type = FieldType::kString, .required = true},
+                              {.name = "repeat", .type = FieldType::kInt, .default_text = "1"}},
+                   .outputs = {{.name = "text", .type = FieldType::kString}}}));
+  registry->Add(std::make_unique<SimpleType>(
+      NodeTypeInfo{.name = "t.retrieve",
+                   .summary = "searches a collection",
+                   .params = {{.name = "collection", .type = FieldType::kString, .required = true},
+                              {.name = "query", .type = FieldType::kString, .required = true},
+                              {.name = "k", .type = FieldType::kInt, .default_text = "5"},
+                              {.name = "filter", .type = FieldType::kString}},
+                   .outputs = {{.name = "documents", .type = FieldType::kList},
+                               {.name = "scores", .type = FieldType::kList},
+                               {.name = "count", .type = FieldType::kInt}}}));
   registry->Add(std::make_unique<RouterType>());
-  registry->Add(std::make_unique<SimpleType>(NodeTypeInfo{
-      .name = "t.open", .params = {{.name = "source"}}, .open_outputs = true}));
+  registry->Add(std::make_unique<SimpleType>(
+      NodeTypeInfo{.name = "t.open", .params = {{.name = "source"}}, .open_outputs = true}));
   registry->Add(std::make_unique<SimpleType>(NodeTypeInfo{.name = "t.transform", .open_outputs = true}));
   registry->Add(std::make_unique<CountType>());
   registry->Add(std::make_unique<SimpleType>(NodeTypeInfo{
