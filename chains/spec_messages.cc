@@ -74,6 +74,23 @@ std::string JoinOr(const std::vector<std::string>& names) {
   return absl::StrCat(absl::StrJoin(head, ", "), " or ", names.back());
 }
 
+void ReportUnknownKeys(const SpecValue& map, const std::vector<std::string>& allowed, const std::string& node,
+                       const std::string& prefix, const std::string& where, ProblemList& problems) {
+  for (const auto& [key, field] : map.fields) {
+    if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+    const std::string suggestion = DidYouMean(key, allowed);
+    const std::string hint = suggestion.empty() ? absl::StrCat("; expected ", JoinOr(allowed)) : suggestion;
+    problems.Add(field.key_pos, node, absl::StrCat(prefix, "unknown key '", key, "'", where, hint));
+  }
+}
+
+bool ExpectKind(const SpecValue& value, SpecValue::Kind kind, const std::string& node, const std::string& what,
+                ProblemList& problems) {
+  if (value.kind == kind) return true;
+  problems.Add(value.pos, node, absl::StrCat(what, ", not ", Describe(value)));
+  return false;
+}
+
 std::string Describe(const SpecValue& value) {
   switch (value.kind) {
     case SpecValue::Kind::kNull:

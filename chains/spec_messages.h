@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "chains/pipeline_spec.h"
+#include "chains/problems.h"
 
 namespace catena::chains {
 
@@ -31,6 +32,13 @@ std::string JoinOr(const std::vector<std::string>& names);
 std::string Describe(const SpecValue& value);
 // "a string", "an int", "a number", "a boolean", "a list", "a mapping", "any value".
 std::string TypeNoun(FieldType type);
+// Reports each key of mapping `map` not in `allowed`: "<prefix>unknown key 'x'<where> (did you mean 'y'?)".
+void ReportUnknownKeys(const SpecValue& map, const std::vector<std::string>& allowed, const std::string& node,
+                       const std::string& prefix, const std::string& where, ProblemList& problems);
+// True when `value` is of `kind`; else reports "<what>, not <Describe(value)>" at the value.
+bool ExpectKind(const SpecValue& value, SpecValue::Kind kind, const std::string& node, const std::string& what,
+                ProblemList& problems);
+
 // Whether a written literal is acceptable where `type` is expected (an int is a number; null is not a bool).
 bool HasType(const SpecValue& value, FieldType type);
 
