@@ -451,13 +451,20 @@ std::string PipelineCompiler::PrimaryOf(int fallback) const {
   return "";
 }
 
+// Outputs are read after every node, so they add no edges; like nodes, they read a failed node, not its
+// fallback.
 void PipelineCompiler::CompileOutputs(CompiledPipeline& pipeline) {
+  const std::string owner = prefix_.empty() ? "" : prefix_.substr(0, prefix_.size() - 1);
   for (const OutputSpec& output : spec_.outputs) {
-    Binding binding =
-        Binding::Compile(output.value, prefix_.empty() ? "" : prefix_.substr(0, prefix_.size() - 1), problems_);
+    Binding binding = Binding::Compile(output.value, owner, problems_);
     const std::string prefix = absl::StrCat("output '", output.name, "': ");
     for (const Reference& reference : binding.references()) {
-      CheckReference(reference, prefix_.empty() ? "" : prefix_.substr(0, prefix_.size() - 1), prefix, false);
+      const int target = CheckReference(reference, owner, prefix, /*lazy=*/false);
+      if (target < 0 || !work_[target]->is_fallback) continue;
+      const std::string replaced = PrimaryOf(target);
+      problems_.Add(reference.pos, owner,
+                    absl::StrCat(prefix, "reads fallback node '", reference.name, "', which runs only in place of '",
+                                 replaced, "'; read nodes.", replaced, " instead"));
     }
     pipeline.outputs.emplace_back(output.name, std::move(binding));
   }
