@@ -243,3 +243,44 @@ TEST_CASE("open types take any parameter and any output field", "[unit]") {
 
 }  // namespace
 }  // namespace catena::chains
+
+namespace catena::chains {
+namespace {
+
+class NamedType : public NodeType {
+ public:
+  NamedType(std::string name, std::string summary) : info_{.name = std::move(name), .summary = std::move(summary)} {}
+  const NodeTypeInfo& info() const override { return info_; }
+  std::unique_ptr<NodeImpl> Compile(const NodeSpec&, NodeCompileContext&) const override { return nullptr; }
+
+ private:
+  NodeTypeInfo info_;
+};
+
+TEST_CASE("the registry finds types by name, lists them sorted and replaces on re-adding", "[unit]") {
+  NodeRegistry registry;
+  registry.Add(std::make_unique<NamedType>("zeta", "first"));
+  registry.Add(std::make_unique<NamedType>("alpha", "second"));
+  registry.Add(std::make_unique<NamedType>("zeta", "third"));
+  REQUIRE(registry.Find("zeta") != nullptr);
+  CHECK(registry.Find("zeta")->info().summary == "third");
+  CHECK(registry.Find("beta") == nullptr);
+  const std::vector<const NodeType*> all = registry.All();
+  REQUIRE(all.size() == 2);
+  CHECK(all[0]->info().name == "alpha");
+  CHECK(all[1]->info().name == "zeta");
+}
+
+TEST_CASE("a type that rejects a node without saying why still fails the compile", "[unit]") {
+  NodeRegistry registry;
+  registry.Add(std::make_unique<NamedType>("silent", ""));
+  CompileOptions options;
+  options.file = "p.yaml";
+  options.registry = &registry;
+  auto compiled = CompilePipeline(std::string(kHeader) + "nodes:\n  a: {type: silent}\n", options);
+  REQUIRE_FALSE(compiled.ok());
+  CHECK(std::string(compiled.status().message()) == "p.yaml:5:3: node 'a': type 'silent' rejected this node");
+}
+
+}  // namespace
+}  // namespace catena::chains
