@@ -149,17 +149,21 @@ std::shared_ptr<CompiledPipeline> PipelineCompiler::Compile() {
     ResolveRoutes(*work_[i], static_cast<int>(i));
   }
   CheckFallbackReads();
-  auto pipeline = std::make_shared<CompiledPipeline>();
-  CompileOutputs(*pipeline);
+  std::vector<std::pair<std::string, Binding>> outputs = CompileOutputs();
   const bool acyclic = CheckCycles();
   if (!acyclic || problems_.problems().size() > problems_before) return nullptr;
-  std::shared_ptr<CompiledPipeline> built = Build();
-  built->outputs = std::move(pipeline->outputs);
-  return built;
+  std::shared_ptr<CompiledPipeline> pipeline = Build();
+  pipeline->outputs = std::move(outputs);
+  return pipeline;
 }
 
 void PipelineCompiler::CompileNode(Work& work) {
   const NodeSpec& node = *work.spec;
+  if (node.when.has_value()) {
+    work.when = Binding::Compile(*node.when, work.name, problems_);
+    const auto& references = work.when->references();
+    work.references.insert(work.references.end(), references.begin(), references.end());
+  }
   if (node.type.empty()) return;  // reported by the parser
   work.type = registry_.Find(node.type);
   if (work.type == nullptr) {
@@ -171,11 +175,6 @@ void PipelineCompiler::CompileNode(Work& work) {
   }
   const bool params_ok = CheckParams(work);
   BindParams(work);
-  if (node.when.has_value()) {
-    work.when = Binding::Compile(*node.when, work.name, problems_);
-    const auto& references = work.when->references();
-    work.references.insert(work.references.end(), references.begin(), references.end());
-  }
   CheckModel(work);
   if (!params_ok) return;
   const size_t problems_before = problems_.problems().size();
@@ -453,7 +452,8 @@ std::string PipelineCompiler::PrimaryOf(int fallback) const {
 
 // Outputs are read after every node, so they add no edges; like nodes, they read a failed node, not its
 // fallback.
-void PipelineCompiler::CompileOutputs(CompiledPipeline& pipeline) {
+std::vector<std::pair<std::string, Binding>> PipelineCompiler::CompileOutputs() {
+  std::vector<std::pair<std::string, Binding>> outputs;
   const std::string owner = prefix_.empty() ? "" : prefix_.substr(0, prefix_.size() - 1);
   for (const OutputSpec& output : spec_.outputs) {
     Binding binding = Binding::Compile(output.value, owner, problems_);
@@ -466,8 +466,9 @@ void PipelineCompiler::CompileOutputs(CompiledPipeline& pipeline) {
                     absl::StrCat(prefix, "reads fallback node '", reference.name, "', which runs only in place of '",
                                  replaced, "'; read nodes.", replaced, " instead"));
     }
-    pipeline.outputs.emplace_back(output.name, std::move(binding));
+    outputs.emplace_back(output.name, std::move(binding));
   }
+  return outputs;
 }
 
 bool PipelineCompiler::CheckCycles() {

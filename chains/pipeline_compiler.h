@@ -45,7 +45,7 @@ class PipelineCompiler {
   void ResolveFallback(Work& work, int index);
   void CheckFallbackReads();
   std::string PrimaryOf(int fallback) const;
-  void CompileOutputs(CompiledPipeline& pipeline);
+  std::vector<std::pair<std::string, Binding>> CompileOutputs();
   bool CheckCycles();
   std::shared_ptr<CompiledPipeline> Build();
   int FindNode(const std::string& id) const;
