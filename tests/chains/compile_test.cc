@@ -284,3 +284,25 @@ TEST_CASE("a type that rejects a node without saying why still fails the compile
 
 }  // namespace
 }  // namespace catena::chains
+
+namespace catena::chains {
+namespace {
+
+TEST_CASE("a long chain written backwards compiles in dependency order", "[unit]") {
+  constexpr int kNodes = 2000;
+  std::string body = "nodes:\n";
+  for (int i = 0; i < kNodes; ++i) {
+    const std::string next = i + 1 < kNodes ? "{{ nodes.n" + std::to_string(i + 1) + ".text }}" : "end";
+    body += "  n" + std::to_string(i) + ": {type: t.echo, with: {text: \"" + next + "\"}}\n";
+  }
+  auto pipeline = Compile(body);
+  REQUIRE(pipeline->nodes.size() == kNodes);
+  CHECK(pipeline->nodes.front().id == "n1999");
+  CHECK(pipeline->nodes.back().id == "n0");
+  for (int i = 1; i < kNodes; ++i) {
+    REQUIRE(pipeline->nodes[i].dependencies == std::vector<int>{i - 1});
+  }
+}
+
+}  // namespace
+}  // namespace catena::chains
