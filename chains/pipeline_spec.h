@@ -1,6 +1,7 @@
 // PipelineSpec: a pipeline file (YAML or JSON) as written, before node types interpret their parameters.
 // Every value keeps the position it was written at, so later stages can report file:line:column. Produced by
-// ParsePipelineSpec (pipeline_spec.cc); consumed by the compiler (compile.h). Plain data; immutable once built.
+// ParsePipelineSpec (pipeline_spec.cc); consumed by the compiler (compiled_pipeline.h). Plain data; immutable once
+// built.
 #pragma once
 
 #include <cstdint>
