@@ -1,6 +1,7 @@
 // PipelineSpec: a pipeline file (YAML or JSON) as written, before node types interpret their parameters.
 // Every value keeps the position it was written at, so later stages can report file:line:column. Produced by
-// ParsePipelineSpec (pipeline_spec.cc); consumed by the compiler (compile.h). Plain data; immutable once built.
+// ParsePipelineSpec (pipeline_spec.cc); consumed by the compiler (compiled_pipeline.h). Plain data; immutable once
+// built.
 #pragma once
 
 #include <cstdint>
@@ -65,6 +66,7 @@ struct NodePolicy {
   absl::Duration retry_backoff = absl::Milliseconds(100);  // doubled per retry, with jitter
   std::string fallback;                      // node id run instead when this node fails for good
   std::optional<absl::Duration> cache_ttl;   // `cache: {ttl: 60s}`: results cached by resolved parameters
+  bool join_any = false;  // `join: any`: runs when at least one dependency ran (default all: none skipped)
 };
 
 struct NodeSpec {
@@ -77,6 +79,8 @@ struct NodeSpec {
   std::string description;
   SourcePos pos;       // position of the node's id
   SourcePos type_pos;  // position of its `type` value
+  std::vector<SourcePos> needs_pos;  // position of each `needs` entry
+  SourcePos fallback_pos;            // position of the `fallback` value
 };
 
 struct PipelineSpec {
