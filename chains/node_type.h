@@ -50,6 +50,9 @@ struct NodeTypeInfo {
   // true when output fields are chosen by the file (transform, subpipeline, map): references to any field
   // are accepted.
   bool open_outputs = false;
+  // true when any parameter name is accepted (transform: every `with` field becomes an output field; the
+  // extension-point types): the compiler skips its unknown-parameter check.
+  bool open_params = false;
 };
 
 // One execution of one node in one run; implemented by the executor. Valid until Finish returns.
