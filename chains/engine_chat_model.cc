@@ -62,18 +62,21 @@ absl::StatusOr<EngineRequest> EngineRequestFor(const ServedModel& served, const 
   return engine;
 }
 
-// One call: engine events (on the engine's thread) become text deltas and one on_done.
+// One call: engine events (on the engine's thread) become text deltas and one on_done. The stream holds the
+// Model (for its tokenizer) but not the ServedModel: the engine owns this stream through its callback, and the
+// last reference to a ServedModel must never be dropped on the engine's own thread (~Engine joins it). The
+// ChatCancel handle and the registry keep the ServedModel alive.
 class EngineStream final : public std::enable_shared_from_this<EngineStream> {
  public:
-  EngineStream(std::shared_ptr<ServedModel> served, inference::StopMatcher stops,
+  EngineStream(const ServedModel& served, inference::StopMatcher stops,
                std::function<void(std::string_view)> on_delta, std::function<void(absl::StatusOr<ChatResult>)> on_done)
-      : served_(std::move(served)), detokenizer_(served_->model->tokenizer()), stops_(std::move(stops)),
-        on_delta_(std::move(on_delta)), on_done_(std::move(on_done)) {}
+      : model_(served.model), engine_(served.engine.get()), detokenizer_(model_->tokenizer()),
+        stops_(std::move(stops)), on_delta_(std::move(on_delta)), on_done_(std::move(on_done)) {}
 
   // Submits; on failure on_done gets the error. Events may arrive before Submit returns (engine thread).
   void Start(EngineRequest request) {
     auto self = shared_from_this();
-    auto id = served_->engine->Submit(std::move(request), [self](const EngineEvent& event) { self->OnEvent(event); });
+    auto id = engine_->Submit(std::move(request), [self](const EngineEvent& event) { self->OnEvent(event); });
     if (!id.ok()) return on_done_(id.status());
     bool cancel_now = false;
     {
@@ -82,7 +85,7 @@ class EngineStream final : public std::enable_shared_from_this<EngineStream> {
       submitted_ = true;
       cancel_now = cancel_requested_;
     }
-    if (cancel_now) served_->engine->Cancel(*id);
+    if (cancel_now) engine_->Cancel(*id);
   }
 
   // Cancels the engine request (at once, or right after Submit returns its id).
@@ -96,7 +99,7 @@ class EngineStream final : public std::enable_shared_from_this<EngineStream> {
       }
       id = id_;
     }
-    served_->engine->Cancel(id);
+    engine_->Cancel(id);
   }
 
  private:
@@ -128,7 +131,8 @@ class EngineStream final : public std::enable_shared_from_this<EngineStream> {
     return result;
   }
 
-  std::shared_ptr<ServedModel> served_;
+  std::shared_ptr<const inference::Model> model_;
+  inference::Engine* engine_;  // alive while it delivers events, and while the handle holds the ServedModel
   inference::StreamingDetokenizer detokenizer_;
   inference::StopMatcher stops_;
   std::function<void(std::string_view)> on_delta_;
@@ -142,10 +146,12 @@ class EngineStream final : public std::enable_shared_from_this<EngineStream> {
 
 class EngineCancel final : public ChatCancel {
  public:
-  explicit EngineCancel(std::shared_ptr<EngineStream> stream) : stream_(std::move(stream)) {}
+  EngineCancel(std::shared_ptr<ServedModel> served, std::shared_ptr<EngineStream> stream)
+      : served_(std::move(served)), stream_(std::move(stream)) {}
   void Cancel() override { stream_->Cancel(); }
 
  private:
+  std::shared_ptr<ServedModel> served_;
   std::shared_ptr<EngineStream> stream_;
 };
 
@@ -189,10 +195,10 @@ std::unique_ptr<ChatCancel> EngineChatModel::Chat(ChatRequest request,
     on_done(!prepared.ok() ? prepared.status() : Annotate(stops.status(), "stop"));
     return nullptr;
   }
-  auto stream = std::make_shared<EngineStream>(prepared->first, *std::move(stops), std::move(on_delta),
+  auto stream = std::make_shared<EngineStream>(*prepared->first, *std::move(stops), std::move(on_delta),
                                                std::move(on_done));
   stream->Start(std::move(prepared->second));
-  return std::make_unique<EngineCancel>(std::move(stream));
+  return std::make_unique<EngineCancel>(std::move(prepared->first), std::move(stream));
 }
 
 }  // namespace catena::chains

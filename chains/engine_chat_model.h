@@ -1,8 +1,8 @@
 // EngineChatModel: the ChatModel of llm nodes served by the in-process inference engine: models of an
 // inference::ModelRegistry, prompts built with each model's chat template (or raw for llm.generate), JSON
 // schemas compiled into decoding grammars, text streamed as complete UTF-8 pieces with stop strings applied.
-// Cancel cancels the engine request. Thread-safe; the registry is shared and outlives nothing in particular
-// (each call keeps its served model alive until it finishes).
+// Cancel cancels the engine request. Thread-safe. A call's ChatCancel handle keeps its served model alive
+// (unloading it meanwhile is safe); do not drop the last handle inside on_delta/on_done (the engine's thread).
 #pragma once
 
 #include <memory>
