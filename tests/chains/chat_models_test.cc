@@ -2,6 +2,7 @@
 // and cancellation; EngineChatModel on a tiny generated llama, against inference::Generate.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 
@@ -243,17 +244,42 @@ TEST_CASE("EngineChatModel streams the same greedy text as inference::Generate",
     model.Chat(bad, schema.OnDelta(), schema.OnDone());
     CHECK_THAT(std::string(schema.Wait().status().message()), Catch::StartsWith("json_schema"));
   }
-  SECTION("cancel ends the call as cancelled") {
-    ChatRequest request = UserRequest("tiny", "Tell me a long story");
-    request.max_tokens = 200;
-    Recorder recorder;
-    auto handle = model.Chat(request, recorder.OnDelta(), recorder.OnDone());
-    REQUIRE(handle != nullptr);
-    handle->Cancel();
-    const auto& result = recorder.Wait();
-    // The engine may have finished first on a fast machine; otherwise the call is cancelled.
-    if (!result.ok()) CHECK(absl::IsCancelled(result.status()));
-    if (result.ok()) CHECK(result->usage.completion_tokens <= 200);
+  SECTION("stop strings cut the reply; cancel and deadlines end the call with their status") {
+    ChatRequest raw{.model = "tiny", .messages = {{.role = "user", .content = "Tell me a long story"}},
+                    .raw_prompt = true, .max_tokens = 120};
+    const auto prompt = (*local)->tokenizer().Encode("Tell me a long story", {.add_special = true});
+    auto expected = inference::Generate(**local, prompt, {.max_tokens = 120});
+    REQUIRE(expected.ok());
+    REQUIRE(expected->text.size() > 20);  // the tiny model babbles; a stop string can be taken from the middle
+    ChatRequest stopped = raw;
+    stopped.stop = {expected->text.substr(10, 4)};
+    Recorder stop;
+    model.Chat(stopped, stop.OnDelta(), stop.OnDone());
+    REQUIRE(stop.Wait().ok());
+    CHECK(stop.Wait()->text == expected->text.substr(0, expected->text.find(stopped.stop[0])));
+    CHECK(stop.Wait()->finish_reason == "stop");
+
+    std::atomic<ChatCancel*> handle_ptr{nullptr};
+    Recorder cancelled;
+    auto record = cancelled.OnDelta();
+    auto handle = model.Chat(
+        raw,
+        [&](std::string_view delta) {
+          record(delta);
+          if (ChatCancel* h = handle_ptr.load()) h->Cancel();
+        },
+        cancelled.OnDone());
+    handle_ptr = handle.get();
+    if (expected->tokens.size() == 120) {  // it would run to max_tokens: cancelling must cut it short
+      CHECK(absl::IsCancelled(cancelled.Wait().status()));
+    }
+    cancelled.Wait();
+
+    ChatRequest late = raw;
+    late.deadline = absl::Now() - absl::Seconds(1);
+    Recorder deadline;
+    model.Chat(late, deadline.OnDelta(), deadline.OnDone());
+    CHECK(absl::IsDeadlineExceeded(deadline.Wait().status()));
   }
 }
 
