@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "chains/tool_calls.h"
 #include "common/status.h"
 #include "inference/model_registry.h"
 #include "inference/stop_matcher.h"
@@ -68,9 +69,10 @@ absl::StatusOr<EngineRequest> EngineRequestFor(const ServedModel& served, const 
 // ChatCancel handle and the registry keep the ServedModel alive.
 class EngineStream final : public std::enable_shared_from_this<EngineStream> {
  public:
-  EngineStream(const ServedModel& served, inference::StopMatcher stops,
+  EngineStream(const ServedModel& served, std::vector<ChatTool> tools, inference::StopMatcher stops,
                std::function<void(std::string_view)> on_delta, std::function<void(absl::StatusOr<ChatResult>)> on_done)
-      : model_(served.model), engine_(served.engine.get()), detokenizer_(model_->tokenizer()),
+      : model_(served.model), engine_(served.engine.get()), tools_(std::move(tools)),
+        detokenizer_(model_->tokenizer()),
         stops_(std::move(stops)), on_delta_(std::move(on_delta)), on_done_(std::move(on_done)) {}
 
   // Submits; on failure on_done gets the error. Events may arrive before Submit returns (engine thread).
@@ -124,8 +126,10 @@ class EngineStream final : public std::enable_shared_from_this<EngineStream> {
       if (event.finish_reason == "error") return event.status;
     }
     ChatResult result;
-    result.text = std::move(text_);
-    result.finish_reason = stops_.stopped() ? "stop" : event.finish_reason;
+    ParsedReply parsed = ParseToolCalls(text_, tools_);
+    result.text = std::move(parsed.text);
+    result.tool_calls = std::move(parsed.calls);
+    result.finish_reason = !result.tool_calls.empty() ? "tool_calls" : stops_.stopped() ? "stop" : event.finish_reason;
     result.usage.prompt_tokens = event.prompt_tokens;
     result.usage.completion_tokens = event.completion_tokens;
     return result;
@@ -133,6 +137,7 @@ class EngineStream final : public std::enable_shared_from_this<EngineStream> {
 
   std::shared_ptr<const inference::Model> model_;
   inference::Engine* engine_;  // alive while it delivers events, and while the handle holds the ServedModel
+  const std::vector<ChatTool> tools_;
   inference::StreamingDetokenizer detokenizer_;
   inference::StopMatcher stops_;
   std::function<void(std::string_view)> on_delta_;
@@ -195,7 +200,7 @@ std::unique_ptr<ChatCancel> EngineChatModel::Chat(ChatRequest request,
     on_done(!prepared.ok() ? prepared.status() : Annotate(stops.status(), "stop"));
     return nullptr;
   }
-  auto stream = std::make_shared<EngineStream>(*prepared->first, *std::move(stops), std::move(on_delta),
+  auto stream = std::make_shared<EngineStream>(*prepared->first, request.tools, *std::move(stops), std::move(on_delta),
                                                std::move(on_done));
   stream->Start(std::move(prepared->second));
   return std::make_unique<EngineCancel>(std::move(prepared->first), std::move(stream));

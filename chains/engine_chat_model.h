@@ -24,7 +24,8 @@ class EngineChatModel final : public ChatModel {
   // NOT_FOUND for unconfigured models, FAILED_PRECONDITION for unloaded or encoder models, INVALID_ARGUMENT for
   // prompts that do not fit the context, bad schemas or stop strings, all through on_done. The engine's
   // "length"/"stop" finish reasons are passed on; a stop string gives "stop"; cancellation gives CANCELLED and
-  // a passed deadline DEADLINE_EXCEEDED. Tool calls are not parsed from the reply yet (tool_calls stays empty).
+  // a passed deadline DEADLINE_EXCEEDED. With tools offered, calls in the reply (tool_calls.h forms) become
+  // tool_calls and the finish reason "tool_calls"; the streamed deltas still carry the raw text.
   std::unique_ptr<ChatCancel> Chat(ChatRequest request, std::function<void(std::string_view delta)> on_delta,
                                    std::function<void(absl::StatusOr<ChatResult>)> on_done) override;
   // Whether `model` is configured in the registry ("" = a default exists).

@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "chains/json_schema_check.h"
+#include "chains/tool_calls.h"
 #include "common/executor.h"
 
 namespace catena::chains {
@@ -209,7 +210,12 @@ std::unique_ptr<ChatCancel> TestChatModel::Chat(ChatRequest request,
     plan.pieces.resize(request.max_tokens);
     plan.result.finish_reason = "length";
   }
-  for (const std::string& piece : plan.pieces) plan.result.text += piece;
+  std::string text;
+  for (const std::string& piece : plan.pieces) text += piece;
+  ParsedReply parsed = ParseToolCalls(text, request.tools);
+  plan.result.text = std::move(parsed.text);
+  plan.result.tool_calls = std::move(parsed.calls);
+  if (!plan.result.tool_calls.empty()) plan.result.finish_reason = "tool_calls";
   for (const ChatMessage& message : request.messages) plan.result.usage.prompt_tokens += CountWords(message.content);
   plan.result.usage.completion_tokens = static_cast<int64_t>(plan.pieces.size());
   {

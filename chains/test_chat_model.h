@@ -46,7 +46,8 @@ class TestChatModel final : public ChatModel {
   void AddModel(TestModelSpec spec);
 
   // Replies as described above. Honours max_tokens (finish "length": the first max_tokens pieces) and stop
-  // strings (finish "stop", text cut before the stop string). Usage: prompt_tokens = whitespace-separated words
+  // strings (finish "stop", text cut before the stop string). When the request offers tools, tool calls in
+  // the reply (see tool_calls.h) become ChatResult.tool_calls (finish "tool_calls"). Usage: prompt_tokens = whitespace-separated words
   // of all messages, completion_tokens = pieces streamed. NOT_FOUND for unknown models; CANCELLED after Cancel.
   std::unique_ptr<ChatCancel> Chat(ChatRequest request, std::function<void(std::string_view delta)> on_delta,
                                    std::function<void(absl::StatusOr<ChatResult>)> on_done) override;
