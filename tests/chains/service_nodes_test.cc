@@ -174,6 +174,33 @@ TEST_CASE("memory.save creates the session and memory.load returns the conversat
   CHECK(J(*last->output())["messages"][0]["role"] == "assistant");
 }
 
+TEST_CASE("memory.load applies token budgets and checks its strategy", "[integration]") {
+  MemoryFixture fixture;
+  RunServices services{.memory = fixture.store.get()};
+  Json turns = Json::array();
+  for (int i = 0; i < 30; ++i) turns.push_back({{"role", i % 2 ? "assistant" : "user"}, {"content", "word word word word"}});
+  REQUIRE(Run("memory.save", Json{{"session", "s"}, {"messages", turns}}, services)->output().ok());
+  auto all = Run("memory.load", Json{{"session", "s"}, {"max_messages", 100}}, services);
+  CHECK(J(*all->output())["messages"].size() == 30);
+  auto budget = Run("memory.load", Json{{"session", "s"}, {"strategy", "token_budget"}, {"max_tokens", 40}}, services);
+  REQUIRE(budget->output().ok());
+  const nlohmann::json out = J(*budget->output());
+  CHECK(out["messages"].size() > 0);
+  CHECK(out["messages"].size() < 30);
+  CHECK(out["token_count"].get<int>() <= 40);
+  auto semantic = Run("memory.load", Json{{"session", "s"}, {"strategy", "semantic"}}, services);
+  CHECK_THAT(std::string(semantic->output().status().message()), Catch::Contains("needs parameter 'query'"));
+  FakeCompileContext compile;
+  CompileNode("memory.load", Json{{"session", "s"}, {"strategy", "newest"}}, compile);
+  CHECK_THAT(compile.Messages(), Catch::Contains("parameter 'strategy' must be one of window, token_budget, summary, semantic"));
+  FakeCompileContext save;
+  CompileNode("memory.save", Json{{"session", "s"}}, save);
+  CHECK_THAT(save.Messages(), Catch::Contains("needs one of these parameters: messages, user, assistant"));
+  FakeCompileContext chat;
+  CompileNode("llm.chat", Json{{"system", "x"}}, chat);
+  CHECK_THAT(chat.Messages(), Catch::Contains("needs one of these parameters: messages, prompt"));
+}
+
 TEST_CASE("memory.facts sets, deletes and reads a user's facts", "[integration]") {
   MemoryFixture fixture;
   RunServices services{.memory = fixture.store.get()};
