@@ -125,23 +125,23 @@ TEST_CASE("test-json replies the minimal valid instance of the request's schema"
 TEST_CASE("delayed test models stream on executor timers without holding a thread", "[unit]") {
   Executor executor({.threads = 1});
   TestChatModel model(&executor);
-  model.AddModel({.name = "slow", .default_text = "a b c d e", .first_token_delay = absl::Milliseconds(60),
-                  .token_interval = absl::Milliseconds(40)});
+  model.AddModel({.name = "slow", .default_text = "a b c d e", .first_token_delay = absl::Milliseconds(100),
+                  .token_interval = absl::Milliseconds(100)});
   const auto start = Clock::now();
   Recorder first, second;
   auto handle1 = model.Chat(UserRequest("slow", "x"), first.OnDelta(), first.OnDone());
   auto handle2 = model.Chat(UserRequest("slow", "y"), second.OnDelta(), second.OnDone());
-  CHECK(Clock::now() - start < std::chrono::milliseconds(50));  // Chat returns at once
+  CHECK(Clock::now() - start < std::chrono::milliseconds(90));  // Chat returns at once
   CHECK(handle1 != nullptr);
   REQUIRE(first.Wait().ok());
   REQUIRE(second.Wait().ok());
   const auto elapsed = Clock::now() - start;
   CHECK(first.Joined() == "a b c d e");
   REQUIRE(first.times.size() == 5);
-  CHECK(first.times[0] - start >= std::chrono::milliseconds(60));
-  for (size_t i = 1; i < first.times.size(); ++i) CHECK(first.times[i] - first.times[i - 1] >= std::chrono::milliseconds(39));
-  // Both streams (60 + 4 * 40 = 220 ms each) shared one worker thread: sleeping would take 440 ms or more.
-  CHECK(elapsed < std::chrono::milliseconds(400));
+  CHECK(first.times[0] - start >= std::chrono::milliseconds(100));
+  for (size_t i = 1; i < first.times.size(); ++i) CHECK(first.times[i] - first.times[i - 1] >= std::chrono::milliseconds(99));
+  // Both streams (100 + 4 * 100 = 500 ms each) shared one worker thread: sleeping would take 1000 ms or more.
+  CHECK(elapsed < std::chrono::milliseconds(900));
 }
 
 TEST_CASE("cancelling a delayed test model call ends it as cancelled, once", "[unit]") {
