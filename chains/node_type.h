@@ -50,8 +50,8 @@ struct NodeTypeInfo {
   // true when output fields are chosen by the file (transform, subpipeline, map): references to any field
   // are accepted.
   bool open_outputs = false;
-  // true when any parameter name is accepted (transform); also assumed when `params` is empty and
-  // open_outputs is set.
+  // true when any parameter name is accepted (transform: every `with` field becomes an output field; the
+  // extension-point types): the compiler skips its unknown-parameter check.
   bool open_params = false;
 };
 

@@ -1,11 +1,34 @@
-// Placeholder until the node types land: the built-in registry is empty. The nodes component replaces this
-// file with the list of built-in node types.
-#include "chains/node_type.h"
+// The built-in node types: one Add line per type (lookup itself is in chains/node_registry.cc).
+#include "chains/nodes/node_types.h"
 
 namespace catena::chains {
 
 const NodeRegistry& NodeRegistry::BuiltIn() {
-  static const auto* registry = new NodeRegistry();
+  static const NodeRegistry* registry = [] {
+    auto* r = new NodeRegistry();
+    r->Add(NewPromptNodeType());
+    r->Add(NewLlmChatNodeType());
+    r->Add(NewLlmGenerateNodeType());
+    r->Add(NewEmbedNodeType());
+    r->Add(NewRetrieveNodeType());
+    r->Add(NewMemoryLoadNodeType());
+    r->Add(NewMemorySaveNodeType());
+    r->Add(NewMemoryFactsNodeType());
+    r->Add(NewRouterNodeType());
+    r->Add(NewTransformNodeType());
+    r->Add(NewMapNodeType());
+    r->Add(NewLoopNodeType());
+    r->Add(NewSubpipelineNodeType());
+    r->Add(NewOutputJsonNodeType());
+    r->Add(NewHandoffHumanNodeType());
+    r->Add(NewToolNodeType());
+    r->Add(NewAgentNodeType());
+    r->Add(NewGuardPiiRedactNodeType());
+    r->Add(NewGuardInjectionNodeType());
+    r->Add(NewGuardTopicNodeType());
+    r->Add(NewGuardGroundingNodeType());
+    return r;
+  }();
   return *registry;
 }
 
