@@ -24,7 +24,9 @@ struct LiteralTrie {
   int32_t Child(int32_t node, uint8_t byte) const;
 };
 
-enum class Kind : uint8_t { kLiterals, kString, kNumber, kObject, kArray, kAnyOf };
+// kObject has declared properties; kMap is an object with free keys (any JSON string) whose values all share
+// one node.
+enum class Kind : uint8_t { kLiterals, kString, kNumber, kObject, kArray, kAnyOf, kMap };
 
 struct Property {
   std::string name;
@@ -38,7 +40,8 @@ struct Node {
   uint32_t min_length = 0, max_length = UINT32_MAX;  // kString (code points), kArray (items)
   bool integer = false;                              // kNumber
   std::vector<Property> properties;                  // kObject, in emission order
-  int32_t items = -1;                                // kArray
+  int32_t items = -1;                                // kArray: the item node; kMap: the value node
+  int32_t key = -1;                                  // kMap: the key string node
   std::vector<int32_t> alternatives;                 // kAnyOf
   std::string pointer;                               // where in the schema (for errors)
 };
