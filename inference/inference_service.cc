@@ -154,7 +154,7 @@ absl::StatusOr<std::shared_ptr<ServedModel>> DecoderModel(const ModelRegistry& r
   return served;
 }
 
-// The grammar of `format` (null for text). JSON_OBJECT is UNIMPLEMENTED: free-form objects have no grammar yet.
+// The grammar of `format` (null for text); KIND_JSON_OBJECT admits any JSON object.
 absl::StatusOr<std::shared_ptr<const CompiledGrammar>> GrammarFor(const v1::ResponseFormat& format,
                                                                   const ServedModel& served) {
   switch (format.kind()) {
@@ -169,9 +169,10 @@ absl::StatusOr<std::shared_ptr<const CompiledGrammar>> GrammarFor(const v1::Resp
       if (!grammar.ok()) return Annotate(grammar.status(), "response_format.json_schema");
       return grammar;
     }
+    case v1::ResponseFormat::KIND_JSON_OBJECT:  // any object: free keys, any values
+      return CompileJsonSchema(R"({"type":"object"})", served.grammar_vocabulary);
     default:
-      return absl::UnimplementedError(
-          "response_format KIND_JSON_OBJECT is not supported yet; give a schema with KIND_JSON_SCHEMA");
+      return absl::InvalidArgumentError(absl::StrCat("response_format.kind ", format.kind(), " is unknown"));
   }
 }
 
