@@ -2,6 +2,7 @@
 //   Hermes / Qwen2.5:  <tool_call>\n{"name": "f", "arguments": {...}}\n</tool_call>   (one block per call)
 //   Llama 3.1 JSON:    {"name": "f", "parameters": {...}}                             (the whole reply)
 //   Mistral v3:        [TOOL_CALLS] [{"name": "f", "arguments": {...}}, ...]
+//   Mistral v11:       [TOOL_CALLS]f[ARGS]{...}[TOOL_CALLS]g[ARGS]{...}
 // A bare JSON array of call objects is read as Mistral's (its [TOOL_CALLS] token may be skipped as special).
 #include "inference/tool_call_parser.h"
 
@@ -19,6 +20,7 @@ using Json = nlohmann::ordered_json;
 constexpr std::string_view kHermesOpen = "<tool_call>";
 constexpr std::string_view kHermesClose = "</tool_call>";
 constexpr std::string_view kMistralMarker = "[TOOL_CALLS]";
+constexpr std::string_view kMistralArgs = "[ARGS]";
 constexpr std::string_view kPythonTag = "<|python_tag|>";
 
 std::string_view Trim(std::string_view text) {
@@ -88,11 +90,33 @@ ToolCallParse ParseHermes(std::string_view text, std::span<const std::string> to
   return out;
 }
 
-// Mistral's marker followed by an array of calls; the text before the marker is the content.
+// Mistral v11's `name[ARGS]{...}` segments, each after a marker; nullopt unless every segment is a call.
+std::optional<std::vector<ChatToolCall>> MistralSegments(std::string_view calls_text,
+                                                         std::span<const std::string> tool_names) {
+  std::vector<ChatToolCall> calls;
+  for (size_t pos = 0; pos <= calls_text.size();) {
+    size_t next = calls_text.find(kMistralMarker, pos);
+    if (next == std::string_view::npos) next = calls_text.size();
+    const std::string_view segment = calls_text.substr(pos, next - pos);
+    const size_t args = segment.find(kMistralArgs);
+    if (args == std::string_view::npos) return std::nullopt;
+    const Json call = {{"name", std::string(Trim(segment.substr(0, args)))},
+                       {"arguments", ParseJson(Trim(segment.substr(args + kMistralArgs.size())))}};
+    std::optional<ChatToolCall> parsed = CallFrom(call, tool_names);
+    if (!parsed.has_value()) return std::nullopt;
+    calls.push_back(std::move(*parsed));
+    pos = next + kMistralMarker.size();
+  }
+  return calls;
+}
+
+// Mistral's marker followed by an array of calls (or v11 segments); the text before the marker is the content.
 std::optional<ToolCallParse> ParseMistral(std::string_view text, std::span<const std::string> tool_names) {
   const size_t marker = text.find(kMistralMarker);
   if (marker == std::string_view::npos) return std::nullopt;
-  auto calls = CallsFromArray(ParseJson(Trim(text.substr(marker + kMistralMarker.size()))), tool_names);
+  const std::string_view rest = text.substr(marker + kMistralMarker.size());
+  auto calls = Trim(rest).starts_with("[") ? CallsFromArray(ParseJson(Trim(rest)), tool_names)
+                                           : MistralSegments(rest, tool_names);
   if (!calls.has_value()) return std::nullopt;
   return ToolCallParse{.content = std::string(text.substr(0, marker)), .calls = std::move(*calls)};
 }

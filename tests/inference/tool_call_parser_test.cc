@@ -1,6 +1,6 @@
 // Tool calls parsed out of generated chat text in the formats real templates prompt for (Hermes/Qwen2.5,
-// Llama 3.1 JSON, Mistral [TOOL_CALLS]), text that only looks like a call, and the streaming filter that keeps
-// call markup out of deltas.
+// Llama 3.1 JSON, Mistral [TOOL_CALLS] arrays and name[ARGS] segments), text that only looks like a call, and
+// the streaming filter that keeps call markup out of deltas.
 #include "inference/tool_call_parser.h"
 
 #include <catch2/catch.hpp>
@@ -86,6 +86,26 @@ TEST_CASE("Mistral TOOL_CALLS arrays become calls, with or without the marker", 
   const std::string one_unknown = R"([TOOL_CALLS] [{"name": "get_weather", "arguments": {}}, {"name": "x", "arguments": {}}])";
   CHECK(Parse(one_unknown).calls.empty());
   CHECK(Parse(one_unknown).content == one_unknown);
+}
+
+TEST_CASE("Mistral v11 name[ARGS] segments become calls", "[unit]") {
+  const ToolCallParse one = Parse(R"([TOOL_CALLS]get_weather[ARGS]{"city": "Lyon"})");
+  REQUIRE(one.calls.size() == 1);
+  CHECK(one.calls[0].name == "get_weather");
+  CHECK(one.calls[0].arguments_json == R"({"city":"Lyon"})");
+  const ToolCallParse two =
+      Parse(R"(On it.[TOOL_CALLS]search_docs[ARGS]{"query": "a"}[TOOL_CALLS]get_weather[ARGS]{})");
+  REQUIRE(two.calls.size() == 2);
+  CHECK(two.content == "On it.");
+  CHECK(two.calls[1].id == "call_1");
+  CHECK(two.calls[1].arguments_json == "{}");
+  for (const std::string bad : {R"([TOOL_CALLS]get_weather{"city": "Lyon"})", R"([TOOL_CALLS]nope[ARGS]{})",
+                                R"([TOOL_CALLS]get_weather[ARGS]{"city": )",
+                                R"([TOOL_CALLS]get_weather[ARGS]{}[TOOL_CALLS]search_docs[ARGS]7)"}) {
+    INFO(bad);
+    CHECK(Parse(bad).calls.empty());
+    CHECK(Parse(bad).content == bad);
+  }
 }
 
 TEST_CASE("text that only resembles a call is content", "[unit]") {
