@@ -53,7 +53,7 @@ struct Frame {
   uint16_t phase = 0;
   uint16_t aux = 0;  // kString: UTF-8 continuation state; kNumber: digits in the current part
   uint32_t x = 0;    // kLiterals/kObject: trie node; kString/kArray: count so far
-  uint32_t y = 0;    // kObject: next property index
+  uint32_t y = 0;    // kObject: next property index; kMap frames use only the phase (keys are kString frames)
 };
 
 struct Stack {
