@@ -8,6 +8,7 @@ namespace {
 enum StringPhase : uint16_t { kStrOpen, kStrContent, kStrEscape, kStrHex1, kStrHex2, kStrHex3, kStrHex4, kStrUtf8 };
 enum ObjectPhase : uint16_t { kObjOpen, kObjFirst, kObjKey, kObjAfter, kObjSpace };
 enum ArrayPhase : uint16_t { kArrOpen, kArrFirst, kArrAfter, kArrSpace };
+enum MapPhase : uint16_t { kMapOpen, kMapFirst, kMapColon, kMapColonSpace, kMapAfter, kMapSpace, kMapKey };
 enum NumberPhase : uint16_t {
   kNumStart,
   kNumMinus,
@@ -352,6 +353,43 @@ Outcome StepArrayFrame(const Grammar& grammar, const Node& node, Stack& s, uint8
   return StepArray(node, f, b, s);
 }
 
+// Free-key object bytes: `{`, then members `"key": value` separated by `, `, then `}`. The key is a string
+// frame of `node.key` pushed on its opening quote; the value starts after `: `.
+Outcome StepMapFrame(const Grammar& grammar, const Node& node, Stack& s, uint8_t b, std::vector<Stack>& out) {
+  Frame& f = s.frames[s.depth - 1];
+  switch (f.phase) {
+    case kMapOpen:  // `{`, `:` and the space after `,` are fixed bytes
+    case kMapColon:
+    case kMapSpace: {
+      const uint8_t expected = f.phase == kMapOpen ? '{' : f.phase == kMapColon ? ':' : ' ';
+      if (b != expected) return Outcome::kReject;
+      f.phase = f.phase == kMapOpen ? kMapFirst : f.phase == kMapColon ? kMapColonSpace : kMapKey;
+      return Outcome::kDone;
+    }
+    case kMapFirst:
+    case kMapKey:
+      if (b == '}' && f.phase == kMapFirst) break;
+      if (b != '"' || s.depth >= kMaxDepth) return Outcome::kReject;  // the key, then the value, need a frame
+      f.phase = kMapColon;
+      s.frames[s.depth++] = Frame{node.key, kStrContent, 0, 0, 0};
+      return Outcome::kDone;
+    case kMapColonSpace:
+      if (b != ' ') return Outcome::kReject;
+      f.phase = kMapAfter;
+      grammar.Start(s, node.items, out);
+      return Outcome::kPushed;
+    default:  // kMapAfter
+      if (b == ',' && s.depth < kMaxDepth) {
+        f.phase = kMapSpace;
+        return Outcome::kDone;
+      }
+      if (b != '}') return Outcome::kReject;
+      break;
+  }
+  --s.depth;
+  return Outcome::kDone;
+}
+
 }  // namespace
 
 void Grammar::Step(const Stack& in, uint8_t b, std::vector<Stack>& out) const {
@@ -376,6 +414,9 @@ void Grammar::Step(const Stack& in, uint8_t b, std::vector<Stack>& out) const {
         break;
       case Kind::kArray:
         outcome = StepArrayFrame(*this, node, s, b, out);
+        break;
+      case Kind::kMap:
+        outcome = StepMapFrame(*this, node, s, b, out);
         break;
       case Kind::kAnyOf:
         return;

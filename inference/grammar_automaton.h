@@ -24,7 +24,9 @@ struct LiteralTrie {
   int32_t Child(int32_t node, uint8_t byte) const;
 };
 
-enum class Kind : uint8_t { kLiterals, kString, kNumber, kObject, kArray, kAnyOf };
+// kObject has declared properties; kMap is an object with free keys (any JSON string) whose values all share
+// one node.
+enum class Kind : uint8_t { kLiterals, kString, kNumber, kObject, kArray, kAnyOf, kMap };
 
 struct Property {
   std::string name;
@@ -38,7 +40,8 @@ struct Node {
   uint32_t min_length = 0, max_length = UINT32_MAX;  // kString (code points), kArray (items)
   bool integer = false;                              // kNumber
   std::vector<Property> properties;                  // kObject, in emission order
-  int32_t items = -1;                                // kArray
+  int32_t items = -1;                                // kArray: the item node; kMap: the value node
+  int32_t key = -1;                                  // kMap: the key string node
   std::vector<int32_t> alternatives;                 // kAnyOf
   std::string pointer;                               // where in the schema (for errors)
 };
@@ -50,7 +53,7 @@ struct Frame {
   uint16_t phase = 0;
   uint16_t aux = 0;  // kString: UTF-8 continuation state; kNumber: digits in the current part
   uint32_t x = 0;    // kLiterals/kObject: trie node; kString/kArray: count so far
-  uint32_t y = 0;    // kObject: next property index
+  uint32_t y = 0;    // kObject: next property index; kMap frames use only the phase (keys are kString frames)
 };
 
 struct Stack {

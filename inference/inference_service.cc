@@ -1,5 +1,6 @@
 #include "inference/inference_service.h"
 
+#include <optional>
 #include <random>
 #include <type_traits>
 
@@ -10,6 +11,8 @@
 #include "common/stream_writer.h"
 #include "inference/stop_matcher.h"
 #include "inference/text_tokenizer.h"
+#include "inference/tool_call_parser.h"
+#include "inference/tool_choice.h"
 
 namespace catena::inference {
 namespace {
@@ -72,9 +75,13 @@ v1::FinishReason FinishReasonOf(const std::string& reason) {
 template <typename Response>
 class GenerationStream final : public QueuedStreamWriter<Response> {
  public:
-  GenerationStream(std::shared_ptr<ServedModel> served, StopMatcher stops, bool logprobs)
+  // With `tool_names`, call markup is held back from the deltas and the last message carries the calls.
+  GenerationStream(std::shared_ptr<ServedModel> served, StopMatcher stops, bool logprobs,
+                   std::vector<std::string> tool_names = {})
       : served_(std::move(served)), detokenizer_(served_->model->tokenizer()), stops_(std::move(stops)),
-        logprobs_(logprobs) {}
+        logprobs_(logprobs) {
+    if (!tool_names.empty()) tool_calls_.emplace(std::move(tool_names));
+  }
 
   // Submits to the engine; on failure the stream ends with that error.
   void Start(EngineRequest request) {
@@ -111,6 +118,9 @@ class GenerationStream final : public QueuedStreamWriter<Response> {
       usage->set_total_tokens(static_cast<int32_t>(event.prompt_tokens + event.completion_tokens));
       usage->set_cached_prompt_tokens(static_cast<int32_t>(event.cached_prompt_tokens));
     }
+    if constexpr (std::is_same_v<Response, v1::ChatResponse>) {
+      if (tool_calls_.has_value()) FilterToolCalls(event.finished, text, message);
+    }
     message.set_text_delta(std::move(text));
     const bool failed = event.finish_reason == "error" || event.finish_reason == "deadline";
     std::optional<grpc::Status> end;
@@ -131,7 +141,23 @@ class GenerationStream final : public QueuedStreamWriter<Response> {
     for (const TokenLogprob& alternative : sample.top()) add(alternative.token, alternative.logprob);
   }
 
+  // Keeps call markup out of `text`; at the end adds the rest of the content and the parsed calls.
+  void FilterToolCalls(bool finished, std::string& text, v1::ChatResponse& message) {
+    text = tool_calls_->Push(text);
+    if (!finished) return;
+    ToolCallParse parse = tool_calls_->Finish();
+    text += parse.content;
+    for (const ChatToolCall& call : parse.calls) {
+      v1::ToolCall* out = message.add_tool_calls();
+      out->set_id(call.id);
+      out->set_name(call.name);
+      out->set_arguments_json(call.arguments_json);
+    }
+    if (!parse.calls.empty()) message.set_finish_reason(v1::FINISH_REASON_TOOL_CALLS);
+  }
+
   std::shared_ptr<ServedModel> served_;
+  std::optional<ToolCallStreamFilter> tool_calls_;
   StreamingDetokenizer detokenizer_;
   StopMatcher stops_;
   const bool logprobs_;
@@ -154,7 +180,7 @@ absl::StatusOr<std::shared_ptr<ServedModel>> DecoderModel(const ModelRegistry& r
   return served;
 }
 
-// The grammar of `format` (null for text). JSON_OBJECT is UNIMPLEMENTED: free-form objects have no grammar yet.
+// The grammar of `format` (null for text); KIND_JSON_OBJECT admits any JSON object.
 absl::StatusOr<std::shared_ptr<const CompiledGrammar>> GrammarFor(const v1::ResponseFormat& format,
                                                                   const ServedModel& served) {
   switch (format.kind()) {
@@ -169,9 +195,10 @@ absl::StatusOr<std::shared_ptr<const CompiledGrammar>> GrammarFor(const v1::Resp
       if (!grammar.ok()) return Annotate(grammar.status(), "response_format.json_schema");
       return grammar;
     }
+    case v1::ResponseFormat::KIND_JSON_OBJECT:  // any object: free keys, any values
+      return CompileJsonSchema(R"({"type":"object"})", served.grammar_vocabulary);
     default:
-      return absl::UnimplementedError(
-          "response_format KIND_JSON_OBJECT is not supported yet; give a schema with KIND_JSON_SCHEMA");
+      return absl::InvalidArgumentError(absl::StrCat("response_format.kind ", format.kind(), " is unknown"));
   }
 }
 
@@ -203,17 +230,38 @@ absl::StatusOr<std::vector<ChatMessage>> MessagesFromProto(const v1::ChatRequest
   return messages;
 }
 
-absl::StatusOr<std::string> RenderChat(const ServedModel& served, const v1::ChatRequest& request) {
-  CATENA_ASSIGN_OR_RETURN(std::vector<ChatMessage> messages, MessagesFromProto(request));
+std::vector<ToolDefinition> ToolsFromProto(const v1::ChatRequest& request) {
   std::vector<ToolDefinition> tools;
   for (const v1::ToolSpec& tool : request.tools()) {
     tools.push_back({tool.name(), tool.description(), tool.parameters_json_schema()});
   }
+  return tools;
+}
+
+// The prompt; the template sees the declared tools unless tool_choice is "none".
+absl::StatusOr<std::string> RenderChat(const ServedModel& served, const v1::ChatRequest& request,
+                                       const ToolChoice& choice) {
+  CATENA_ASSIGN_OR_RETURN(std::vector<ChatMessage> messages, MessagesFromProto(request));
+  const std::vector<ToolDefinition> tools = ToolsFromProto(request);
   ChatTemplateOptions options;
-  if (!tools.empty()) {
+  if (!tools.empty() && choice.mode != ToolChoice::Mode::kNone) {
     CATENA_ASSIGN_OR_RETURN(options.tools, ToolsToJson(tools));
   }
   return served.chat_template->Render(messages, options);
+}
+
+// The output grammar of a Chat request: a call object when tool_choice requires a call, else response_format's.
+absl::StatusOr<std::shared_ptr<const CompiledGrammar>> ChatGrammar(const v1::ChatRequest& request,
+                                                                   const ToolChoice& choice, const ServedModel& served) {
+  CATENA_ASSIGN_OR_RETURN(auto grammar, GrammarFor(request.response_format(), served));
+  if (choice.mode != ToolChoice::Mode::kRequired && choice.mode != ToolChoice::Mode::kNamed) return grammar;
+  if (grammar != nullptr) {
+    return absl::InvalidArgumentError("response_format cannot be combined with tool_choice \"required\" or a tool name");
+  }
+  CATENA_ASSIGN_OR_RETURN(std::string schema, ToolCallSchema(choice.tools));
+  auto compiled = CompileJsonSchema(schema, served.grammar_vocabulary);
+  if (!compiled.ok()) return Annotate(compiled.status(), "tools (the schema of a call)");
+  return compiled;
 }
 
 }  // namespace
@@ -228,8 +276,8 @@ class InferenceServiceImpl final : public v1::InferenceService::CallbackService 
                                                             const v1::GenerateRequest* request) override {
     auto prepared = PrepareGenerate(*context, *request);
     if (!prepared.ok()) return new FailedStream<v1::GenerateResponse>(prepared.status());
-    auto* stream = new GenerationStream<v1::GenerateResponse>(prepared->first, *StopMatcher::Create({request->sampling().stop().begin(), request->sampling().stop().end()}), request->sampling().logprobs());
-    stream->Start(std::move(prepared->second));
+    auto* stream = new GenerationStream<v1::GenerateResponse>(prepared->served, *StopMatcher::Create({request->sampling().stop().begin(), request->sampling().stop().end()}), request->sampling().logprobs());
+    stream->Start(std::move(prepared->engine));
     return stream;
   }
 
@@ -237,8 +285,8 @@ class InferenceServiceImpl final : public v1::InferenceService::CallbackService 
                                                     const v1::ChatRequest* request) override {
     auto prepared = PrepareChat(*context, *request);
     if (!prepared.ok()) return new FailedStream<v1::ChatResponse>(prepared.status());
-    auto* stream = new GenerationStream<v1::ChatResponse>(prepared->first, *StopMatcher::Create({request->sampling().stop().begin(), request->sampling().stop().end()}), request->sampling().logprobs());
-    stream->Start(std::move(prepared->second));
+    auto* stream = new GenerationStream<v1::ChatResponse>(prepared->served, *StopMatcher::Create({request->sampling().stop().begin(), request->sampling().stop().end()}), request->sampling().logprobs(), std::move(prepared->tool_names));
+    stream->Start(std::move(prepared->engine));
     return stream;
   }
 
@@ -286,7 +334,11 @@ class InferenceServiceImpl final : public v1::InferenceService::CallbackService 
   }
 
  private:
-  using Prepared = std::pair<std::shared_ptr<ServedModel>, EngineRequest>;
+  struct Prepared {
+    std::shared_ptr<ServedModel> served;
+    EngineRequest engine;
+    std::vector<std::string> tool_names;  // Chat: the tools whose calls are parsed out of the reply
+  };
 
   absl::StatusOr<Prepared> PrepareGenerate(const grpc::CallbackServerContext& context,
                                            const v1::GenerateRequest& request) const {
@@ -298,7 +350,7 @@ class InferenceServiceImpl final : public v1::InferenceService::CallbackService 
     std::vector<int32_t> tokens = served->model->tokenizer().Encode(request.prompt(), {.add_special = true});
     EngineRequest engine = EngineRequestFrom(request.sampling(), std::move(tokens), served->model->spec(), call);
     engine.grammar = std::move(grammar);
-    return Prepared{std::move(served), std::move(engine)};
+    return Prepared{std::move(served), std::move(engine), {}};
   }
 
   absl::StatusOr<Prepared> PrepareChat(const grpc::CallbackServerContext& context,
@@ -306,8 +358,9 @@ class InferenceServiceImpl final : public v1::InferenceService::CallbackService 
     CATENA_ASSIGN_OR_RETURN(const RequestContext call, RequestContextFromServer(context));
     CATENA_ASSIGN_OR_RETURN(std::shared_ptr<ServedModel> served, DecoderModel(*registry_, request.model()));
     CATENA_RETURN_IF_ERROR(ValidateSampling(request.sampling(), served->model->spec()));
-    CATENA_ASSIGN_OR_RETURN(auto grammar, GrammarFor(request.response_format(), *served));
-    CATENA_ASSIGN_OR_RETURN(std::string prompt, RenderChat(*served, request));
+    CATENA_ASSIGN_OR_RETURN(ToolChoice choice, ResolveToolChoice(request.tool_choice(), ToolsFromProto(request)));
+    CATENA_ASSIGN_OR_RETURN(auto grammar, ChatGrammar(request, choice, *served));
+    CATENA_ASSIGN_OR_RETURN(std::string prompt, RenderChat(*served, request, choice));
     // The template writes BOS and the turn markers itself, as Hugging Face's apply_chat_template does.
     std::vector<int32_t> tokens = served->model->tokenizer().Encode(prompt, {.parse_special = true});
     if (static_cast<int64_t>(tokens.size()) >= served->model->spec().context_length) {
@@ -317,7 +370,7 @@ class InferenceServiceImpl final : public v1::InferenceService::CallbackService 
     }
     EngineRequest engine = EngineRequestFrom(request.sampling(), std::move(tokens), served->model->spec(), call);
     engine.grammar = std::move(grammar);
-    return Prepared{std::move(served), std::move(engine)};
+    return Prepared{std::move(served), std::move(engine), choice.names()};
   }
 
   static void SummaryToProto(const ModelSummary& summary, v1::ModelInfo& out) {

@@ -109,6 +109,12 @@ class SchemaCompiler {
   absl::StatusOr<int32_t> CompileObject(const Json& schema, const std::string& pointer, int depth);
   absl::StatusOr<int32_t> CompileArray(const Json& schema, const std::string& pointer, int depth);
   absl::StatusOr<int32_t> CompileString(const Json& schema, const std::string& pointer);
+  absl::StatusOr<int32_t> CompileMap(const Json& schema, const std::string& pointer, int depth);
+  // The node of "any JSON value" (anyOf string, number, true/false/null, array of any, object of any), built
+  // once per grammar; its recursion is bounded by the matcher's stack depth.
+  int32_t AnyValue();
+  // A free-key object whose member values are `value` nodes.
+  int32_t AddMap(int32_t value);
   absl::Status ReadBounds(const Json& schema, const char* min_key, const char* max_key, const std::string& pointer,
                           Node& node);
   int32_t Add(Node node) {
@@ -119,13 +125,46 @@ class SchemaCompiler {
   const Json& root_;
   grammar::Grammar grammar_;
   absl::flat_hash_map<std::string, int32_t> refs_;
+  int32_t any_ = -1;
 };
+
+int32_t SchemaCompiler::AddMap(int32_t value) {
+  Node key;
+  key.kind = Kind::kString;
+  Node map;
+  map.kind = Kind::kMap;
+  map.key = Add(std::move(key));
+  map.items = value;
+  return Add(std::move(map));
+}
+
+int32_t SchemaCompiler::AnyValue() {
+  if (any_ >= 0) return any_;
+  Node any;
+  any.kind = Kind::kAnyOf;
+  any.pointer = "#(any value)";
+  any_ = Add(std::move(any));
+  Node string, number, literals, array;
+  string.kind = Kind::kString;
+  number.kind = Kind::kNumber;
+  literals.kind = Kind::kLiterals;
+  literals.literals.Add("true", 0);
+  literals.literals.Add("false", 1);
+  literals.literals.Add("null", 2);
+  array.kind = Kind::kArray;
+  array.items = any_;
+  std::vector<int32_t> alternatives = {Add(std::move(string)), Add(std::move(number)), Add(std::move(literals)),
+                                       Add(std::move(array))};
+  alternatives.push_back(AddMap(any_));
+  grammar_.nodes[any_].alternatives = std::move(alternatives);
+  return any_;
+}
 
 absl::StatusOr<int32_t> SchemaCompiler::CompileSchema(const Json& schema, const std::string& pointer, int depth) {
   if (depth > 64) return Bad(pointer, "schema nests deeper than 64 levels (counting $ref hops)");
   if (schema.is_boolean()) {
-    return schema.get<bool>() ? Unsupported(pointer, "the schema `true` (any value) is not supported")
-                              : Bad(pointer, "the schema `false` admits no value");
+    if (schema.get<bool>()) return AnyValue();
+    return Bad(pointer, "the schema `false` admits no value");
   }
   if (!schema.is_object()) return Bad(pointer, "a schema must be an object or a boolean");
   for (auto it = schema.begin(); it != schema.end(); ++it) {
@@ -234,7 +273,13 @@ absl::StatusOr<int32_t> SchemaCompiler::CompileTypes(const Json& schema, const s
   if (!schema.contains("type")) {
     if (schema.contains("properties")) return CompileType(schema, "object", pointer, depth);
     if (schema.contains("items")) return CompileType(schema, "array", pointer, depth);
-    return Unsupported(pointer, "a schema without type, enum, const, anyOf or $ref (any value) is not supported");
+    if (schema.contains("additionalProperties")) return CompileType(schema, "object", pointer, depth);
+    for (auto it = schema.begin(); it != schema.end(); ++it) {
+      if (!Annotations().contains(it.key())) {
+        return Unsupported(Child(pointer, it.key()), "keyword without a type is not supported");
+      }
+    }
+    return AnyValue();  // no constraint: any JSON value
   }
   const Json& type = schema["type"];
   const std::string type_pointer = Child(pointer, "type");
@@ -305,11 +350,8 @@ absl::StatusOr<int32_t> SchemaCompiler::CompileArray(const Json& schema, const s
   node.kind = Kind::kArray;
   CATENA_RETURN_IF_ERROR(ReadBounds(schema, "minItems", "maxItems", pointer, node));
   if (!schema.contains("items")) {
-    if (node.max_length == 0) {
-      node.items = Add(Node{});  // never started: maxItems is 0
-      return Add(std::move(node));
-    }
-    return Unsupported(pointer, "an array without items (any value) is not supported");
+    node.items = node.max_length == 0 ? Add(Node{}) : AnyValue();  // a Node{} is never started: maxItems is 0
+    return Add(std::move(node));
   }
   if (schema["items"].is_array()) return Unsupported(Child(pointer, "items"), "tuple items are not supported");
   CATENA_ASSIGN_OR_RETURN(node.items, Compile(schema["items"], Child(pointer, "items"), depth + 1));
@@ -317,11 +359,15 @@ absl::StatusOr<int32_t> SchemaCompiler::CompileArray(const Json& schema, const s
 }
 
 absl::StatusOr<int32_t> SchemaCompiler::CompileObject(const Json& schema, const std::string& pointer, int depth) {
+  const bool closed = schema.contains("properties") ||
+                      (schema.contains("additionalProperties") && schema["additionalProperties"] == Json(false));
+  if (!closed) return CompileMap(schema, pointer, depth);
+  if (schema.contains("additionalProperties") && schema["additionalProperties"] != Json(false)) {
+    return Unsupported(Child(pointer, "additionalProperties"),
+                       "beside properties, only additionalProperties: false is supported");
+  }
   Node node;
   node.kind = Kind::kObject;
-  if (schema.contains("additionalProperties") && schema["additionalProperties"] != Json(false)) {
-    return Unsupported(Child(pointer, "additionalProperties"), "only additionalProperties: false is supported");
-  }
   const Json properties = schema.value("properties", Json::object());
   if (!properties.is_object()) return Bad(Child(pointer, "properties"), "must be an object");
   if (properties.size() > 64) return Unsupported(Child(pointer, "properties"), "more than 64 properties");
@@ -345,6 +391,21 @@ absl::StatusOr<int32_t> SchemaCompiler::CompileObject(const Json& schema, const 
     if (!found) return Bad(entry, absl::StrCat(Dump(required[i]), " is required but not in properties"));
   }
   return Add(std::move(node));
+}
+
+// An object without `properties`: any keys, each value an instance of `additionalProperties` (absent or true:
+// any value). `required` would need the listed keys to appear, which free keys cannot promise.
+absl::StatusOr<int32_t> SchemaCompiler::CompileMap(const Json& schema, const std::string& pointer, int depth) {
+  if (schema.contains("required") && !schema["required"].is_array()) {
+    return Bad(Child(pointer, "required"), "must be an array of property names");
+  }
+  if (schema.contains("required") && !schema["required"].empty()) {
+    return Unsupported(Child(pointer, "required"), "required without properties is not supported");
+  }
+  const Json additional = schema.value("additionalProperties", Json(true));
+  if (additional.is_boolean()) return AddMap(AnyValue());
+  CATENA_ASSIGN_OR_RETURN(int32_t value, Compile(additional, Child(pointer, "additionalProperties"), depth + 1));
+  return AddMap(value);
 }
 
 // How many concrete alternatives `id` expands to when a value starts (anyOf/$ref chains flattened); an error for

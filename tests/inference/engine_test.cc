@@ -236,5 +236,38 @@ TEST_CASE("a JSON-schema grammar makes even a random model produce valid JSON, b
   }
 }
 
+TEST_CASE("a free-key object grammar makes a random model produce JSON objects with any members", "[unit]") {
+  testing::TempDir dir("catena-engine");
+  auto model = TinyModel(dir);
+  auto engine = Engine::Create(model);
+  REQUIRE(engine.ok());
+  auto grammar = CompileJsonSchema(R"({"type": "object"})", model->tokenizer());
+  REQUIRE(grammar.ok());
+  const TextTokenizer& tok = model->tokenizer();
+  // Without a nudge toward closing quotes and brackets a random model writes strings for thousands of tokens.
+  const std::vector<std::pair<int32_t, float>> bias = {
+      {tok.TokenId("\""), 10.0f}, {tok.TokenId("}"), 4.0f}, {tok.TokenId("]"), 4.0f}, {tok.TokenId(","), 4.0f}};
+  for (const auto& [id, weight] : bias) REQUIRE(id >= 0);
+  std::vector<Outcome> outcomes(8);
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    REQUIRE((*engine)
+                ->Submit({.prompt = Prompt(10, static_cast<int>(i)), .max_tokens = 300,
+                          .sampling = {.temperature = 1.0f, .logit_bias = bias, .seed = 40 + i}, .grammar = *grammar},
+                         outcomes[i].Callback())
+                .ok());
+  }
+  size_t members = 0;
+  for (Outcome& outcome : outcomes) {
+    outcome.Wait();
+    const std::string text = tok.Decode(outcome.tokens, /*skip_special=*/true);
+    INFO(text);
+    CHECK(outcome.last.finish_reason == "stop");
+    const nlohmann::json value = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    REQUIRE(value.is_object());
+    members += value.size();
+  }
+  CHECK(members > 0);  // not only "{}"
+}
+
 }  // namespace
 }  // namespace catena::inference

@@ -22,11 +22,14 @@ constexpr char kSchema[] = R"({"type":"object","properties":{
   "tags":{"type":"array","items":{"type":"string","maxLength":16},"maxItems":8},
   "score":{"anyOf":[{"type":"number"},{"type":"null"}]}},"required":["name","age","bio","tags","score"]})";
 
+constexpr char kAnyValue[] = R"({})";
+
 double Micros(std::chrono::steady_clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
 
 // Time of AllowedTokens() after `prefix` on a fresh grammar (cold) and again on a copy (warm).
-void TimeState(const testing::LoadedVocabulary& vocab, const char* label, const std::string& prefix) {
-  auto grammar = CompileJsonSchema(kSchema, vocab.vocabulary);
+void TimeState(const testing::LoadedVocabulary& vocab, const char* label, const std::string& prefix,
+               const char* schema = kSchema) {
+  auto grammar = CompileJsonSchema(schema, vocab.vocabulary);
   REQUIRE(grammar.ok());
   GrammarMatcher matcher(*grammar);
   for (int32_t id : vocab.tokenizer->Encode(prefix)) REQUIRE(matcher.Accept(id).ok());
@@ -87,6 +90,9 @@ TEST_CASE("mask cost per decoding step", "[.bench]") {
     TimeState(*vocab, "string near maxLength 16", R"({"name": "Ada", "age": 36, "bio": "x", "tags": ["abcdefghij)");
     TimeState(*vocab, "integer digits", R"({"name": "Ada", "age": 3)");
     TimeState(*vocab, "anyOf number|null", R"({"name": "Ada", "age": 36, "bio": "x", "tags": [], "score": )");
+    TimeState(*vocab, "any value: start", "", kAnyValue);
+    TimeState(*vocab, "any value: free key text", R"({"a": [1, {"ke)", kAnyValue);
+    TimeState(*vocab, "any value: after a number", R"({"a": [1, {"k": 2)", kAnyValue);
     TimeDecode(*vocab, 20);
   }
 }
