@@ -1,11 +1,7 @@
 // Tool calls written in a model's reply: chat models that were offered tools answer with calls in the text,
-// and ParseToolCalls turns them into ChatToolCall values for ChatResult. Used by EngineChatModel and
-// TestChatModel. Pure function; thread-safe.
-//
-// Recognized forms (calls must name one of the offered tools; anything else stays text):
-//   <tool_call>{"name": "lookup", "arguments": {...}}</tool_call>   (Hermes / Qwen 2.5; several allowed)
-//   {"name": "lookup", "parameters": {...}}                          (Llama 3.1 JSON tool calling: the whole
-//                                                                    reply, optionally after <|python_tag|>)
+// and ParseToolCalls turns them into ChatToolCall values for ChatResult, with the inference runtime's parser
+// (inference/tool_call_parser.h: Hermes/Qwen2.5 <tool_call> blocks, Llama 3.1 JSON, Mistral [TOOL_CALLS]).
+// Used by EngineChatModel and TestChatModel. Pure function; thread-safe.
 #pragma once
 
 #include <string>
