@@ -65,6 +65,7 @@ struct NodePolicy {
   absl::Duration retry_backoff = absl::Milliseconds(100);  // doubled per retry, with jitter
   std::string fallback;                      // node id run instead when this node fails for good
   std::optional<absl::Duration> cache_ttl;   // `cache: {ttl: 60s}`: results cached by resolved parameters
+  bool join_any = false;  // `join: any`: runs when at least one dependency ran (default all: none skipped)
 };
 
 struct NodeSpec {
