@@ -147,7 +147,7 @@ absl::Status RunState::RecordRouteLocked(int index, const tmpl::Value& output) {
     for (const tmpl::Value& item : next->list().items) names.push_back(&item);
   }
   for (const tmpl::Value* name : names) {
-    const int target = name->is_string() ? pipeline_->FindNode(name->string_value()) : -1;
+    const int target = name->is_string() ? IndexOfNode(*pipeline_, name->string_value()) : -1;
     if (target < 0 || std::find(cn.route_targets.begin(), cn.route_targets.end(), target) == cn.route_targets.end()) {
       return absl::InvalidArgumentError(absl::StrCat("node '", cn.id, "': router chose ", tmpl::Repr(*name),
                                                      ", which is not one of its routes"));

@@ -39,6 +39,26 @@ tmpl::Value FromSpec(const SpecValue& value) {
   }
 }
 
+// Like FieldTypeName (spelled out here so the runner does not need the front end's definitions).
+const char* TypeLabel(FieldType type) {
+  switch (type) {
+    case FieldType::kString:
+      return "string";
+    case FieldType::kInt:
+      return "int";
+    case FieldType::kNumber:
+      return "number";
+    case FieldType::kBool:
+      return "bool";
+    case FieldType::kList:
+      return "list";
+    case FieldType::kMap:
+      return "map";
+    default:
+      return "any";
+  }
+}
+
 bool HasType(const tmpl::Value& value, FieldType type) {
   switch (type) {
     case FieldType::kString:
@@ -102,7 +122,7 @@ absl::StatusOr<tmpl::Value> RunState::CheckInputs(const PipelineSpec& spec, cons
     }
     if (!HasType(*value, input.type)) {
       return absl::InvalidArgumentError(absl::StrCat("input '", input.name, "' must be ",
-                                                     std::string(FieldTypeName(input.type)), ", got ", tmpl::TypeName(*value)));
+                                                     TypeLabel(input.type), ", got ", tmpl::TypeName(*value)));
     }
   }
   return checked;
@@ -141,20 +161,20 @@ absl::Status RunState::CheckpointLocked() {
 
 void RunState::RestoreLocked(const RunSeed& seed) {
   for (const auto& [id, output] : seed.finished) {
-    const int index = pipeline_->FindNode(id);
+    const int index = IndexOfNode(*pipeline_, id);
     slots_[index].state = SlotState::kFinished;
     slots_[index].output = output;
     ++done_count_;
   }
   for (const std::string& id : seed.skipped) {
-    slots_[pipeline_->FindNode(id)].state = SlotState::kSkipped;
+    slots_[IndexOfNode(*pipeline_, id)].state = SlotState::kSkipped;
     ++done_count_;
   }
   for (const auto& [router, chosen] : seed.routes) {
-    std::vector<int>& targets = slots_[pipeline_->FindNode(router)].chosen;
-    for (const std::string& id : chosen) targets.push_back(pipeline_->FindNode(id));
+    std::vector<int>& targets = slots_[IndexOfNode(*pipeline_, router)].chosen;
+    for (const std::string& id : chosen) targets.push_back(IndexOfNode(*pipeline_, id));
   }
-  if (!seed.interrupted_at.empty()) resume_target_ = pipeline_->FindNode(seed.interrupted_at);
+  if (!seed.interrupted_at.empty()) resume_target_ = IndexOfNode(*pipeline_, seed.interrupted_at);
   if (seed.finished.empty() && seed.skipped.empty()) return;
   const int n = static_cast<int>(pipeline_->nodes.size());
   for (int i = 0; i < n; ++i) {
@@ -175,7 +195,7 @@ absl::StatusOr<RunSeed> DecodeState(const CompiledPipeline& pipeline, const std:
                                                       "', not '", pipeline.version, "'"));
   }
   auto node_index = [&](const Json& id) -> absl::StatusOr<std::string> {
-    if (!id.is_string() || pipeline.FindNode(id.get<std::string>()) < 0) {
+    if (!id.is_string() || IndexOfNode(pipeline, id.get<std::string>()) < 0) {
       return absl::DataLossError(absl::StrCat("checkpoint names node ", id.dump(), ", which the pipeline lacks"));
     }
     return id.get<std::string>();

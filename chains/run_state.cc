@@ -60,6 +60,13 @@ void Drive(std::shared_ptr<RunState> run, int index) {
 DriverScope::DriverScope() : saved_(tls_driver) { tls_driver = nullptr; }
 DriverScope::~DriverScope() { tls_driver = static_cast<Driver*>(saved_); }
 
+int IndexOfNode(const CompiledPipeline& pipeline, std::string_view id) {
+  for (size_t i = 0; i < pipeline.nodes.size(); ++i) {
+    if (pipeline.nodes[i].id == id) return static_cast<int>(i);
+  }
+  return -1;
+}
+
 Plan BuildPlan(const CompiledPipeline& pipeline) {
   const int n = static_cast<int>(pipeline.nodes.size());
   Plan plan;
@@ -341,8 +348,10 @@ void RunState::Complete() {
   tmpl::Value outputs = tmpl::Value::Dict();
   for (const auto& [name, binding] : pipeline_->outputs) {
     absl::StatusOr<tmpl::Value> value = binding.Evaluate(context);
-    if (!value.ok()) return Fail(Annotate(value.status(), absl::StrCat("output '", name, "'")), "");
-    outputs.map().Set(name, value->is_undefined() ? tmpl::Value::None() : *std::move(value));
+    if (!value.ok() && !ReadsSkippedNode(binding)) {
+      return Fail(Annotate(value.status(), absl::StrCat("output '", name, "'")), "");
+    }
+    outputs.map().Set(name, !value.ok() || value->is_undefined() ? tmpl::Value::None() : *std::move(value));
   }
   mu_.Lock();
   if (EndLocked(End::kCompleted, absl::OkStatus())) {
@@ -356,6 +365,15 @@ void RunState::Complete() {
     }
   }
   Deliver();
+}
+
+bool RunState::ReadsSkippedNode(const Binding& binding) const {
+  for (const Reference& reference : binding.references()) {
+    if (reference.root != "nodes") continue;
+    const int index = IndexOfNode(*pipeline_, reference.name);
+    if (index >= 0 && slots_[index].state != SlotState::kFinished) return true;
+  }
+  return false;
 }
 
 void RunState::Finalize() {

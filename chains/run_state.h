@@ -33,6 +33,8 @@ struct Plan {
   int total = 0;                     // non-fallback nodes
 };
 Plan BuildPlan(const CompiledPipeline& pipeline);
+// Index of node `id` in `pipeline`, or -1.
+int IndexOfNode(const CompiledPipeline& pipeline, std::string_view id);
 
 // What runs share with the Runner that started them.
 class RunOwner {
@@ -160,6 +162,8 @@ class RunState final : public RunHandle, public std::enable_shared_from_this<Run
   bool EndLocked(End end, absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Fail(absl::Status status, const std::string& node_id);
   void Complete();
+  // True when `binding` reads a node that did not run (outputs that read skipped nodes are null).
+  bool ReadsSkippedNode(const Binding& binding) const;
   void Finalize();
   void AddUsageFromChild(const TokenUsage& usage);
   // Events: stamped and queued under mu_, delivered in order by one thread at a time.
