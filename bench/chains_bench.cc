@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include <time.h>
 #include <unistd.h>
 
 #include "absl/synchronization/notification.h"
@@ -156,14 +157,26 @@ Value Inputs() {
   return inputs;
 }
 
-// Runs the 3-node pipeline from `threads` threads for about `seconds`; returns runs/s.
-double Throughput(Runner& runner, bool checkpoint, int threads, double seconds) {
+double ProcessCpuSeconds() {
+  timespec now{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
+}
+
+struct Rate {
+  double runs_per_s = 0;
+  double runs_per_cpu_s = 0;  // independent of how busy the machine is: runs per second of CPU time used
+};
+
+// Runs the 3-node pipeline from `threads` threads for about `seconds`.
+Rate Throughput(Runner& runner, bool checkpoint, int threads, double seconds) {
   auto pipeline = ThreeNodes(false);
   std::atomic<bool> stop{false};
   std::atomic<int64_t> total{0};
   std::atomic<int64_t> failures{0};
   std::vector<std::thread> workers;
   const auto start = Clock::now();
+  const double cpu_start = ProcessCpuSeconds();
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&] {
       const Value inputs = Inputs();
@@ -182,8 +195,9 @@ double Throughput(Runner& runner, bool checkpoint, int threads, double seconds) 
   stop = true;
   for (auto& worker : workers) worker.join();
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  const double cpu = ProcessCpuSeconds() - cpu_start;
   if (failures > 0) std::fprintf(stderr, "chains_bench: %lld runs failed\n", static_cast<long long>(failures.load()));
-  return static_cast<double>(total) / elapsed;
+  return Rate{static_cast<double>(total) / elapsed, static_cast<double>(total) / cpu};
 }
 
 double NodeOverheadUs(Runner& runner) {
@@ -250,12 +264,24 @@ int main() {
   options.checkpoints = checkpoints.get();
   Runner runner(options);
   const double seconds = std::max(0.2, 2.0 * scale);
-  catena::bench::Emit("chains", "no_checkpoint", "runs_per_s", Throughput(runner, false, 2, seconds), "1/s");
-  catena::bench::Emit("chains", "with_checkpoint", "runs_per_s", Throughput(runner, true, 2, seconds), "1/s");
-  catena::bench::Emit("chains", "chain_200", "node_overhead_us", NodeOverheadUs(runner), "us");
-  Streaming(runner, 1000);
-  RssAfterRuns(runner, static_cast<int64_t>(10000 * scale), "rss_mb_10k");
-  RssAfterRuns(runner, static_cast<int64_t>(990000 * scale), "rss_mb_1m");
+  // CATENA_CHAINS_BENCH_CASE=<case> runs one case (for profiling); empty runs all.
+  const std::string only = catena::bench::EnvOr("CATENA_CHAINS_BENCH_CASE", "");
+  auto wanted = [&](const char* name) { return only.empty() || only == name; };
+  for (const bool checkpoint : {false, true}) {
+    const char* name = checkpoint ? "with_checkpoint" : "no_checkpoint";
+    if (!wanted(name)) continue;
+    const Rate rate = Throughput(runner, checkpoint, 2, seconds);
+    catena::bench::Emit("chains", name, "runs_per_s", rate.runs_per_s, "1/s");
+    catena::bench::Emit("chains", name, "runs_per_cpu_s", rate.runs_per_cpu_s, "1/s");
+  }
+  if (wanted("chain_200")) {
+    catena::bench::Emit("chains", "chain_200", "node_overhead_us", NodeOverheadUs(runner), "us");
+  }
+  if (wanted("streaming_1000")) Streaming(runner, 1000);
+  if (wanted("rss")) {
+    RssAfterRuns(runner, static_cast<int64_t>(10000 * scale), "rss_mb_10k");
+    RssAfterRuns(runner, static_cast<int64_t>(990000 * scale), "rss_mb_1m");
+  }
   store->reset();
   std::error_code ignored;
   std::filesystem::remove_all(dir, ignored);

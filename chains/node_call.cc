@@ -106,26 +106,37 @@ std::string RunState::CacheKey(int impl_node, const tmpl::Value& params) const {
   return absl::StrCat(pipeline_->version, "\n", node(impl_node).id, "\n", json->dump());
 }
 
-void RunState::StartCall(NodeCallImpl* call) {
+bool RunState::TryCacheHit(NodeCallImpl* call) {
   const CompiledNode& slot_node = node(call->node_);
-  const CompiledNode& impl_node = node(call->impl_node_);
-  if (slot_node.policy.cache_ttl.has_value() && !call->is_fallback_) {
-    std::string key = CacheKey(call->impl_node_, call->params_);
-    if (std::optional<tmpl::Value> hit = key.empty() ? std::nullopt : owner_->cache()->Get(key, absl::Now())) {
-      call->done_.store(true, std::memory_order_release);
-      return OnSuccess(*call, *std::move(hit));
-    }
-  }
+  if (!slot_node.policy.cache_ttl.has_value() || call->is_fallback_) return false;
+  std::string key = CacheKey(call->impl_node_, call->params_);
+  std::optional<tmpl::Value> hit = key.empty() ? std::nullopt : owner_->cache()->Get(key, absl::Now());
+  if (!hit.has_value()) return false;
+  call->done_.store(true, std::memory_order_release);
+  OnSuccess(*call, *std::move(hit));
+  return true;
+}
+
+void RunState::StartCall(NodeCallImpl* call) {
+  if (TryCacheHit(call)) return;
   mu_.Lock();
   if (end_ != End::kNone) return mu_.Unlock();
+  BeginCallLocked(call);
+  Deliver();
+  Launch(call);
+}
+
+void RunState::BeginCallLocked(NodeCallImpl* call) {
   slots_[call->node_].current = call;
   if (call->node_ == resume_target_) call->resume_data_ = resume_data_;
-  if (has_sink()) {
-    call->started_ = absl::Now();
-    EnqueueNodeEventLocked(RunEvent::Kind::kNodeStarted, call->node_, tmpl::Value());
-    if (call->is_fallback_) events_.back().text = absl::StrCat("fallback: ", impl_node.id);
-  }
-  Deliver();
+  if (!has_sink()) return;
+  call->started_ = absl::Now();
+  EnqueueNodeEventLocked(RunEvent::Kind::kNodeStarted, call->node_, tmpl::Value());
+  if (call->is_fallback_) events_.back().text = absl::StrCat("fallback: ", node(call->impl_node_).id);
+}
+
+void RunState::Launch(NodeCallImpl* call) {
+  const CompiledNode& slot_node = node(call->node_);
   call->keep_ = shared_from_this();
   if (slot_node.policy.timeout.has_value() && !call->is_fallback_) {
     auto expire = [weak = weak_from_this(), call] {
@@ -133,7 +144,7 @@ void RunState::StartCall(NodeCallImpl* call) {
     };
     owner_->services().executor->PostAfter(absl::ToChronoMilliseconds(*slot_node.policy.timeout), std::move(expire));
   }
-  impl_node.impl->Start(*call);
+  node(call->impl_node_).impl->Start(*call);
 }
 
 absl::Status RunState::RecordRouteLocked(int index, const tmpl::Value& output) {
@@ -190,10 +201,9 @@ void RunState::OnSuccess(NodeCallImpl& call, tmpl::Value output) {
     }
   }
   ReleaseLocked(index, ready);
-  const bool complete = done_count_ == plan_->total;
+  if (done_count_ == plan_->total) CompleteLocked();
   if (interrupted_at_ >= 0) MaybeEndInterruptedLocked();
   Deliver();
-  if (complete) return Complete();
   Schedule(ready);
 }
 

@@ -112,7 +112,7 @@ RunState::RunState(RunOwner* owner, std::shared_ptr<const CompiledPipeline> pipe
 }
 
 RunState::~RunState() {
-  if ((linked || queued) && !ended_reported_ && parent_ == nullptr) owner_->RunEnded(this);
+  if ((linked || queued.load()) && !ended_reported_ && parent_ == nullptr) owner_->RunEnded(this);
 }
 
 void RunState::SetParent(std::shared_ptr<RunState> parent, const std::string& node_id) {
@@ -153,10 +153,9 @@ void RunState::Begin(RunSeed seed) {
       ready.push_back(i);
     }
   }
-  const bool complete = done_count_ == plan_->total && ready.empty();
+  if (done_count_ == plan_->total && ready.empty()) CompleteLocked();
   Deliver();
   ArmDeadline();
-  if (complete) return Complete();
   Schedule(ready);
 }
 
@@ -251,39 +250,50 @@ tmpl::Value RunState::Context() {
   return ContextLocked();
 }
 
-void RunState::StartNode(int index) {
-  NodeSlot& slot = slots_[index];
-  tmpl::Value context;
-  {
-    mu_.Lock();
-    if (end_ != End::kNone) return mu_.Unlock();
-    if (interrupted_at_ >= 0) {  // an interrupt is pending: leave the node for Resume
-      slot.state = SlotState::kPending;
-      --running_;
-      MaybeEndInterruptedLocked();
-      return Deliver();
-    }
-    if (plan_->needs_context[index]) context = ContextLocked();
-    mu_.Unlock();
-  }
+absl::StatusOr<bool> RunState::ResolveLocked(int index, const tmpl::Value& context, tmpl::Value& params) {
   const CompiledNode& cn = node(index);
   if (cn.when.has_value()) {
     absl::StatusOr<tmpl::Value> guard = cn.when->Evaluate(context);
-    if (!guard.ok()) return Fail(Annotate(guard.status(), absl::StrCat("node '", cn.id, "': when")), cn.id);
-    if (!tmpl::Truthy(*guard)) return SkipNode(index);
+    if (!guard.ok()) return Annotate(guard.status(), absl::StrCat("node '", cn.id, "': when"));
+    if (!tmpl::Truthy(*guard)) return false;
   }
-  tmpl::Value params = tmpl::Value::Dict();
+  params = tmpl::Value::Dict();
   for (const auto& [name, binding] : cn.params) {
     absl::StatusOr<tmpl::Value> value = binding.Evaluate(context);
-    if (!value.ok()) return Fail(Annotate(value.status(), absl::StrCat("node '", cn.id, "'")), cn.id);
+    if (!value.ok()) return Annotate(value.status(), absl::StrCat("node '", cn.id, "'"));
     params.map().Set(name, *std::move(value));
   }
+  return true;
+}
+
+void RunState::StartNode(int index) {
+  NodeSlot& slot = slots_[index];
+  mu_.Lock();
+  if (end_ != End::kNone) return mu_.Unlock();
+  if (interrupted_at_ >= 0) {  // an interrupt is pending: leave the node for Resume
+    slot.state = SlotState::kPending;
+    --running_;
+    MaybeEndInterruptedLocked();
+    return Deliver();
+  }
   NodeCallImpl* call = &slot.first_call;
+  tmpl::Value context;
+  if (plan_->needs_context[index]) context = ContextLocked();
+  absl::StatusOr<bool> run = ResolveLocked(index, context, call->params_);
+  if (!run.ok() || !*run) {
+    mu_.Unlock();
+    return run.ok() ? SkipNode(index) : Fail(run.status(), node(index).id);
+  }
   call->node_ = index;
   call->impl_node_ = index;
-  call->params_ = std::move(params);
   call->context_ = std::move(context);
-  StartCall(call);
+  if (node(index).policy.cache_ttl.has_value()) {
+    mu_.Unlock();
+    return StartCall(call);
+  }
+  BeginCallLocked(call);
+  Deliver();
+  Launch(call);
 }
 
 void RunState::SkipNode(int index) {
@@ -292,10 +302,9 @@ void RunState::SkipNode(int index) {
   if (end_ != End::kNone) return mu_.Unlock();
   --running_;
   SkipLocked(index, ready);
-  const bool complete = done_count_ == plan_->total;
+  if (done_count_ == plan_->total) CompleteLocked();
   if (interrupted_at_ >= 0) MaybeEndInterruptedLocked();
   Deliver();
-  if (complete) return Complete();
   Schedule(ready);
 }
 
@@ -328,43 +337,39 @@ void RunState::Cancel() {
 
 void RunState::Fail(absl::Status status, const std::string& node_id) {
   mu_.Lock();
-  if (EndLocked(End::kFailed, status) && has_sink()) {
-    RunEvent event;
-    event.kind = RunEvent::Kind::kError;
-    event.node = node_id;
-    event.status = std::move(status);
-    EnqueueLocked(std::move(event));
-  }
+  FailLocked(std::move(status), node_id);
   Deliver();
 }
 
-void RunState::Complete() {
-  tmpl::Value context;
-  {
-    absl::MutexLock lock(&mu_);
-    if (end_ != End::kNone) return;
-    context = ContextLocked();
-  }
+void RunState::FailLocked(absl::Status status, const std::string& node_id) {
+  if (!EndLocked(End::kFailed, status) || !has_sink()) return;
+  RunEvent event;
+  event.kind = RunEvent::Kind::kError;
+  event.node = node_id;
+  event.status = std::move(status);
+  EnqueueLocked(std::move(event));
+}
+
+void RunState::CompleteLocked() {
+  if (end_ != End::kNone) return;
+  const tmpl::Value context = ContextLocked();
   tmpl::Value outputs = tmpl::Value::Dict();
   for (const auto& [name, binding] : pipeline_->outputs) {
     absl::StatusOr<tmpl::Value> value = binding.Evaluate(context);
     if (!value.ok() && !ReadsSkippedNode(binding)) {
-      return Fail(Annotate(value.status(), absl::StrCat("output '", name, "'")), "");
+      return FailLocked(Annotate(value.status(), absl::StrCat("output '", name, "'")), "");
     }
     outputs.map().Set(name, !value.ok() || value->is_undefined() ? tmpl::Value::None() : *std::move(value));
   }
-  mu_.Lock();
-  if (EndLocked(End::kCompleted, absl::OkStatus())) {
-    outputs_ = outputs;
-    if (has_sink()) {
-      RunEvent event;
-      event.kind = RunEvent::Kind::kFinal;
-      event.data = std::move(outputs);
-      event.usage = usage_;
-      EnqueueLocked(std::move(event));
-    }
+  EndLocked(End::kCompleted, absl::OkStatus());
+  outputs_ = outputs;
+  if (has_sink()) {
+    RunEvent event;
+    event.kind = RunEvent::Kind::kFinal;
+    event.data = std::move(outputs);
+    event.usage = usage_;
+    EnqueueLocked(std::move(event));
   }
-  Deliver();
 }
 
 bool RunState::ReadsSkippedNode(const Binding& binding) const {
@@ -376,19 +381,20 @@ bool RunState::ReadsSkippedNode(const Binding& binding) const {
   return false;
 }
 
-void RunState::Finalize() {
+RunResult RunState::TakeResultLocked() {
   RunResult result;
-  {
-    absl::MutexLock lock(&mu_);
-    result.run_id = run_id_;
-    result.status = status_;
-    result.outputs = outputs_;
-    result.usage = usage_;
-    result.state = end_ == End::kCompleted     ? RunResult::State::kCompleted
-                   : end_ == End::kInterrupted ? RunResult::State::kInterrupted
-                   : end_ == End::kCancelled   ? RunResult::State::kCancelled
-                                               : RunResult::State::kFailed;
-  }
+  result.run_id = run_id_;
+  result.status = status_;
+  result.outputs = std::move(outputs_);
+  result.usage = usage_;
+  result.state = end_ == End::kCompleted     ? RunResult::State::kCompleted
+                 : end_ == End::kInterrupted ? RunResult::State::kInterrupted
+                 : end_ == End::kCancelled   ? RunResult::State::kCancelled
+                                             : RunResult::State::kFailed;
+  return result;
+}
+
+void RunState::Finalize(RunResult result) {
   if (parent_ != nullptr) {
     auto done = std::move(child_done_);
     parent_->AddUsageFromChild(result.usage);
@@ -445,9 +451,10 @@ void RunState::Deliver() {
       const bool finalize = finalize_pending_;
       finalize_pending_ = false;
       delivering_ = false;
+      if (!finalize) return mu_.Unlock();
+      RunResult result = TakeResultLocked();
       mu_.Unlock();
-      if (finalize) Finalize();
-      return;
+      return Finalize(std::move(result));
     }
     events.swap(events_);
     cancels.swap(pending_cancels_);

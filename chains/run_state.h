@@ -127,11 +127,12 @@ class RunState final : public RunHandle, public std::enable_shared_from_this<Run
   // Checked inputs with defaults applied; INVALID_ARGUMENT naming the input.
   static absl::StatusOr<tmpl::Value> CheckInputs(const PipelineSpec& spec, const tmpl::Value& inputs);
 
-  // Linked list of live top-level runs (guarded by the owner's mutex).
+  // Linked list of live top-level runs (guarded by the owner's shard mutex).
   RunState* prev = nullptr;
   RunState* next = nullptr;
+  int shard = 0;
   bool linked = false;
-  bool queued = false;  // waiting in the owner's queue
+  std::atomic<bool> queued{false};  // waiting in the owner's queue
 
  private:
   friend class NodeCallImpl;
@@ -147,7 +148,13 @@ class RunState final : public RunHandle, public std::enable_shared_from_this<Run
   void ReleaseLocked(int first, IndexList& ready) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SkipLocked(int index, IndexList& ready) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Schedule(const IndexList& ready);
+  // Evaluates the guard and parameters of `index`; false when the guard is false.
+  absl::StatusOr<bool> ResolveLocked(int index, const tmpl::Value& context, tmpl::Value& params)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void StartCall(NodeCallImpl* call);
+  bool TryCacheHit(NodeCallImpl* call);
+  void BeginCallLocked(NodeCallImpl* call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Launch(NodeCallImpl* call);
   void SkipNode(int index);
   void OnFinish(NodeCallImpl& call, absl::StatusOr<tmpl::Value> output);
   void OnSuccess(NodeCallImpl& call, tmpl::Value output);
@@ -161,10 +168,13 @@ class RunState final : public RunHandle, public std::enable_shared_from_this<Run
   // Ends the run; returns false when it had already ended. Queues the running calls' on-cancel callbacks.
   bool EndLocked(End end, absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Fail(absl::Status status, const std::string& node_id);
-  void Complete();
+  void FailLocked(absl::Status status, const std::string& node_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Evaluates the outputs and ends the run (completed, or failed on an output error).
+  void CompleteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // True when `binding` reads a node that did not run (outputs that read skipped nodes are null).
   bool ReadsSkippedNode(const Binding& binding) const;
-  void Finalize();
+  RunResult TakeResultLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Finalize(RunResult result);
   void AddUsageFromChild(const TokenUsage& usage);
   // Events: stamped and queued under mu_, delivered in order by one thread at a time.
   void EnqueueLocked(RunEvent event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

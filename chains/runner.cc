@@ -2,12 +2,14 @@
 // cache, Start/Run/Resume and shutdown. The run itself is RunState (run_state.cc, node_call.cc).
 #include "chains/runner.h"
 
+#include <atomic>
 #include <deque>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "chains/checkpoint_store.h"
 #include "chains/result_cache.h"
 #include "chains/run_state.h"
@@ -36,8 +38,12 @@ struct Runner::Impl final : internal::RunOwner {
 
   // Starts `run` now or queues it; RESOURCE_EXHAUSTED when the queue is full.
   absl::Status Admit(const std::shared_ptr<RunState>& run, RunSeed seed);
-  void LinkLocked(RunState* run) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
-  void UnlinkLocked(RunState* run) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+  // Takes a slot when fewer than max_concurrent_runs are executing.
+  bool TryAcquire();
+  // Starts queued runs while slots are free.
+  void DrainQueue();
+  void Link(RunState* run);
+  void Unlink(RunState* run);
 
   struct Queued {
     std::shared_ptr<RunState> run;
@@ -47,109 +53,155 @@ struct Runner::Impl final : internal::RunOwner {
     std::weak_ptr<const CompiledPipeline> pipeline;
     std::shared_ptr<const Plan> plan;
   };
+  // Live runs, sharded by starting thread so that concurrent starts do not contend on one mutex.
+  struct Shard {
+    absl::Mutex mu;
+    RunState* live ABSL_GUARDED_BY(mu) = nullptr;
+  };
+  static constexpr int kShards = 16;
 
   const RunnerOptions options;
   mutable internal::ResultCache result_cache;
-  mutable absl::Mutex mu;
-  int running ABSL_GUARDED_BY(mu) = 0;
-  bool closing ABSL_GUARDED_BY(mu) = false;
-  RunState* live ABSL_GUARDED_BY(mu) = nullptr;
-  std::deque<Queued> queue ABSL_GUARDED_BY(mu);
+  std::atomic<int> running{0};
+  std::atomic<int> waiting{0};  // queued runs plus admissions deciding whether to queue
+  std::atomic<bool> closing{false};
+  mutable absl::Mutex queue_mu;
+  std::deque<Queued> queue ABSL_GUARDED_BY(queue_mu);
+  Shard shards[kShards];
   absl::Mutex plans_mu;
   absl::flat_hash_map<const CompiledPipeline*, CachedPlan> plans ABSL_GUARDED_BY(plans_mu);
 };
 
 std::shared_ptr<const Plan> Runner::Impl::PlanFor(const std::shared_ptr<const CompiledPipeline>& pipeline) {
-  absl::MutexLock lock(&plans_mu);
-  auto found = plans.find(pipeline.get());
-  if (found != plans.end() && !found->second.pipeline.expired()) return found->second.plan;
-  if (plans.size() >= 256) absl::erase_if(plans, [](const auto& entry) { return entry.second.pipeline.expired(); });
-  auto plan = std::make_shared<const Plan>(internal::BuildPlan(*pipeline));
-  plans[pipeline.get()] = CachedPlan{pipeline, plan};
+  struct Recent {
+    const CompiledPipeline* raw = nullptr;
+    std::weak_ptr<const CompiledPipeline> pipeline;
+    std::shared_ptr<const Plan> plan;
+  };
+  thread_local Recent recent;  // plans depend only on the pipeline, so any Runner may share them
+  if (recent.raw == pipeline.get() && !recent.pipeline.expired()) return recent.plan;
+  std::shared_ptr<const Plan> plan;
+  {
+    absl::MutexLock lock(&plans_mu);
+    auto found = plans.find(pipeline.get());
+    if (found != plans.end() && !found->second.pipeline.expired()) {
+      plan = found->second.plan;
+    } else {
+      if (plans.size() >= 256) absl::erase_if(plans, [](const auto& entry) { return entry.second.pipeline.expired(); });
+      plan = std::make_shared<const Plan>(internal::BuildPlan(*pipeline));
+      plans[pipeline.get()] = CachedPlan{pipeline, plan};
+    }
+  }
+  recent = Recent{pipeline.get(), pipeline, plan};
   return plan;
 }
 
-void Runner::Impl::LinkLocked(RunState* run) {
+void Runner::Impl::Link(RunState* run) {
+  static std::atomic<int> next_shard{0};
+  thread_local const int shard_index = next_shard.fetch_add(1, std::memory_order_relaxed) % kShards;
+  Shard& shard = shards[shard_index];
+  absl::MutexLock lock(&shard.mu);
+  run->shard = shard_index;
   run->linked = true;
   run->prev = nullptr;
-  run->next = live;
-  if (live != nullptr) live->prev = run;
-  live = run;
+  run->next = shard.live;
+  if (shard.live != nullptr) shard.live->prev = run;
+  shard.live = run;
 }
 
-void Runner::Impl::UnlinkLocked(RunState* run) {
+void Runner::Impl::Unlink(RunState* run) {
+  Shard& shard = shards[run->shard];
+  absl::MutexLock lock(&shard.mu);
   if (!run->linked) return;
   if (run->prev != nullptr) run->prev->next = run->next;
   if (run->next != nullptr) run->next->prev = run->prev;
-  if (live == run) live = run->next;
+  if (shard.live == run) shard.live = run->next;
   run->linked = false;
 }
 
+bool Runner::Impl::TryAcquire() {
+  int now = running.load();
+  while (now < options.max_concurrent_runs) {
+    if (running.compare_exchange_weak(now, now + 1)) return true;
+  }
+  return false;
+}
+
 absl::Status Runner::Impl::Admit(const std::shared_ptr<RunState>& run, RunSeed seed) {
-  {
-    absl::MutexLock lock(&mu);
-    if (closing) return absl::UnavailableError("runner is shutting down");
-    if (running >= options.max_concurrent_runs) {
+  if (closing.load()) return absl::UnavailableError("runner is shutting down");
+  bool admitted = waiting.load() == 0 && TryAcquire();
+  if (!admitted) {
+    absl::MutexLock lock(&queue_mu);
+    waiting.fetch_add(1);  // before looking at `running`: RunEnded decrements it, then looks at `waiting`
+    admitted = TryAcquire();
+    if (!admitted) {
       if (static_cast<int>(queue.size()) >= options.max_queued_runs) {
-        return absl::ResourceExhaustedError(absl::StrCat("runner: ", running, " runs executing and ", queue.size(),
-                                                         " queued (the limit); try again later"));
+        waiting.fetch_sub(1);
+        return absl::ResourceExhaustedError(absl::StrCat("runner: ", running.load(), " runs executing and ",
+                                                         queue.size(), " queued (the limit); try again later"));
       }
-      run->queued = true;
+      run->queued.store(true);
       queue.push_back(Queued{run, std::move(seed)});
       return absl::OkStatus();
     }
-    ++running;
-    LinkLocked(run.get());
+    waiting.fetch_sub(1);
   }
+  Link(run.get());
   run->Begin(std::move(seed));
   return absl::OkStatus();
 }
 
+void Runner::Impl::DrainQueue() {
+  while (waiting.load() > 0) {
+    Queued next;
+    {
+      absl::MutexLock lock(&queue_mu);
+      if (queue.empty() || !TryAcquire()) return;
+      next = std::move(queue.front());
+      queue.pop_front();
+      waiting.fetch_sub(1);
+      next.run->queued.store(false);
+    }
+    Link(next.run.get());
+    auto begin = [next = std::move(next)]() mutable { next.run->Begin(std::move(next.seed)); };
+    if (!options.services.executor->Post(begin)) begin();
+  }
+}
+
 void Runner::Impl::RunEnded(RunState* run) {
-  Queued next;
-  {
-    absl::MutexLock lock(&mu);
-    if (run->queued) {
-      run->queued = false;
-      for (auto it = queue.begin(); it != queue.end(); ++it) {
-        if (it->run.get() == run) {
-          queue.erase(it);
-          break;
-        }
-      }
+  if (run->queued.load()) {
+    absl::MutexLock lock(&queue_mu);
+    for (auto it = queue.begin(); it != queue.end(); ++it) {
+      if (it->run.get() != run) continue;
+      queue.erase(it);
+      waiting.fetch_sub(1);
+      run->queued.store(false);
       return;
     }
-    UnlinkLocked(run);
-    --running;
-    if (queue.empty() || running >= options.max_concurrent_runs) return;
-    next = std::move(queue.front());
-    queue.pop_front();
-    next.run->queued = false;
-    ++running;
-    LinkLocked(next.run.get());
   }
-  auto begin = [next = std::move(next)]() mutable { next.run->Begin(std::move(next.seed)); };
-  if (!options.services.executor->Post(begin)) begin();
+  Unlink(run);
+  running.fetch_sub(1);
+  DrainQueue();
 }
 
 Runner::Runner(RunnerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 
 Runner::~Runner() {
+  impl_->closing.store(true);
   std::vector<std::shared_ptr<RunState>> runs;
   {
-    absl::MutexLock lock(&impl_->mu);
-    impl_->closing = true;
+    absl::MutexLock lock(&impl_->queue_mu);
     for (const Impl::Queued& queued : impl_->queue) runs.push_back(queued.run);
-    for (RunState* run = impl_->live; run != nullptr; run = run->next) {
+  }
+  for (Impl::Shard& shard : impl_->shards) {
+    absl::MutexLock lock(&shard.mu);
+    for (RunState* run = shard.live; run != nullptr; run = run->next) {
       if (auto strong = run->weak_from_this().lock()) runs.push_back(std::move(strong));
     }
   }
   for (const auto& run : runs) run->Cancel();
   runs.clear();
-  absl::MutexLock lock(&impl_->mu);
-  impl_->mu.Await(absl::Condition(
-      +[](Impl* impl) ABSL_EXCLUSIVE_LOCKS_REQUIRED(impl->mu) { return impl->running == 0 && impl->queue.empty(); },
-      impl_.get()));
+  while (impl_->running.load() > 0 || impl_->waiting.load() > 0) absl::SleepFor(absl::Milliseconds(1));
 }
 
 absl::StatusOr<std::shared_ptr<RunHandle>> Runner::Start(std::shared_ptr<const CompiledPipeline> pipeline,
@@ -211,13 +263,10 @@ absl::StatusOr<std::shared_ptr<RunHandle>> Runner::Resume(std::shared_ptr<const 
   return run;
 }
 
-int Runner::running() const {
-  absl::MutexLock lock(&impl_->mu);
-  return impl_->running;
-}
+int Runner::running() const { return impl_->running.load(); }
 
 int Runner::queued() const {
-  absl::MutexLock lock(&impl_->mu);
+  absl::MutexLock lock(&impl_->queue_mu);
   return static_cast<int>(impl_->queue.size());
 }
 
