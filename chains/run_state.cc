@@ -31,6 +31,28 @@ std::string NewRunId() {
   return id;
 }
 
+// The nodes `bindings` read, or null when one of them uses `nodes` whole.
+std::shared_ptr<const std::vector<int>> ReadsOf(const CompiledPipeline& pipeline,
+                                                const std::vector<const Binding*>& bindings) {
+  auto reads = std::make_shared<std::vector<int>>();
+  for (const Binding* binding : bindings) {
+    for (const Reference& reference : binding->references()) {
+      if (reference.root != "nodes") continue;
+      const int index = IndexOfNode(pipeline, reference.name);
+      if (index < 0) return nullptr;
+      if (std::find(reads->begin(), reads->end(), index) == reads->end()) reads->push_back(index);
+    }
+  }
+  return reads;
+}
+
+std::shared_ptr<const std::vector<int>> NodeReads(const CompiledPipeline& pipeline, const CompiledNode& node) {
+  std::vector<const Binding*> bindings;
+  if (node.when.has_value()) bindings.push_back(&*node.when);
+  for (const auto& [name, binding] : node.params) bindings.push_back(&binding);
+  return ReadsOf(pipeline, bindings);
+}
+
 bool NeedsContext(const CompiledNode& node) {
   if (node.when.has_value()) return true;
   for (const auto& [name, binding] : node.params) {
@@ -77,6 +99,7 @@ Plan BuildPlan(const CompiledPipeline& pipeline) {
   for (int i = 0; i < n; ++i) {
     const CompiledNode& node = pipeline.nodes[i];
     plan.needs_context[i] = NeedsContext(node);
+    plan.reads.push_back(NodeReads(pipeline, node));
     if (node.is_fallback) {
       plan.pending[i] = -1;
       continue;
@@ -92,6 +115,9 @@ Plan BuildPlan(const CompiledPipeline& pipeline) {
     for (int dep : preds) plan.successors[dep].push_back(i);
     plan.pending[i] = static_cast<int>(preds.size());
   }
+  std::vector<const Binding*> outputs;
+  for (const auto& [name, binding] : pipeline.outputs) outputs.push_back(&binding);
+  plan.reads.push_back(ReadsOf(pipeline, outputs));
   return plan;
 }
 
@@ -232,6 +258,21 @@ tmpl::Value RunState::ContextLocked() {
   for (int i = 0; i < n; ++i) {
     if (slots_[i].state == SlotState::kFinished) nodes.map().Set(node(i).id, slots_[i].output);
   }
+  context_view_ = ContextWith(std::move(nodes));
+  nodes_dirty_ = false;
+  return context_view_;
+}
+
+tmpl::Value RunState::ContextLocked(const std::vector<int>* reads) {
+  if (reads == nullptr) return ContextLocked();
+  tmpl::Value nodes = tmpl::Value::Dict();
+  for (int index : *reads) {
+    if (slots_[index].state == SlotState::kFinished) nodes.map().Set(node(index).id, slots_[index].output);
+  }
+  return ContextWith(std::move(nodes));
+}
+
+tmpl::Value RunState::ContextWith(tmpl::Value nodes) const {
   tmpl::Value context = tmpl::Value::Dict();
   context.map().Set("inputs", inputs_);
   context.map().Set("nodes", std::move(nodes));
@@ -240,8 +281,6 @@ tmpl::Value RunState::ContextLocked() {
       if (const tmpl::Value* value = inputs_.map().Find(root)) context.map().Set(root, *value);
     }
   }
-  context_view_ = context;
-  nodes_dirty_ = false;
   return context;
 }
 
@@ -278,7 +317,7 @@ void RunState::StartNode(int index) {
   }
   NodeCallImpl* call = &slot.first_call;
   tmpl::Value context;
-  if (plan_->needs_context[index]) context = ContextLocked();
+  if (plan_->needs_context[index]) context = ContextLocked(plan_->reads[index].get());
   absl::StatusOr<bool> run = ResolveLocked(index, context, call->params_);
   if (!run.ok() || !*run) {
     mu_.Unlock();
@@ -286,7 +325,8 @@ void RunState::StartNode(int index) {
   }
   call->node_ = index;
   call->impl_node_ = index;
-  call->context_ = std::move(context);
+  // A context narrowed to the nodes the bindings read is not what lazy bindings need: context() builds that.
+  call->context_ = plan_->reads[index] == nullptr ? std::move(context) : tmpl::Value();
   if (node(index).policy.cache_ttl.has_value()) {
     mu_.Unlock();
     return StartCall(call);
@@ -352,7 +392,7 @@ void RunState::FailLocked(absl::Status status, const std::string& node_id) {
 
 void RunState::CompleteLocked() {
   if (end_ != End::kNone) return;
-  const tmpl::Value context = ContextLocked();
+  const tmpl::Value context = ContextLocked(plan_->reads.back().get());
   tmpl::Value outputs = tmpl::Value::Dict();
   for (const auto& [name, binding] : pipeline_->outputs) {
     absl::StatusOr<tmpl::Value> value = binding.Evaluate(context);

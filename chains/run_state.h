@@ -30,6 +30,9 @@ struct Plan {
   std::vector<std::vector<int>> successors;  // non-fallback nodes waiting for each node
   std::vector<std::vector<int>> predecessors;
   std::vector<bool> needs_context;  // has a `when` or a non-literal parameter
+  // The nodes each node's bindings read (index n: the pipeline outputs); a null entry means "every node"
+  // (the bindings use `nodes` whole).
+  std::vector<std::shared_ptr<const std::vector<int>>> reads;
   int total = 0;                     // non-fallback nodes
 };
 Plan BuildPlan(const CompiledPipeline& pipeline);
@@ -141,7 +144,10 @@ class RunState final : public RunHandle, public std::enable_shared_from_this<Run
 
   const CompiledNode& node(int index) const { return pipeline_->nodes[index]; }
   bool has_sink() const { return sink_root_ != nullptr; }
+  // The context with every finished node (cached until the next change), or, given `reads`, only with those.
   tmpl::Value ContextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  tmpl::Value ContextLocked(const std::vector<int>* reads) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  tmpl::Value ContextWith(tmpl::Value nodes) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   tmpl::Value Context();
   bool ShouldSkipLocked(int index) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Marks `first` done (finished or skipped) and propagates readiness/skips; appends nodes to start.
