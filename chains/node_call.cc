@@ -194,13 +194,14 @@ void RunState::OnSuccess(NodeCallImpl& call, tmpl::Value output) {
     EnqueueNodeEventLocked(RunEvent::Kind::kNodeFinished, index, slot.output);
     if (call.started_ != absl::Time()) events_.back().duration_ms = absl::ToDoubleMilliseconds(absl::Now() - call.started_);
   }
-  if (checkpoint_) {
+  checkpoint_dirty_ = checkpoint_;
+  ReleaseLocked(index, ready);
+  if (checkpoint_dirty_ && ready.empty() && done_count_ < plan_->total) {  // nothing runs next on this thread
     if (absl::Status stored = CheckpointLocked(); !stored.ok()) {
-      mu_.Unlock();
-      return Fail(Annotate(stored, "checkpoint"), cn.id);
+      FailLocked(Annotate(stored, "checkpoint"), cn.id);
+      return Deliver();
     }
   }
-  ReleaseLocked(index, ready);
   if (done_count_ == plan_->total) CompleteLocked();
   if (interrupted_at_ >= 0) MaybeEndInterruptedLocked();
   Deliver();

@@ -1,6 +1,7 @@
 // RunState: input checking against the pipeline's declared inputs, and the checkpoint state of a run as JSON
 // {pipeline_version, inputs, finished: {id: output}, skipped: [ids], routes: {router: [chosen]},
-// interrupted_at: id|null, resume_data}, written after every finished node and decoded by Resume.
+// interrupted_at: id|null, resume_data}, decoded by Resume. A checkpoint is written when a thread leaves the
+// run after finishing nodes (synchronous nodes finished back to back share one), at an interrupt and at the end.
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
@@ -155,6 +156,7 @@ std::string RunState::EncodeStateLocked() const {
 
 absl::Status RunState::CheckpointLocked() {
   CheckpointStore* store = owner_->checkpoints();
+  checkpoint_dirty_ = false;
   if (store == nullptr) return absl::OkStatus();
   return store->Put(tenant_, user_id_, run_id_, next_step_++, EncodeStateLocked());
 }

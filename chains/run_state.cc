@@ -70,11 +70,13 @@ void Drive(std::shared_ptr<RunState> run, int index) {
   }
   Driver driver;
   tls_driver = &driver;
-  run->StartNode(index);
-  run.reset();
+  driver.queue.emplace_back(std::move(run), index);
   for (size_t i = 0; i < driver.queue.size(); ++i) {
-    std::shared_ptr<RunState> next = std::move(driver.queue[i].first);
-    next->StartNode(driver.queue[i].second);
+    std::shared_ptr<RunState> current = std::move(driver.queue[i].first);
+    current->StartNode(driver.queue[i].second);
+    // Synchronous nodes of one run finished back to back share a checkpoint, written when this thread
+    // leaves the run.
+    if (i + 1 == driver.queue.size() || driver.queue[i + 1].first != current) current->FlushCheckpoint();
   }
   tls_driver = nullptr;
 }
@@ -390,8 +392,20 @@ void RunState::FailLocked(absl::Status status, const std::string& node_id) {
   EnqueueLocked(std::move(event));
 }
 
+void RunState::FlushCheckpoint() {
+  if (!checkpoint_) return;
+  mu_.Lock();
+  if (checkpoint_dirty_ && end_ == End::kNone) {
+    if (absl::Status stored = CheckpointLocked(); !stored.ok()) FailLocked(Annotate(stored, "checkpoint"), "");
+  }
+  Deliver();
+}
+
 void RunState::CompleteLocked() {
   if (end_ != End::kNone) return;
+  if (checkpoint_dirty_) {
+    if (absl::Status stored = CheckpointLocked(); !stored.ok()) return FailLocked(Annotate(stored, "checkpoint"), "");
+  }
   const tmpl::Value context = ContextLocked(plan_->reads.back().get());
   tmpl::Value outputs = tmpl::Value::Dict();
   for (const auto& [name, binding] : pipeline_->outputs) {

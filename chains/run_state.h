@@ -126,6 +126,8 @@ class RunState final : public RunHandle, public std::enable_shared_from_this<Run
 
   // Runs node `index` unless the run has stopped (from the driver loop).
   void StartNode(int index);
+  // Writes the checkpoint of the nodes finished since the last one (the driver calls it when leaving the run).
+  void FlushCheckpoint();
 
   // Checked inputs with defaults applied; INVALID_ARGUMENT naming the input.
   static absl::StatusOr<tmpl::Value> CheckInputs(const PipelineSpec& spec, const tmpl::Value& inputs);
@@ -227,6 +229,7 @@ class RunState final : public RunHandle, public std::enable_shared_from_this<Run
   tmpl::Value context_view_ ABSL_GUARDED_BY(mu_);  // {inputs, nodes, roots}; rebuilt after changes
   bool nodes_dirty_ ABSL_GUARDED_BY(mu_) = true;
   int64_t next_step_ ABSL_GUARDED_BY(mu_) = 0;
+  bool checkpoint_dirty_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::unique_ptr<NodeCallImpl>> extra_calls_ ABSL_GUARDED_BY(mu_);
   // Event delivery.
   int64_t seq_ ABSL_GUARDED_BY(mu_) = 0;
