@@ -191,8 +191,7 @@ void RunState::RestoreLocked(const RunSeed& seed) {
 absl::StatusOr<RunSeed> DecodeState(const CompiledPipeline& pipeline, const std::string& text) {
   Json state = Json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!state.is_object()) return absl::DataLossError("checkpoint state is not a JSON object");
-  const std::string version = state.value("pipeline_version", "");
-  if (version != pipeline.version) {
+  if (const std::string version = state.value("pipeline_version", ""); version != pipeline.version) {
     return absl::FailedPreconditionError(absl::StrCat("checkpoint was written by pipeline version '", version,
                                                       "', not '", pipeline.version, "'"));
   }
@@ -220,12 +219,11 @@ absl::StatusOr<RunSeed> DecodeState(const CompiledPipeline& pipeline, const std:
   }
   for (const auto& [router, chosen] : routes.items()) {
     CATENA_ASSIGN_OR_RETURN(std::string name, node_index(Json(router)));
-    std::vector<std::string> targets;
+    seed.routes.emplace_back(std::move(name), std::vector<std::string>());
     for (const Json& id : chosen) {
       CATENA_ASSIGN_OR_RETURN(std::string target, node_index(id));
-      targets.push_back(std::move(target));
+      seed.routes.back().second.push_back(std::move(target));
     }
-    seed.routes.emplace_back(std::move(name), std::move(targets));
   }
   const Json interrupted = state.value("interrupted_at", Json());
   if (!interrupted.is_null()) {
