@@ -28,7 +28,7 @@ const tmpl::Value& NodeCallImpl::context() const {
   return context_;
 }
 
-const RunServices& NodeCallImpl::services() const { return run_->owner_->services(); }
+const RunServices& NodeCallImpl::services() const { return run_->services_; }
 const std::string& NodeCallImpl::tenant() const { return run_->tenant_; }
 const std::string& NodeCallImpl::run_id() const { return run_->run_id_; }
 absl::Time NodeCallImpl::deadline() const { return run_->deadline_; }
@@ -142,7 +142,7 @@ void RunState::Launch(NodeCallImpl* call) {
     auto expire = [weak = weak_from_this(), call] {
       if (auto run = weak.lock()) run->OnTimeout(call);
     };
-    owner_->services().executor->PostAfter(absl::ToChronoMilliseconds(*slot_node.policy.timeout), std::move(expire));
+    services_.executor->PostAfter(absl::ToChronoMilliseconds(*slot_node.policy.timeout), std::move(expire));
   }
   node(call->impl_node_).impl->Start(*call);
 }
@@ -222,7 +222,7 @@ void RunState::OnFailure(NodeCallImpl& call, absl::Status status) {
     auto task = [run = shared_from_this(), index, attempt, params = call.params_]() mutable {
       run->StartRetry(index, attempt, std::move(params));
     };
-    if (owner_->services().executor->PostAfter(absl::ToChronoMilliseconds(delay), std::move(task))) return;
+    if (services_.executor->PostAfter(absl::ToChronoMilliseconds(delay), std::move(task))) return;
   }
   if (!call.is_fallback_ && cn.fallback >= 0) return StartFallback(index);
   Fail(Annotate(status, absl::StrCat("node '", cn.id, "'")), cn.id);

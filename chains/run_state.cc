@@ -126,6 +126,7 @@ Plan BuildPlan(const CompiledPipeline& pipeline) {
 RunState::RunState(RunOwner* owner, std::shared_ptr<const CompiledPipeline> pipeline,
                    std::shared_ptr<const Plan> plan, RunOptions options, std::function<void(RunResult)> done)
     : owner_(owner),
+      services_(owner->services()),
       pipeline_(std::move(pipeline)),
       plan_(std::move(plan)),
       run_id_(options.run_id.empty() ? NewRunId() : std::move(options.run_id)),
@@ -194,14 +195,14 @@ void RunState::ArmDeadline() {
     if (auto run = weak.lock()) run->Fail(absl::DeadlineExceededError("run deadline exceeded"), "");
   };
   if (left <= absl::ZeroDuration() ||
-      !owner_->services().executor->PostAfter(absl::ToChronoMilliseconds(left), std::move(expire))) {
+      !services_.executor->PostAfter(absl::ToChronoMilliseconds(left), std::move(expire))) {
     Fail(absl::DeadlineExceededError("run deadline exceeded"), "");
   }
 }
 
 void RunState::Schedule(const IndexList& ready) {
   if (ready.empty()) return;
-  Executor* executor = owner_->services().executor;
+  Executor* executor = services_.executor;
   for (size_t i = 1; i < ready.size(); ++i) {
     auto task = [run = shared_from_this(), index = ready[i]]() mutable { Drive(std::move(run), index); };
     if (!executor->Post(std::move(task))) Drive(shared_from_this(), ready[i]);

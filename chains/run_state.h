@@ -197,6 +197,7 @@ class RunState final : public RunHandle, public std::enable_shared_from_this<Run
   void ArmDeadline();
 
   RunOwner* const owner_;
+  const RunServices services_;  // a copy: nodes may still use it after the Runner is gone
   const std::shared_ptr<const CompiledPipeline> pipeline_;
   const std::shared_ptr<const Plan> plan_;
   std::string run_id_;

@@ -160,9 +160,9 @@ void Runner::Impl::DrainQueue() {
       next = std::move(queue.front());
       queue.pop_front();
       waiting.fetch_sub(1);
+      Link(next.run.get());  // before `queued` clears: a concurrent Cancel then finds the run linked
       next.run->queued.store(false);
     }
-    Link(next.run.get());
     auto begin = [next = std::move(next)]() mutable { next.run->Begin(std::move(next.seed)); };
     if (!options.services.executor->Post(begin)) begin();
   }

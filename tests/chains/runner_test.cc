@@ -389,3 +389,52 @@ TEST_CASE("a nested run reports its node events prefixed with the parent node", 
 
 }  // namespace
 }  // namespace catena::chains
+
+namespace catena::chains {
+namespace {
+
+TEST_CASE("a chain of 20,000 synchronous nodes runs without growing the stack", "[unit]") {
+  Fixture fixture;
+  Runner runner(fixture.Options());
+  PipelineBuilder builder;
+  constexpr int kLength = 20000;
+  for (int i = 0; i < kLength; ++i) {
+    const std::string id = "n" + std::to_string(i);
+    if (i == 0) {
+      builder.Add(id, std::make_unique<EchoNode>());
+    } else {
+      builder.Add(id, std::make_unique<EchoNode>(), {"n" + std::to_string(i - 1)});
+    }
+  }
+  builder.Output("last", "{{ nodes.n19999.ran }}");
+  RunResult result = runner.Run(builder.Build(), tmpl::Value(), {});
+  REQUIRE(result.status.ok());
+  CHECK(result.outputs.map().Find("last")->bool_value());
+}
+
+TEST_CASE("destroying the runner cancels the runs still executing and waits for them", "[unit]") {
+  Fixture fixture;
+  auto probe = std::make_shared<Probe>();
+  PipelineBuilder builder;
+  builder.Add("slow", std::make_unique<HangingNode>(probe));
+  auto pipeline = builder.Build();
+  std::vector<RunResult::State> states;
+  std::mutex mu;
+  {
+    Runner runner(fixture.Options());
+    for (int i = 0; i < 3; ++i) {
+      auto handle = runner.Start(pipeline, tmpl::Value(), {}, [&](RunResult result) {
+        std::lock_guard<std::mutex> lock(mu);
+        states.push_back(result.state);
+      });
+      REQUIRE(handle.ok());
+    }
+    CHECK(runner.running() == 3);
+  }
+  REQUIRE(states.size() == 3);
+  for (RunResult::State state : states) CHECK(state == RunResult::State::kCancelled);
+  CHECK(probe->cancels == 3);
+}
+
+}  // namespace
+}  // namespace catena::chains
