@@ -65,7 +65,7 @@ void NodeCallImpl::AddUsage(const TokenUsage& usage) { run_->AddUsageFromChild(u
 void NodeCallImpl::RunChild(std::shared_ptr<const CompiledPipeline> pipeline, tmpl::Value inputs,
                             std::function<void(absl::StatusOr<tmpl::Value>)> done) {
   if (pipeline == nullptr) return done(absl::InvalidArgumentError("nested pipeline is missing"));
-  absl::StatusOr<tmpl::Value> checked = RunState::CheckInputs(pipeline->spec, inputs);
+  absl::StatusOr<tmpl::Value> checked = RunState::CheckInputs(*pipeline, inputs);
   if (!checked.ok()) return done(Annotate(checked.status(), absl::StrCat("node '", node_id(), "'")));
   RunOptions options;
   options.tenant = run_->tenant_;

@@ -2,6 +2,8 @@
 // {pipeline_version, inputs, finished: {id: output}, skipped: [ids], routes: {router: [chosen]},
 // interrupted_at: id|null, resume_data}, decoded by Resume. A checkpoint is written when a thread leaves the
 // run after finishing nodes (synchronous nodes finished back to back share one), at an interrupt and at the end.
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
@@ -79,10 +81,12 @@ bool HasType(const tmpl::Value& value, FieldType type) {
   }
 }
 
-absl::Status CheckUnknown(const PipelineSpec& spec, const tmpl::Value& inputs) {
+absl::Status CheckUnknown(const CompiledPipeline& pipeline, const tmpl::Value& inputs) {
+  const PipelineSpec& spec = pipeline.spec;
   for (const auto& [key, value] : inputs.map().entries()) {
     const std::string name = tmpl::ToStr(key);
-    bool known = false;
+    bool known = std::find(pipeline.extra_roots.begin(), pipeline.extra_roots.end(), name) !=
+                 pipeline.extra_roots.end();
     for (const InputSpec& input : spec.inputs) known = known || input.name == name;
     if (known) continue;
     std::vector<std::string> names;
@@ -100,12 +104,13 @@ Json ToJsonOrNull(const tmpl::Value& value) {
 
 }  // namespace
 
-absl::StatusOr<tmpl::Value> RunState::CheckInputs(const PipelineSpec& spec, const tmpl::Value& inputs) {
+absl::StatusOr<tmpl::Value> RunState::CheckInputs(const CompiledPipeline& pipeline, const tmpl::Value& inputs) {
+  const PipelineSpec& spec = pipeline.spec;
   if (!inputs.is_map() && !inputs.is_undefined() && !inputs.is_none()) {
     return absl::InvalidArgumentError(absl::StrCat("inputs must be a mapping, got ", tmpl::TypeName(inputs)));
   }
   if (spec.inputs.empty()) return inputs.is_map() ? inputs : tmpl::Value::Dict();
-  if (inputs.is_map()) CATENA_RETURN_IF_ERROR(CheckUnknown(spec, inputs));
+  if (inputs.is_map()) CATENA_RETURN_IF_ERROR(CheckUnknown(pipeline, inputs));
   tmpl::Value checked = inputs.is_map() ? inputs : tmpl::Value::Dict();
   bool copied = !inputs.is_map();
   for (const InputSpec& input : spec.inputs) {

@@ -129,8 +129,9 @@ class RunState final : public RunHandle, public std::enable_shared_from_this<Run
   // Writes the checkpoint of the nodes finished since the last one (the driver calls it when leaving the run).
   void FlushCheckpoint();
 
-  // Checked inputs with defaults applied; INVALID_ARGUMENT naming the input.
-  static absl::StatusOr<tmpl::Value> CheckInputs(const PipelineSpec& spec, const tmpl::Value& inputs);
+  // Checked inputs with defaults applied; INVALID_ARGUMENT naming the input. Names in extra_roots (item,
+  // index, loop of bodies) are accepted besides the declared inputs.
+  static absl::StatusOr<tmpl::Value> CheckInputs(const CompiledPipeline& pipeline, const tmpl::Value& inputs);
 
   // Linked list of live top-level runs (guarded by the owner's shard mutex).
   RunState* prev = nullptr;

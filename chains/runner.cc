@@ -214,7 +214,7 @@ absl::StatusOr<std::shared_ptr<RunHandle>> Runner::Start(std::shared_ptr<const C
   if (options.checkpoint && impl_->options.checkpoints == nullptr) {
     return absl::FailedPreconditionError("runner: checkpoint requested but no checkpoint store is configured");
   }
-  CATENA_ASSIGN_OR_RETURN(tmpl::Value checked, RunState::CheckInputs(pipeline->spec, inputs));
+  CATENA_ASSIGN_OR_RETURN(tmpl::Value checked, RunState::CheckInputs(*pipeline, inputs));
   auto plan = impl_->PlanFor(pipeline);
   auto run = std::make_shared<RunState>(impl_.get(), std::move(pipeline), std::move(plan), std::move(options),
                                         std::move(done));

@@ -393,6 +393,25 @@ TEST_CASE("a nested run reports its node events prefixed with the parent node", 
 namespace catena::chains {
 namespace {
 
+TEST_CASE("a nested body sees its extra roots (item) beside its declared inputs", "[unit]") {
+  Fixture fixture;
+  Runner runner(fixture.Options());
+  PipelineBuilder body;
+  body.Input("x", FieldType::kInt, true);
+  body.ExtraRoot("item");
+  body.Add("inner", std::make_unique<EchoNode>());
+  body.Param("inner", "text", "{{ item }}-{{ inputs.x }}");
+  body.Output("text", "{{ nodes.inner.text }}");
+  PipelineBuilder builder;
+  builder.Add("outer", std::make_unique<testing::NestedNode>(body.Build()));
+  builder.Param("outer", "x", "{{ 7 }}");
+  builder.Param("outer", "item", "apple");
+  builder.Output("text", "{{ nodes.outer.text }}");
+  RunResult result = runner.Run(builder.Build(), tmpl::Value(), {});
+  REQUIRE(result.status.ok());
+  CHECK(result.outputs.map().Find("text")->string_value() == "apple-7");
+}
+
 TEST_CASE("a chain of 20,000 synchronous nodes runs without growing the stack", "[unit]") {
   Fixture fixture;
   Runner runner(fixture.Options());

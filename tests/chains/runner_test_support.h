@@ -158,13 +158,13 @@ class RouteNode final : public NodeImpl {
   }
 };
 
-// Runs `body` with inputs {x: params.x} and finishes with its outputs.
+// Runs `body` with its params as inputs and finishes with the body's outputs.
 class NestedNode final : public NodeImpl {
  public:
   explicit NestedNode(std::shared_ptr<const CompiledPipeline> body) : body_(std::move(body)) {}
   void Start(NodeCall& call) const override {
     tmpl::Value inputs = tmpl::Value::Dict();
-    inputs.map().Set("x", *call.params().map().Find("x"));
+    for (const auto& [key, value] : call.params().map().entries()) inputs.map().Set(tmpl::ToStr(key), value);
     call.RunChild(body_, std::move(inputs), [&call](absl::StatusOr<tmpl::Value> outputs) { call.Finish(outputs); });
   }
 
@@ -194,6 +194,7 @@ class PipelineBuilder {
     node(id).params.emplace_back(name, Bind(text));
   }
   void When(const std::string& id, const std::string& text) { node(id).when = Bind(text); }
+  void ExtraRoot(const std::string& name) { pipeline_->extra_roots.push_back(name); }
   void Output(const std::string& name, const std::string& text) { pipeline_->outputs.emplace_back(name, Bind(text)); }
   void Input(const std::string& name, FieldType type, bool required) {
     InputSpec input;
