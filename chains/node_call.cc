@@ -39,7 +39,7 @@ bool NodeCallImpl::cancelled() const {
 
 void NodeCallImpl::OnCancel(std::function<void()> on_cancel) {
   {
-    absl::MutexLock lock(&run_->mu_);
+    std::lock_guard<std::mutex> lock(run_->mu_);
     const bool live = run_->end_ == RunState::End::kNone && !done_.load(std::memory_order_acquire);
     if (live) {
       on_cancel_.push_back(std::move(on_cancel));
@@ -52,8 +52,8 @@ void NodeCallImpl::OnCancel(std::function<void()> on_cancel) {
 
 void NodeCallImpl::Emit(RunEvent event) {
   if (!run_->has_sink() || done_.load(std::memory_order_acquire)) return;
-  run_->mu_.Lock();
-  if (run_->end_ != RunState::End::kNone) return run_->mu_.Unlock();
+  run_->mu_.lock();
+  if (run_->end_ != RunState::End::kNone) return run_->mu_.unlock();
   event.node = node_id();
   event.node_type = run_->node(impl_node_).type;
   run_->EnqueueLocked(std::move(event));
@@ -119,8 +119,8 @@ bool RunState::TryCacheHit(NodeCallImpl* call) {
 
 void RunState::StartCall(NodeCallImpl* call) {
   if (TryCacheHit(call)) return;
-  mu_.Lock();
-  if (end_ != End::kNone) return mu_.Unlock();
+  mu_.lock();
+  if (end_ != End::kNone) return mu_.unlock();
   BeginCallLocked(call);
   Deliver();
   Launch(call);
@@ -172,13 +172,13 @@ void RunState::OnSuccess(NodeCallImpl& call, tmpl::Value output) {
   const int index = call.node_;
   const CompiledNode& cn = node(index);
   IndexList ready;
-  mu_.Lock();
-  if (end_ != End::kNone) return mu_.Unlock();
+  mu_.lock();
+  if (end_ != End::kNone) return mu_.unlock();
   --running_;
   call.on_cancel_.clear();
   if (!cn.route_targets.empty()) {
     if (absl::Status routed = RecordRouteLocked(index, output); !routed.ok()) {
-      mu_.Unlock();
+      mu_.unlock();
       return Fail(std::move(routed), cn.id);
     }
   }
@@ -211,11 +211,11 @@ void RunState::OnSuccess(NodeCallImpl& call, tmpl::Value output) {
 void RunState::OnFailure(NodeCallImpl& call, absl::Status status) {
   const int index = call.node_;
   const CompiledNode& cn = node(index);
-  mu_.Lock();
-  if (end_ != End::kNone) return mu_.Unlock();
+  mu_.lock();
+  if (end_ != End::kNone) return mu_.unlock();
   call.on_cancel_.clear();
   const bool retry = !call.is_fallback_ && call.attempt_ < cn.policy.retries && interrupted_at_ < 0;
-  mu_.Unlock();
+  mu_.unlock();
   if (retry) {
     const int attempt = call.attempt_ + 1;
     const absl::Duration delay = cn.policy.retry_backoff * std::pow(2.0, attempt - 1) * Jitter();
@@ -231,8 +231,8 @@ void RunState::OnFailure(NodeCallImpl& call, absl::Status status) {
 void RunState::StartRetry(int index, int attempt, tmpl::Value params) {
   NodeCallImpl* call = nullptr;
   {
-    mu_.Lock();
-    if (end_ != End::kNone) return mu_.Unlock();
+    mu_.lock();
+    if (end_ != End::kNone) return mu_.unlock();
     if (interrupted_at_ >= 0) {
       slots_[index].state = SlotState::kPending;
       --running_;
@@ -242,7 +242,7 @@ void RunState::StartRetry(int index, int attempt, tmpl::Value params) {
     extra_calls_.push_back(std::make_unique<NodeCallImpl>());
     call = extra_calls_.back().get();
     call->context_ = slots_[index].first_call.context_;
-    mu_.Unlock();
+    mu_.unlock();
   }
   call->run_ = this;
   call->node_ = index;
@@ -257,7 +257,7 @@ void RunState::StartFallback(int index) {
   NodeCallImpl* call = nullptr;
   tmpl::Value context;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (end_ != End::kNone) return;
     extra_calls_.push_back(std::make_unique<NodeCallImpl>());
     call = extra_calls_.back().get();
@@ -281,7 +281,7 @@ void RunState::StartFallback(int index) {
 void RunState::OnTimeout(NodeCallImpl* call) {
   if (call->done_.exchange(true, std::memory_order_acq_rel)) return;
   const CompiledNode& cn = node(call->node_);
-  mu_.Lock();
+  mu_.lock();
   for (auto& on_cancel : call->on_cancel_) pending_cancels_.push_back(std::move(on_cancel));
   call->on_cancel_.clear();
   Deliver();
@@ -291,10 +291,10 @@ void RunState::OnTimeout(NodeCallImpl* call) {
 
 void RunState::OnInterrupt(NodeCallImpl& call, std::string reason, tmpl::Value payload) {
   const int index = call.node_;
-  mu_.Lock();
-  if (end_ != End::kNone) return mu_.Unlock();
+  mu_.lock();
+  if (end_ != End::kNone) return mu_.unlock();
   if (parent_ != nullptr) {
-    mu_.Unlock();
+    mu_.unlock();
     return Fail(absl::UnimplementedError(absl::StrCat("node '", node(index).id,
                                                       "': interrupts inside nested pipelines are not supported")),
                 node(index).id);

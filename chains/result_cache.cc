@@ -5,7 +5,7 @@
 namespace catena::chains::internal {
 
 std::optional<tmpl::Value> ResultCache::Get(const std::string& key, absl::Time now) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto found = index_.find(key);
   if (found == index_.end()) return std::nullopt;
   if (found->second->expires <= now) {
@@ -19,7 +19,7 @@ std::optional<tmpl::Value> ResultCache::Get(const std::string& key, absl::Time n
 
 void ResultCache::Put(std::string key, tmpl::Value value, absl::Time expires) {
   if (capacity_ == 0) return;
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto found = index_.find(key);
   if (found != index_.end()) {
     found->second->value = std::move(value);
@@ -36,7 +36,7 @@ void ResultCache::Put(std::string key, tmpl::Value value, absl::Time expires) {
 }
 
 size_t ResultCache::size() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return lru_.size();
 }
 

@@ -5,11 +5,11 @@
 
 #include <cstddef>
 #include <list>
+#include <mutex>
 #include <optional>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/template/value.h"
 
@@ -32,9 +32,9 @@ class ResultCache {
     absl::Time expires;
   };
   const size_t capacity_;
-  mutable absl::Mutex mu_;
-  std::list<Entry> lru_ ABSL_GUARDED_BY(mu_);  // most recent first
-  absl::flat_hash_map<std::string, std::list<Entry>::iterator> index_ ABSL_GUARDED_BY(mu_);
+  mutable std::mutex mu_;  // std::mutex: see the note on RunState::mu_
+  std::list<Entry> lru_;   // most recent first; guarded by mu_
+  absl::flat_hash_map<std::string, std::list<Entry>::iterator> index_;  // guarded by mu_
 };
 
 }  // namespace catena::chains::internal

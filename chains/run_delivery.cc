@@ -33,7 +33,7 @@ void RunState::Finalize(RunResult result) {
 }
 
 void RunState::AddUsageFromChild(const TokenUsage& usage) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   usage_ += usage;
 }
 
@@ -61,13 +61,13 @@ void RunState::EnqueueNodeEventLocked(RunEvent::Kind kind, int index, tmpl::Valu
 }
 
 void RunState::ForwardEvent(RunEvent event) {
-  mu_.Lock();
+  mu_.lock();
   if (end_ == End::kNone) EnqueueLocked(std::move(event));
   Deliver();
 }
 
 void RunState::Deliver() {
-  if (delivering_ || (events_.empty() && pending_cancels_.empty() && !finalize_pending_)) return mu_.Unlock();
+  if (delivering_ || (events_.empty() && pending_cancels_.empty() && !finalize_pending_)) return mu_.unlock();
   delivering_ = true;
   std::vector<RunEvent> events;
   std::vector<std::function<void()>> cancels;
@@ -76,14 +76,14 @@ void RunState::Deliver() {
       const bool finalize = finalize_pending_;
       finalize_pending_ = false;
       delivering_ = false;
-      if (!finalize) return mu_.Unlock();
+      if (!finalize) return mu_.unlock();
       RunResult result = TakeResultLocked();
-      mu_.Unlock();
+      mu_.unlock();
       return Finalize(std::move(result));
     }
     events.swap(events_);
     cancels.swap(pending_cancels_);
-    mu_.Unlock();
+    mu_.unlock();
     for (auto& on_cancel : cancels) on_cancel();
     for (RunEvent& event : events) {
       if (sink_root_ == this) {
@@ -94,7 +94,7 @@ void RunState::Deliver() {
     }
     events.clear();
     cancels.clear();
-    mu_.Lock();
+    mu_.lock();
   }
 }
 

@@ -153,7 +153,7 @@ void RunState::SetParent(std::shared_ptr<RunState> parent, const std::string& no
 
 void RunState::Begin(RunSeed seed) {
   IndexList ready;
-  mu_.Lock();
+  mu_.lock();
   begun_ = true;
   if (end_ != End::kNone) return Deliver();
   inputs_ = std::move(seed.inputs);
@@ -268,6 +268,10 @@ tmpl::Value RunState::ContextLocked() {
 
 tmpl::Value RunState::ContextLocked(const std::vector<int>* reads) {
   if (reads == nullptr) return ContextLocked();
+  if (reads->empty()) {  // reads inputs (and roots) only: one context serves the whole run
+    if (base_context_.is_undefined()) base_context_ = ContextWith(tmpl::Value::Dict());
+    return base_context_;
+  }
   tmpl::Value nodes = tmpl::Value::Dict();
   for (int index : *reads) {
     if (slots_[index].state == SlotState::kFinished) nodes.map().Set(node(index).id, slots_[index].output);
@@ -288,7 +292,7 @@ tmpl::Value RunState::ContextWith(tmpl::Value nodes) const {
 }
 
 tmpl::Value RunState::Context() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return ContextLocked();
 }
 
@@ -310,8 +314,8 @@ absl::StatusOr<bool> RunState::ResolveLocked(int index, const tmpl::Value& conte
 
 void RunState::StartNode(int index) {
   NodeSlot& slot = slots_[index];
-  mu_.Lock();
-  if (end_ != End::kNone) return mu_.Unlock();
+  mu_.lock();
+  if (end_ != End::kNone) return mu_.unlock();
   if (interrupted_at_ >= 0) {  // an interrupt is pending: leave the node for Resume
     slot.state = SlotState::kPending;
     --running_;
@@ -323,7 +327,7 @@ void RunState::StartNode(int index) {
   if (plan_->needs_context[index]) context = ContextLocked(plan_->reads[index].get());
   absl::StatusOr<bool> run = ResolveLocked(index, context, call->params_);
   if (!run.ok() || !*run) {
-    mu_.Unlock();
+    mu_.unlock();
     return run.ok() ? SkipNode(index) : Fail(run.status(), node(index).id);
   }
   call->node_ = index;
@@ -331,7 +335,7 @@ void RunState::StartNode(int index) {
   // A context narrowed to the nodes the bindings read is not what lazy bindings need: context() builds that.
   call->context_ = plan_->reads[index] == nullptr ? std::move(context) : tmpl::Value();
   if (node(index).policy.cache_ttl.has_value()) {
-    mu_.Unlock();
+    mu_.unlock();
     return StartCall(call);
   }
   BeginCallLocked(call);
@@ -341,8 +345,8 @@ void RunState::StartNode(int index) {
 
 void RunState::SkipNode(int index) {
   IndexList ready;
-  mu_.Lock();
-  if (end_ != End::kNone) return mu_.Unlock();
+  mu_.lock();
+  if (end_ != End::kNone) return mu_.unlock();
   --running_;
   SkipLocked(index, ready);
   if (done_count_ == plan_->total) CompleteLocked();
@@ -368,7 +372,7 @@ bool RunState::EndLocked(End end, absl::Status status) {
 }
 
 void RunState::Cancel() {
-  mu_.Lock();
+  mu_.lock();
   if (EndLocked(End::kCancelled, absl::CancelledError("run cancelled")) && has_sink() && parent_ == nullptr) {
     RunEvent event;
     event.kind = RunEvent::Kind::kError;
@@ -379,7 +383,7 @@ void RunState::Cancel() {
 }
 
 void RunState::Fail(absl::Status status, const std::string& node_id) {
-  mu_.Lock();
+  mu_.lock();
   FailLocked(std::move(status), node_id);
   Deliver();
 }
@@ -395,7 +399,7 @@ void RunState::FailLocked(absl::Status status, const std::string& node_id) {
 
 void RunState::FlushCheckpoint() {
   if (!checkpoint_) return;
-  mu_.Lock();
+  mu_.lock();
   if (checkpoint_dirty_ && end_ == End::kNone) {
     if (absl::Status stored = CheckpointLocked(); !stored.ok()) FailLocked(Annotate(stored, "checkpoint"), "");
   }

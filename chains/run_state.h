@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -215,7 +216,9 @@ class RunState final : public RunHandle, public std::enable_shared_from_this<Run
   tmpl::Value inputs_;
   std::unique_ptr<NodeSlot[]> slots_;
 
-  mutable absl::Mutex mu_;
+  // std::mutex, not absl::Mutex: a mutex per run is created and destroyed at high rates, and absl::Mutex in
+  // debug builds of abseil (Debian's) registers every mutex in a global deadlock graph under one spinlock.
+  mutable std::mutex mu_;
   int done_count_ ABSL_GUARDED_BY(mu_) = 0;
   int running_ ABSL_GUARDED_BY(mu_) = 0;  // calls outstanding or waiting for a retry
   End end_ ABSL_GUARDED_BY(mu_) = End::kNone;
@@ -228,7 +231,8 @@ class RunState final : public RunHandle, public std::enable_shared_from_this<Run
   absl::Status status_ ABSL_GUARDED_BY(mu_);
   tmpl::Value outputs_ ABSL_GUARDED_BY(mu_);
   TokenUsage usage_ ABSL_GUARDED_BY(mu_);
-  tmpl::Value context_view_ ABSL_GUARDED_BY(mu_);  // {inputs, nodes, roots}; rebuilt after changes
+  tmpl::Value context_view_ ABSL_GUARDED_BY(mu_);
+  tmpl::Value base_context_ ABSL_GUARDED_BY(mu_);  // {inputs, nodes: {}, roots}  // {inputs, nodes, roots}; rebuilt after changes
   bool nodes_dirty_ ABSL_GUARDED_BY(mu_) = true;
   int64_t next_step_ ABSL_GUARDED_BY(mu_) = 0;
   bool checkpoint_dirty_ ABSL_GUARDED_BY(mu_) = false;

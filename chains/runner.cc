@@ -3,12 +3,13 @@
 #include "chains/runner.h"
 
 #include <atomic>
+#include <condition_variable>
 #include <deque>
+#include <mutex>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "chains/checkpoint_store.h"
 #include "chains/result_cache.h"
@@ -55,7 +56,7 @@ struct Runner::Impl final : internal::RunOwner {
   };
   // Live runs, sharded by starting thread so that concurrent starts do not contend on one mutex.
   struct Shard {
-    absl::Mutex mu;
+    std::mutex mu;
     RunState* live ABSL_GUARDED_BY(mu) = nullptr;
   };
   static constexpr int kShards = 16;
@@ -100,7 +101,7 @@ void Runner::Impl::Link(RunState* run) {
   static std::atomic<int> next_shard{0};
   thread_local const int shard_index = next_shard.fetch_add(1, std::memory_order_relaxed) % kShards;
   Shard& shard = shards[shard_index];
-  absl::MutexLock lock(&shard.mu);
+  std::lock_guard<std::mutex> lock(shard.mu);
   run->shard = shard_index;
   run->linked = true;
   run->prev = nullptr;
@@ -111,7 +112,7 @@ void Runner::Impl::Link(RunState* run) {
 
 void Runner::Impl::Unlink(RunState* run) {
   Shard& shard = shards[run->shard];
-  absl::MutexLock lock(&shard.mu);
+  std::lock_guard<std::mutex> lock(shard.mu);
   if (!run->linked) return;
   if (run->prev != nullptr) run->prev->next = run->next;
   if (run->next != nullptr) run->next->prev = run->prev;
@@ -194,7 +195,7 @@ Runner::~Runner() {
     for (const Impl::Queued& queued : impl_->queue) runs.push_back(queued.run);
   }
   for (Impl::Shard& shard : impl_->shards) {
-    absl::MutexLock lock(&shard.mu);
+    std::lock_guard<std::mutex> lock(shard.mu);
     for (RunState* run = shard.live; run != nullptr; run = run->next) {
       if (auto strong = run->weak_from_this().lock()) runs.push_back(std::move(strong));
     }
@@ -226,12 +227,17 @@ absl::StatusOr<std::shared_ptr<RunHandle>> Runner::Start(std::shared_ptr<const C
 
 RunResult Runner::Run(std::shared_ptr<const CompiledPipeline> pipeline, tmpl::Value inputs, RunOptions options) {
   internal::DriverScope scope;
-  absl::Notification finished;
+  // std::mutex rather than absl::Notification: see the note on RunState::mu_.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool finished = false;
   RunResult result;
   std::string run_id = options.run_id;
   auto handle = Start(std::move(pipeline), std::move(inputs), std::move(options), [&](RunResult r) {
+    std::lock_guard<std::mutex> lock(mu);
     result = std::move(r);
-    finished.Notify();
+    finished = true;
+    cv.notify_one();
   });
   if (!handle.ok()) {
     result.state = RunResult::State::kFailed;
@@ -239,7 +245,8 @@ RunResult Runner::Run(std::shared_ptr<const CompiledPipeline> pipeline, tmpl::Va
     result.run_id = std::move(run_id);
     return result;
   }
-  finished.WaitForNotification();
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return finished; });
   return result;
 }
 
