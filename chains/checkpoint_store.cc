@@ -1,0 +1,43 @@
+// MemoryCheckpointStore: run checkpoints as MemoryStore checkpoint records (tenant, run id, step), each step's
+// parent the step before it.
+#include "chains/checkpoint_store.h"
+
+#include <utility>
+
+#include "common/status.h"
+#include "memory/memory_store.h"
+
+namespace catena::chains {
+namespace {
+
+class MemoryCheckpointStore final : public CheckpointStore {
+ public:
+  explicit MemoryCheckpointStore(memory::MemoryStore* store) : store_(store) {}
+
+  absl::Status Put(std::string_view tenant, std::string_view user_id, std::string_view run_id, int64_t step,
+                   std::string state) override {
+    memory::Checkpoint checkpoint;
+    checkpoint.run_id = std::string(run_id);
+    checkpoint.step = step;
+    checkpoint.parent_step = step - 1;
+    checkpoint.state = std::move(state);
+    checkpoint.user_id = std::string(user_id);
+    return store_->PutCheckpoint(tenant, std::move(checkpoint)).status();
+  }
+
+  absl::StatusOr<StoredCheckpoint> Latest(std::string_view tenant, std::string_view run_id) const override {
+    CATENA_ASSIGN_OR_RETURN(memory::Checkpoint checkpoint, store_->GetCheckpoint(tenant, run_id, -1));
+    return StoredCheckpoint{std::move(checkpoint.run_id), checkpoint.step, std::move(checkpoint.state)};
+  }
+
+ private:
+  memory::MemoryStore* const store_;
+};
+
+}  // namespace
+
+std::unique_ptr<CheckpointStore> NewMemoryCheckpointStore(memory::MemoryStore* store) {
+  return std::make_unique<MemoryCheckpointStore>(store);
+}
+
+}  // namespace catena::chains

@@ -1,0 +1,240 @@
+// RunState: input checking against the pipeline's declared inputs, and the checkpoint state of a run as JSON
+// {pipeline_version, inputs, finished: {id: output}, skipped: [ids], routes: {router: [chosen]},
+// interrupted_at: id|null, resume_data}, decoded by Resume. A checkpoint is written when a thread leaves the
+// run after finishing nodes (synchronous nodes finished back to back share one), at an interrupt and at the end.
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "chains/checkpoint_store.h"
+#include "chains/run_state.h"
+#include "common/status.h"
+
+namespace catena::chains::internal {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+tmpl::Value FromSpec(const SpecValue& value) {
+  switch (value.kind) {
+    case SpecValue::Kind::kBool:
+      return tmpl::Value(value.bool_value);
+    case SpecValue::Kind::kInt:
+      return tmpl::Value(value.int_value);
+    case SpecValue::Kind::kFloat:
+      return tmpl::Value(value.float_value);
+    case SpecValue::Kind::kString:
+      return tmpl::Value(value.string_value);
+    case SpecValue::Kind::kList: {
+      std::vector<tmpl::Value> items;
+      for (const SpecValue& item : value.items) items.push_back(FromSpec(item));
+      return tmpl::Value::List(std::move(items));
+    }
+    case SpecValue::Kind::kMap: {
+      tmpl::Value map = tmpl::Value::Dict();
+      for (const auto& [key, field] : value.fields) map.map().Set(key, FromSpec(field));
+      return map;
+    }
+    default:
+      return tmpl::Value::None();
+  }
+}
+
+// Like FieldTypeName (spelled out here so the runner does not need the front end's definitions).
+const char* TypeLabel(FieldType type) {
+  switch (type) {
+    case FieldType::kString:
+      return "string";
+    case FieldType::kInt:
+      return "int";
+    case FieldType::kNumber:
+      return "number";
+    case FieldType::kBool:
+      return "bool";
+    case FieldType::kList:
+      return "list";
+    case FieldType::kMap:
+      return "map";
+    default:
+      return "any";
+  }
+}
+
+bool HasType(const tmpl::Value& value, FieldType type) {
+  switch (type) {
+    case FieldType::kString:
+      return value.is_string();
+    case FieldType::kInt:
+      return value.is_int();
+    case FieldType::kNumber:
+      return value.is_int() || value.is_float();
+    case FieldType::kBool:
+      return value.is_bool();
+    case FieldType::kList:
+      return value.is_list();
+    case FieldType::kMap:
+      return value.is_map();
+    default:
+      return true;
+  }
+}
+
+absl::Status CheckUnknown(const CompiledPipeline& pipeline, const tmpl::Value& inputs) {
+  const PipelineSpec& spec = pipeline.spec;
+  for (const auto& [key, value] : inputs.map().entries()) {
+    const std::string name = tmpl::ToStr(key);
+    bool known = std::find(pipeline.extra_roots.begin(), pipeline.extra_roots.end(), name) !=
+                 pipeline.extra_roots.end();
+    for (const InputSpec& input : spec.inputs) known = known || input.name == name;
+    if (known) continue;
+    std::vector<std::string> names;
+    for (const InputSpec& input : spec.inputs) names.push_back(input.name);
+    return absl::InvalidArgumentError(absl::StrCat("input '", name, "' is not declared by pipeline '", spec.name,
+                                                   "' (declared: ", absl::StrJoin(names, ", "), ")"));
+  }
+  return absl::OkStatus();
+}
+
+Json ToJsonOrNull(const tmpl::Value& value) {
+  absl::StatusOr<Json> json = tmpl::ToOrderedJson(value);
+  return json.ok() ? *std::move(json) : Json();
+}
+
+}  // namespace
+
+absl::StatusOr<tmpl::Value> RunState::CheckInputs(const CompiledPipeline& pipeline, const tmpl::Value& inputs) {
+  const PipelineSpec& spec = pipeline.spec;
+  if (!inputs.is_map() && !inputs.is_undefined() && !inputs.is_none()) {
+    return absl::InvalidArgumentError(absl::StrCat("inputs must be a mapping, got ", tmpl::TypeName(inputs)));
+  }
+  if (spec.inputs.empty()) return inputs.is_map() ? inputs : tmpl::Value::Dict();
+  if (inputs.is_map()) CATENA_RETURN_IF_ERROR(CheckUnknown(pipeline, inputs));
+  tmpl::Value checked = inputs.is_map() ? inputs : tmpl::Value::Dict();
+  bool copied = !inputs.is_map();
+  for (const InputSpec& input : spec.inputs) {
+    const tmpl::Value* value = checked.map().Find(input.name);
+    if (value == nullptr || value->is_none()) {
+      if (input.required) return absl::InvalidArgumentError(absl::StrCat("input '", input.name, "' is required"));
+      if (!input.default_value.has_value()) continue;
+      if (!copied) {  // never mutate the caller's mapping
+        checked = tmpl::Value::Dict();
+        for (const auto& [key, field] : inputs.map().entries()) CATENA_RETURN_IF_ERROR(checked.map().SetKey(key, field));
+        copied = true;
+      }
+      checked.map().Set(input.name, FromSpec(*input.default_value));
+      continue;
+    }
+    if (!HasType(*value, input.type)) {
+      return absl::InvalidArgumentError(absl::StrCat("input '", input.name, "' must be ",
+                                                     TypeLabel(input.type), ", got ", tmpl::TypeName(*value)));
+    }
+  }
+  return checked;
+}
+
+std::string RunState::EncodeStateLocked() const {
+  Json state = Json::object();
+  state["pipeline_version"] = pipeline_->version;
+  state["inputs"] = ToJsonOrNull(inputs_);
+  Json finished = Json::object();
+  Json skipped = Json::array();
+  Json routes = Json::object();
+  const int n = static_cast<int>(pipeline_->nodes.size());
+  for (int i = 0; i < n; ++i) {
+    const NodeSlot& slot = slots_[i];
+    if (slot.state == SlotState::kFinished) finished[node(i).id] = ToJsonOrNull(slot.output);
+    if (slot.state == SlotState::kSkipped) skipped.push_back(node(i).id);
+    if (slot.state != SlotState::kFinished || node(i).route_targets.empty()) continue;
+    Json chosen = Json::array();
+    for (int target : slot.chosen) chosen.push_back(node(target).id);
+    routes[node(i).id] = std::move(chosen);
+  }
+  state["finished"] = std::move(finished);
+  state["skipped"] = std::move(skipped);
+  state["routes"] = std::move(routes);
+  state["interrupted_at"] = interrupted_at_ >= 0 ? Json(node(interrupted_at_).id) : Json();
+  state["resume_data"] = ToJsonOrNull(resume_data_);
+  return state.dump();
+}
+
+absl::Status RunState::CheckpointLocked() {
+  CheckpointStore* store = owner_->checkpoints();
+  checkpoint_dirty_ = false;
+  if (store == nullptr) return absl::OkStatus();
+  return store->Put(tenant_, user_id_, run_id_, next_step_++, EncodeStateLocked());
+}
+
+void RunState::RestoreLocked(const RunSeed& seed) {
+  for (const auto& [id, output] : seed.finished) {
+    const int index = IndexOfNode(*pipeline_, id);
+    slots_[index].state = SlotState::kFinished;
+    slots_[index].output = output;
+    ++done_count_;
+  }
+  for (const std::string& id : seed.skipped) {
+    slots_[IndexOfNode(*pipeline_, id)].state = SlotState::kSkipped;
+    ++done_count_;
+  }
+  for (const auto& [router, chosen] : seed.routes) {
+    std::vector<int>& targets = slots_[IndexOfNode(*pipeline_, router)].chosen;
+    for (const std::string& id : chosen) targets.push_back(IndexOfNode(*pipeline_, id));
+  }
+  if (!seed.interrupted_at.empty()) resume_target_ = IndexOfNode(*pipeline_, seed.interrupted_at);
+  if (seed.finished.empty() && seed.skipped.empty()) return;
+  const int n = static_cast<int>(pipeline_->nodes.size());
+  for (int i = 0; i < n; ++i) {
+    if (plan_->pending[i] < 0 || slots_[i].state != SlotState::kPending) continue;
+    int pending = 0;
+    for (int dep : plan_->predecessors[i]) pending += slots_[dep].state == SlotState::kPending ? 1 : 0;
+    slots_[i].pending = pending;
+  }
+  nodes_dirty_ = true;
+}
+
+absl::StatusOr<RunSeed> DecodeState(const CompiledPipeline& pipeline, const std::string& text) {
+  Json state = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!state.is_object()) return absl::DataLossError("checkpoint state is not a JSON object");
+  if (const std::string version = state.value("pipeline_version", ""); version != pipeline.version) {
+    return absl::FailedPreconditionError(absl::StrCat("checkpoint was written by pipeline version '", version,
+                                                      "', not '", pipeline.version, "'"));
+  }
+  auto node_index = [&](const Json& id) -> absl::StatusOr<std::string> {
+    if (!id.is_string() || IndexOfNode(pipeline, id.get<std::string>()) < 0) {
+      return absl::DataLossError(absl::StrCat("checkpoint names node ", id.dump(), ", which the pipeline lacks"));
+    }
+    return id.get<std::string>();
+  };
+  RunSeed seed;
+  seed.inputs = tmpl::Value::FromJson(state.value("inputs", Json::object()));
+  const Json finished = state.value("finished", Json::object());
+  const Json skipped = state.value("skipped", Json::array());
+  const Json routes = state.value("routes", Json::object());
+  if (!finished.is_object() || !skipped.is_array() || !routes.is_object()) {
+    return absl::DataLossError("checkpoint state: finished/skipped/routes have the wrong JSON types");
+  }
+  for (const auto& [id, output] : finished.items()) {
+    CATENA_ASSIGN_OR_RETURN(std::string name, node_index(Json(id)));
+    seed.finished.emplace_back(std::move(name), tmpl::Value::FromJson(output));
+  }
+  for (const Json& id : skipped) {
+    CATENA_ASSIGN_OR_RETURN(std::string name, node_index(id));
+    seed.skipped.push_back(std::move(name));
+  }
+  for (const auto& [router, chosen] : routes.items()) {
+    CATENA_ASSIGN_OR_RETURN(std::string name, node_index(Json(router)));
+    seed.routes.emplace_back(std::move(name), std::vector<std::string>());
+    for (const Json& id : chosen) {
+      CATENA_ASSIGN_OR_RETURN(std::string target, node_index(id));
+      seed.routes.back().second.push_back(std::move(target));
+    }
+  }
+  const Json interrupted = state.value("interrupted_at", Json());
+  if (!interrupted.is_null()) {
+    CATENA_ASSIGN_OR_RETURN(seed.interrupted_at, node_index(interrupted));
+  }
+  return seed;
+}
+
+}  // namespace catena::chains::internal

@@ -1,0 +1,224 @@
+// Checkpoints and resume: the MemoryStore-backed CheckpointStore, interrupts, and resuming after a restart
+// (a new Runner over the reopened store) where only the remaining branch runs.
+#include <catch2/catch.hpp>
+
+#include "absl/synchronization/notification.h"
+#include "chains/checkpoint_store.h"
+#include "chains/runner.h"
+#include "memory/memory_store.h"
+#include "nlohmann/json.hpp"
+#include "tests/chains/runner_test_support.h"
+#include "tests/support/temp_dir.h"
+
+namespace catena::chains {
+namespace {
+
+using testing::ApprovalNode;
+using testing::EchoNode;
+using testing::Json;
+using testing::PipelineBuilder;
+using testing::Probe;
+
+std::unique_ptr<memory::MemoryStore> OpenStore(const catena::testing::TempDir& dir) {
+  auto store = memory::MemoryStore::Open({.path = (dir.path() / "db").string()});
+  REQUIRE(store.ok());
+  return *std::move(store);
+}
+
+TEST_CASE("the memory checkpoint store keeps each step and returns the latest", "[unit]") {
+  catena::testing::TempDir dir("chains-ckpt");
+  auto store = OpenStore(dir);
+  auto checkpoints = NewMemoryCheckpointStore(store.get());
+  CHECK(checkpoints->Latest("t", "run-1").status().code() == absl::StatusCode::kNotFound);
+  REQUIRE(checkpoints->Put("t", "alice", "run-1", 0, "zero").ok());
+  REQUIRE(checkpoints->Put("t", "alice", "run-1", 1, "one").ok());
+  CHECK(checkpoints->Put("t", "alice", "run-1", 1, "again").code() == absl::StatusCode::kAlreadyExists);
+  CHECK(checkpoints->Put("t", "alice", "run-1", 5, "gap").code() == absl::StatusCode::kFailedPrecondition);
+  auto latest = checkpoints->Latest("t", "run-1");
+  REQUIRE(latest.ok());
+  CHECK(latest->step == 1);
+  CHECK(latest->state == "one");
+  CHECK(latest->run_id == "run-1");
+  CHECK(checkpoints->Latest("other-tenant", "run-1").status().code() == absl::StatusCode::kNotFound);
+}
+
+// a -> side -> approve (interrupts) -> after, approve also reading a. Nodes that were ready but not started
+// when an interrupt came stay for Resume, so `side` is ordered before `approve` to make the test deterministic.
+struct ApprovalPipeline {
+  std::shared_ptr<Probe> a = std::make_shared<Probe>();
+  std::shared_ptr<Probe> approve = std::make_shared<Probe>();
+  std::shared_ptr<Probe> after = std::make_shared<Probe>();
+  std::shared_ptr<Probe> side = std::make_shared<Probe>();
+  std::shared_ptr<const CompiledPipeline> pipeline;
+
+  ApprovalPipeline() {
+    PipelineBuilder builder("version-1");
+    builder.Add("a", std::make_unique<EchoNode>(a));
+    builder.Param("a", "text", "{{ inputs.question }}");
+    builder.Add("side", std::make_unique<EchoNode>(side), {"a"});
+    builder.Add("approve", std::make_unique<ApprovalNode>(approve), {"a", "side"});
+    builder.Add("after", std::make_unique<EchoNode>(after), {"approve"});
+    builder.Param("after", "approved", "{{ nodes.approve.approved }}");
+    builder.Param("after", "question", "{{ nodes.a.text }}");
+    builder.Output("approved", "{{ nodes.after.approved }}");
+    builder.Output("question", "{{ nodes.after.question }}");
+    pipeline = builder.Build();
+  }
+};
+
+TEST_CASE("an interrupted run resumes after a restart and runs only what remained", "[unit]") {
+  catena::testing::TempDir dir("chains-resume");
+  ApprovalPipeline graph;
+  std::vector<std::string> events;
+  {
+    Executor executor(ExecutorOptions{.threads = 2});
+    auto store = OpenStore(dir);
+    auto checkpoints = NewMemoryCheckpointStore(store.get());
+    RunnerOptions options;
+    options.services.executor = &executor;
+    options.checkpoints = checkpoints.get();
+    Runner runner(options);
+    RunOptions run;
+    run.run_id = "run-42";
+    run.tenant = "bank";
+    run.checkpoint = true;
+    run.sink = [&](const RunEvent& e) { events.push_back(std::string(RunEventKindName(e.kind)) + ":" + e.node); };
+    RunResult result = runner.Run(graph.pipeline, Json(R"({"question": "move money?"})"), run);
+    REQUIRE(result.status.ok());
+    CHECK(result.state == RunResult::State::kInterrupted);
+    CHECK(result.run_id == "run-42");
+    auto latest = checkpoints->Latest("bank", "run-42");
+    REQUIRE(latest.ok());
+    const nlohmann::json state = nlohmann::json::parse(latest->state);
+    CHECK(state["interrupted_at"] == "approve");
+    CHECK(state["finished"].contains("a"));
+    CHECK(state["finished"].contains("side"));
+    CHECK(state["pipeline_version"] == "version-1");
+  }  // "restart": runner, executor and store are gone
+  CHECK(std::find(events.begin(), events.end(), "interrupt:approve") != events.end());
+  CHECK(graph.a->calls == 1);
+  CHECK(graph.side->calls == 1);
+  CHECK(graph.approve->calls == 1);
+  CHECK(graph.after->calls == 0);
+
+  Executor executor(ExecutorOptions{.threads = 2});
+  auto store = OpenStore(dir);
+  auto checkpoints = NewMemoryCheckpointStore(store.get());
+  RunnerOptions options;
+  options.services.executor = &executor;
+  options.checkpoints = checkpoints.get();
+  Runner runner(options);
+  RunOptions run;
+  run.run_id = "run-42";
+  run.tenant = "bank";
+  run.checkpoint = true;
+  absl::Notification done;
+  RunResult result;
+  auto handle = runner.Resume(graph.pipeline, Json(R"({"approved": true})"), run, [&](RunResult r) {
+    result = std::move(r);
+    done.Notify();
+  });
+  REQUIRE(handle.ok());
+  REQUIRE(done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  REQUIRE(result.status.ok());
+  CHECK(result.state == RunResult::State::kCompleted);
+  CHECK(result.outputs.map().Find("approved")->bool_value());
+  CHECK(result.outputs.map().Find("question")->string_value() == "move money?");  // restored, not re-run
+  CHECK(graph.a->calls == 1);
+  CHECK(graph.side->calls == 1);
+  CHECK(graph.approve->calls == 2);
+  CHECK(graph.after->calls == 1);
+}
+
+TEST_CASE("resume is refused for a run without checkpoints or with another pipeline version", "[unit]") {
+  catena::testing::TempDir dir("chains-resume-bad");
+  Executor executor(ExecutorOptions{.threads = 2});
+  auto store = OpenStore(dir);
+  auto checkpoints = NewMemoryCheckpointStore(store.get());
+  RunnerOptions options;
+  options.services.executor = &executor;
+  options.checkpoints = checkpoints.get();
+  Runner runner(options);
+  ApprovalPipeline graph;
+  RunOptions run;
+  run.run_id = "run-7";
+  auto missing = runner.Resume(graph.pipeline, tmpl::Value(), run, [](RunResult) {});
+  CHECK(missing.status().code() == absl::StatusCode::kNotFound);
+
+  run.checkpoint = true;
+  REQUIRE(runner.Run(graph.pipeline, Json(R"({"question": "q"})"), run).state == RunResult::State::kInterrupted);
+  PipelineBuilder changed("version-2");
+  changed.Add("a", std::make_unique<EchoNode>());
+  auto other = runner.Resume(changed.Build(), tmpl::Value(), run, [](RunResult) {});
+  CHECK(other.status().code() == absl::StatusCode::kFailedPrecondition);
+  CHECK_THAT(std::string(other.status().message()), Catch::Contains("'version-1', not 'version-2'"));
+}
+
+TEST_CASE("synchronous nodes finished back to back share one checkpoint step holding all of them", "[unit]") {
+  catena::testing::TempDir dir("chains-steps");
+  Executor executor(ExecutorOptions{.threads = 2});
+  auto store = OpenStore(dir);
+  auto checkpoints = NewMemoryCheckpointStore(store.get());
+  RunnerOptions options;
+  options.services.executor = &executor;
+  options.checkpoints = checkpoints.get();
+  Runner runner(options);
+  PipelineBuilder builder;
+  builder.Add("a", std::make_unique<EchoNode>());
+  builder.Add("b", std::make_unique<EchoNode>(), {"a"});
+  builder.Add("c", std::make_unique<EchoNode>(), {"b"});
+  RunOptions run;
+  run.run_id = "steps";
+  run.tenant = "t";
+  run.checkpoint = true;
+  REQUIRE(runner.Run(builder.Build(), tmpl::Value(), run).status.ok());
+  auto latest = checkpoints->Latest("t", "steps");
+  REQUIRE(latest.ok());
+  CHECK(latest->step == 0);
+  const nlohmann::json state = nlohmann::json::parse(latest->state);
+  CHECK(state["finished"].size() == 3);
+  CHECK(state["interrupted_at"].is_null());
+}
+
+}  // namespace
+}  // namespace catena::chains
+
+namespace catena::chains {
+namespace {
+
+TEST_CASE("a run waiting on a node has checkpointed every node finished before the wait", "[unit]") {
+  using namespace std::chrono_literals;
+  catena::testing::TempDir dir("chains-wait");
+  Executor executor(ExecutorOptions{.threads = 2});
+  auto store = OpenStore(dir);
+  auto checkpoints = NewMemoryCheckpointStore(store.get());
+  RunnerOptions options;
+  options.services.executor = &executor;
+  options.checkpoints = checkpoints.get();
+  Runner runner(options);
+  auto probe = std::make_shared<Probe>();
+  PipelineBuilder builder;
+  builder.Add("first", std::make_unique<testing::AsyncNode>(probe, 10ms));
+  builder.Add("second", std::make_unique<EchoNode>(), {"first"});
+  builder.Add("wait", std::make_unique<testing::HangingNode>(probe), {"second"});
+  RunOptions run;
+  run.run_id = "waiting";
+  run.tenant = "t";
+  run.checkpoint = true;
+  auto handle = runner.Start(builder.Build(), tmpl::Value(), run, [](RunResult) {});
+  REQUIRE(handle.ok());
+  absl::StatusOr<StoredCheckpoint> latest = absl::NotFoundError("");
+  for (int i = 0; i < 500 && !latest.ok(); ++i) {
+    std::this_thread::sleep_for(2ms);
+    latest = checkpoints->Latest("t", "waiting");
+  }
+  REQUIRE(latest.ok());
+  const nlohmann::json state = nlohmann::json::parse(latest->state);
+  CHECK(state["finished"].contains("first"));
+  CHECK(state["finished"].contains("second"));
+  CHECK_FALSE(state["finished"].contains("wait"));
+  (*handle)->Cancel();
+}
+
+}  // namespace
+}  // namespace catena::chains
