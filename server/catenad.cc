@@ -63,14 +63,15 @@ absl::Status Catenad::StartParts() {
                                                           .asset_dir = options_.asset_dir,
                                                           .hashing_dimension = options_.embedding_hashing_dimension,
                                                           .gguf_embedders = options_.gguf_embedders,
-                                                          .retrieval_sync_writes = options_.retrieval_sync_writes});
+                                                          .retrieval_sync_writes = options_.retrieval_sync_writes,
+                                                          .memory = options_.memory,
+                                                          .inference_models = options_.inference_models,
+                                                          .inference_autoload = options_.inference_autoload,
+                                                          .metrics = metrics_.get()});
   const ServiceDependencies dependencies{.executor = executor_.get(),
                                          .data_dir = options_.data_dir,
                                          .components = components_.get(),
-                                         .memory = options_.memory,
-                                         .metrics = metrics_.get(),
-                                         .inference_models = options_.inference_models,
-                                         .inference_autoload = options_.inference_autoload};
+                                         .metrics = metrics_.get()};
   std::vector<std::unique_ptr<grpc::Service>> services;
   service_names_ = {"catena.v1.ServerService"};
   for (const ServiceDescriptor& descriptor : ServiceCatalog()) {

@@ -35,25 +35,17 @@ absl::StatusOr<std::unique_ptr<grpc::Service>> CreateRetrievalService(const Serv
   return retrieval::NewRetrievalService(std::move(engine));
 }
 
-// The memory service on <data_dir>/memory with the memory.* settings; semantic recall uses the default
-// embedder (owned by the components, which outlive every service).
+// The memory service over the shared store at <data_dir>/memory (memory.* settings; semantic recall uses the
+// default embedder).
 absl::StatusOr<std::unique_ptr<grpc::Service>> CreateMemoryService(const ServiceDependencies& dependencies) {
-  CATENA_ASSIGN_OR_RETURN(auto embedders, dependencies.components->Embedders());
-  CATENA_ASSIGN_OR_RETURN(std::shared_ptr<const inference::Embedder> embedder, embedders->Find(""));
-  return memory::CreateMemoryService(dependencies.data_dir + "/memory", dependencies.memory, embedder.get());
+  CATENA_ASSIGN_OR_RETURN(std::shared_ptr<memory::MemoryStore> store, dependencies.components->Memory());
+  return memory::CreateMemoryService(std::move(store));
 }
 
-// The inference service over the configured models, loaded at start unless inference.autoload is off; a model
-// that cannot load stops start-up with the reason.
+// The inference service over the shared model registry (loaded at start unless inference.autoload is off; a
+// model that cannot load stops start-up with the reason).
 absl::StatusOr<std::unique_ptr<grpc::Service>> CreateInferenceService(const ServiceDependencies& dependencies) {
-  CATENA_ASSIGN_OR_RETURN(std::shared_ptr<inference::ModelRegistry> registry,
-                          inference::ModelRegistry::Create(dependencies.inference_models, dependencies.metrics));
-  if (dependencies.inference_autoload) {
-    for (const inference::ModelConfig& model : dependencies.inference_models) {
-      auto loaded = registry->Load(model.name);
-      if (!loaded.ok()) return Annotate(loaded.status(), absl::StrCat("inference.models: ", model.name));
-    }
-  }
+  CATENA_ASSIGN_OR_RETURN(std::shared_ptr<inference::ModelRegistry> registry, dependencies.components->Models());
   return inference::NewInferenceService(std::move(registry));
 }
 

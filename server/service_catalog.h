@@ -17,7 +17,7 @@
 namespace catena {
 class Executor;
 class MetricsRegistry;
-}
+}  // namespace catena
 
 namespace catena::server {
 
@@ -27,15 +27,10 @@ class ServerComponents;
 struct ServiceDependencies {
   Executor* executor = nullptr;
   std::string data_dir;
-  // Shared engines (embedders, retrieval), created on first use.
+  // Shared engines (embedders, retrieval, memory store, models), created on first use.
   ServerComponents* components = nullptr;
-  // memory.* settings.
-  memory::MemoryServiceSettings memory;
   // The registry /metrics renders.
   MetricsRegistry* metrics = nullptr;
-  // inference.* settings.
-  std::vector<inference::ModelConfig> inference_models;
-  bool inference_autoload = true;
 };
 
 struct ServiceDescriptor {
