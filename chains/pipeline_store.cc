@@ -279,6 +279,25 @@ absl::Status PipelineStore::EnforceRetention(std::string_view tenant, int64_t co
   return absl::OkStatus();
 }
 
+absl::Status PipelineStore::DeleteRun(std::string_view tenant, std::string_view run_id) {
+  CATENA_RETURN_IF_ERROR(CheckPart("run_id", run_id));
+  std::lock_guard lock(write_mutex_);
+  std::string bytes;
+  rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), handles_[kRuns], ToSlice(Key(tenant, run_id)), &bytes);
+  if (status.IsNotFound()) return absl::NotFoundError(absl::StrCat("run '", std::string(run_id), "' not found"));
+  CATENA_RETURN_IF_ERROR(storage::FromRocksDb(status, "pipeline store: get run"));
+  CATENA_ASSIGN_OR_RETURN(v1::RunTrace header, Parse<v1::RunTrace>(bytes, "run trace"));
+  rocksdb::WriteBatch batch;
+  batch.Delete(handles_[kRuns], ToSlice(Key(tenant, run_id))).PermitUncheckedError();
+  batch.Delete(handles_[kRunOrder], ToSlice(OrderKey(tenant, header.started_at_unix_ms(), run_id)))
+      .PermitUncheckedError();
+  DeletePrefix(batch, kRunEvents, Key(tenant, run_id));
+  CATENA_ASSIGN_OR_RETURN(int64_t count, RunCountLocked(tenant));
+  CATENA_RETURN_IF_ERROR(Write(batch, "delete run"));
+  run_counts_[std::string(tenant)] = count - 1;
+  return absl::OkStatus();
+}
+
 absl::Status PipelineStore::AppendRunEvents(std::string_view tenant, std::string_view run_id, int64_t first_index,
                                             const std::vector<v1::RunEvent>& events) {
   CATENA_RETURN_IF_ERROR(CheckPart("run_id", run_id));

@@ -70,6 +70,8 @@ class PipelineStore {
   absl::StatusOr<v1::RunTrace> GetRun(std::string_view tenant, std::string_view run_id) const;
   // The header only (no events) and how many events are stored.
   absl::StatusOr<std::pair<v1::RunTrace, int64_t>> GetRunHeader(std::string_view tenant, std::string_view run_id) const;
+  // Deletes the trace and its events; NOT_FOUND when there is none.
+  absl::Status DeleteRun(std::string_view tenant, std::string_view run_id);
   // Traces stored for the tenant.
   absl::StatusOr<int64_t> CountRuns(std::string_view tenant) const;
 
