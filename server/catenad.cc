@@ -71,7 +71,8 @@ absl::Status Catenad::StartParts() {
   const ServiceDependencies dependencies{.executor = executor_.get(),
                                          .data_dir = options_.data_dir,
                                          .components = components_.get(),
-                                         .metrics = metrics_.get()};
+                                         .metrics = metrics_.get(),
+                                         .pipelines = options_.pipelines};
   std::vector<std::unique_ptr<grpc::Service>> services;
   service_names_ = {"catena.v1.ServerService"};
   for (const ServiceDescriptor& descriptor : ServiceCatalog()) {

@@ -9,6 +9,8 @@
 #include "catena/v1/memory.grpc.pb.h"
 #include "catena/v1/pipeline.grpc.pb.h"
 #include "catena/v1/retrieval.grpc.pb.h"
+#include "chains/pipeline_service.h"
+#include "chains/service_chat_models.h"
 #include "common/status.h"
 #include "inference/embedding_service.h"
 #include "inference/inference_service.h"
@@ -18,12 +20,6 @@
 
 namespace catena::server {
 namespace {
-
-// The generated callback base of a service: registered, every method UNIMPLEMENTED.
-template <typename GeneratedService>
-absl::StatusOr<std::unique_ptr<grpc::Service>> Unimplemented(const ServiceDependencies&) {
-  return std::make_unique<typename GeneratedService::CallbackService>();
-}
 
 absl::StatusOr<std::unique_ptr<grpc::Service>> CreateEmbeddingService(const ServiceDependencies& dependencies) {
   CATENA_ASSIGN_OR_RETURN(auto embedders, dependencies.components->Embedders());
@@ -49,16 +45,34 @@ absl::StatusOr<std::unique_ptr<grpc::Service>> CreateInferenceService(const Serv
   return inference::NewInferenceService(std::move(registry));
 }
 
+// The pipeline service over the shared engines: embedders, retrieval, the memory store (memory nodes and run
+// checkpoints) and the model registry (llm nodes), plus the test models when pipelines.test_models is on.
+absl::StatusOr<std::unique_ptr<grpc::Service>> CreatePipelineService(const ServiceDependencies& dependencies) {
+  ServerComponents& components = *dependencies.components;
+  CATENA_ASSIGN_OR_RETURN(auto embedders, components.Embedders());
+  CATENA_ASSIGN_OR_RETURN(auto retrieval, components.Retrieval());
+  CATENA_ASSIGN_OR_RETURN(auto memory, components.Memory());
+  CATENA_ASSIGN_OR_RETURN(auto models, components.Models());
+  return chains::CreatePipelineService(
+      dependencies.pipelines,
+      {.executor = dependencies.executor,
+       .data_dir = dependencies.data_dir,
+       .models = chains::NewServiceChatModels(std::move(models), dependencies.executor,
+                                              dependencies.pipelines.test_models),
+       .embedders = std::move(embedders),
+       .retrieval = std::move(retrieval),
+       .memory = std::move(memory)});
+}
+
 }  // namespace
 
 const std::vector<ServiceDescriptor>& ServiceCatalog() {
-  // Components replace Unimplemented<...> with the factory of their handlers.
   static const std::vector<ServiceDescriptor> catalog = {
       {"inference", "catena.v1.InferenceService", &CreateInferenceService},
       {"embedding", "catena.v1.EmbeddingService", &CreateEmbeddingService},
       {"retrieval", "catena.v1.RetrievalService", &CreateRetrievalService},
       {"memory", "catena.v1.MemoryService", &CreateMemoryService},
-      {"pipeline", "catena.v1.PipelineService", &Unimplemented<v1::PipelineService>},
+      {"pipeline", "catena.v1.PipelineService", &CreatePipelineService},
   };
   return catalog;
 }

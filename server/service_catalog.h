@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "chains/pipeline_service.h"
 #include "inference/serving_options.h"
 #include "memory/memory_service.h"
 
@@ -31,6 +32,8 @@ struct ServiceDependencies {
   ServerComponents* components = nullptr;
   // The registry /metrics renders.
   MetricsRegistry* metrics = nullptr;
+  // pipelines.* settings.
+  chains::PipelineServiceSettings pipelines;
 };
 
 struct ServiceDescriptor {
@@ -38,8 +41,7 @@ struct ServiceDescriptor {
   std::string_view name;
   // Fully qualified gRPC service name, e.g. "catena.v1.RetrievalService"; also its health-check name.
   std::string_view full_name;
-  // Creates the service's handlers; an error (e.g. a database that cannot be opened) stops start-up. Until a
-  // component lands, this is the generated base class, whose every method answers UNIMPLEMENTED.
+  // Creates the service's handlers; an error (e.g. a database that cannot be opened) stops start-up.
   absl::StatusOr<std::unique_ptr<grpc::Service>> (*create)(const ServiceDependencies& dependencies);
 };
 

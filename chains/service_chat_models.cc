@@ -1,0 +1,33 @@
+#include "chains/service_chat_models.h"
+
+#include <utility>
+#include <vector>
+
+#include "chains/chat_model_router.h"
+
+// The engine and test models are node-side providers (chains/engine_chat_model.h, chains/test_chat_model.h);
+// this file is the one place that names their factories.
+#if __has_include("chains/engine_chat_model.h")
+#include "chains/engine_chat_model.h"
+#define CATENA_HAS_ENGINE_CHAT_MODEL 1
+#endif
+#if __has_include("chains/test_chat_model.h")
+#include "chains/test_chat_model.h"
+#define CATENA_HAS_TEST_CHAT_MODEL 1
+#endif
+
+namespace catena::chains {
+
+std::shared_ptr<ChatModel> NewServiceChatModels(std::shared_ptr<inference::ModelRegistry> registry,
+                                                Executor* executor, bool test_models) {
+  std::vector<std::shared_ptr<ChatModel>> providers;
+#ifdef CATENA_HAS_TEST_CHAT_MODEL
+  if (test_models) providers.push_back(NewTestChatModel(executor));
+#endif
+#ifdef CATENA_HAS_ENGINE_CHAT_MODEL
+  if (registry != nullptr) providers.push_back(NewEngineChatModel(std::move(registry)));
+#endif
+  return std::make_shared<ChatModelRouter>(std::move(providers));
+}
+
+}  // namespace catena::chains
