@@ -56,6 +56,13 @@ absl::StatusOr<v1::Pipeline> StoredPipelines::Put(std::string_view tenant, std::
   pipeline.set_version(compiled->version);
   pipeline.set_description(compiled->spec.description);
   pipeline.set_source(std::string(source));
+  for (const InputSpec& input : compiled->spec.inputs) {
+    v1::PipelineInput* out = pipeline.add_inputs();
+    out->set_name(input.name);
+    out->set_type(std::string(FieldTypeName(input.type)));
+    out->set_required(input.required);
+    out->set_description(input.description);
+  }
   return store_->Put(tenant, std::move(pipeline));
 }
 

@@ -31,6 +31,10 @@ void AddServerCommands(CLI::App& app, CommandRunner& runner);
 void AddCollectionCommands(CLI::App& app, CommandRunner& runner);
 // sessions list|show|erase.
 void AddSessionCommands(CLI::App& app, CommandRunner& runner);
+// pipeline validate|deploy|list|get|delete|run|resume|trace.
+void AddPipelineCommands(CLI::App& app, CommandRunner& runner);
+// chat: an interactive loop over a pipeline, streaming its tokens.
+void AddChatCommand(CLI::App& app, CommandRunner& runner);
 // tokenize, generate: a GGUF model run in the CLI process.
 void AddModelCommands(CLI::App& app, CommandRunner& runner);
 
