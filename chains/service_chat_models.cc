@@ -22,10 +22,10 @@ std::shared_ptr<ChatModel> NewServiceChatModels(std::shared_ptr<inference::Model
                                                 Executor* executor, bool test_models) {
   std::vector<std::shared_ptr<ChatModel>> providers;
 #ifdef CATENA_HAS_TEST_CHAT_MODEL
-  if (test_models) providers.push_back(NewTestChatModel(executor));
+  if (test_models) providers.push_back(std::make_shared<TestChatModel>(executor));
 #endif
 #ifdef CATENA_HAS_ENGINE_CHAT_MODEL
-  if (registry != nullptr) providers.push_back(NewEngineChatModel(std::move(registry)));
+  if (registry != nullptr) providers.push_back(std::make_shared<EngineChatModel>(std::move(registry)));
 #endif
   return std::make_shared<ChatModelRouter>(std::move(providers));
 }
