@@ -73,7 +73,8 @@ absl::StatusOr<std::unique_ptr<grpc::Service>> CreatePipelineService(const Pipel
   }
   StoredPipelines* pipelines = runtime->pipelines.get();
   Runner* runner = runtime->runner.get();
-  return NewPipelineService(pipelines, runner, std::move(runtime));
+  const bool checkpoint_runs = runtime->checkpoints != nullptr;
+  return NewPipelineService(pipelines, runner, checkpoint_runs, std::move(runtime));
 }
 
 }  // namespace catena::chains

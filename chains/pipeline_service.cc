@@ -75,8 +75,8 @@ grpc::Status CallStatus(const RunResult& result) {
 
 class PipelineServiceImpl final : public v1::PipelineService::CallbackService {
  public:
-  PipelineServiceImpl(StoredPipelines* pipelines, Runner* runner, std::shared_ptr<void> owner)
-      : pipelines_(pipelines), runner_(runner), owner_(std::move(owner)) {}
+  PipelineServiceImpl(StoredPipelines* pipelines, Runner* runner, bool checkpoint_runs, std::shared_ptr<void> owner)
+      : pipelines_(pipelines), runner_(runner), checkpoint_runs_(checkpoint_runs), owner_(std::move(owner)) {}
   // The owner (with the runner, which waits for its runs) goes first, while the handlers are intact.
   ~PipelineServiceImpl() override { owner_.reset(); }
 
@@ -224,6 +224,7 @@ class PipelineServiceImpl final : public v1::PipelineService::CallbackService {
 
   StoredPipelines* const pipelines_;
   Runner* const runner_;
+  const bool checkpoint_runs_;
   std::mutex active_mutex_;
   std::set<std::pair<std::string, std::string>> active_;  // (tenant, run id) of runs in this process
   std::shared_ptr<void> owner_;
@@ -304,7 +305,7 @@ absl::Status PipelineServiceImpl::StartRun(const RequestContext& call, Launch la
     Release(tenant, run_id);
     return begun;
   }
-  RunOptions options{.run_id = run_id, .tenant = tenant, .deadline = call.deadline, .checkpoint = true};
+  RunOptions options{.run_id = run_id, .tenant = tenant, .deadline = call.deadline, .checkpoint = checkpoint_runs_};
   options.sink = [run, header](const RunEvent& event) {
     v1::RunEvent proto = RunEventToProto(event, header.run_id());
     if (proto.has_run_started()) {
@@ -335,9 +336,9 @@ absl::Status PipelineServiceImpl::StartRun(const RequestContext& call, Launch la
 
 }  // namespace
 
-std::unique_ptr<grpc::Service> NewPipelineService(StoredPipelines* pipelines, Runner* runner,
+std::unique_ptr<grpc::Service> NewPipelineService(StoredPipelines* pipelines, Runner* runner, bool checkpoint_runs,
                                                   std::shared_ptr<void> owner) {
-  return std::make_unique<PipelineServiceImpl>(pipelines, runner, std::move(owner));
+  return std::make_unique<PipelineServiceImpl>(pipelines, runner, checkpoint_runs, std::move(owner));
 }
 
 }  // namespace catena::chains

@@ -63,10 +63,11 @@ struct PipelineServiceDependencies {
 absl::StatusOr<std::unique_ptr<grpc::Service>> CreatePipelineService(const PipelineServiceSettings& settings,
                                                                      PipelineServiceDependencies dependencies);
 
-// The handlers over `pipelines` and `runner` (not owned). `owner`, when given, is what keeps them alive: the
-// service releases it first when destroyed (so that runs still finishing can reach the handlers); without it
-// both must outlive the service.
-std::unique_ptr<grpc::Service> NewPipelineService(StoredPipelines* pipelines, Runner* runner,
+// The handlers over `pipelines` and `runner` (not owned). `checkpoint_runs`: runs store checkpoints (the runner
+// must have a checkpoint store; Resume needs them). `owner`, when given, is what keeps pipelines and runner
+// alive: the service releases it first when destroyed (so that runs still finishing can reach the handlers);
+// without it both must outlive the service.
+std::unique_ptr<grpc::Service> NewPipelineService(StoredPipelines* pipelines, Runner* runner, bool checkpoint_runs,
                                                   std::shared_ptr<void> owner = nullptr);
 
 }  // namespace catena::chains

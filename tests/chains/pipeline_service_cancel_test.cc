@@ -40,16 +40,16 @@ class NeverEndingModel final : public ChatModel {
   std::unique_ptr<ChatCancel> Chat(ChatRequest, std::function<void(std::string_view)> on_delta,
                                    std::function<void(absl::StatusOr<ChatResult>)> on_done) override {
     on_delta("thinking");
-    return std::make_unique<Cancel>(this, std::move(on_done));
+    return std::make_unique<PendingCall>(this, std::move(on_done));
   }
   bool HasModel(std::string_view model) const override { return model == "slow"; }
 
   std::atomic<int> cancels{0};
 
  private:
-  class Cancel final : public ChatCancel {
+  class PendingCall final : public ChatCancel {
    public:
-    Cancel(NeverEndingModel* model, std::function<void(absl::StatusOr<ChatResult>)> on_done)
+    PendingCall(NeverEndingModel* model, std::function<void(absl::StatusOr<ChatResult>)> on_done)
         : model_(model), on_done_(std::move(on_done)) {}
     void Cancel() override {
       if (done_.exchange(true)) return;
@@ -73,7 +73,7 @@ struct InProcessServer {
   std::unique_ptr<PipelineStore> store = *PipelineStore::Open({.path = (dir.path() / "db").string()});
   StoredPipelines pipelines{store.get(), &model};
   Runner runner{RunnerOptions{.services = {.executor = &executor, .models = &model, .pipelines = &pipelines}}};
-  std::unique_ptr<grpc::Service> service = NewPipelineService(&pipelines, &runner);
+  std::unique_ptr<grpc::Service> service = NewPipelineService(&pipelines, &runner, /*checkpoint_runs=*/false);
   std::unique_ptr<grpc::Server> server;
   std::unique_ptr<v1::PipelineService::Stub> stub;
 
