@@ -29,17 +29,17 @@ void AppendAll(const std::vector<T>& items, Repeated* out, Convert convert) {
 
 MemoryServiceImpl::MemoryServiceImpl(absl::StatusOr<std::shared_ptr<MemoryStore>> store) : store_(std::move(store)) {}
 
-absl::StatusOr<std::unique_ptr<grpc::Service>> CreateMemoryService(const std::string& path,
-                                                                   const MemoryServiceSettings& settings,
-                                                                   const inference::Embedder* embedder) {
-  absl::StatusOr<std::unique_ptr<MemoryStore>> store =
-      MemoryStore::Open({.path = path,
-                         .sync_writes = settings.sync_writes,
-                         .default_ttl_seconds = settings.default_ttl_seconds,
-                         .tenant_ttl_seconds = settings.tenant_ttl_seconds,
-                         .embedder = embedder});
-  if (!store.ok()) return store.status();
-  return std::make_unique<MemoryServiceImpl>(std::shared_ptr<MemoryStore>(*std::move(store)));
+MemoryStoreOptions MemoryStoreOptionsFor(const std::string& path, const MemoryServiceSettings& settings,
+                                         const inference::Embedder* embedder) {
+  return {.path = path,
+          .sync_writes = settings.sync_writes,
+          .default_ttl_seconds = settings.default_ttl_seconds,
+          .tenant_ttl_seconds = settings.tenant_ttl_seconds,
+          .embedder = embedder};
+}
+
+std::unique_ptr<grpc::Service> CreateMemoryService(std::shared_ptr<MemoryStore> store) {
+  return std::make_unique<MemoryServiceImpl>(std::move(store));
 }
 
 grpc::ServerUnaryReactor* MemoryServiceImpl::CreateSession(Ctx* context, const v1::CreateSessionRequest* request,

@@ -1,6 +1,7 @@
 // MemoryServiceImpl: the catena.v1.MemoryService handlers (gRPC callback API). Each handler reads the tenant from
 // the x-catena-tenant header, validates the request, calls MemoryStore and converts the result; no memory logic
-// lives here. catenad creates it through CreateMemoryService; tests may wrap their own store. Thread-safe.
+// lives here. catenad creates it through CreateMemoryService over its shared store; tests may wrap their own
+// store. Thread-safe.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -48,10 +49,13 @@ class MemoryServiceImpl final : public v1::MemoryService::CallbackService {
   absl::StatusOr<std::shared_ptr<MemoryStore>> store_;
 };
 
-// Opens the store at `path` with `settings` and returns the handlers; the store's error if it cannot open.
-// `embedder` (may be null; must outlive the service) enables semantic recall.
-absl::StatusOr<std::unique_ptr<grpc::Service>> CreateMemoryService(const std::string& path,
-                                                                   const MemoryServiceSettings& settings,
-                                                                   const inference::Embedder* embedder = nullptr);
+// The options that open the store at `path` with `settings`; `embedder` (may be null; must outlive the store)
+// enables semantic recall.
+MemoryStoreOptions MemoryStoreOptionsFor(const std::string& path, const MemoryServiceSettings& settings,
+                                         const inference::Embedder* embedder = nullptr);
+
+// The handlers over `store`, which catenad opens once and shares with other components (pipeline checkpoints,
+// memory nodes).
+std::unique_ptr<grpc::Service> CreateMemoryService(std::shared_ptr<MemoryStore> store);
 
 }  // namespace catena::memory

@@ -63,7 +63,11 @@ absl::Status Catenad::StartParts() {
                                                           .asset_dir = options_.asset_dir,
                                                           .hashing_dimension = options_.embedding_hashing_dimension,
                                                           .gguf_embedders = options_.gguf_embedders,
-                                                          .retrieval_sync_writes = options_.retrieval_sync_writes});
+                                                          .retrieval_sync_writes = options_.retrieval_sync_writes,
+                                                          .memory = options_.memory,
+                                                          .inference_models = options_.inference_models,
+                                                          .inference_autoload = options_.inference_autoload,
+                                                          .metrics = metrics_.get()});
   std::vector<const ServiceDescriptor*> selected;
   service_names_ = {"catena.v1.ServerService"};
   for (const ServiceDescriptor& descriptor : ServiceCatalog()) {
@@ -78,10 +82,8 @@ absl::Status Catenad::StartParts() {
       .executor = executor_.get(),
       .data_dir = options_.data_dir,
       .components = components_.get(),
-      .memory = options_.memory,
       .metrics = metrics_.get(),
-      .inference_models = options_.inference_models,
-      .inference_autoload = options_.inference_autoload,
+      .pipelines = options_.pipelines,
       .set_serving = [health](const std::string& name, bool serving) { health->SetServing(name, serving); }};
   std::vector<std::unique_ptr<grpc::Service>> services;
   for (const ServiceDescriptor* descriptor : selected) {

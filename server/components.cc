@@ -3,13 +3,16 @@
 #include <cstdlib>
 #include <mutex>
 
+#include "absl/strings/str_cat.h"
 #include "common/asset_paths.h"
 #include "common/status.h"
 #include "inference/embedder_registry.h"
 #include "inference/gguf_embedder.h"
 #include "inference/hashing_embedder.h"
+#include "inference/model_registry.h"
 #include "inference/word_vector_embedder.h"
 #include "inference/word_vectors.h"
+#include "memory/memory_store.h"
 #include "retrieval/retrieval_engine.h"
 #include "spdlog/spdlog.h"
 
@@ -65,9 +68,9 @@ absl::Status RegisterGgufEmbedders(inference::EmbedderRegistry& registry, const 
   for (const inference::ModelConfig& config : models) {
     auto model = inference::Model::Load(config.path, config.options);
     if (!model.ok()) return Annotate(model.status(), "embedding.gguf_models: " + config.name);
-    CATENA_ASSIGN_OR_RETURN(auto embedder,
-                            inference::GgufEmbedder::Create(std::shared_ptr<const inference::Model>(std::move(*model)),
-                                                            config.name));
+    CATENA_ASSIGN_OR_RETURN(
+        auto embedder,
+        inference::GgufEmbedder::Create(std::shared_ptr<const inference::Model>(std::move(*model)), config.name));
     CATENA_RETURN_IF_ERROR(registry.Register(std::shared_ptr<const inference::Embedder>(std::move(embedder))));
   }
   return absl::OkStatus();
@@ -103,6 +106,34 @@ absl::StatusOr<std::shared_ptr<retrieval::RetrievalEngine>> ServerComponents::Re
                                                             .embedders = std::move(embedders)}));
   retrieval_ = std::move(engine);
   return retrieval_;
+}
+
+absl::StatusOr<std::shared_ptr<memory::MemoryStore>> ServerComponents::Memory() {
+  std::lock_guard lock(mutex_);
+  if (memory_ != nullptr) return memory_;
+  CATENA_ASSIGN_OR_RETURN(auto embedders, EmbeddersLocked());
+  CATENA_ASSIGN_OR_RETURN(std::shared_ptr<const inference::Embedder> embedder, embedders->Find(""));
+  // The registry (kept alive by embedders_) owns the embedder, and outlives the store.
+  CATENA_ASSIGN_OR_RETURN(std::unique_ptr<memory::MemoryStore> store,
+                          memory::MemoryStore::Open(memory::MemoryStoreOptionsFor(
+                              (options_.data_dir / "memory").string(), options_.memory, embedder.get())));
+  memory_ = std::move(store);
+  return memory_;
+}
+
+absl::StatusOr<std::shared_ptr<inference::ModelRegistry>> ServerComponents::Models() {
+  std::lock_guard lock(mutex_);
+  if (models_ != nullptr) return models_;
+  CATENA_ASSIGN_OR_RETURN(std::shared_ptr<inference::ModelRegistry> registry,
+                          inference::ModelRegistry::Create(options_.inference_models, options_.metrics));
+  if (options_.inference_autoload) {
+    for (const inference::ModelConfig& model : options_.inference_models) {
+      auto loaded = registry->Load(model.name);
+      if (!loaded.ok()) return Annotate(loaded.status(), absl::StrCat("inference.models: ", model.name));
+    }
+  }
+  models_ = std::move(registry);
+  return models_;
 }
 
 }  // namespace catena::server

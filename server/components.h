@@ -1,5 +1,7 @@
 // ServerComponents: the parts several services share, created once on first use and owned by catenad:
-// the embedder registry (EmbeddingService, RetrievalService) and the retrieval engine. Thread-safe.
+// the embedder registry (EmbeddingService, RetrievalService, pipelines), the retrieval engine, the memory store
+// (MemoryService, pipeline checkpoints and memory nodes) and the model registry (InferenceService, llm nodes).
+// Thread-safe.
 #pragma once
 
 #include <filesystem>
@@ -9,9 +11,18 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "inference/serving_options.h"
+#include "memory/memory_service.h"
 
+namespace catena {
+class MetricsRegistry;
+}
 namespace catena::inference {
 class EmbedderRegistry;
+class ModelRegistry;
+}  // namespace catena::inference
+namespace catena::memory {
+class MemoryStore;
 }
 namespace catena::retrieval {
 class RetrievalEngine;
@@ -29,6 +40,13 @@ struct ComponentOptions {
   std::vector<std::string> gguf_embedders;
   // fsync every retrieval write (off: WAL without fsync, survives kill -9 but not power loss).
   bool retrieval_sync_writes = false;
+  // memory.* settings of the store at <data_dir>/memory.
+  memory::MemoryServiceSettings memory;
+  // inference.* models, and whether Models() loads them all when first called.
+  std::vector<inference::ModelConfig> inference_models;
+  bool inference_autoload = true;
+  // Where loaded models export their metrics; may be null.
+  MetricsRegistry* metrics = nullptr;
 };
 
 class ServerComponents {
@@ -41,6 +59,11 @@ class ServerComponents {
   absl::StatusOr<std::shared_ptr<const inference::EmbedderRegistry>> Embedders();
   // Opens <data_dir>/retrieval on first use.
   absl::StatusOr<std::shared_ptr<retrieval::RetrievalEngine>> Retrieval();
+  // Opens <data_dir>/memory on first use (semantic recall with the default embedder).
+  absl::StatusOr<std::shared_ptr<memory::MemoryStore>> Memory();
+  // The configured models, all loaded on first use when inference_autoload is set (a model that cannot load is
+  // an error naming it).
+  absl::StatusOr<std::shared_ptr<inference::ModelRegistry>> Models();
 
  private:
   absl::StatusOr<std::shared_ptr<const inference::EmbedderRegistry>> EmbeddersLocked();
@@ -49,6 +72,8 @@ class ServerComponents {
   std::mutex mutex_;
   std::shared_ptr<const inference::EmbedderRegistry> embedders_;
   std::shared_ptr<retrieval::RetrievalEngine> retrieval_;
+  std::shared_ptr<memory::MemoryStore> memory_;
+  std::shared_ptr<inference::ModelRegistry> models_;
 };
 
 }  // namespace catena::server

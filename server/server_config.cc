@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/time.h"
 #include "common/status.h"
 #include "memory/memory_service.h"
 #include "memory/ttl_policy.h"
@@ -35,6 +36,23 @@ absl::StatusOr<memory::MemoryServiceSettings> MemorySettingsFromConfig(const Con
   auto tenant_ttls = memory::ParseTenantTtls(config.GetStringList("memory.tenant_ttl_seconds"));
   if (!tenant_ttls.ok()) return Annotate(tenant_ttls.status(), config.Origin("memory.tenant_ttl_seconds"));
   settings.tenant_ttl_seconds = *std::move(tenant_ttls);
+  return settings;
+}
+
+// Reads the pipelines.* keys.
+absl::StatusOr<chains::PipelineServiceSettings> PipelineSettingsFromConfig(const Config& config) {
+  chains::PipelineServiceSettings settings;
+  settings.dir = config.GetString("pipelines.dir");
+  const std::string interval = config.GetString("pipelines.reload_interval");
+  if (!absl::ParseDuration(interval, &settings.reload_interval) || settings.reload_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(config.Origin("pipelines.reload_interval"), ": '", interval,
+                                                   "' is not a positive duration such as 500ms, 2s or 1m"));
+  }
+  settings.max_concurrent_runs = static_cast<int>(config.GetInt("pipelines.max_concurrent_runs"));
+  settings.max_queued_runs = static_cast<int>(config.GetInt("pipelines.max_queued_runs"));
+  settings.test_models = config.GetBool("pipelines.test_models");
+  settings.max_traces_per_tenant = config.GetInt("pipelines.max_traces_per_tenant");
+  settings.sync_writes = config.GetBool("memory.sync_writes");
   return settings;
 }
 
@@ -120,6 +138,19 @@ absl::Status RegisterServerConfig(ConfigSchema& schema) {
       IntKey("inference.max_running", 64, 1, 4096, "Most sequences a model decodes at once."),
       IntKey("inference.max_waiting", 256, 0, 1 << 20,
              "Most queued requests per model; more are refused with RESOURCE_EXHAUSTED."),
+      StringKey("pipelines.dir", "",
+                "Directory of pipeline files (*.yaml, *.yml, *.json) loaded into tenant 'default' at start and "
+                "reloaded when they change; empty = none."),
+      StringKey("pipelines.reload_interval", "2s", "How often pipelines.dir is checked for changed files."),
+      IntKey("pipelines.max_concurrent_runs", 64, 1, 100000, "Pipeline runs executing at once."),
+      IntKey("pipelines.max_queued_runs", 256, 0, 1 << 20,
+             "Runs waiting for a slot; more are refused with RESOURCE_EXHAUSTED."),
+      ConfigKey{.path = "pipelines.test_models",
+                .type = ConfigType::kBool,
+                .default_value = "false",
+                .help = "Serve the deterministic test chat models (test, test-echo, test-json) to llm nodes."},
+      IntKey("pipelines.max_traces_per_tenant", 10000, 1, int64_t{100000000},
+             "Run traces kept per tenant (GetRun); older ones are deleted."),
   };
   for (const ConfigKey& key : keys) CATENA_RETURN_IF_ERROR(schema.Add(key));
   return absl::OkStatus();
@@ -154,6 +185,7 @@ absl::StatusOr<ServerOptions> ServerOptionsFromConfig(const Config& config) {
   CATENA_ASSIGN_OR_RETURN(options.memory, MemorySettingsFromConfig(config));
   CATENA_ASSIGN_OR_RETURN(options.inference_models, ModelsFromConfig(config));
   options.inference_autoload = config.GetBool("inference.autoload");
+  CATENA_ASSIGN_OR_RETURN(options.pipelines, PipelineSettingsFromConfig(config));
   return options;
 }
 

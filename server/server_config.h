@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/config.h"
+#include "chains/pipeline_service.h"
 #include "common/logging.h"
 #include "inference/serving_options.h"
 #include "memory/memory_service.h"
@@ -40,6 +41,8 @@ struct ServerOptions {
   // inference.* keys: the GGUF models InferenceService may serve, and whether to load them at start.
   std::vector<inference::ModelConfig> inference_models;
   bool inference_autoload = true;
+  // pipelines.* keys.
+  chains::PipelineServiceSettings pipelines;
 };
 
 // Adds every catenad key, with defaults and help, to `schema`.

@@ -9,6 +9,8 @@
 #include "catena/v1/memory.grpc.pb.h"
 #include "catena/v1/pipeline.grpc.pb.h"
 #include "catena/v1/retrieval.grpc.pb.h"
+#include "chains/pipeline_service.h"
+#include "chains/service_chat_models.h"
 #include "common/status.h"
 #include "inference/embedding_service.h"
 #include "inference/inference_service.h"
@@ -18,12 +20,6 @@
 
 namespace catena::server {
 namespace {
-
-// The generated callback base of a service: registered, every method UNIMPLEMENTED.
-template <typename GeneratedService>
-absl::StatusOr<std::unique_ptr<grpc::Service>> Unimplemented(const ServiceDependencies&) {
-  return std::make_unique<typename GeneratedService::CallbackService>();
-}
 
 absl::StatusOr<std::unique_ptr<grpc::Service>> CreateEmbeddingService(const ServiceDependencies& dependencies) {
   CATENA_ASSIGN_OR_RETURN(auto embedders, dependencies.components->Embedders());
@@ -35,25 +31,17 @@ absl::StatusOr<std::unique_ptr<grpc::Service>> CreateRetrievalService(const Serv
   return retrieval::NewRetrievalService(std::move(engine));
 }
 
-// The memory service on <data_dir>/memory with the memory.* settings; semantic recall uses the default
-// embedder (owned by the components, which outlive every service).
+// The memory service over the shared store at <data_dir>/memory (memory.* settings; semantic recall uses the
+// default embedder).
 absl::StatusOr<std::unique_ptr<grpc::Service>> CreateMemoryService(const ServiceDependencies& dependencies) {
-  CATENA_ASSIGN_OR_RETURN(auto embedders, dependencies.components->Embedders());
-  CATENA_ASSIGN_OR_RETURN(std::shared_ptr<const inference::Embedder> embedder, embedders->Find(""));
-  return memory::CreateMemoryService(dependencies.data_dir + "/memory", dependencies.memory, embedder.get());
+  CATENA_ASSIGN_OR_RETURN(std::shared_ptr<memory::MemoryStore> store, dependencies.components->Memory());
+  return memory::CreateMemoryService(std::move(store));
 }
 
-// The inference service over the configured models, loaded at start unless inference.autoload is off; a model
-// that cannot load stops start-up with the reason. Its health is NOT_SERVING while no model is loaded.
+// The inference service over the shared model registry (loaded at start unless inference.autoload is off; a
+// model that cannot load stops start-up with the reason). Its health is NOT_SERVING while no model is loaded.
 absl::StatusOr<std::unique_ptr<grpc::Service>> CreateInferenceService(const ServiceDependencies& dependencies) {
-  CATENA_ASSIGN_OR_RETURN(std::shared_ptr<inference::ModelRegistry> registry,
-                          inference::ModelRegistry::Create(dependencies.inference_models, dependencies.metrics));
-  if (dependencies.inference_autoload) {
-    for (const inference::ModelConfig& model : dependencies.inference_models) {
-      auto loaded = registry->Load(model.name);
-      if (!loaded.ok()) return Annotate(loaded.status(), absl::StrCat("inference.models: ", model.name));
-    }
-  }
+  CATENA_ASSIGN_OR_RETURN(std::shared_ptr<inference::ModelRegistry> registry, dependencies.components->Models());
   if (dependencies.set_serving) {
     registry->SetAvailabilityListener([set_serving = dependencies.set_serving](bool any_loaded) {
       set_serving("catena.v1.InferenceService", any_loaded);
@@ -62,16 +50,34 @@ absl::StatusOr<std::unique_ptr<grpc::Service>> CreateInferenceService(const Serv
   return inference::NewInferenceService(std::move(registry));
 }
 
+// The pipeline service over the shared engines: embedders, retrieval, the memory store (memory nodes and run
+// checkpoints) and the model registry (llm nodes), plus the test models when pipelines.test_models is on.
+absl::StatusOr<std::unique_ptr<grpc::Service>> CreatePipelineService(const ServiceDependencies& dependencies) {
+  ServerComponents& components = *dependencies.components;
+  CATENA_ASSIGN_OR_RETURN(auto embedders, components.Embedders());
+  CATENA_ASSIGN_OR_RETURN(auto retrieval, components.Retrieval());
+  CATENA_ASSIGN_OR_RETURN(auto memory, components.Memory());
+  CATENA_ASSIGN_OR_RETURN(auto models, components.Models());
+  return chains::CreatePipelineService(
+      dependencies.pipelines,
+      {.executor = dependencies.executor,
+       .data_dir = dependencies.data_dir,
+       .models = chains::NewServiceChatModels(std::move(models), dependencies.executor,
+                                              dependencies.pipelines.test_models),
+       .embedders = std::move(embedders),
+       .retrieval = std::move(retrieval),
+       .memory = std::move(memory)});
+}
+
 }  // namespace
 
 const std::vector<ServiceDescriptor>& ServiceCatalog() {
-  // Components replace Unimplemented<...> with the factory of their handlers.
   static const std::vector<ServiceDescriptor> catalog = {
       {"inference", "catena.v1.InferenceService", &CreateInferenceService},
       {"embedding", "catena.v1.EmbeddingService", &CreateEmbeddingService},
       {"retrieval", "catena.v1.RetrievalService", &CreateRetrievalService},
       {"memory", "catena.v1.MemoryService", &CreateMemoryService},
-      {"pipeline", "catena.v1.PipelineService", &Unimplemented<v1::PipelineService>},
+      {"pipeline", "catena.v1.PipelineService", &CreatePipelineService},
   };
   return catalog;
 }

@@ -12,13 +12,14 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "chains/pipeline_service.h"
 #include "inference/serving_options.h"
 #include "memory/memory_service.h"
 
 namespace catena {
 class Executor;
 class MetricsRegistry;
-}
+}  // namespace catena
 
 namespace catena::server {
 
@@ -28,15 +29,12 @@ class ServerComponents;
 struct ServiceDependencies {
   Executor* executor = nullptr;
   std::string data_dir;
-  // Shared engines (embedders, retrieval), created on first use.
+  // Shared engines (embedders, retrieval, memory store, models), created on first use.
   ServerComponents* components = nullptr;
-  // memory.* settings.
-  memory::MemoryServiceSettings memory;
   // The registry /metrics renders.
   MetricsRegistry* metrics = nullptr;
-  // inference.* settings.
-  std::vector<inference::ModelConfig> inference_models;
-  bool inference_autoload = true;
+  // pipelines.* settings.
+  chains::PipelineServiceSettings pipelines;
   // Sets a service's grpc.health.v1 status by its full name (e.g. the inference service is NOT_SERVING until a
   // model is loaded). Never empty when called from catenad.
   std::function<void(const std::string& full_name, bool serving)> set_serving;
@@ -47,8 +45,7 @@ struct ServiceDescriptor {
   std::string_view name;
   // Fully qualified gRPC service name, e.g. "catena.v1.RetrievalService"; also its health-check name.
   std::string_view full_name;
-  // Creates the service's handlers; an error (e.g. a database that cannot be opened) stops start-up. Until a
-  // component lands, this is the generated base class, whose every method answers UNIMPLEMENTED.
+  // Creates the service's handlers; an error (e.g. a database that cannot be opened) stops start-up.
   absl::StatusOr<std::unique_ptr<grpc::Service>> (*create)(const ServiceDependencies& dependencies);
 };
 

@@ -29,6 +29,8 @@ int main(int argc, char** argv) {
   catena::cli::AddServerCommands(app, runner);
   catena::cli::AddCollectionCommands(app, runner);
   catena::cli::AddSessionCommands(app, runner);
+  catena::cli::AddPipelineCommands(app, runner);
+  catena::cli::AddChatCommand(app, runner);
   catena::cli::AddModelCommands(app, runner);
 
   try {

@@ -31,7 +31,14 @@ void AddServerCommands(CLI::App& app, CommandRunner& runner);
 void AddCollectionCommands(CLI::App& app, CommandRunner& runner);
 // sessions list|show|erase.
 void AddSessionCommands(CLI::App& app, CommandRunner& runner);
+// pipeline validate|deploy|list|get|delete|run|resume|trace.
+void AddPipelineCommands(CLI::App& app, CommandRunner& runner);
+// chat PIPELINE | chat --model NAME: an interactive loop over a pipeline or a served model, streaming tokens.
+void AddChatCommand(CLI::App& app, CommandRunner& runner);
 // generate and chat --model: a model served by catenad; tokenize and generate --model-file: a GGUF file in process.
 void AddModelCommands(CLI::App& app, CommandRunner& runner);
+// Reads user lines from stdin and streams each reply of the served `model`, keeping the conversation.
+int RunModelChat(const sdk::Client& client, const std::string& model, const std::string& system, int max_tokens,
+                 float temperature);
 
 }  // namespace catena::cli

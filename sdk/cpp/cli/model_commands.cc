@@ -121,7 +121,8 @@ v1::ChatMessage Message(v1::Role role, std::string content) {
   return message;
 }
 
-// Reads user lines from stdin and streams each reply of the served model, keeping the conversation.
+}  // namespace
+
 int RunModelChat(const sdk::Client& client, const std::string& model, const std::string& system, int max_tokens,
                  float temperature) {
   v1::ChatRequest request;
@@ -140,8 +141,6 @@ int RunModelChat(const sdk::Client& client, const std::string& model, const std:
   }
   return 0;
 }
-
-}  // namespace
 
 void AddModelCommands(CLI::App& app, CommandRunner& runner) {
   auto flags = std::make_shared<ModelFlags>();
@@ -170,18 +169,6 @@ void AddModelCommands(CLI::App& app, CommandRunner& runner) {
     }
     runner = [flags](const sdk::Client& client) {
       return flags->model_file.empty() ? RunGenerateServed(client, *flags) : RunGenerateInProcess(*flags);
-    };
-  });
-
-  CLI::App* chat = app.add_subcommand("chat", "Chat interactively with a model served by catenad");
-  chat->add_option("--model", flags->model, "name of a model served by catenad")->required();
-  chat->add_option("--system", flags->system, "system message");
-  chat->add_option("--max-tokens", flags->generate.max_tokens, "tokens per reply");
-  chat->add_option("--temperature", flags->generate.temperature, "0 = greedy");
-  chat->callback([&runner, flags] {
-    runner = [flags](const sdk::Client& client) {
-      return RunModelChat(client, flags->model, flags->system, flags->generate.max_tokens,
-                          flags->generate.temperature);
     };
   });
 }

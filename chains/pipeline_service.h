@@ -1,0 +1,73 @@
+// PipelineService: the catena.v1.PipelineService handlers (gRPC callback API) and what catenad needs to create
+// them. Handlers read the tenant from x-catena-tenant, validate the request, and call StoredPipelines (validate,
+// store, resolve), the Runner (Run, RunStream, Resume; the call's deadline becomes the run's deadline and a
+// client that goes away cancels the run) and the PipelineStore (run traces). Thread-safe.
+#pragma once
+
+#include <grpcpp/impl/service_type.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace catena {
+class Executor;
+}
+namespace catena::inference {
+class EmbedderRegistry;
+}
+namespace catena::retrieval {
+class RetrievalEngine;
+}
+namespace catena::memory {
+class MemoryStore;
+}
+
+namespace catena::chains {
+
+class ChatModel;
+class Runner;
+class StoredPipelines;
+
+// The pipelines.* settings of catenad.
+struct PipelineServiceSettings {
+  // Directory of pipeline files (*.yaml, *.yml, *.json) loaded into tenant "default" at start and reloaded
+  // when they change; empty = none.
+  std::string dir;
+  absl::Duration reload_interval = absl::Seconds(2);
+  int max_concurrent_runs = 64;
+  int max_queued_runs = 256;
+  // Serve the deterministic test models ("test", "test-echo", "test-json") to llm nodes.
+  bool test_models = false;
+  // Run traces kept per tenant.
+  int64_t max_traces_per_tenant = 10000;
+  bool sync_writes = false;
+};
+
+// What catenad shares with the pipeline service; any engine may be null (nodes needing it then fail with
+// FAILED_PRECONDITION). Shared pointers keep the engines alive as long as the service.
+struct PipelineServiceDependencies {
+  Executor* executor = nullptr;  // required; outlives the service
+  std::string data_dir;          // the store lives at <data_dir>/pipelines
+  std::shared_ptr<ChatModel> models;
+  std::shared_ptr<const inference::EmbedderRegistry> embedders;
+  std::shared_ptr<retrieval::RetrievalEngine> retrieval;
+  std::shared_ptr<memory::MemoryStore> memory;  // also holds run checkpoints (Resume needs it)
+};
+
+// Opens the store, loads pipelines.dir, starts the runner and returns the handlers, which own all of it.
+// Errors: the store cannot open, or a setting is out of range.
+absl::StatusOr<std::unique_ptr<grpc::Service>> CreatePipelineService(const PipelineServiceSettings& settings,
+                                                                     PipelineServiceDependencies dependencies);
+
+// The handlers over `pipelines` and `runner` (not owned). `checkpoint_runs`: runs store checkpoints (the runner
+// must have a checkpoint store; Resume needs them). `owner`, when given, is what keeps pipelines and runner
+// alive: the service releases it first when destroyed (so that runs still finishing can reach the handlers);
+// without it both must outlive the service.
+std::unique_ptr<grpc::Service> NewPipelineService(StoredPipelines* pipelines, Runner* runner, bool checkpoint_runs,
+                                                  std::shared_ptr<void> owner = nullptr);
+
+}  // namespace catena::chains

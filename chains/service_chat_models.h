@@ -1,0 +1,23 @@
+// The chat models catenad's pipelines call: the in-process engine's models (the shared ModelRegistry, also
+// behind InferenceService) and, when pipelines.test_models is on, the deterministic test models, routed by
+// model name (ChatModelRouter). Thread-safe.
+#pragma once
+
+#include <memory>
+
+#include "chains/chat_model.h"
+
+namespace catena {
+class Executor;
+}
+namespace catena::inference {
+class ModelRegistry;
+}
+
+namespace catena::chains {
+
+// Test models first (when enabled), then the engine's models; `executor` times the test models' token stream.
+std::shared_ptr<ChatModel> NewServiceChatModels(std::shared_ptr<inference::ModelRegistry> registry,
+                                                Executor* executor, bool test_models);
+
+}  // namespace catena::chains
