@@ -102,7 +102,8 @@ class Fixture {
 
   void AddCollection(const json& collection) {
     json spec_json = {{"dimension", 384}, {"metric", "cosine"}, {"index", "Flat"}, {"embedder", "hashing-384"}};
-    for (const auto& [key, value] : Field(collection, "spec", json::object()).items()) spec_json[key] = value;
+    const json overrides = Field(collection, "spec", json::object());
+    for (const auto& [key, value] : overrides.items()) spec_json[key] = value;
     auto spec = retrieval::SpecFromJson(spec_json);
     REQUIRE(spec.ok());
     const std::string name = collection.at("name").get<std::string>();
@@ -121,7 +122,7 @@ class Fixture {
     REQUIRE(upserted.ok());
   }
 
-  TempDir dir_;
+  testing::TempDir dir_;
   Executor executor_;
   std::shared_ptr<inference::EmbedderRegistry> embedders_ = std::make_shared<inference::EmbedderRegistry>();
   std::unique_ptr<TestChatModel> models_;
@@ -166,11 +167,13 @@ bool ContainsInOrder(const std::vector<std::string>& events, const std::vector<s
 void CheckOutputs(const json& expected_case, const RunResult& result) {
   auto outputs = tmpl::ToJson(result.outputs);
   REQUIRE(outputs.ok());
-  for (const auto& [name, value] : Field(expected_case, "outputs", json::object()).items()) {
+  const json expected_outputs = Field(expected_case, "outputs", json::object());
+  for (const auto& [name, value] : expected_outputs.items()) {
     INFO("output " << name << " = " << (*outputs)[name].dump());
     CHECK((*outputs)[name] == value);
   }
-  for (const auto& [name, part] : Field(expected_case, "outputs_contain", json::object()).items()) {
+  const json expected_parts = Field(expected_case, "outputs_contain", json::object());
+  for (const auto& [name, part] : expected_parts.items()) {
     const json& actual = (*outputs)[name];
     const std::string text = actual.is_string() ? actual.get<std::string>() : actual.dump();
     INFO("output " << name << " = " << text);
