@@ -3,7 +3,8 @@
 // nodes run inline on the thread that finished their last dependency. Applies per-node policies (timeout,
 // retries with backoff and jitter, fallback node, result cache keyed by resolved parameters), the run
 // deadline, cancellation and a bound on concurrent runs (RESOURCE_EXHAUSTED beyond it). With a checkpoint
-// store, every finished node is checkpointed so an interrupted or crashed run resumes where it stopped.
+// store, finished nodes are checkpointed before the run waits (synchronous nodes finished back to back share one
+// step), at interrupts and at the end, so an interrupted or crashed run resumes where it stopped.
 // Thread-safe.
 #pragma once
 
