@@ -43,21 +43,6 @@ TextKind Classify(std::string_view text) {
   return single ? TextKind::kExpression : TextKind::kTemplate;
 }
 
-tmpl::Value ScalarValue(const SpecValue& value) {
-  switch (value.kind) {
-    case SpecValue::Kind::kBool:
-      return tmpl::Value(value.bool_value);
-    case SpecValue::Kind::kInt:
-      return tmpl::Value(value.int_value);
-    case SpecValue::Kind::kFloat:
-      return tmpl::Value(value.float_value);
-    case SpecValue::Kind::kString:
-      return tmpl::Value(value.string_value);
-    default:
-      return tmpl::Value::None();
-  }
-}
-
 class Compiler {
  public:
   Compiler(const std::string& node, ProblemList& problems) : node_(node), problems_(problems) {}
@@ -83,7 +68,7 @@ class Compiler {
     } else if (value.is_string()) {
       CompileText(value, path, out);
     } else {
-      out.value = ScalarValue(value);
+      out.value = SpecToValue(value);
     }
     return out;
   }

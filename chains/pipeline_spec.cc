@@ -329,6 +329,33 @@ std::string_view SpecValue::KindName() const {
   return "value";
 }
 
+tmpl::Value SpecToValue(const SpecValue& value) {
+  switch (value.kind) {
+    case SpecValue::Kind::kBool:
+      return tmpl::Value(value.bool_value);
+    case SpecValue::Kind::kInt:
+      return tmpl::Value(value.int_value);
+    case SpecValue::Kind::kFloat:
+      return tmpl::Value(value.float_value);
+    case SpecValue::Kind::kString:
+      return tmpl::Value(value.string_value);
+    case SpecValue::Kind::kList: {
+      std::vector<tmpl::Value> items;
+      items.reserve(value.items.size());
+      for (const SpecValue& item : value.items) items.push_back(SpecToValue(item));
+      return tmpl::Value::List(std::move(items));
+    }
+    case SpecValue::Kind::kMap: {
+      tmpl::Value map = tmpl::Value::Dict();
+      for (const auto& [key, field] : value.fields) map.map().Set(key, SpecToValue(field));
+      return map;
+    }
+    case SpecValue::Kind::kNull:
+      break;
+  }
+  return tmpl::Value::None();
+}
+
 std::string_view FieldTypeName(FieldType type) {
   switch (type) {
     case FieldType::kString:

@@ -13,6 +13,7 @@
 
 #include "absl/time/time.h"
 #include "chains/problems.h"
+#include "common/template/value.h"
 
 namespace catena::chains {
 
@@ -43,6 +44,9 @@ enum class FieldType { kAny, kString, kInt, kNumber, kBool, kList, kMap };
 
 // "string", "int", "number", "bool", "list", "map", "any".
 std::string_view FieldTypeName(FieldType type);
+
+// The value as written, templates left as plain strings (defaults, literal parameters, test data).
+tmpl::Value SpecToValue(const SpecValue& value);
 
 struct InputSpec {
   std::string name;

@@ -17,51 +17,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-tmpl::Value FromSpec(const SpecValue& value) {
-  switch (value.kind) {
-    case SpecValue::Kind::kBool:
-      return tmpl::Value(value.bool_value);
-    case SpecValue::Kind::kInt:
-      return tmpl::Value(value.int_value);
-    case SpecValue::Kind::kFloat:
-      return tmpl::Value(value.float_value);
-    case SpecValue::Kind::kString:
-      return tmpl::Value(value.string_value);
-    case SpecValue::Kind::kList: {
-      std::vector<tmpl::Value> items;
-      for (const SpecValue& item : value.items) items.push_back(FromSpec(item));
-      return tmpl::Value::List(std::move(items));
-    }
-    case SpecValue::Kind::kMap: {
-      tmpl::Value map = tmpl::Value::Dict();
-      for (const auto& [key, field] : value.fields) map.map().Set(key, FromSpec(field));
-      return map;
-    }
-    default:
-      return tmpl::Value::None();
-  }
-}
-
-// Like FieldTypeName (spelled out here so the runner does not need the front end's definitions).
-const char* TypeLabel(FieldType type) {
-  switch (type) {
-    case FieldType::kString:
-      return "string";
-    case FieldType::kInt:
-      return "int";
-    case FieldType::kNumber:
-      return "number";
-    case FieldType::kBool:
-      return "bool";
-    case FieldType::kList:
-      return "list";
-    case FieldType::kMap:
-      return "map";
-    default:
-      return "any";
-  }
-}
-
 bool HasType(const tmpl::Value& value, FieldType type) {
   switch (type) {
     case FieldType::kString:
@@ -123,12 +78,12 @@ absl::StatusOr<tmpl::Value> RunState::CheckInputs(const CompiledPipeline& pipeli
         for (const auto& [key, field] : inputs.map().entries()) CATENA_RETURN_IF_ERROR(checked.map().SetKey(key, field));
         copied = true;
       }
-      checked.map().Set(input.name, FromSpec(*input.default_value));
+      checked.map().Set(input.name, SpecToValue(*input.default_value));
       continue;
     }
     if (!HasType(*value, input.type)) {
       return absl::InvalidArgumentError(absl::StrCat("input '", input.name, "' must be ",
-                                                     TypeLabel(input.type), ", got ", tmpl::TypeName(*value)));
+                                                     std::string(FieldTypeName(input.type)), ", got ", tmpl::TypeName(*value)));
     }
   }
   return checked;

@@ -43,10 +43,7 @@ std::string ReadText(const fs::path& path) {
 
 // A literal value of the file as JSON (the tests section holds no templates that need a context).
 json ToJson(const SpecValue& value) {
-  ProblemList problems("tests");
-  auto evaluated = Binding::Compile(value, "", problems).Evaluate(tmpl::Value::Dict());
-  REQUIRE(evaluated.ok());
-  auto converted = tmpl::ToJson(*evaluated);
+  auto converted = tmpl::ToJson(SpecToValue(value));
   REQUIRE(converted.ok());
   return *converted;
 }
