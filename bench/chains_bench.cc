@@ -1,8 +1,9 @@
 // Chain engine executor: runs/s of a 3-node pipeline (prompt-like sync node -> instant model node ->
 // transform-like sync node) on 2 threads without and with checkpoints, per-node overhead of a chain of trivial
 // nodes, 1,000 concurrent streaming runs (model waits 20 ms, then 50 tokens 20 ms apart on timers) with time
-// to first token event p99 and wall time, and RSS after 10k and 1M runs. The nodes are minimal NodeImpls
-// written here (the real prompt/llm/transform node types live in chains/nodes/ once merged).
+// to first token event p99 and wall time, and RSS after 10k and 1M runs. The no_checkpoint/with_checkpoint cases
+// use minimal NodeImpls written here (executor cost alone); the file_nodes_* cases run the same shape compiled
+// from a pipeline file with the built-in prompt, llm.chat (instant test model) and transform node types.
 // CATENA_BENCH_SCALE (default 1) scales run counts and durations down. Targets: >= 200,000 runs/s without
 // checkpoints on 2 cores, >= 20,000 with, node overhead <= 2 us, ttfe p99 <= 25 ms, wall <= 1.2 s.
 #include <algorithm>
@@ -24,6 +25,7 @@
 #include "chains/checkpoint_store.h"
 #include "chains/compiled_pipeline.h"
 #include "chains/runner.h"
+#include "chains/test_chat_model.h"
 #include "common/executor.h"
 #include "memory/memory_store.h"
 
@@ -168,9 +170,24 @@ struct Rate {
   double runs_per_cpu_s = 0;  // independent of how busy the machine is: runs per second of CPU time used
 };
 
-// Runs the 3-node pipeline from `threads` threads for about `seconds`.
-Rate Throughput(Runner& runner, bool checkpoint, int threads, double seconds) {
-  auto pipeline = ThreeNodes(false);
+// The same three steps written as a pipeline file with the built-in node types: prompt -> the instant test
+// model (llm.chat, model "test") -> transform.
+constexpr char kThreeNodeFile[] = R"(apiVersion: catena/v1
+kind: Pipeline
+metadata: {name: bench-three}
+inputs:
+  question: {type: string, required: true}
+nodes:
+  prompt: {type: prompt, with: {user: "{{ inputs.question }}"}}
+  model: {type: llm.chat, with: {model: test, messages: "{{ nodes.prompt.messages }}", stream: false}}
+  shape: {type: transform, with: {answer: "{{ nodes.model.text }}"}}
+outputs:
+  answer: "{{ nodes.shape.answer }}"
+)";
+
+// Runs `pipeline` from `threads` threads for about `seconds`.
+Rate Throughput(Runner& runner, std::shared_ptr<const CompiledPipeline> pipeline, bool checkpoint, int threads,
+                double seconds) {
   std::atomic<bool> stop{false};
   std::atomic<int64_t> total{0};
   std::atomic<int64_t> failures{0};
@@ -263,6 +280,15 @@ int main() {
   options.services.executor = &executor;
   options.checkpoints = checkpoints.get();
   Runner runner(options);
+  catena::chains::TestChatModel test_model;  // no delays: replies inline
+  catena::chains::RunnerOptions file_options = options;
+  file_options.services.models = &test_model;
+  Runner file_runner(file_options);
+  auto file_pipeline = catena::chains::CompilePipeline(kThreeNodeFile, {.file = "bench-three.yaml"});
+  if (!file_pipeline.ok()) {
+    std::fprintf(stderr, "chains_bench: %s\n", std::string(file_pipeline.status().message()).c_str());
+    return 1;
+  }
   const double seconds = std::max(0.2, 2.0 * scale);
   // CATENA_CHAINS_BENCH_CASE=<case> runs one case (for profiling); empty runs all.
   const std::string only = catena::bench::EnvOr("CATENA_CHAINS_BENCH_CASE", "");
@@ -270,9 +296,14 @@ int main() {
   for (const bool checkpoint : {false, true}) {
     const char* name = checkpoint ? "with_checkpoint" : "no_checkpoint";
     if (!wanted(name)) continue;
-    const Rate rate = Throughput(runner, checkpoint, 2, seconds);
+    const Rate rate = Throughput(runner, ThreeNodes(false), checkpoint, 2, seconds);
     catena::bench::Emit("chains", name, "runs_per_s", rate.runs_per_s, "1/s");
     catena::bench::Emit("chains", name, "runs_per_cpu_s", rate.runs_per_cpu_s, "1/s");
+    // The same shape from a pipeline file with the built-in prompt, llm.chat (test model) and transform nodes.
+    const std::string file_case = std::string("file_nodes_") + name;
+    const Rate file_rate = Throughput(file_runner, *file_pipeline, checkpoint, 2, seconds);
+    catena::bench::Emit("chains", file_case, "runs_per_s", file_rate.runs_per_s, "1/s");
+    catena::bench::Emit("chains", file_case, "runs_per_cpu_s", file_rate.runs_per_cpu_s, "1/s");
   }
   if (wanted("chain_200")) {
     catena::bench::Emit("chains", "chain_200", "node_overhead_us", NodeOverheadUs(runner), "us");
