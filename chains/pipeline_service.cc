@@ -255,6 +255,8 @@ absl::StatusOr<Launch> PipelineServiceImpl::PrepareRun(const RequestContext& cal
     }
     if (existing.status().code() != absl::StatusCode::kNotFound) return existing.status();
   }
+  if (request.user_id().size() > 128) return absl::InvalidArgumentError("user_id: at most 128 bytes");
+  launch.header.set_user_id(request.user_id().empty() ? "anonymous" : request.user_id());
   *launch.header.mutable_inputs() = request.inputs();
   launch.data = StructToValue(request.inputs());
   return launch;
@@ -306,6 +308,7 @@ absl::Status PipelineServiceImpl::StartRun(const RequestContext& call, Launch la
     return begun;
   }
   RunOptions options{.run_id = run_id, .tenant = tenant, .deadline = call.deadline, .checkpoint = checkpoint_runs_};
+  if (!launch.header.user_id().empty()) options.user_id = launch.header.user_id();
   options.sink = [run, header](const RunEvent& event) {
     v1::RunEvent proto = RunEventToProto(event, header.run_id());
     if (proto.has_run_started()) {

@@ -213,10 +213,11 @@ class PipelineServer {
   }
 
   absl::StatusOr<v1::RunResponse> Run(const std::string& tenant, const std::string& name, const std::string& inputs,
-                                      const std::string& run_id = "") {
+                                      const std::string& run_id = "", const std::string& user_id = "") {
     v1::RunRequest request;
     request.set_pipeline(name);
     request.set_run_id(run_id);
+    request.set_user_id(user_id);
     SetInputs(request, inputs);
     v1::RunResponse response;
     grpc::Status status = stub_->Run(Context(tenant).get(), request, &response);

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <thread>
 
+#include "catena/v1/memory.grpc.pb.h"
 #include "catena/v1/pipeline.grpc.pb.h"
 #include "tests/chains/pipeline_service_fixture.h"
 
@@ -211,6 +212,31 @@ TEST_CASE("a run waits at a human handoff and Resume continues it where it stopp
   for (v1::RunEvent event; unknown->Read(&event);) {
   }
   CHECK(unknown->Finish().error_code() == grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_CASE("a run's checkpoints belong to its user_id and EraseUser removes them", "[integration]") {
+  PipelineServer server({"--service", "all"});  // the memory service too
+  REQUIRE(server.Put("bank", kTransferPipeline).ok());
+  auto waiting = server.Run("bank", "transfer", R"({"amount": 700})", "transfer-700", "customer-42");
+  REQUIRE(waiting.ok());
+  REQUIRE(waiting->state() == "interrupted");
+  CHECK(server.GetRun("bank", "transfer-700")->user_id() == "customer-42");
+  auto memory = v1::MemoryService::NewStub(
+      grpc::CreateChannel(server.catenad().grpc_address(), grpc::InsecureChannelCredentials()));
+  v1::EraseUserRequest erase;
+  erase.set_user_id("customer-42");
+  v1::EraseUserResponse erased;
+  REQUIRE(memory->EraseUser(server.Context("bank").get(), erase, &erased).ok());
+  CHECK(erased.checkpoints_erased() >= 1);
+  // With its checkpoints erased the run cannot continue.
+  v1::ResumeRequest resume;
+  resume.set_run_id("transfer-700");
+  resume.set_approved(true);
+  auto context = server.Context("bank");
+  auto reader = server.stub().Resume(context.get(), resume);
+  for (v1::RunEvent event; reader->Read(&event);) {
+  }
+  CHECK_FALSE(reader->Finish().ok());
 }
 
 TEST_CASE("a rejected handoff completes with the rejection", "[integration]") {
