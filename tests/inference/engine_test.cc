@@ -2,9 +2,11 @@
 // seeded), prefix sharing, preemption with recomputation, queue limits, cancellation and deadlines.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/asset_paths.h"
@@ -133,7 +135,14 @@ TEST_CASE("a shared prompt prefix is served from the prefix cache", "[unit]") {
   CHECK(b.last.cached_prompt_tokens == 64);  // 4 full blocks of the 70-token shared prefix
   CHECK(b.tokens == Alone(*model, second, 4, 0, 0));
   CHECK((*engine)->stats().prefix_hits == 4);
-  const std::string text = metrics.RenderText();
+  // Gauges are published at the end of the engine step that delivered the final event, so they may trail it.
+  std::string text = metrics.RenderText();
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (text.find(R"(catena_inference_requests_running{model="tiny"} 0)") == std::string::npos &&
+         std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    text = metrics.RenderText();
+  }
   INFO(text);
   CHECK_THAT(text, Catch::Contains(R"(catena_inference_prefix_cache_hits_total{model="tiny"} 4)"));
   CHECK_THAT(text, Catch::Contains(R"(catena_inference_time_to_first_token_seconds_count{model="tiny"} 2)"));
