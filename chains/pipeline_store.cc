@@ -18,22 +18,10 @@ constexpr const char* kCfNames[] = {"versions", "latest", "runs", "run_events", 
 
 rocksdb::Slice ToSlice(std::string_view text) { return rocksdb::Slice(text.data(), text.size()); }
 
-std::string Key(std::string_view a) {
-  std::string key;
-  storage::AppendKeyPart(key, a);
-  return key;
-}
-
-std::string Key(std::string_view a, std::string_view b) {
-  std::string key = Key(a);
-  storage::AppendKeyPart(key, b);
-  return key;
-}
-
-std::string Key(std::string_view a, std::string_view b, std::string_view c) {
-  std::string key = Key(a, b);
-  storage::AppendKeyPart(key, c);
-  return key;
+// The key of `parts` (tenant first), each part 0x00-terminated.
+template <typename... Parts>
+std::string Key(const Parts&... parts) {
+  return storage::JoinKeyParts({std::string_view(parts)...});
 }
 
 std::string EventKey(std::string_view tenant, std::string_view run_id, int64_t index) {

@@ -55,22 +55,12 @@ class Reader {
 
 }  // namespace
 
-std::string TenantPrefix(std::string_view tenant) {
-  std::string key;
-  storage::AppendKeyPart(key, tenant);
-  return key;
-}
+std::string TenantPrefix(std::string_view tenant) { return storage::JoinKeyParts({tenant}); }
 
-std::string Key2(std::string_view tenant, std::string_view a) {
-  std::string key = TenantPrefix(tenant);
-  storage::AppendKeyPart(key, a);
-  return key;
-}
+std::string Key2(std::string_view tenant, std::string_view a) { return storage::JoinKeyParts({tenant, a}); }
 
 std::string Key3(std::string_view tenant, std::string_view a, std::string_view b) {
-  std::string key = Key2(tenant, a);
-  storage::AppendKeyPart(key, b);
-  return key;
+  return storage::JoinKeyParts({tenant, a, b});
 }
 
 std::string KeyNumbered(std::string_view tenant, std::string_view a, int64_t number) {

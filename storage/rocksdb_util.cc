@@ -42,6 +42,12 @@ void AppendKeyPart(std::string& key, std::string_view part) {
   key.push_back('\0');
 }
 
+std::string JoinKeyParts(std::initializer_list<std::string_view> parts) {
+  std::string key;
+  for (std::string_view part : parts) AppendKeyPart(key, part);
+  return key;
+}
+
 std::string PrefixUpperBound(std::string_view prefix) {
   std::string bound(prefix);
   while (!bound.empty()) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +28,8 @@ std::optional<int64_t> ReadOrderedInt64(std::string_view bytes);
 // Appends `part` followed by a 0x00 terminator (parts must not contain 0x00), keeping prefix order:
 // all keys of ("a", ...) sort before ("ab", ...).
 void AppendKeyPart(std::string& key, std::string_view part);
+// The key made of `parts`, each appended with AppendKeyPart.
+std::string JoinKeyParts(std::initializer_list<std::string_view> parts);
 
 // The smallest key greater than every key starting with `prefix` (for iterate_upper_bound); empty when
 // no such key exists (prefix of all 0xff bytes).

@@ -4,6 +4,8 @@
 // node's `with` as JSON. Thread-safe where the node contract needs it (Finish/Emit from other threads).
 #pragma once
 
+#include <catch2/catch.hpp>
+
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -217,6 +219,13 @@ inline std::unique_ptr<NodeImpl> CompileNode(std::string type, const nlohmann::o
 }
 
 // The resolved parameters the executor would pass: `with` without the type's lazy parameters.
+// `value` as JSON (the test fails when it has no JSON form).
+inline nlohmann::json J(const tmpl::Value& value) {
+  auto json = tmpl::ToJson(value);
+  REQUIRE(json.ok());
+  return *json;
+}
+
 inline tmpl::Value ParamsOf(const std::string& type, const nlohmann::ordered_json& with) {
   nlohmann::ordered_json params = with;
   if (const NodeType* node_type = NodeRegistry::BuiltIn().Find(type)) {

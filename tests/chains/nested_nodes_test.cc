@@ -14,14 +14,9 @@ namespace {
 using testing::CompileNode;
 using testing::FakeCompileContext;
 using testing::FakeNodeCall;
+using testing::J;
 using testing::ParamsOf;
 using Json = nlohmann::ordered_json;
-
-nlohmann::json J(const tmpl::Value& value) {
-  auto json = tmpl::ToJson(value);
-  REQUIRE(json.ok());
-  return *json;
-}
 
 const Json kBody = Json::parse(R"({"nodes": {"x": {"type": "transform", "with": {"v": "{{ item }}"}}},
                                    "outputs": {"v": "{{ nodes.x.v }}"}})");

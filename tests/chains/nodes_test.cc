@@ -16,14 +16,9 @@ namespace {
 using testing::CompileNode;
 using testing::FakeCompileContext;
 using testing::FakeNodeCall;
+using testing::J;
 using testing::ParamsOf;
 using Json = nlohmann::ordered_json;
-
-nlohmann::json J(const tmpl::Value& value) {
-  auto json = tmpl::ToJson(value);
-  REQUIRE(json.ok());
-  return *json;
-}
 
 // Compiles and starts a node of `type` with `with` as its parameters; the returned call holds the result.
 std::unique_ptr<FakeNodeCall> Run(const std::string& type, const Json& with, RunServices services = {},

@@ -15,14 +15,9 @@ namespace {
 using testing::CompileNode;
 using testing::FakeCompileContext;
 using testing::FakeNodeCall;
+using testing::J;
 using testing::ParamsOf;
 using Json = nlohmann::ordered_json;
-
-nlohmann::json J(const tmpl::Value& value) {
-  auto json = tmpl::ToJson(value);
-  REQUIRE(json.ok());
-  return *json;
-}
 
 std::shared_ptr<inference::EmbedderRegistry> Embedders() {
   auto registry = std::make_shared<inference::EmbedderRegistry>();
