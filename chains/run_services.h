@@ -1,4 +1,4 @@
-// RunServices: what node types may use while a run executes: models, embedders, retrieval, memory, the
+// RunServices: what node types may use while a run executes: models, tools, embedders, retrieval, memory, the
 // executor for timers and parallel work, and the pipeline resolver for subpipelines. Owned by whoever owns the
 // Runner (PipelineService in catenad, tests, benchmarks); any member may be null when not configured, and a
 // node that needs it reports FAILED_PRECONDITION naming the missing service. Outlives every run.
@@ -26,6 +26,7 @@ class MemoryStore;
 namespace catena::chains {
 
 class ChatModel;
+class ToolSet;
 struct CompiledPipeline;
 
 // Finds stored pipelines by name (subpipeline nodes, Resume). Thread-safe.
@@ -45,6 +46,7 @@ struct RunServices {
   retrieval::RetrievalEngine* retrieval = nullptr;
   memory::MemoryStore* memory = nullptr;
   const PipelineResolver* pipelines = nullptr;
+  const ToolSet* tools = nullptr;  // tool and agent nodes (chains/tool.h)
 };
 
 }  // namespace catena::chains
