@@ -1,4 +1,4 @@
-# Builds @catena/client into OUT (a build-tree folder): copies package.json and the catena.v1 protos, links
+# Builds @catena/client into OUT (a build-tree folder): copies package.json, examples and the catena.v1 protos, links
 # node_modules to the npm asset dir ($CATENA_ASSET_DIR, default ~/.cache/catena/assets) and compiles src/*.ts with
 # the asset dir's tsc. Skips when the sources are older than OUT/dist/index.js. Without the assets it prints why
 # and succeeds, unless REQUIRED is set (the test fixture sets it).
@@ -23,9 +23,10 @@ endforeach()
 
 file(GLOB sources "${SRC}/src/*.ts")
 file(GLOB protos "${PROTO}/catena/v1/*.proto")
+file(GLOB examples "${SRC}/examples/*")
 set(stamp "${OUT}/dist/index.js")
 set(stale FALSE)
-foreach(input IN LISTS sources protos ITEMS "${SRC}/package.json" "${SRC}/tsconfig.json" "${SRC}/build_sdk.cmake")
+foreach(input IN LISTS sources protos examples ITEMS "${SRC}/package.json" "${SRC}/tsconfig.json" "${SRC}/build_sdk.cmake")
   if(NOT EXISTS "${stamp}" OR "${input}" IS_NEWER_THAN "${stamp}")
     set(stale TRUE)
   endif()
@@ -36,7 +37,7 @@ endif()
 
 file(MAKE_DIRECTORY "${OUT}/proto/catena/v1")
 file(COPY ${protos} DESTINATION "${OUT}/proto/catena/v1")
-file(COPY "${SRC}/package.json" "${SRC}/README.md" DESTINATION "${OUT}")
+file(COPY "${SRC}/package.json" "${SRC}/README.md" "${SRC}/examples" DESTINATION "${OUT}")
 file(CREATE_LINK "${assets}/node_modules" "${OUT}/node_modules" SYMBOLIC)
 file(WRITE "${OUT}/tsconfig.build.json" "{
   \"extends\": \"${SRC}/tsconfig.json\",
