@@ -14,7 +14,7 @@ function required(name) {
   return value;
 }
 
-export const SDK_DIR = required('CATENA_TS_SDK_DIR');
+export const SDK_DIR = path.resolve(required('CATENA_TS_SDK_DIR'));
 const require = createRequire(path.join(SDK_DIR, 'package.json'));
 export const sdk = require(SDK_DIR);
 export const grpc = require('@grpc/grpc-js');
