@@ -69,7 +69,7 @@ export class InferenceApi extends ServiceClient {
     return (await this.callUnary<{models: ModelInfo[]}>('ListModels', {}, call, true)).models;
   }
 
-  // Loads a configured model (no-op when loaded); resolves to its info.
+  // Loads a configured model; resolves to its info (loaded: true).
   loadModel(name: string, call: CallOptions = {}): Promise<ModelInfo> {
     return this.callUnary('LoadModel', {name}, call, true);
   }

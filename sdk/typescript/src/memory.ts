@@ -25,6 +25,7 @@ export class MemoryApi extends ServiceClient {
     return this.callUnary('CreateSession', session, call, false);
   }
 
+  // The session with its message count; NotFoundError when missing.
   getSession(id: string, call: CallOptions = {}): Promise<Session> {
     return this.callUnary('GetSession', {id}, call, true);
   }
@@ -35,6 +36,7 @@ export class MemoryApi extends ServiceClient {
     return this.callUnary('ListSessions', fields, call, true);
   }
 
+  // Deletes the session and its messages.
   async deleteSession(id: string, call: CallOptions = {}): Promise<void> {
     await this.callUnary('DeleteSession', {id}, call, false);
   }
@@ -66,20 +68,23 @@ export class MemoryApi extends ServiceClient {
     await this.callUnary('PutFacts', {userId, facts}, call, true);
   }
 
+  // Every fact stored about the user.
   async getFacts(userId: string, call: CallOptions = {}): Promise<Record<string, string>> {
     return (await this.callUnary<{facts: Record<string, string>}>('GetFacts', {userId}, call, true)).facts;
   }
 
+  // Stores a run checkpoint (parentStep -1 for a run's first); FAILED_PRECONDITION when the parent is missing.
   putCheckpoint(checkpoint: CheckpointInput, call: CallOptions = {}): Promise<Checkpoint> {
     return this.callUnary('PutCheckpoint', {checkpoint}, call, false);
   }
 
-  // The checkpoint of `runId` at `step` (the latest when step is omitted or 0).
+  // The checkpoint of `runId` at `step` (the latest when step is omitted or -1).
   getCheckpoint(runId: string, options?: WithCall<{step?: number}>): Promise<Checkpoint> {
     const [fields, call] = splitOptions(options);
-    return this.callUnary('GetCheckpoint', {runId, ...fields}, call, true);
+    return this.callUnary('GetCheckpoint', {runId, step: fields.step ?? -1}, call, true);
   }
 
+  // One page of a run's checkpoints.
   listCheckpoints(runId: string, options?: WithCall<{page?: Page}>): Promise<ListResult<'checkpoints', Checkpoint>> {
     const [fields, call] = splitOptions(options);
     return this.callUnary('ListCheckpoints', {runId, ...fields}, call, true);

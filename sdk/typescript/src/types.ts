@@ -112,6 +112,7 @@ export interface ContextResult { messages: ChatMessage[]; summary: string; token
 export interface Checkpoint {
   runId: string; step: number; parentStep: number; state: Buffer; createdAtUnixMs: number; userId: string;
 }
+// parentStep: -1 for a run's first checkpoint (the proto default 0 names step 0 as parent).
 export interface CheckpointInput { runId: string; step: number; parentStep?: number; state?: Bytes; userId?: string }
 export interface EraseUserResult {
   sessionsErased: number; messagesErased: number; summariesErased: number; factsErased: number;

@@ -227,6 +227,9 @@ describe('memory', () => {
     await catena.memory.putCheckpoint({runId: 'run-9', step: 2, parentStep: 1, state: 'second', userId: 'u-42'});
     const checkpoint = await catena.memory.getCheckpoint('run-9', {step: 1});
     assert.deepEqual(checkpoint.state, state);
+    const latest = await catena.memory.getCheckpoint('run-9');
+    assert.equal(latest.step, 2);
+    assert.equal(latest.state.toString(), 'second');
     const listed = await catena.memory.listCheckpoints('run-9');
     assert.deepEqual(listed.checkpoints.map((c) => c.step).sort(), [1, 2]);
     const erased = await catena.memory.eraseUser('u-42');
