@@ -1,6 +1,9 @@
 // Tool files: what a valid file declares, and errors that name file:line:column, the field and a fix.
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <sstream>
+
 #include "agents/tool_file.h"
 #include "tests/support/temp_dir.h"
 
@@ -130,6 +133,25 @@ TEST_CASE("tool files check names, limits, approval conditions, templates and YA
   CHECK_THAT(ErrorOf(head + "  - {name: a, description: d, parameters: {type: string}, http: {url: 'https://h.example/'}}\n"),
              Catch::Contains("tools[0].parameters: the arguments schema must have type: object"));
   CHECK_THAT(ErrorOf("tools: [\n  {name: a\n"), Catch::StartsWith("tools.yaml:3:1: not valid YAML:"));
+}
+
+TEST_CASE("the tool file example in docs/agents.md loads", "[unit]") {
+  std::ifstream in(std::string(CATENA_SOURCE_DIR) + "/docs/agents.md");
+  REQUIRE(in);
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string doc = text.str();
+  const size_t section = doc.find("## Tools");
+  REQUIRE(section != std::string::npos);
+  const size_t start = doc.find("```yaml\n", section);
+  REQUIRE(start != std::string::npos);
+  const size_t end = doc.find("```", start + 8);
+  auto tools = ParseToolFile(doc.substr(start + 8, end - start - 8), "docs/agents.md");
+  INFO(tools.status());
+  REQUIRE(tools.ok());
+  REQUIRE(tools->size() == 2);
+  CHECK((*tools)[0]->definition().name == "lookup_transactions");
+  CHECK((*tools)[1]->definition().approval.mode == chains::ApprovalPolicy::Mode::kWhen);
 }
 
 }  // namespace
