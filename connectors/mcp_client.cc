@@ -163,6 +163,9 @@ absl::StatusOr<McpToolResult> McpClient::CallTool(std::string_view name, const j
 
 absl::StatusOr<json> McpClient::Request(std::string_view method, const json& params, const McpCallOptions& call) {
   absl::Time deadline = std::min(call.deadline, absl::Now() + options_.request_timeout);
+  if (deadline <= absl::Now()) {
+    return Prefixed(absl::DeadlineExceededError(absl::StrCat("the deadline passed before ", std::string(method), " was sent")));
+  }
   int64_t id;
   {
     std::lock_guard<std::mutex> lock(mu_);
