@@ -1,5 +1,7 @@
 // McpClient against the real reference server (server-everything over stdio and streamable HTTP) and against
 // scripted misbehaving servers (dies mid-call, never answers, writes garbage on stdout).
+#include <signal.h>
+
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -228,11 +230,23 @@ TEST_CASE("a stdio MCP server gets its environment and working directory", "[uni
       "%s\"}]}}\\n' \"$MCP_TEST_VALUE\" \"$(pwd)\"; cat > /dev/null");
   stdio.env = {{"MCP_TEST_VALUE", "forty-two"}};
   stdio.cwd = "/tmp";
-  absl::StatusOr<std::shared_ptr<McpClient>> client = ConnectStdio(stdio, absl::Seconds(5));
+  auto transport = std::make_unique<McpStdioTransport>(stdio);
+  McpStdioTransport* raw = transport.get();
+  McpClientOptions options;
+  options.request_timeout = absl::Seconds(5);
+  absl::StatusOr<std::shared_ptr<McpClient>> client = McpClient::Connect(std::move(transport), options);
   REQUIRE(client.ok());
   absl::StatusOr<McpToolResult> result = (*client)->CallTool("anything", json::object());
   REQUIRE(result.ok());
   CHECK(result->Text() == "forty-two /tmp");
+  // Dropping the client terminates the server (and the `cat` it started) and reaps it.
+  pid_t pid = raw->pid();
+  REQUIRE(pid > 0);
+  auto started = std::chrono::steady_clock::now();
+  client->reset();
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(3));
+  CHECK(kill(pid, 0) == -1);
+  CHECK(kill(-pid, 0) == -1);
 }
 
 TEST_CASE("JSON-RPC messages are classified and bad ones are named", "[unit]") {
