@@ -6,28 +6,16 @@
 #pragma once
 
 #include <memory>
-#include <optional>
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "agents/mcp_server_config.h"
 #include "chains/tool.h"
 #include "connectors/mcp_client.h"
-#include "connectors/mcp_http_transport.h"
-#include "connectors/mcp_stdio_transport.h"
 
 namespace catena::agents {
-
-// One MCP server a deployment uses.
-struct McpServerConfig {
-  std::string name;  // [A-Za-z0-9_.-]+; names the server in errors, tool sources ("mcp:<name>") and the prefix
-  std::variant<connectors::McpStdioOptions, connectors::McpHttpOptions> transport;
-  std::optional<std::string> prefix;           // tool name prefix; default "<name>_"
-  absl::Duration timeout = absl::Seconds(30);  // per request (connecting included); a run's deadline may cut it
-  chains::ApprovalPolicy approval;             // default approval policy of every tool of this server
-};
 
 // How ListMcpTools names and runs the tools of one connected server.
 struct McpToolOptions {

@@ -2,6 +2,7 @@
 // invoked with JSON arguments, errors and deadlines carried into statuses.
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdlib>
 
 #include "agents/mcp_tools.h"
 #include "tests/support/mcp_everything.h"
@@ -135,6 +136,52 @@ TEST_CASE("MCP server configs are checked before connecting", "[unit]") {
   CHECK(absl::IsInvalidArgument(ConnectMcpServer(config).status()));
   CHECK(McpToolName("srv_", "a/b c") == "srv_a_b_c");
   CHECK(McpToolName("srv_", std::string(70, 'x')).empty());
+}
+
+TEST_CASE("MCP server entries are read from config JSON with secrets resolved", "[unit]") {
+  setenv("MCP_TOOLS_TEST_TOKEN", "s3cret", 1);
+  absl::StatusOr<McpServerConfig> http = ParseMcpServerConfig(
+      nlohmann::json::parse(R"({"name": "tickets", "http": {"url": "http://127.0.0.1:9/mcp",
+        "headers": {"Authorization": "env:MCP_TOOLS_TEST_TOKEN"}}, "prefix": "t_", "timeout": "1500ms",
+        "approval": {"when": "args.priority == 'high'"}})"),
+      "tools.yaml mcp_servers[0]");
+  REQUIRE(http.ok());
+  CHECK(http->name == "tickets");
+  CHECK(http->prefix == "t_");
+  CHECK(http->timeout == absl::Milliseconds(1500));
+  CHECK(http->approval.mode == chains::ApprovalPolicy::Mode::kWhen);
+  CHECK(http->approval.condition == "args.priority == 'high'");
+  const auto& options = std::get<connectors::McpHttpOptions>(http->transport);
+  CHECK(options.url == "http://127.0.0.1:9/mcp");
+  REQUIRE(options.headers.size() == 1);
+  CHECK(options.headers[0] == std::make_pair(std::string("Authorization"), std::string("s3cret")));
+
+  absl::StatusOr<McpServerConfig> stdio = ParseMcpServerConfig(
+      nlohmann::json::parse(R"({"name": "fs", "stdio": {"command": "node", "args": ["server.js", "stdio"],
+        "env": {"LEVEL": "debug"}, "cwd": "/srv"}, "approval": "always"})"),
+      "catena.yaml mcp.servers[1]");
+  REQUIRE(stdio.ok());
+  const auto& process = std::get<connectors::McpStdioOptions>(stdio->transport);
+  CHECK(process.args == std::vector<std::string>{"server.js", "stdio"});
+  CHECK(process.env == std::vector<std::pair<std::string, std::string>>{{"LEVEL", "debug"}});
+  CHECK(process.cwd == "/srv");
+  CHECK(stdio->approval.mode == chains::ApprovalPolicy::Mode::kAlways);
+  CHECK_FALSE(stdio->prefix.has_value());
+
+  auto error = [](const char* text) {
+    return std::string(ParseMcpServerConfig(nlohmann::json::parse(text), "s[2]").status().message());
+  };
+  CHECK(error(R"({"name": "x", "stdio": {"command": "a", "args": "b"}})") ==
+        "s[2].stdio.args: expected a list of strings");
+  CHECK(error(R"({"name": "x"})") == "s[2]: give exactly one of stdio or http");
+  CHECK(error(R"({"name": "x", "http": {"url": "ftp://h"}})") ==
+        "s[2].http.url: 'ftp://h' must start with http:// or https://");
+  CHECK(error(R"({"name": "x", "http": {"url": "http://h"}, "timeout": "soon"})") ==
+        "s[2].timeout: 'soon' is not a positive duration such as 30s or 500ms");
+  CHECK_THAT(error(R"({"name": "x", "http": {"url": "http://h"}, "retries": 3})"),
+             Catch::StartsWith("s[2].retries: unknown field"));
+  CHECK_THAT(error(R"({"name": "x", "http": {"url": "http://h", "headers": {"A": "env:MCP_TOOLS_TEST_UNSET_VAR"}}})"),
+             Catch::Contains("MCP_TOOLS_TEST_UNSET_VAR"));
 }
 
 }  // namespace
