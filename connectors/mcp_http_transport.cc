@@ -59,7 +59,9 @@ class ReplyReader {
     if (event.data.empty() || event.event != "message") return absl::OkStatus();
     CATENA_ASSIGN_OR_RETURN(std::vector<JsonRpcMessage> parsed, ParseJsonRpcMessages(event.data));
     for (JsonRpcMessage& message : parsed) {
-      if (message.kind == JsonRpcMessage::Kind::kResponse && message.id == request_id_) answered_ = true;
+      if (message.kind == JsonRpcMessage::Kind::kResponse && !request_id_.is_null() && message.id == request_id_) {
+        answered_ = true;
+      }
       messages_.push_back(std::move(message));
     }
     return absl::OkStatus();

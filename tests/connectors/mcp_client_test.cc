@@ -5,6 +5,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include "connectors/json_rpc.h"
@@ -140,6 +141,62 @@ TEST_CASE("an MCP client speaks streamable HTTP with server-everything", "[integ
   REQUIRE(client.ok());
   CHECK(raw->session_id().size() >= 16);  // assigned at initialize and sent on every later request
   CheckEverythingServer(**client);
+}
+
+// A scripted streamable HTTP server answering with plain JSON bodies: it assigns session "s-1" at initialize,
+// reports the headers it got through the "headers" tool, never answers the "slow" tool, and fails tools/list.
+constexpr const char kJsonServer[] = R"JS(
+const http = require("http");
+http.createServer((req, res) => {
+  let body = "";
+  req.on("data", (c) => (body += c));
+  req.on("end", () => {
+    const msg = JSON.parse(body);
+    const reply = (result, headers = {}) => {
+      res.writeHead(200, { "Content-Type": "application/json", ...headers });
+      res.end(JSON.stringify({ jsonrpc: "2.0", id: msg.id, result }));
+    };
+    if (msg.id === undefined) { res.writeHead(202); res.end(); return; }
+    if (msg.method === "initialize") {
+      return reply({ protocolVersion: "2025-03-26", capabilities: { tools: {} }, serverInfo: { name: "json", version: "1" } },
+                   { "Mcp-Session-Id": "s-1" });
+    }
+    if (msg.method === "tools/list") { res.writeHead(500); res.end("database on fire"); return; }
+    if (msg.params.name === "slow") return;
+    const h = req.headers;
+    reply({ content: [{ type: "text", text: `${h["mcp-session-id"]} ${h["mcp-protocol-version"]} ${h["authorization"]} ${h["accept"]}` }] });
+  });
+}).listen(Number(process.env.PORT), "127.0.0.1");
+)JS";
+
+TEST_CASE("the MCP HTTP transport handles JSON replies, session headers and HTTP errors", "[integration]") {
+  if (!std::filesystem::exists(catena::testing::kNodePath)) {
+    WARN("skipped: /usr/bin/node is missing");
+    return;
+  }
+  EverythingHttpServer server("", {"-e", kJsonServer});
+  REQUIRE(server.WaitReady(std::chrono::seconds(15)));
+  McpHttpOptions http;
+  http.url = server.url();
+  http.headers = {{"Authorization", "Bearer t0ken"}};
+  McpClientOptions options;
+  options.server_name = "json";
+  options.request_timeout = absl::Seconds(1);
+  absl::StatusOr<std::shared_ptr<McpClient>> client =
+      McpClient::Connect(std::make_unique<McpHttpTransport>(http), options);
+  REQUIRE(client.ok());
+  CHECK((*client)->server().protocol_version == "2025-03-26");
+  absl::StatusOr<McpToolResult> headers = (*client)->CallTool("headers", json::object());
+  REQUIRE(headers.ok());
+  CHECK(headers->Text() == "s-1 2025-03-26 Bearer t0ken application/json, text/event-stream");
+
+  absl::StatusOr<std::vector<McpTool>> listed = (*client)->ListTools();
+  CHECK(absl::IsUnavailable(listed.status()));
+  CHECK_THAT(std::string(listed.status().message()), Catch::Contains("HTTP 500") && Catch::Contains("database on fire"));
+
+  auto started = std::chrono::steady_clock::now();
+  CHECK(absl::IsDeadlineExceeded((*client)->CallTool("slow", json::object()).status()));
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(3));
 }
 
 TEST_CASE("an MCP HTTP server that is not listening is UNAVAILABLE", "[unit]") {

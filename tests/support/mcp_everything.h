@@ -70,12 +70,15 @@ inline bool CanConnect(int port) {
   return ok;
 }
 
-// server-everything in streamableHttp mode (PORT from the environment), its output discarded; killed on
-// destruction.
+// A node HTTP server listening on PORT from the environment (a free port), its output discarded; killed on
+// destruction. By default server-everything in streamableHttp mode; `node_args` replaces its arguments.
 class EverythingHttpServer {
  public:
-  explicit EverythingHttpServer(const std::string& script) : port_(FreeTcpPort()) {
-    std::vector<std::string> args = {kNodePath, script, "streamableHttp"};
+  explicit EverythingHttpServer(const std::string& script, std::vector<std::string> node_args = {})
+      : port_(FreeTcpPort()) {
+    if (node_args.empty()) node_args = {script, "streamableHttp"};
+    std::vector<std::string> args = {kNodePath};
+    args.insert(args.end(), node_args.begin(), node_args.end());
     std::vector<std::string> env = {"PORT=" + std::to_string(port_)};
     for (char** entry = environ; *entry != nullptr; ++entry) {
       if (std::string_view(*entry).substr(0, 5) != "PORT=") env.emplace_back(*entry);
