@@ -303,6 +303,8 @@ TEST_CASE("a stdio MCP server gets its environment and working directory", "[uni
   client->reset();
   CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(3));
   CHECK(kill(pid, 0) == -1);
+  // The orphaned `cat` is reaped by init a moment after it died.
+  for (int i = 0; i < 200 && kill(-pid, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   CHECK(kill(-pid, 0) == -1);
 }
 
