@@ -152,4 +152,12 @@ absl::StatusOr<std::vector<std::shared_ptr<const chains::Tool>>> LoadMcpServerTo
   return ListMcpTools(std::move(client), options);
 }
 
+absl::Status AddMcpServerTools(ToolRegistry& registry, const McpServerConfig& config, std::string tenant) {
+  CATENA_ASSIGN_OR_RETURN(std::vector<std::shared_ptr<const chains::Tool>> tools, LoadMcpServerTools(config));
+  for (std::shared_ptr<const chains::Tool>& tool : tools) {
+    CATENA_RETURN_IF_ERROR(registry.Add(std::move(tool), tenant));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace catena::agents

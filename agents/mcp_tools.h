@@ -1,7 +1,7 @@
 // MCP tools: connects to an MCP server (stdio child process or streamable HTTP) and wraps each tool it lists as a
 // chains::Tool named "<prefix><tool>" (prefix defaults to "<server>_"), with the tool's inputSchema as its
 // argument schema. Invoking one runs tools/call; the result's text blocks joined become the tool output and an
-// isError result becomes an error status. Used by catenad's tool registry and by tests. The returned tools are
+// isError result becomes an error status. AddMcpServerTools puts them into a ToolRegistry (catenad). The returned tools are
 // thread-safe and keep their server connection alive for as long as any of them lives.
 #pragma once
 
@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "agents/mcp_server_config.h"
+#include "agents/tool_registry.h"
 #include "chains/tool.h"
 #include "connectors/mcp_client.h"
 
@@ -37,6 +38,10 @@ absl::StatusOr<std::vector<std::shared_ptr<const chains::Tool>>> ListMcpTools(
 
 // ConnectMcpServer + ListMcpTools with the config's prefix, timeout and approval.
 absl::StatusOr<std::vector<std::shared_ptr<const chains::Tool>>> LoadMcpServerTools(const McpServerConfig& config);
+
+// LoadMcpServerTools, then adds every tool to `registry` for `tenant` ("" = every tenant). Stops at the first
+// tool the registry refuses (ALREADY_EXISTS naming both sources); tools added before it stay registered.
+absl::Status AddMcpServerTools(ToolRegistry& registry, const McpServerConfig& config, std::string tenant = "");
 
 // "<prefix><tool>" made a valid chains tool name (see ListMcpTools); "" when longer than 64 characters.
 std::string McpToolName(const std::string& prefix, const std::string& tool);

@@ -5,6 +5,8 @@
 #include <cstdlib>
 
 #include "agents/mcp_tools.h"
+#include "agents/tool_invoke.h"
+#include "agents/tool_registry.h"
 #include "tests/support/mcp_everything.h"
 
 namespace catena::agents {
@@ -80,6 +82,37 @@ TEST_CASE("MCP tools from server-everything over stdio run as chains tools", "[i
   CHECK(absl::IsDeadlineExceeded(late));
   CHECK_THAT(std::string(late.message()), Catch::Contains("deadline passed before tools/call"));
   CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(1));
+}
+
+TEST_CASE("MCP server tools go into a ToolRegistry and run through InvokeTool", "[integration]") {
+  std::optional<std::string> script = EverythingServerScript();
+  if (!script) {
+    WARN("skipped: @modelcontextprotocol/server-everything is missing from the asset dir");
+    return;
+  }
+  McpServerConfig config;
+  config.name = "everything";
+  config.transport = catena::testing::EverythingStdio(*script);
+  config.timeout = absl::Seconds(10);
+  ToolRegistry registry;
+  REQUIRE(AddMcpServerTools(registry, config, "bank").ok());
+  CHECK(registry.Find("bank", "everything_echo") != nullptr);
+  CHECK(registry.Find("marketing", "everything_echo") == nullptr);  // registered for one tenant only
+  std::shared_ptr<const chains::Tool> sum = registry.Find("bank", "everything_get-sum");
+  REQUIRE(sum != nullptr);
+
+  absl::StatusOr<chains::ToolOutput> added = InvokeTool(*sum, chains::ToolCallContext{}, R"({"a": 0.5, "b": -2})");
+  REQUIRE(added.ok());
+  CHECK(added->content == "The sum of 0.5 and -2 is -1.5.");
+  // The MCP inputSchema is checked before the server is asked.
+  absl::StatusOr<chains::ToolOutput> rejected = InvokeTool(*sum, chains::ToolCallContext{}, R"({"a": "x", "b": 1})");
+  CHECK(absl::IsInvalidArgument(rejected.status()));
+  CHECK_THAT(std::string(rejected.status().message()), Catch::StartsWith("tool 'everything_get-sum': $.a"));
+
+  // The same server again for the same tenant collides.
+  absl::Status again = AddMcpServerTools(registry, config, "bank");
+  CHECK(absl::IsAlreadyExists(again));
+  CHECK_THAT(std::string(again.message()), Catch::Contains("mcp:everything"));
 }
 
 TEST_CASE("MCP tools from server-everything over streamable HTTP use the configured prefix", "[integration]") {
