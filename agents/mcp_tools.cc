@@ -16,8 +16,7 @@ using json = nlohmann::json;
 constexpr size_t kMaxToolNameLength = 64;
 
 bool ValidNameChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-         c == '.';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
 }
 
 // One MCP tool as a chains::Tool.
@@ -55,9 +54,9 @@ class McpChainTool : public chains::Tool {
     if (arguments_json.find_first_not_of(" \t\r\n") == std::string_view::npos) return json::object();
     json arguments = json::parse(arguments_json, nullptr, /*allow_exceptions=*/false);
     if (arguments.is_discarded() || !arguments.is_object()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("tool '", definition_.name, "': arguments must be a JSON object, got \"",
-                       connectors::JsonRpcSnippet(arguments_json, 80), "\""));
+      return absl::InvalidArgumentError(absl::StrCat("tool '", definition_.name,
+                                                     "': arguments must be a JSON object, got \"",
+                                                     connectors::JsonRpcSnippet(arguments_json, 80), "\""));
     }
     return arguments;
   }
@@ -136,8 +135,8 @@ absl::StatusOr<std::vector<std::shared_ptr<const chains::Tool>>> ListMcpTools(
                    name.empty() ? "its prefixed name is longer than 64 characters" : "its name repeats another tool");
       continue;
     }
-    tools.push_back(std::make_shared<McpChainTool>(client, MakeDefinition(tool, name, options), tool.name,
-                                                   options.timeout));
+    tools.push_back(
+        std::make_shared<McpChainTool>(client, MakeDefinition(tool, name, options), tool.name, options.timeout));
   }
   return tools;
 }

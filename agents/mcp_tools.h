@@ -1,8 +1,8 @@
 // MCP tools: connects to an MCP server (stdio child process or streamable HTTP) and wraps each tool it lists as a
 // chains::Tool named "<prefix><tool>" (prefix defaults to "<server>_"), with the tool's inputSchema as its
 // argument schema. Invoking one runs tools/call; the result's text blocks joined become the tool output and an
-// isError result becomes an error status. AddMcpServerTools puts them into a ToolRegistry (catenad). The returned tools are
-// thread-safe and keep their server connection alive for as long as any of them lives.
+// isError result becomes an error status. AddMcpServerTools puts them into a ToolRegistry (catenad). The returned
+// tools are thread-safe and keep their server connection alive for as long as any of them lives.
 #pragma once
 
 #include <memory>

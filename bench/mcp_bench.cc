@@ -33,8 +33,8 @@ std::vector<double> TimeEcho(McpClient& client, int calls) {
     absl::StatusOr<McpToolResult> result = client.CallTool("echo", {{"message", message}});
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     if (!result.ok() || result->Text() != "Echo: " + message) {
-      std::fprintf(stderr, "mcp_bench: echo failed: %s\n", result.ok() ? result->Text().c_str()
-                                                                       : result.status().ToString().c_str());
+      std::fprintf(stderr, "mcp_bench: echo failed: %s\n",
+                   result.ok() ? result->Text().c_str() : result.status().ToString().c_str());
       return {};
     }
     if (i >= kWarmup) latencies.push_back(ms);
@@ -56,8 +56,8 @@ std::vector<double> TimeClient(std::unique_ptr<McpTransport> transport, int call
 // Runs the SDK reference; returns {stdio latencies, http latencies} (empty on failure).
 std::array<std::vector<double>, 2> RunReference(const std::string& script, int calls, const std::string& url) {
   std::string command = std::string(catena::testing::kNodePath) + " '" + CATENA_SOURCE_DIR +
-                        "/bench/mcp_sdk_reference.mjs' '" + catena::DefaultAssetDir().string() + "' '" + script +
-                        "' " + std::to_string(calls) + " '" + url + "'";
+                        "/bench/mcp_sdk_reference.mjs' '" + catena::DefaultAssetDir().string() + "' '" + script + "' " +
+                        std::to_string(calls) + " '" + url + "'";
   FILE* pipe = popen(command.c_str(), "r");
   std::string out;
   for (char buffer[65536]; pipe != nullptr && std::fgets(buffer, sizeof buffer, pipe) != nullptr;) out += buffer;
@@ -91,7 +91,8 @@ int main() {
   int calls = std::max(50, static_cast<int>(1000 * scale));
   spdlog::set_level(spdlog::level::warn);  // the server's stderr banner is logged at info
 
-  std::vector<double> stdio = TimeClient(std::make_unique<McpStdioTransport>(catena::testing::EverythingStdio(*script)), calls);
+  std::vector<double> stdio =
+      TimeClient(std::make_unique<McpStdioTransport>(catena::testing::EverythingStdio(*script)), calls);
   catena::testing::EverythingHttpServer server(*script);
   std::vector<double> http;
   if (server.WaitReady(std::chrono::seconds(20))) {

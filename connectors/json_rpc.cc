@@ -96,8 +96,8 @@ absl::StatusOr<std::vector<JsonRpcMessage>> ParseJsonRpcMessages(std::string_vie
   try {
     value = json::parse(text);
   } catch (const json::parse_error& error) {
-    return absl::InvalidArgumentError(absl::StrCat("not JSON (parse error at byte ", error.byte, "): \"",
-                                                   JsonRpcSnippet(text), "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("not JSON (parse error at byte ", error.byte, "): \"", JsonRpcSnippet(text), "\""));
   }
   std::vector<JsonRpcMessage> messages;
   if (!value.is_array()) {
@@ -112,8 +112,8 @@ absl::StatusOr<std::vector<JsonRpcMessage>> ParseJsonRpcMessages(std::string_vie
 }
 
 absl::Status JsonRpcErrorToStatus(const JsonRpcError& error, std::string_view method) {
-  std::string text = absl::StrCat(std::string(method), " failed: ", error.message, " (JSON-RPC error ",
-                                  error.code, ")");
+  std::string text =
+      absl::StrCat(std::string(method), " failed: ", error.message, " (JSON-RPC error ", error.code, ")");
   switch (error.code) {
     case kJsonRpcMethodNotFound:
       return absl::UnimplementedError(text);

@@ -101,10 +101,10 @@ absl::Status McpClient::Initialize() {
   if (!result.is_object()) return Prefixed(absl::InvalidArgumentError("initialize result is not an object"));
   server_.protocol_version = StringMember(result, "protocolVersion");
   if (!SupportedVersion(server_.protocol_version)) {
-    return Prefixed(absl::FailedPreconditionError(
-        absl::StrCat("server answered protocolVersion '", server_.protocol_version,
-                     "', which this client does not support (supported: ",
-                     absl::StrJoin(kMcpSupportedProtocolVersions, ", "), ")")));
+    return Prefixed(absl::FailedPreconditionError(absl::StrCat(
+        "server answered protocolVersion '", server_.protocol_version,
+        "', which this client does not support (supported: ", absl::StrJoin(kMcpSupportedProtocolVersions, ", "),
+        ")")));
   }
   if (auto info = result.find("serverInfo"); info != result.end() && info->is_object()) {
     server_.name = StringMember(*info, "name");
@@ -164,7 +164,8 @@ absl::StatusOr<McpToolResult> McpClient::CallTool(std::string_view name, const j
 absl::StatusOr<json> McpClient::Request(std::string_view method, const json& params, const McpCallOptions& call) {
   absl::Time deadline = std::min(call.deadline, absl::Now() + options_.request_timeout);
   if (deadline <= absl::Now()) {
-    return Prefixed(absl::DeadlineExceededError(absl::StrCat("the deadline passed before ", std::string(method), " was sent")));
+    return Prefixed(
+        absl::DeadlineExceededError(absl::StrCat("the deadline passed before ", std::string(method), " was sent")));
   }
   int64_t id;
   {
@@ -201,9 +202,10 @@ absl::StatusOr<json> McpClient::Await(int64_t id, absl::Time deadline, const Mcp
     if (cancelled || absl::Now() >= deadline) {
       pending_.erase(id);
       lock.unlock();
-      (void)transport_->Send(MakeJsonRpcNotification("notifications/cancelled",
-                                                     {{"requestId", id}, {"reason", cancelled ? "cancelled" : "timeout"}}),
-                             absl::Now() + absl::Seconds(1));
+      (void)transport_->Send(
+          MakeJsonRpcNotification("notifications/cancelled",
+                                  {{"requestId", id}, {"reason", cancelled ? "cancelled" : "timeout"}}),
+          absl::Now() + absl::Seconds(1));
       if (cancelled) return Prefixed(absl::CancelledError(absl::StrCat(method, " was cancelled")));
       return Prefixed(absl::DeadlineExceededError(
           absl::StrCat("no answer to ", method, " within ", absl::FormatDuration(absl::Now() - started))));
@@ -261,8 +263,8 @@ void McpClient::OnServerRequest(const JsonRpcMessage& message) {
                    : MakeJsonRpcErrorResponse(message.id, kJsonRpcMethodNotFound,
                                               absl::StrCat("method '", message.method, "' is not supported"));
   absl::Status sent = transport_->Send(reply, absl::Now() + absl::Seconds(5));
-  if (!sent.ok()) spdlog::warn("mcp server '{}': cannot answer {}: {}", options_.server_name, message.method,
-                               sent.ToString());
+  if (!sent.ok())
+    spdlog::warn("mcp server '{}': cannot answer {}: {}", options_.server_name, message.method, sent.ToString());
 }
 
 void McpClient::OnClosed(absl::Status why) {

@@ -26,8 +26,7 @@ namespace catena::connectors {
 
 // The protocol revision the client asks for and the ones it accepts in the server's answer.
 inline constexpr const char kMcpLatestProtocolVersion[] = "2025-11-25";
-inline constexpr const char* kMcpSupportedProtocolVersions[] = {"2025-11-25", "2025-06-18", "2025-03-26",
-                                                                "2024-11-05"};
+inline constexpr const char* kMcpSupportedProtocolVersions[] = {"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"};
 
 struct McpClientOptions {
   std::string server_name = "mcp";                     // names the server in errors and logs

@@ -123,8 +123,8 @@ absl::Status McpHttpTransport::Send(const json& message, absl::Time deadline) {
   }
   absl::StatusOr<std::vector<JsonRpcMessage>> messages = reader.Finish(reply);
   if (!messages.ok()) {
-    return absl::UnavailableError(absl::StrCat("POST ", Describe(), ": the reply is not JSON-RPC: ",
-                                               messages.status().message()));
+    return absl::UnavailableError(
+        absl::StrCat("POST ", Describe(), ": the reply is not JSON-RPC: ", messages.status().message()));
   }
   for (JsonRpcMessage& received : *messages) on_message_(std::move(received));
   return absl::OkStatus();
@@ -152,8 +152,8 @@ HttpRequest McpHttpTransport::BuildPost(const json& message, absl::Time deadline
 
 absl::Status McpHttpTransport::CheckStatus(const HttpResponse& response) const {
   if (response.status >= 200 && response.status < 300) return absl::OkStatus();
-  std::string text = absl::StrCat("POST ", Describe(), " answered HTTP ", response.status, ": ",
-                                  JsonRpcSnippet(response.body, 300));
+  std::string text =
+      absl::StrCat("POST ", Describe(), " answered HTTP ", response.status, ": ", JsonRpcSnippet(response.body, 300));
   if (response.status == 404 && !session_id().empty()) {
     return absl::UnavailableError(absl::StrCat(text, " (the session expired)"));
   }

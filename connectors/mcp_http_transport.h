@@ -18,7 +18,7 @@
 namespace catena::connectors {
 
 struct McpHttpOptions {
-  std::string url;  // the MCP endpoint, e.g. http://127.0.0.1:3001/mcp
+  std::string url;                                           // the MCP endpoint, e.g. http://127.0.0.1:3001/mcp
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers (Authorization, ...)
   absl::Duration connect_timeout = absl::Seconds(5);
   size_t max_response_bytes = 16 << 20;

@@ -220,8 +220,8 @@ void McpStdioTransport::ReadStdout() {
     }
     buffer.erase(0, start);
     if (buffer.size() > options_.max_message_bytes) {
-      Close(absl::ResourceExhaustedError(absl::StrCat(Describe(), " wrote a message over ",
-                                                      options_.max_message_bytes, " bytes on stdout")));
+      Close(absl::ResourceExhaustedError(
+          absl::StrCat(Describe(), " wrote a message over ", options_.max_message_bytes, " bytes on stdout")));
       return;
     }
     if (!open) break;
@@ -300,8 +300,7 @@ std::string McpStdioTransport::DescribeExit(std::optional<int> wait_status) {
   if (wait_status && WIFEXITED(*wait_status)) {
     what = absl::StrCat("exited with status ", WEXITSTATUS(*wait_status));
   } else if (wait_status && WIFSIGNALED(*wait_status)) {
-    what = absl::StrCat("was killed by signal ", WTERMSIG(*wait_status), " (", strsignal(WTERMSIG(*wait_status)),
-                        ")");
+    what = absl::StrCat("was killed by signal ", WTERMSIG(*wait_status), " (", strsignal(WTERMSIG(*wait_status)), ")");
   }
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stderr_done_; });

@@ -1,10 +1,11 @@
 // MCP tools as chains::Tool: server-everything's tools over stdio and streamable HTTP, named with the prefix,
 // invoked with JSON arguments, errors and deadlines carried into statuses.
+#include "agents/mcp_tools.h"
+
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdlib>
 
-#include "agents/mcp_tools.h"
 #include "agents/tool_invoke.h"
 #include "agents/tool_registry.h"
 #include "tests/support/mcp_everything.h"
@@ -173,11 +174,11 @@ TEST_CASE("MCP server configs are checked before connecting", "[unit]") {
 
 TEST_CASE("MCP server entries are read from config JSON with secrets resolved", "[unit]") {
   setenv("MCP_TOOLS_TEST_TOKEN", "s3cret", 1);
-  absl::StatusOr<McpServerConfig> http = ParseMcpServerConfig(
-      nlohmann::json::parse(R"({"name": "tickets", "http": {"url": "http://127.0.0.1:9/mcp",
+  absl::StatusOr<McpServerConfig> http =
+      ParseMcpServerConfig(nlohmann::json::parse(R"({"name": "tickets", "http": {"url": "http://127.0.0.1:9/mcp",
         "headers": {"Authorization": "env:MCP_TOOLS_TEST_TOKEN"}}, "prefix": "t_", "timeout": "1500ms",
         "approval": {"when": "args.priority == 'high'"}})"),
-      "tools.yaml mcp_servers[0]");
+                           "tools.yaml mcp_servers[0]");
   REQUIRE(http.ok());
   CHECK(http->name == "tickets");
   CHECK(http->prefix == "t_");

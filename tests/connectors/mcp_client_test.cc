@@ -1,5 +1,7 @@
 // McpClient against the real reference server (server-everything over stdio and streamable HTTP) and against
 // scripted misbehaving servers (dies mid-call, never answers, writes garbage on stdout).
+#include "connectors/mcp_client.h"
+
 #include <signal.h>
 
 #include <atomic>
@@ -9,7 +11,6 @@
 #include <thread>
 
 #include "connectors/json_rpc.h"
-#include "connectors/mcp_client.h"
 #include "connectors/mcp_http_transport.h"
 #include "connectors/mcp_stdio_transport.h"
 #include "tests/support/mcp_everything.h"
@@ -192,7 +193,8 @@ TEST_CASE("the MCP HTTP transport handles JSON replies, session headers and HTTP
 
   absl::StatusOr<std::vector<McpTool>> listed = (*client)->ListTools();
   CHECK(absl::IsUnavailable(listed.status()));
-  CHECK_THAT(std::string(listed.status().message()), Catch::Contains("HTTP 500") && Catch::Contains("database on fire"));
+  CHECK_THAT(std::string(listed.status().message()),
+             Catch::Contains("HTTP 500") && Catch::Contains("database on fire"));
 
   auto started = std::chrono::steady_clock::now();
   CHECK(absl::IsDeadlineExceeded((*client)->CallTool("slow", json::object()).status()));
@@ -243,7 +245,8 @@ TEST_CASE("a stdio MCP server that never answers hits the deadline", "[unit]") {
 }
 
 TEST_CASE("a stdio MCP call can be cancelled while it waits", "[unit]") {
-  absl::StatusOr<std::shared_ptr<McpClient>> client = ConnectStdio(ScriptedServer("cat > /dev/null"), absl::Seconds(10));
+  absl::StatusOr<std::shared_ptr<McpClient>> client =
+      ConnectStdio(ScriptedServer("cat > /dev/null"), absl::Seconds(10));
   REQUIRE(client.ok());
   auto started = std::chrono::steady_clock::now();
   McpCallOptions call;
