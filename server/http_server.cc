@@ -191,6 +191,10 @@ void Session::OnHeader(beast::error_code ec) {
       ec == asio::error::connection_reset || ec == asio::error::bad_descriptor) {
     return ClientGone();
   }
+  if (ec == http::error::body_limit) {  // the parser checks Content-Length as soon as the header is complete
+    return ReplyError(413, absl::StrCat("request body is over the limit of ", server_->options.max_body_bytes,
+                                        " bytes"));
+  }
   if (ec) return ReplyError(400, absl::StrCat("bad request: ", ec.message()));
   const auto& head = parser_->get();
   const auto length = parser_->content_length();
