@@ -90,8 +90,12 @@ before(async () => {
   client = new OpenAI({ apiKey: 'unused', baseURL: `http://${server.http}/v1`, maxRetries: 0, timeout: 30000 });
 });
 
-after(() => {
-  server?.child.kill('SIGTERM');
+after(async () => {
+  if (server && server.child.exitCode === null) {
+    const exited = new Promise((resolve) => server.child.once('exit', resolve));
+    server.child.kill('SIGTERM');
+    await exited;
+  }
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 

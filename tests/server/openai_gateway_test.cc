@@ -15,6 +15,7 @@
 #include "nlohmann/json.hpp"
 #include "tests/server/catenad_fixture.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/temp_dir.h"
 
 namespace catena::testing {
 namespace {
@@ -103,9 +104,10 @@ std::vector<std::string> SseData(const std::string& body) {
 }
 
 TEST_CASE("the gateway answers bad requests with OpenAI-shaped errors and the right statuses", "[integration]") {
-  const fs::path dir = MakeTempDir("openai-errors");
+  const TempDir dir("openai-errors");  // removed after the process stops
   CatenadProcess catenad({"--set", "pipelines.test_models=true", "--set", "server.http_max_body_bytes=4096", "--set",
-                          "pipelines.dir=" + WritePipelines(dir / "pipelines").string()});
+                          "pipelines.dir=" + WritePipelines(dir.path() / "pipelines").string()},
+                         {}, dir.path() / "data");
   const std::string& address = catenad.http_address();
 
   SECTION("wrong method is 405 with Allow") {
@@ -210,9 +212,10 @@ fs::path TinyModel(const fs::path& dir) {
 }
 
 TEST_CASE("an in-process GGUF model answers through the gateway once it is loaded", "[integration][slow]") {
-  const fs::path dir = MakeTempDir("openai-tiny");
-  CatenadProcess catenad({"--set", "inference.models=tiny=" + TinyModel(dir).string(), "--set",
-                          "inference.autoload=false", "--set", "inference.kv_cache_mb=16"});
+  const TempDir dir("openai-tiny");
+  CatenadProcess catenad({"--set", "inference.models=tiny=" + TinyModel(dir.path()).string(), "--set",
+                          "inference.autoload=false", "--set", "inference.kv_cache_mb=16"},
+                         {}, dir.path() / "data");
   const std::string& address = catenad.http_address();
   const std::string request = Chat("tiny", "Hello", R"(, "max_tokens": 6, "seed": 7, "temperature": 0)");
   Fetched fetched = Fetch(address, "POST", "/v1/chat/completions", request);
