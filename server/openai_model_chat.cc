@@ -84,15 +84,25 @@ class ModelCall : public std::enable_shared_from_this<ModelCall> {
     std::unique_ptr<chains::ChatCancel> handle = models.Chat(
         std::move(request), [self](std::string_view delta) { self->Delta(delta); },
         [self](absl::StatusOr<chains::ChatResult> result) { self->Done(std::move(result)); });
-    std::lock_guard lock(mutex_);
-    if (!done_ && !cancelled_) handle_ = std::move(handle);
-    else if (cancelled_ && !done_ && handle != nullptr) handle->Cancel();
+    bool cancel_now = false;
+    {
+      std::lock_guard lock(mutex_);
+      if (!done_ && !cancelled_) handle_ = std::move(handle);
+      cancel_now = cancelled_ && !done_;
+    }
+    if (cancel_now && handle != nullptr) handle->Cancel();
   }
 
+  // Cancels the model call (the client went away); the handle is called outside the lock, as a model may
+  // finish the call inline.
   void Cancel() {
-    std::lock_guard lock(mutex_);
-    cancelled_ = true;
-    if (handle_ != nullptr) handle_->Cancel();
+    std::shared_ptr<chains::ChatCancel> handle;
+    {
+      std::lock_guard lock(mutex_);
+      cancelled_ = true;
+      handle = handle_;
+    }
+    if (handle != nullptr) handle->Cancel();
   }
 
  private:
@@ -107,7 +117,7 @@ class ModelCall : public std::enable_shared_from_this<ModelCall> {
   }
 
   void Done(absl::StatusOr<chains::ChatResult> result) {
-    std::unique_ptr<chains::ChatCancel> handle;
+    std::shared_ptr<chains::ChatCancel> handle;
     ChatAnswer answer;
     {
       std::lock_guard lock(mutex_);
@@ -154,7 +164,7 @@ class ModelCall : public std::enable_shared_from_this<ModelCall> {
   size_t shown_ = 0;
   bool done_ = false;
   bool cancelled_ = false;
-  std::unique_ptr<chains::ChatCancel> handle_;
+  std::shared_ptr<chains::ChatCancel> handle_;
 };
 
 }  // namespace
