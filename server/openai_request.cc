@@ -216,6 +216,8 @@ absl::StatusOr<chains::ChatTool> ParseTool(const Json& tool, size_t index) {
   return out;
 }
 
+absl::Status ParseToolChoice(const Json& body, ChatCompletionRequest& request);
+
 absl::Status ParseTools(const Json& body, ChatCompletionRequest& request) {
   if (const Json* tools = Member(body, "tools")) {
     if (!tools->is_array()) return WrongType("tools", "an array", *tools);
@@ -230,6 +232,10 @@ absl::Status ParseTools(const Json& body, ChatCompletionRequest& request) {
       request.tools.push_back(std::move(tool));
     }
   }
+  return ParseToolChoice(body, request);
+}
+
+absl::Status ParseToolChoice(const Json& body, ChatCompletionRequest& request) {
   const Json* choice = Member(body, "tool_choice");
   if (choice == nullptr) return absl::OkStatus();
   if (choice->is_string()) {
