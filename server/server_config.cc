@@ -79,7 +79,9 @@ absl::Status RegisterServerConfig(ConfigSchema& schema) {
       StringKey("server.host", defaults.host, "Address to listen on (0.0.0.0 for all interfaces)."),
       IntKey("server.grpc_port", defaults.grpc_port, 0, kMaxPort, "gRPC port; 0 picks a free port."),
       IntKey("server.http_port", defaults.http_port, 0, kMaxPort,
-             "HTTP port for /healthz, /readyz, /metrics; 0 picks a free port."),
+             "HTTP port for /healthz, /readyz, /metrics and the OpenAI-compatible /v1 routes; 0 picks a free port."),
+      IntKey("server.http_max_body_bytes", defaults.http_max_body_bytes, 1024, int64_t{1} << 30,
+             "Largest HTTP request body accepted (larger ones get 413)."),
       ConfigKey{.path = "server.services",
                 .type = ConfigType::kStringList,
                 .default_value = "all",
@@ -161,6 +163,7 @@ absl::StatusOr<ServerOptions> ServerOptionsFromConfig(const Config& config) {
   options.host = config.GetString("server.host");
   options.grpc_port = static_cast<int>(config.GetInt("server.grpc_port"));
   options.http_port = static_cast<int>(config.GetInt("server.http_port"));
+  options.http_max_body_bytes = config.GetInt("server.http_max_body_bytes");
   options.max_message_bytes = config.GetInt("server.max_message_bytes");
   options.keepalive_time_ms = config.GetInt("server.keepalive_time_ms");
   options.keepalive_timeout_ms = config.GetInt("server.keepalive_timeout_ms");
