@@ -1,11 +1,12 @@
-// Deterministic tools for tests and examples, which catenad serves when pipelines.test_models is on (like the
-// test chat models), and StaticToolSet, a fixed ToolSet shared by every tenant. Thread-safe; immutable.
+// Deterministic tools for tests and demos, which catenad adds to its tool registry when pipelines.test_models is
+// on (like the test chat models). Immutable and thread-safe.
 #pragma once
 
 #include <memory>
-#include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "agents/tool_registry.h"
 #include "chains/tool.h"
 
 namespace catena::agents {
@@ -14,15 +15,7 @@ namespace catena::agents {
 // test_transfer: {amount: number, to: string} -> "sent <amount> to <to>" (text); its own policy: never.
 std::vector<std::shared_ptr<const chains::Tool>> TestTools();
 
-// The same tools for every tenant, sorted by name.
-class StaticToolSet final : public chains::ToolSet {
- public:
-  explicit StaticToolSet(std::vector<std::shared_ptr<const chains::Tool>> tools);
-  std::shared_ptr<const chains::Tool> Find(std::string_view tenant, std::string_view name) const override;
-  std::vector<std::shared_ptr<const chains::Tool>> List(std::string_view tenant) const override;
-
- private:
-  std::vector<std::shared_ptr<const chains::Tool>> tools_;
-};
+// Adds TestTools() for every tenant; ALREADY_EXISTS when a name is taken.
+absl::Status AddTestTools(ToolRegistry& registry);
 
 }  // namespace catena::agents

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "agents/tool_invoke.h"
 #include "chains/json_schema_check.h"
 #include "common/executor.h"
 #include "common/status.h"
@@ -17,34 +18,18 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-std::string Prefix(const chains::Tool& tool) { return absl::StrCat("tool '", tool.definition().name, "': "); }
-
 }  // namespace
 
 absl::Status ValidateArguments(const chains::ToolDefinition& tool, std::string_view arguments_json) {
-  const std::string prefix = absl::StrCat("tool '", tool.name, "': ");
-  Json arguments;
-  try {
-    arguments = Json::parse(arguments_json.empty() ? std::string_view("{}") : arguments_json);
-  } catch (const Json::parse_error& error) {
-    return absl::InvalidArgumentError(absl::StrCat(prefix, "arguments are not valid JSON: ", error.what()));
-  }
+  CATENA_ASSIGN_OR_RETURN(Json arguments, ParseToolArguments(tool.name, arguments_json));
   const Json schema = Json::parse(tool.parameters_json_schema, nullptr, false);
-  if (schema.is_discarded()) return absl::FailedPreconditionError(prefix + "its parameter schema is not valid JSON");
+  if (schema.is_discarded()) {
+    return absl::FailedPreconditionError(absl::StrCat("tool '", tool.name, "': its parameter schema is not valid JSON"));
+  }
   if (absl::Status valid = chains::CheckJsonSchema(schema, arguments); !valid.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(prefix, valid.message()));
+    return absl::InvalidArgumentError(absl::StrCat("tool '", tool.name, "': ", valid.message()));
   }
   return absl::OkStatus();
-}
-
-absl::StatusOr<chains::ToolOutput> InvokeValidated(const chains::Tool& tool, const chains::ToolCallContext& context,
-                                                   std::string_view arguments_json) {
-  CATENA_RETURN_IF_ERROR(ValidateArguments(tool.definition(), arguments_json));
-  if (absl::Now() >= context.deadline) {
-    return absl::DeadlineExceededError(absl::StrCat(Prefix(tool), "the deadline passed before the call started"));
-  }
-  if (context.cancelled && context.cancelled()) return absl::CancelledError(Prefix(tool) + "the run was cancelled");
-  return tool.Invoke(context, arguments_json.empty() ? std::string_view("{}") : arguments_json);
 }
 
 ToolCallOutcome CallTool(const chains::ToolSet& tools, const chains::ToolCallContext& context, std::string_view name,
@@ -57,7 +42,7 @@ ToolCallOutcome CallTool(const chains::ToolSet& tools, const chains::ToolCallCon
                          ")"),
             false, true};
   }
-  absl::StatusOr<chains::ToolOutput> output = InvokeValidated(*tool, context, arguments_json);
+  absl::StatusOr<chains::ToolOutput> output = InvokeTool(*tool, context, arguments_json);
   if (!output.ok()) return {std::string(output.status().message()), false, true};
   return {std::move(output->content), output->is_json, false};
 }

@@ -1,5 +1,5 @@
-// How the tool and agent nodes call tools: find the tool in the run's ToolSet, validate the arguments against
-// its JSON Schema, invoke it with the run's tenant and deadline, and turn every failure (unknown tool, invalid
+// How the tool and agent nodes call tools: find the tool in the run's ToolSet and call it through
+// agents::InvokeTool (arguments validated against its JSON Schema, the run's tenant and deadline), and turn every failure (unknown tool, invalid
 // JSON, schema mismatch, tool error) into an outcome the model can read. RunToolCalls runs several calls on
 // the executor (concurrently when asked) and reports all outcomes at once. Thread-safe.
 #pragma once
@@ -27,17 +27,11 @@ struct ToolCallOutcome {
   bool is_error = false;
 };
 
-// Checks `arguments_json` against the tool's schema: INVALID_ARGUMENT "tool 'x': arguments are not valid JSON: ..."
-// or "tool 'x': $.amount: expected number, got string"; FAILED_PRECONDITION when the schema itself is broken.
+// Checks `arguments_json` against the tool's schema with the same messages as InvokeTool ("tool 'x': arguments are
+// not valid JSON: ...", "tool 'x': $.amount: expected number, got string"); used before asking for approval.
 absl::Status ValidateArguments(const chains::ToolDefinition& tool, std::string_view arguments_json);
 
-// Parses `arguments_json` (INVALID_ARGUMENT "tool 'x': arguments are not valid JSON: ..."), checks it against the
-// tool's schema (INVALID_ARGUMENT "tool 'x': $.amount: expected number, got string") and invokes the tool,
-// refusing to start after the context's deadline. Stands in for agents::InvokeTool (tools issue) until merged.
-absl::StatusOr<chains::ToolOutput> InvokeValidated(const chains::Tool& tool, const chains::ToolCallContext& context,
-                                                   std::string_view arguments_json);
-
-// Looks `name` up for `context.tenant` and calls it; every failure becomes an error outcome.
+// Looks `name` up for `context.tenant` and calls it with InvokeTool; every failure becomes an error outcome.
 ToolCallOutcome CallTool(const chains::ToolSet& tools, const chains::ToolCallContext& context, std::string_view name,
                          std::string_view arguments_json);
 
