@@ -148,7 +148,8 @@ absl::Status RegisterServerConfig(ConfigSchema& schema) {
       ConfigKey{.path = "pipelines.test_models",
                 .type = ConfigType::kBool,
                 .default_value = "false",
-                .help = "Serve the deterministic test chat models (test, test-echo, test-json) to llm nodes."},
+                .help = "Serve the deterministic test chat models (test, test-echo, test-json) to llm nodes "
+                        "and the test tools (test_echo, test_transfer) to tool and agent nodes."},
       IntKey("pipelines.max_traces_per_tenant", 10000, 1, int64_t{100000000},
              "Run traces kept per tenant (GetRun); older ones are deleted."),
   };
