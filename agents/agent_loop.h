@@ -125,6 +125,10 @@ class AgentLoop {
   std::string finish_reason_;
   std::string text_;
   std::string last_text_;  // the latest assistant text (the answer when a limit ends the loop)
+  // ToProgress caches: messages and closed steps never change once added, so their values are built once and
+  // shared (immutable) by every later progress value.
+  mutable std::vector<tmpl::Value> message_values_;
+  mutable std::vector<tmpl::Value> step_values_;
   int model_calls_ = 0;
   int next_call_id_ = 0;
 };

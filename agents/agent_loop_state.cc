@@ -13,16 +13,22 @@ using Json = nlohmann::ordered_json;
 
 constexpr int kProgressVersion = 1;
 
-Json MessageToJson(const ChatMessage& message) {
-  Json out = {{"role", message.role}, {"content", message.content}};
+tmpl::Value Dict(std::vector<std::pair<std::string, tmpl::Value>> fields) {
+  tmpl::Value out = tmpl::Value::Dict();
+  for (auto& [key, value] : fields) out.map().Set(key, std::move(value));
+  return out;
+}
+
+tmpl::Value MessageValue(const ChatMessage& message) {
+  tmpl::Value out = Dict({{"role", message.role}, {"content", message.content}});
   if (!message.tool_calls.empty()) {
-    Json calls = Json::array();
+    std::vector<tmpl::Value> calls;
     for (const chains::ChatToolCall& call : message.tool_calls) {
-      calls.push_back({{"id", call.id}, {"name", call.name}, {"arguments", call.arguments_json}});
+      calls.push_back(Dict({{"id", call.id}, {"name", call.name}, {"arguments", call.arguments_json}}));
     }
-    out["tool_calls"] = std::move(calls);
+    out.map().Set("tool_calls", tmpl::Value::List(std::move(calls)));
   }
-  if (!message.tool_call_id.empty()) out["tool_call_id"] = message.tool_call_id;
+  if (!message.tool_call_id.empty()) out.map().Set("tool_call_id", message.tool_call_id);
   return out;
 }
 
@@ -36,16 +42,23 @@ ChatMessage MessageFromJson(const Json& json) {
   return message;
 }
 
-Json CallToJson(const AgentToolCall& call) {
-  return {{"id", call.id},
-          {"name", call.name},
-          {"arguments", call.arguments_json},
-          {"result", call.result},
-          {"is_json", call.is_json},
-          {"is_error", call.is_error},
-          {"done", call.done},
-          {"needs_approval", call.needs_approval},
-          {"approved", call.approved.has_value() ? Json(*call.approved) : Json()}};
+tmpl::Value CallValue(const AgentToolCall& call) {
+  return Dict({{"id", call.id},
+               {"name", call.name},
+               {"arguments", call.arguments_json},
+               {"result", call.result},
+               {"is_json", call.is_json},
+               {"is_error", call.is_error},
+               {"done", call.done},
+               {"needs_approval", call.needs_approval},
+               {"approved", call.approved.has_value() ? tmpl::Value(*call.approved) : tmpl::Value::None()}});
+}
+
+tmpl::Value StepValue(const AgentStep& step) {
+  std::vector<tmpl::Value> calls;
+  for (const AgentToolCall& call : step.calls) calls.push_back(CallValue(call));
+  return Dict({{"reason", step.reason}, {"error", step.error}, {"react", step.react}, {"observed", step.observed},
+               {"calls", tmpl::Value::List(std::move(calls))}});
 }
 
 AgentToolCall CallFromJson(const Json& json) {
@@ -64,29 +77,26 @@ AgentToolCall CallFromJson(const Json& json) {
 }  // namespace
 
 tmpl::Value AgentLoop::ToProgress(absl::Time now) const {
-  Json messages = Json::array();
-  for (const ChatMessage& message : messages_) messages.push_back(MessageToJson(message));
-  Json steps = Json::array();
-  for (const AgentStep& step : steps_) {
-    Json calls = Json::array();
-    for (const AgentToolCall& call : step.calls) calls.push_back(CallToJson(call));
-    steps.push_back({{"reason", step.reason}, {"error", step.error}, {"react", step.react},
-                     {"observed", step.observed}, {"calls", std::move(calls)}});
+  for (size_t i = message_values_.size(); i < messages_.size(); ++i) {
+    message_values_.push_back(MessageValue(messages_[i]));
   }
-  Json state = {{"version", kProgressVersion},
-                {"messages", std::move(messages)},
-                {"steps", std::move(steps)},
-                {"prompt_tokens", usage_.prompt_tokens},
-                {"completion_tokens", usage_.completion_tokens},
-                {"elapsed_ms", absl::ToInt64Milliseconds(Elapsed(now))},
-                {"model_calls", model_calls_},
-                {"next_call_id", next_call_id_},
-                {"interrupted_call", interrupted_call_},
-                {"finished", finished_},
-                {"finish_reason", finish_reason_},
-                {"text", text_},
-                {"last_text", last_text_}};
-  return tmpl::Value::FromJson(state);
+  const size_t closed = steps_.empty() ? 0 : steps_.size() - 1;  // the last step may still change
+  for (size_t i = step_values_.size(); i < closed; ++i) step_values_.push_back(StepValue(steps_[i]));
+  std::vector<tmpl::Value> steps(step_values_.begin(), step_values_.begin() + closed);
+  if (!steps_.empty()) steps.push_back(StepValue(steps_.back()));
+  return Dict({{"version", kProgressVersion},
+               {"messages", tmpl::Value::List(message_values_)},
+               {"steps", tmpl::Value::List(std::move(steps))},
+               {"prompt_tokens", usage_.prompt_tokens},
+               {"completion_tokens", usage_.completion_tokens},
+               {"elapsed_ms", absl::ToInt64Milliseconds(Elapsed(now))},
+               {"model_calls", model_calls_},
+               {"next_call_id", next_call_id_},
+               {"interrupted_call", interrupted_call_},
+               {"finished", finished_},
+               {"finish_reason", finish_reason_},
+               {"text", text_},
+               {"last_text", last_text_}});
 }
 
 absl::StatusOr<AgentLoop> AgentLoop::Restore(AgentConfig config, const tmpl::Value& progress, absl::Time now) {
