@@ -123,6 +123,10 @@ absl::Status RegisterServerConfig(ConfigSchema& schema) {
                 .type = ConfigType::kStringList,
                 .default_value = "",
                 .help = "Per-tenant retention overrides as tenant=seconds items (0 = forever)."},
+      ConfigKey{.path = "tools.files",
+                .type = ConfigType::kStringList,
+                .default_value = "",
+                .help = "YAML tool files (HTTP tools) loaded at start for tool and agent nodes."},
       ConfigKey{.path = "inference.models",
                 .type = ConfigType::kStringList,
                 .default_value = "",
@@ -187,6 +191,7 @@ absl::StatusOr<ServerOptions> ServerOptionsFromConfig(const Config& config) {
   CATENA_ASSIGN_OR_RETURN(options.inference_models, ModelsFromConfig(config));
   options.inference_autoload = config.GetBool("inference.autoload");
   CATENA_ASSIGN_OR_RETURN(options.pipelines, PipelineSettingsFromConfig(config));
+  options.tool_files = config.GetStringList("tools.files");
   return options;
 }
 

@@ -12,6 +12,7 @@
 #include "agents/builtin_tools.h"
 #include "agents/node_types.h"
 #include "agents/test_tools.h"
+#include "agents/tool_file.h"
 #include "chains/pipeline_service.h"
 #include "chains/service_chat_models.h"
 #include "common/status.h"
@@ -53,11 +54,16 @@ absl::StatusOr<std::unique_ptr<grpc::Service>> CreateInferenceService(const Serv
   return inference::NewInferenceService(std::move(registry));
 }
 
-// The tools of tool and agent nodes: the built-ins, plus the test tools with pipelines.test_models.
-absl::StatusOr<std::shared_ptr<agents::ToolRegistry>> NewToolRegistry(bool test_tools) {
+// The tools of tool and agent nodes: the built-ins, the tools of tools.files (a broken file stops start-up with
+// its file:line:column problems), plus the test tools with pipelines.test_models.
+absl::StatusOr<std::shared_ptr<agents::ToolRegistry>> NewToolRegistry(const ServiceDependencies& dependencies) {
   auto registry = std::make_shared<agents::ToolRegistry>();
   CATENA_RETURN_IF_ERROR(agents::AddBuiltinTools(*registry));
-  if (test_tools) CATENA_RETURN_IF_ERROR(agents::AddTestTools(*registry));
+  for (const std::string& file : dependencies.tool_files) {
+    CATENA_ASSIGN_OR_RETURN(auto tools, agents::LoadToolFile(file));
+    for (auto& tool : tools) CATENA_RETURN_IF_ERROR(registry->Add(std::move(tool)));
+  }
+  if (dependencies.pipelines.test_models) CATENA_RETURN_IF_ERROR(agents::AddTestTools(*registry));
   return registry;
 }
 
@@ -70,7 +76,7 @@ absl::StatusOr<std::unique_ptr<grpc::Service>> CreatePipelineService(const Servi
   CATENA_ASSIGN_OR_RETURN(auto retrieval, components.Retrieval());
   CATENA_ASSIGN_OR_RETURN(auto memory, components.Memory());
   CATENA_ASSIGN_OR_RETURN(auto models, components.Models());
-  CATENA_ASSIGN_OR_RETURN(auto tools, NewToolRegistry(dependencies.pipelines.test_models));
+  CATENA_ASSIGN_OR_RETURN(auto tools, NewToolRegistry(dependencies));
   return chains::CreatePipelineService(
       dependencies.pipelines,
       {.executor = dependencies.executor,

@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <catch2/catch.hpp>
+#include <fstream>
 
 #include "catena/v1/pipeline.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -155,6 +156,67 @@ TEST_CASE("a rejected agent call resumed over gRPC after a restart never runs an
   CHECK(Has(names, "skipped:paid"));
   CHECK(Has(names, "finished:declined"));
   std::filesystem::remove_all(data_dir);
+}
+
+}  // namespace
+}  // namespace catena::testing
+
+namespace catena::testing {
+namespace {
+
+constexpr char kToolFile[] = R"(allowed_hosts: [127.0.0.1]
+tools:
+  - name: open_ticket
+    description: Opens a support ticket.
+    parameters: {type: object, properties: {title: {type: string}}, required: [title]}
+    http:
+      method: POST
+      url: "http://127.0.0.1:9/tickets"
+      json: {title: "{{ args.title }}"}
+    approval: always
+)";
+
+constexpr char kTicketPipeline[] = R"(apiVersion: catena/v1
+kind: Pipeline
+metadata: {name: ticket}
+nodes:
+  open:
+    type: tool
+    with: {tool: open_ticket, arguments: {title: "printer on fire"}}
+outputs:
+  approved: "{{ nodes.open.approved }}"
+)";
+
+TEST_CASE("tools.files loads HTTP tools at start (their approval policy applies); a broken file stops catenad",
+          "[integration]") {
+  const std::filesystem::path dir = MakeTempDir("agent-catenad-tools");
+  const std::filesystem::path good = dir / "tools.yaml";
+  std::ofstream(good) << kToolFile;
+  {
+    CatenadProcess catenad({"--service", "pipeline", "--set", "tools.files=" + good.string()}, {}, dir / "data");
+    auto stub = Stub(catenad);
+    v1::PutPipelineRequest put;
+    put.set_source(kTicketPipeline);
+    v1::Pipeline stored;
+    REQUIRE(stub->PutPipeline(Context().get(), put, &stored).ok());
+    v1::RunRequest run;
+    run.set_pipeline("ticket");
+    v1::RunResponse response;
+    grpc::Status status = stub->Run(Context().get(), run, &response);
+    INFO(status.error_message());
+    REQUIRE(status.ok());
+    CHECK(response.state() == "interrupted");
+    CHECK(response.interrupt().reason() == "approve call of tool 'open_ticket'");
+  }
+  const std::filesystem::path bad = dir / "bad.yaml";
+  std::ofstream(bad) << "tools:\n  - name: broken\n    htp: {}\n";
+  RunResult failed = RunToCompletion({BuiltProgram("catenad"), "--grpc-port", "0", "--http-port", "0", "--data-dir",
+                                      (dir / "data2").string(), "--service", "pipeline", "--set",
+                                      "tools.files=" + bad.string()},
+                                     std::chrono::seconds(30));
+  CHECK(failed.exit_code != 0);
+  CHECK_THAT(failed.err, Catch::Contains(bad.string() + ":"));
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
