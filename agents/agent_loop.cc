@@ -67,16 +67,18 @@ bool AgentLoop::StopIfExhausted(absl::Time now) {
   return finished_;
 }
 
+absl::Time AgentLoop::Deadline(absl::Time now) const {
+  if (config_.timeout == absl::InfiniteDuration()) return absl::InfiniteFuture();
+  return now + (config_.timeout - Elapsed(now));
+}
+
 chains::ChatRequest AgentLoop::NextRequest(absl::Time deadline, absl::Time now) const {
   chains::ChatRequest request;
   request.model = config_.model;
   request.messages = messages_;
   request.temperature = config_.temperature;
   request.max_tokens = static_cast<int>(std::clamp<int64_t>(config_.max_tokens - usage_.completion_tokens, 1, 1 << 20));
-  request.deadline = deadline;
-  if (config_.timeout != absl::InfiniteDuration()) {
-    request.deadline = std::min(deadline, now + (config_.timeout - Elapsed(now)));
-  }
+  request.deadline = std::min(deadline, Deadline(now));
   if (UsesReact()) {
     request.stop = ReactStopStrings();
   } else {

@@ -71,6 +71,8 @@ class AgentLoop {
   // Ends the loop when a limit is exhausted before the next model call (max_steps, max_tokens, timeout);
   // returns true when it did.
   bool StopIfExhausted(absl::Time now);
+  // When the agent's active time runs out if it keeps running from `now` (InfiniteFuture without a timeout).
+  absl::Time Deadline(absl::Time now) const;
   // The next model request (phase kCallModel); `deadline` is the node's.
   chains::ChatRequest NextRequest(absl::Time deadline, absl::Time now) const;
   // Records the reply as a step and adds its usage (counted against max_tokens). Returns the indexes of the step's calls already done (unknown tool, invalid

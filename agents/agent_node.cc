@@ -179,10 +179,8 @@ class AgentDriver final : public std::enable_shared_from_this<AgentDriver> {
     std::vector<PendingToolCall> pending;
     for (size_t index : indexes) pending.push_back({loop_.call(index).name, loop_.call(index).arguments_json});
     auto self = shared_from_this();
-    const absl::Time deadline = loop_.config().timeout == absl::InfiniteDuration()
-                                    ? absl::InfiniteFuture()
-                                    : absl::Now() + loop_.config().timeout;
-    RunToolCalls(*call_.services().executor, *call_.services().tools, ContextFor(call_, deadline), std::move(pending),
+    RunToolCalls(*call_.services().executor, *call_.services().tools, ContextFor(call_, loop_.Deadline(absl::Now())),
+                 std::move(pending),
                  loop_.config().parallel_tool_calls, nullptr,
                  [self, indexes](std::vector<ToolCallOutcome> outcomes) { self->OnResults(indexes, outcomes); });
   }
