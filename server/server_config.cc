@@ -125,6 +125,10 @@ absl::Status RegisterServerConfig(ConfigSchema& schema) {
                 .type = ConfigType::kStringList,
                 .default_value = "",
                 .help = "Per-tenant retention overrides as tenant=seconds items (0 = forever)."},
+      ConfigKey{.path = "tools.files",
+                .type = ConfigType::kStringList,
+                .default_value = "",
+                .help = "YAML tool files (HTTP tools) loaded at start for tool and agent nodes."},
       ConfigKey{.path = "inference.models",
                 .type = ConfigType::kStringList,
                 .default_value = "",
@@ -150,7 +154,8 @@ absl::Status RegisterServerConfig(ConfigSchema& schema) {
       ConfigKey{.path = "pipelines.test_models",
                 .type = ConfigType::kBool,
                 .default_value = "false",
-                .help = "Serve the deterministic test chat models (test, test-echo, test-json) to llm nodes."},
+                .help = "Serve the deterministic test chat models (test, test-echo, test-json) to llm nodes "
+                        "and the test tools (test_echo, test_transfer) to tool and agent nodes."},
       IntKey("pipelines.max_traces_per_tenant", 10000, 1, int64_t{100000000},
              "Run traces kept per tenant (GetRun); older ones are deleted."),
   };
@@ -189,6 +194,7 @@ absl::StatusOr<ServerOptions> ServerOptionsFromConfig(const Config& config) {
   CATENA_ASSIGN_OR_RETURN(options.inference_models, ModelsFromConfig(config));
   options.inference_autoload = config.GetBool("inference.autoload");
   CATENA_ASSIGN_OR_RETURN(options.pipelines, PipelineSettingsFromConfig(config));
+  options.tool_files = config.GetStringList("tools.files");
   return options;
 }
 

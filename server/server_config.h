@@ -45,6 +45,8 @@ struct ServerOptions {
   bool inference_autoload = true;
   // pipelines.* keys.
   chains::PipelineServiceSettings pipelines;
+  // tools.files: YAML tool files (docs/agents.md "Tools") whose tools every tenant's runs may call.
+  std::vector<std::string> tool_files;
 };
 
 // Adds every catenad key, with defaults and help, to `schema`.
