@@ -11,6 +11,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "agents/mcp_server_config.h"
+#include "agents/mcp_tools.h"
 #include "agents/tool_registry.h"
 #include "chains/spec_messages.h"
 #include "common/status.h"
@@ -23,7 +25,7 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-const std::vector<std::string> kFileKeys = {"allowed_hosts", "tools"};
+const std::vector<std::string> kFileKeys = {"allowed_hosts", "tools", "mcp_servers"};
 const std::vector<std::string> kToolKeys = {"name", "description", "parameters", "http", "response", "approval"};
 const std::vector<std::string> kHttpKeys = {"method", "url", "headers", "body", "json", "timeout",
                                             "max_response_bytes"};
@@ -79,6 +81,7 @@ class Reader {
                                     bool required);
   void ReadAllowedHosts(const YAML::Node& root);
   void ReadTool(const YAML::Node& node, const std::string& field);
+  void ReadMcpServers(const YAML::Node& root);
   bool ReadDefinition(const YAML::Node& node, const std::string& field, chains::ToolDefinition& definition);
   void ReadApproval(const YAML::Node& node, const std::string& field, chains::ApprovalPolicy& approval);
   bool ReadHttp(const YAML::Node& node, const std::string& field, HttpToolSpec& spec);
@@ -152,12 +155,15 @@ absl::StatusOr<std::vector<std::shared_ptr<const chains::Tool>>> Reader::Read(st
   CheckKeys(root, kFileKeys, "file");
   ReadAllowedHosts(root);
   const YAML::Node tools = root["tools"];
-  if (!tools || !tools.IsSequence()) {
+  if (root["mcp_servers"] && !tools) {
+    // A file of MCP servers only.
+  } else if (!tools || !tools.IsSequence()) {
     const YAML::Mark mark = tools ? tools.Mark() : YAML::Mark::null_mark();
     problems_.push_back({mark.line, mark.column, absl::StrCat(Where(mark), ": tools: must be a list of tools")});
   } else {
     for (size_t i = 0; i < tools.size(); ++i) ReadTool(tools[i], absl::StrCat("tools[", i, "]"));
   }
+  if (problems_.empty()) ReadMcpServers(root);
   if (!problems_.empty()) {
     auto key = [](const Found& f) { return f.line < 0 ? std::pair(INT_MAX, 0) : std::pair(f.line, f.column); };
     std::stable_sort(problems_.begin(), problems_.end(),
@@ -167,6 +173,31 @@ absl::StatusOr<std::vector<std::shared_ptr<const chains::Tool>>> Reader::Read(st
     return absl::InvalidArgumentError(absl::StrJoin(texts, "\n"));
   }
   return std::move(tools_);
+}
+
+// mcp_servers: each entry (agents/mcp_server_config.h) is connected now and its tools join the file's tools; a
+// server that cannot start or answer is a problem of the file, reported at the entry.
+void Reader::ReadMcpServers(const YAML::Node& root) {
+  const YAML::Node servers = root["mcp_servers"];
+  if (!servers) return;
+  if (!servers.IsSequence()) return Problem(servers, "mcp_servers", "must be a list of MCP servers");
+  for (size_t i = 0; i < servers.size(); ++i) {
+    const std::string field = absl::StrCat("mcp_servers[", i, "]");
+    absl::StatusOr<McpServerConfig> config = ParseMcpServerConfig(YamlToJson(servers[i]), Where(servers[i].Mark()));
+    if (!config.ok()) {
+      problems_.push_back({servers[i].Mark().line, servers[i].Mark().column, std::string(config.status().message())});
+      continue;
+    }
+    absl::StatusOr<std::vector<std::shared_ptr<const chains::Tool>>> tools = LoadMcpServerTools(*config);
+    if (!tools.ok()) return Problem(servers[i], field, tools.status().message());
+    for (auto& tool : *tools) {
+      const std::string& name = tool->definition().name;
+      if (auto [it, fresh] = seen_.emplace(name, Where(servers[i].Mark())); !fresh) {
+        return Problem(servers[i], field, absl::StrCat("tool '", name, "' is already declared at ", it->second));
+      }
+      tools_.push_back(std::move(tool));
+    }
+  }
 }
 
 bool Reader::ReadDefinition(const YAML::Node& node, const std::string& field, chains::ToolDefinition& definition) {

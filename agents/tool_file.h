@@ -1,5 +1,6 @@
-// Tool files: YAML files declaring HTTP tools (docs/agents.md "Declaring tools"). catenad loads the files named
-// in its config (tools.files) at startup and adds the tools to its ToolRegistry. Every error names
+// Tool files: YAML files declaring HTTP tools and MCP servers (docs/agents.md "Tools"). catenad loads the files
+// named in its config (tools.files) at startup and adds the tools to its ToolRegistry; MCP servers are connected
+// while the file loads and their tools listed then. Every error names
 // file:line:column and the field; unknown keys get a "did you mean" hint. Pure loading; thread-compatible.
 #pragma once
 

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "agents/tool_file.h"
 #include "agents/tool_invoke.h"
 #include "agents/tool_registry.h"
 #include "tests/support/mcp_everything.h"
@@ -216,6 +217,25 @@ TEST_CASE("MCP server entries are read from config JSON with secrets resolved", 
              Catch::StartsWith("s[2].retries: unknown field"));
   CHECK_THAT(error(R"({"name": "x", "http": {"url": "http://h", "headers": {"A": "env:MCP_TOOLS_TEST_UNSET_VAR"}}})"),
              Catch::Contains("MCP_TOOLS_TEST_UNSET_VAR"));
+}
+
+TEST_CASE("a tool file's mcp_servers entries add the server's tools next to its HTTP tools", "[integration]") {
+  std::optional<std::string> script = EverythingServerScript();
+  if (!script) {
+    WARN("skipped: @modelcontextprotocol/server-everything is missing from the asset dir");
+    return;
+  }
+  const std::string yaml = "mcp_servers:\n  - name: everything\n    stdio: {command: /usr/bin/node, args: ['" +
+                           *script + "', stdio]}\n    prefix: ev_\n    approval: always\n";
+  absl::StatusOr<ToolList> tools = ParseToolFile(yaml, "mcp.yaml");
+  REQUIRE(tools.ok());
+  CheckEverythingTools(*tools, "ev_", "everything");
+  CHECK(Find(*tools, "ev_echo")->definition().approval.mode == chains::ApprovalPolicy::Mode::kAlways);
+
+  absl::StatusOr<ToolList> broken =
+      ParseToolFile("tools: []\nmcp_servers:\n  - name: gone\n    stdio: {command: /bin/false}\n", "mcp.yaml");
+  REQUIRE_FALSE(broken.ok());
+  CHECK_THAT(std::string(broken.status().message()), Catch::StartsWith("mcp.yaml:3:5: mcp_servers[0]: "));
 }
 
 }  // namespace

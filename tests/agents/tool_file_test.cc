@@ -68,7 +68,7 @@ tools:
   CHECK(ErrorOf(R"(allowed_hosts: [h.example]
 tool:
   - name: t
-)") == "tools.yaml:2:1: file: unknown key 'tool' (did you mean 'tools'?); allowed: allowed_hosts, tools\n"
+)") == "tools.yaml:2:1: file: unknown key 'tool' (did you mean 'tools'?); allowed: allowed_hosts, tools, mcp_servers\n"
        "tools.yaml: tools: must be a list of tools");
   CHECK_THAT(ErrorOf(R"(allowed_hosts: [h.example]
 tools:
