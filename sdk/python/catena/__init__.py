@@ -22,7 +22,6 @@ from catena.errors import (  # noqa: E402
     InvalidArgument, NotFound, OutOfRange, PermissionDenied, ResourceExhausted, Unauthenticated, Unavailable,
     Unimplemented, Unknown)
 from catena.options import RetryOptions, TlsOptions  # noqa: E402
-from catena.codegen import generate_stubs  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -37,6 +36,7 @@ _LAZY = {
     "EmbedResult": "catena.embeddings",
     "dict_to_struct": "catena.convert",
     "struct_to_dict": "catena.convert",
+    "generate_stubs": "catena.codegen",
 }
 
 
