@@ -76,9 +76,10 @@ def test_idempotent_calls_are_retried_until_a_late_server_is_up():
 
     thread = threading.Thread(target=start_later)
     thread.start()
-    retries = catena.RetryOptions(max_attempts=30, initial_backoff=0.1, max_backoff=0.5)
+    # Enough attempts that the call's 30 s deadline, not the attempt count, bounds the wait for a slow start.
+    retries = catena.RetryOptions(max_attempts=1000, initial_backoff=0.1, max_backoff=0.3)
     try:
-        with catena.Catena(f"127.0.0.1:{port}", retries=retries, timeout=20) as client:
+        with catena.Catena(f"127.0.0.1:{port}", retries=retries, timeout=30) as client:
             start = time.monotonic()
             assert client.server.ping(b"late") == b"late"
             assert time.monotonic() - start >= 0.5  # it failed first and waited for the server
