@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """ctest entry point for deploy/: renders every kustomize overlay offline with `kubectl kustomize`, checks the
 output structurally (manifest_checks, topology_checks), validates each pod's catenad configuration with
-catenad's own --print-config (config_checks), and checks deploy/Dockerfile (dockerfile_checks).
+catenad's own --print-config (config_checks), starts the all-in-one pod's catenad to check that it loads every
+mounted pipeline file (pipeline_load_check), and checks deploy/Dockerfile (dockerfile_checks).
 
 Usage: check_deploy.py --source-dir DIR --catenad PATH [--kubectl PATH]. Exit 0 when everything passes, 1 with
 one line per problem otherwise. Needs kubectl (fails with a clear message without it) and PyYAML.
@@ -20,6 +21,7 @@ import yaml
 import config_checks
 import dockerfile_checks
 import manifest_checks
+import pipeline_load_check
 import topology_checks
 
 OVERLAYS = ("single-node", "distributed")
@@ -82,6 +84,9 @@ def check_overlay(name, docs, context, with_config=True):
                 notes += note
                 if effective is not None:
                     problems += config_checks.check_effective(docs, workload, container, effective)
+                if effective is not None and topology_checks.services_run(workload) == ["all"]:
+                    problems += pipeline_load_check.check_pipelines_load(
+                        context["catenad"], docs, workload, container, effective, tempfile.mkdtemp(dir=workdir))
                 if name == "distributed" and topology_checks.services_run(workload) == ["pipeline"]:
                     needed = [s for s in context["services"] if s != "pipeline"]
                     problems += topology_checks.check_service_addresses(

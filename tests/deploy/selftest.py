@@ -26,6 +26,14 @@ def edit_config(docs, key, old, new):
     configmap["data"][key] = configmap["data"][key].replace(old, new)
 
 
+def edit_pipelines(docs, old, new):
+    configmap = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith(
+        "catena-pipelines"))
+    key = next(iter(configmap["data"]))
+    assert old in configmap["data"][key], (key, old)
+    configmap["data"][key] = configmap["data"][key].replace(old, new)
+
+
 def set_path(obj, path, value):
     for key in path[:-1]:
         obj = obj[key]
@@ -87,11 +95,17 @@ CONFIG_MUTATIONS = [
      lambda d: edit_config(d, "pipeline.yaml", "address: catena-retrieval:50051", "address: catena-memory:50051"),
      "not pods running --service retrieval"),
     ("single-node", "config http_port not the container port",
-     lambda d: edit_config(d, "catenad.yaml", "http_port: 8080", "http_port: 9090"),
+     lambda d: edit_config(d, "all-in-one.yaml", "http_port: 8080", "http_port: 9090"),
      "server.http_port is 9090 but the container port http is 8080"),
     ("single-node", "a key catenad does not know",
-     lambda d: edit_config(d, "catenad.yaml", "grpc_port: 50051", "grcp_port: 50051"),
+     lambda d: edit_config(d, "all-in-one.yaml", "grpc_port: 50051", "grcp_port: 50051"),
      "catenad rejects its configuration"),
+    ("single-node", "a pipeline naming a model that is not configured",
+     lambda d: edit_pipelines(d, "model: default", "model: missing-model"),
+     "catenad loaded 0 of 1 pipeline files: pipeline file"),
+    ("single-node", "the all-in-one pod's model moved off the pod's volumes",
+     lambda d: edit_config(d, "all-in-one.yaml", "default=/var/lib/catena/models/", "default=/models/"),
+     "model file /models/default.gguf is on no volume mount"),
     ("distributed", "data_dir not on a volume",
      lambda d: edit_config(d, "catenad.yaml", "data_dir: /var/lib/catena", "data_dir: /srv/catena"),
      "is not a writable volume mount"),
