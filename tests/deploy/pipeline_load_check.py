@@ -30,16 +30,18 @@ def materialize_pipelines(files, directory):
 
 
 def wait_until_ready(process):
-    """True once catenad prints its ready line; False when it exits or the deadline passes."""
-    deadline = time.monotonic() + READY_TIMEOUT_S
+    """True once catenad prints its ready line; False when it exits or the deadline passes. Reads the raw pipe
+    (no Python buffering), so select never waits on output that was already read."""
+    deadline, output = time.monotonic() + READY_TIMEOUT_S, b""
     while time.monotonic() < deadline:
         readable, _, _ = select.select([process.stdout], [], [], max(0.0, deadline - time.monotonic()))
         if not readable:
             break
-        line = process.stdout.readline()
-        if not line:
+        chunk = os.read(process.stdout.fileno(), 4096)
+        if not chunk:
             return False
-        if " ready: " in line:
+        output += chunk
+        if b" ready: " in output:
             return True
     return False
 
@@ -58,8 +60,7 @@ def run_catenad(catenad, args, workdir):
     log_path = os.path.join(workdir, "catenad.log")
     environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": workdir}
     with open(log_path, "w") as log:
-        process = subprocess.Popen([catenad] + args, stdout=subprocess.PIPE, stderr=log, text=True,
-                                   env=environment)
+        process = subprocess.Popen([catenad] + args, stdout=subprocess.PIPE, stderr=log, env=environment)
         try:
             ready = wait_until_ready(process)
         finally:
