@@ -90,6 +90,11 @@ void NodeCallImpl::Interrupt(std::string reason, tmpl::Value payload) {
   run_->OnInterrupt(*this, std::move(reason), std::move(payload));
 }
 
+absl::Status NodeCallImpl::SaveProgress(tmpl::Value progress) {
+  if (done_.load(std::memory_order_acquire)) return absl::OkStatus();
+  return run_->SaveProgress(*this, std::move(progress));
+}
+
 void NodeCallImpl::Finish(absl::StatusOr<tmpl::Value> output) {
   std::shared_ptr<RunState> keep = std::move(keep_);
   if (done_.exchange(true, std::memory_order_acq_rel)) return;  // timed out or finished already
@@ -128,6 +133,7 @@ void RunState::StartCall(NodeCallImpl* call) {
 
 void RunState::BeginCallLocked(NodeCallImpl* call) {
   slots_[call->node_].current = call;
+  call->progress_ = slots_[call->node_].progress;
   if (call->node_ == resume_target_) call->resume_data_ = resume_data_;
   if (!has_sink()) return;
   call->started_ = absl::Now();
@@ -188,6 +194,7 @@ void RunState::OnSuccess(NodeCallImpl& call, tmpl::Value output) {
   }
   NodeSlot& slot = slots_[index];
   slot.output = std::move(output);
+  slot.progress = tmpl::Value();
   slot.state = SlotState::kFinished;
   nodes_dirty_ = true;
   if (has_sink()) {
@@ -309,6 +316,15 @@ void RunState::OnInterrupt(NodeCallImpl& call, std::string reason, tmpl::Value p
   }
   MaybeEndInterruptedLocked();
   Deliver();
+}
+
+absl::Status RunState::SaveProgress(NodeCallImpl& call, tmpl::Value progress) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (end_ != End::kNone) return absl::OkStatus();  // the run ended: nothing will resume from it
+  call.progress_ = progress;
+  slots_[call.node_].progress = std::move(progress);
+  if (!checkpoint_ || owner_->checkpoints() == nullptr || parent_ != nullptr) return absl::OkStatus();
+  return CheckpointLocked();
 }
 
 void RunState::MaybeEndInterruptedLocked() {

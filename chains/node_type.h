@@ -2,7 +2,7 @@
 // reference in docs/pipelines.md) and compiles one node of a file into a NodeImpl. At run time the executor
 // resolves the node's parameters, then calls NodeImpl::Start with a NodeCall; the node calls Finish exactly
 // once, inline (synchronous nodes: no thread hop, no allocation beyond its output) or later from any thread
-// (models, timers). Each node type is one file under chains/nodes/ plus one line in node_registry.cc.
+// (models, timers). Each node type is one file under chains/nodes/ plus one line in builtin_nodes.cc.
 #pragma once
 
 #include <functional>
@@ -86,6 +86,12 @@ class NodeCall {
   virtual void Interrupt(std::string reason, tmpl::Value payload) = 0;
   // On a resumed run, the data given to Resume for this node ({approved: bool, payload: {...}}); else null.
   virtual const tmpl::Value* resume_data() const = 0;
+  // Records how far a long node got (an agent's finished steps) in the run state and, for checkpointed runs,
+  // writes a checkpoint now, so that Resume after an interrupt or a crash continues from here. Kept until the
+  // node finishes; errors are the checkpoint store's. Call from one thread at a time, before Finish/Interrupt.
+  virtual absl::Status SaveProgress(tmpl::Value progress) = 0;
+  // The progress last saved by this node in this run (restored from the checkpoint on Resume); else null.
+  virtual const tmpl::Value* progress() const = 0;
   // Completes the node with its output (a dict) or an error. Exactly once.
   virtual void Finish(absl::StatusOr<tmpl::Value> output) = 0;
 };
@@ -129,7 +135,7 @@ class NodeType {
 // Every node type, registered explicitly (no static self-registration). Immutable after construction.
 class NodeRegistry {
  public:
-  // The built-in node types (node_registry.cc lists them).
+  // The built-in node types of chains (builtin_nodes.cc lists them; no tool/agent: see agents/node_types.h).
   static const NodeRegistry& BuiltIn();
   // The type named `name`, or nullptr.
   const NodeType* Find(std::string_view name) const;
@@ -141,5 +147,9 @@ class NodeRegistry {
  private:
   std::vector<std::unique_ptr<NodeType>> types_;
 };
+
+// Adds chains' own node types (the list BuiltIn() holds) to `registry`; agents::AllNodeTypes adds its types
+// after these.
+void AddBuiltInNodeTypes(NodeRegistry& registry);
 
 }  // namespace catena::chains

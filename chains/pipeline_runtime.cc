@@ -52,14 +52,15 @@ absl::StatusOr<std::unique_ptr<grpc::Service>> CreatePipelineService(const Pipel
                           PipelineStore::Open({.path = (std::filesystem::path(deps.data_dir) / "pipelines").string(),
                                                .sync_writes = settings.sync_writes,
                                                .max_runs_per_tenant = settings.max_traces_per_tenant}));
-  runtime->pipelines = std::make_unique<StoredPipelines>(runtime->store.get(), deps.models.get());
+  runtime->pipelines = std::make_unique<StoredPipelines>(runtime->store.get(), deps.models.get(), deps.node_types);
   if (deps.memory != nullptr) runtime->checkpoints = NewMemoryCheckpointStore(deps.memory.get());
   RunnerOptions options{.services = {.executor = deps.executor,
                                      .models = deps.models.get(),
                                      .embedders = deps.embedders.get(),
                                      .retrieval = deps.retrieval.get(),
                                      .memory = deps.memory.get(),
-                                     .pipelines = runtime->pipelines.get()},
+                                     .pipelines = runtime->pipelines.get(),
+                                     .tools = deps.tools.get()},
                         .max_concurrent_runs = settings.max_concurrent_runs,
                         .max_queued_runs = settings.max_queued_runs,
                         .checkpoints = runtime->checkpoints.get()};

@@ -29,7 +29,9 @@ class MemoryStore;
 namespace catena::chains {
 
 class ChatModel;
+class NodeRegistry;
 class Runner;
+class ToolSet;
 class StoredPipelines;
 
 // The pipelines.* settings of catenad.
@@ -56,6 +58,10 @@ struct PipelineServiceDependencies {
   std::shared_ptr<const inference::EmbedderRegistry> embedders;
   std::shared_ptr<retrieval::RetrievalEngine> retrieval;
   std::shared_ptr<memory::MemoryStore> memory;  // also holds run checkpoints (Resume needs it)
+  std::shared_ptr<const ToolSet> tools;         // what tool and agent nodes call (chains/tool.h)
+  // The node types pipeline files may use; nullptr = NodeRegistry::BuiltIn(). catenad passes
+  // agents::AllNodeTypes(). Not owned; outlives the service.
+  const NodeRegistry* node_types = nullptr;
 };
 
 // Opens the store, loads pipelines.dir, starts the runner and returns the handlers, which own all of it.

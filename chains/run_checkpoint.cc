@@ -1,6 +1,7 @@
 // RunState: input checking against the pipeline's declared inputs, and the checkpoint state of a run as JSON
 // {pipeline_version, inputs, finished: {id: output}, skipped: [ids], routes: {router: [chosen]},
-// interrupted_at: id|null, resume_data}, decoded by Resume. A checkpoint is written when a thread leaves the
+// interrupted_at: id|null, resume_data, progress?: {id: value}}, decoded by Resume (progress: what unfinished
+// nodes saved with NodeCall::SaveProgress). A checkpoint is written when a thread leaves the
 // run after finishing nodes (synchronous nodes finished back to back share one), at an interrupt and at the end.
 #include <algorithm>
 
@@ -96,9 +97,13 @@ std::string RunState::EncodeStateLocked() const {
   Json finished = Json::object();
   Json skipped = Json::array();
   Json routes = Json::object();
+  Json progress = Json::object();
   const int n = static_cast<int>(pipeline_->nodes.size());
   for (int i = 0; i < n; ++i) {
     const NodeSlot& slot = slots_[i];
+    if (!slot.progress.is_undefined() && slot.state != SlotState::kFinished && slot.state != SlotState::kSkipped) {
+      progress[node(i).id] = ToJsonOrNull(slot.progress);
+    }
     if (slot.state == SlotState::kFinished) finished[node(i).id] = ToJsonOrNull(slot.output);
     if (slot.state == SlotState::kSkipped) skipped.push_back(node(i).id);
     if (slot.state != SlotState::kFinished || node(i).route_targets.empty()) continue;
@@ -111,6 +116,7 @@ std::string RunState::EncodeStateLocked() const {
   state["routes"] = std::move(routes);
   state["interrupted_at"] = interrupted_at_ >= 0 ? Json(node(interrupted_at_).id) : Json();
   state["resume_data"] = ToJsonOrNull(resume_data_);
+  if (!progress.empty()) state["progress"] = std::move(progress);
   return state.dump();
 }
 
@@ -136,6 +142,7 @@ void RunState::RestoreLocked(const RunSeed& seed) {
     std::vector<int>& targets = slots_[IndexOfNode(*pipeline_, router)].chosen;
     for (const std::string& id : chosen) targets.push_back(IndexOfNode(*pipeline_, id));
   }
+  for (const auto& [id, progress] : seed.progress) slots_[IndexOfNode(*pipeline_, id)].progress = progress;
   if (!seed.interrupted_at.empty()) resume_target_ = IndexOfNode(*pipeline_, seed.interrupted_at);
   if (seed.finished.empty() && seed.skipped.empty()) return;
   const int n = static_cast<int>(pipeline_->nodes.size());
@@ -184,6 +191,12 @@ absl::StatusOr<RunSeed> DecodeState(const CompiledPipeline& pipeline, const std:
       CATENA_ASSIGN_OR_RETURN(std::string target, node_index(id));
       seed.routes.back().second.push_back(std::move(target));
     }
+  }
+  const Json progress = state.value("progress", Json::object());
+  if (!progress.is_object()) return absl::DataLossError("checkpoint state: progress is not an object");
+  for (const auto& [id, value] : progress.items()) {
+    CATENA_ASSIGN_OR_RETURN(std::string name, node_index(Json(id)));
+    seed.progress.emplace_back(std::move(name), tmpl::Value::FromJson(value));
   }
   const Json interrupted = state.value("interrupted_at", Json());
   if (!interrupted.is_null()) {

@@ -71,6 +71,8 @@ class NodeCallImpl final : public NodeCall {
                 std::function<void(absl::StatusOr<tmpl::Value>)> done) override;
   void Interrupt(std::string reason, tmpl::Value payload) override;
   const tmpl::Value* resume_data() const override { return resume_data_.is_undefined() ? nullptr : &resume_data_; }
+  absl::Status SaveProgress(tmpl::Value progress) override;
+  const tmpl::Value* progress() const override { return progress_.is_undefined() ? nullptr : &progress_; }
   void Finish(absl::StatusOr<tmpl::Value> output) override;
 
  private:
@@ -85,6 +87,7 @@ class NodeCallImpl final : public NodeCall {
   tmpl::Value params_;
   mutable tmpl::Value context_;  // built on first use when the node's bindings did not need it
   tmpl::Value resume_data_;
+  tmpl::Value progress_;  // the slot's progress when the call began, then what this call saved
   absl::Time started_;
   std::vector<std::function<void()>> on_cancel_;  // guarded by run_->mu_
 };
@@ -96,6 +99,7 @@ struct NodeSlot {
   int pending = 0;
   tmpl::Value output;
   std::vector<int> chosen;  // routers: the targets chosen
+  tmpl::Value progress;     // NodeCall::SaveProgress of an unfinished node (checkpointed)
   NodeCallImpl first_call;
   NodeCallImpl* current = nullptr;  // the attempt running now
 };
@@ -108,6 +112,7 @@ struct RunSeed {
   std::vector<std::pair<std::string, std::vector<std::string>>> routes;
   std::string interrupted_at;
   tmpl::Value resume_data;
+  std::vector<std::pair<std::string, tmpl::Value>> progress;  // of unfinished nodes
   int64_t next_step = 0;
 };
 
@@ -174,6 +179,7 @@ class RunState final : public RunHandle, public std::enable_shared_from_this<Run
   void StartFallback(int index);
   void OnTimeout(NodeCallImpl* call);
   void OnInterrupt(NodeCallImpl& call, std::string reason, tmpl::Value payload);
+  absl::Status SaveProgress(NodeCallImpl& call, tmpl::Value progress);
   void MaybeEndInterruptedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Ends the run; returns false when it had already ended. Queues the running calls' on-cancel callbacks.
   bool EndLocked(End end, absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -7,8 +7,12 @@
 
 namespace catena::chains {
 
-StoredPipelines::StoredPipelines(PipelineStore* store, const ChatModel* models, size_t cache_capacity)
-    : store_(store), models_(models), cache_capacity_(cache_capacity == 0 ? 1 : cache_capacity) {}
+StoredPipelines::StoredPipelines(PipelineStore* store, const ChatModel* models, const NodeRegistry* node_types,
+                                 size_t cache_capacity)
+    : store_(store),
+      models_(models),
+      node_types_(node_types),
+      cache_capacity_(cache_capacity == 0 ? 1 : cache_capacity) {}
 
 std::shared_ptr<const CompiledPipeline> StoredPipelines::Cached(const std::string& version) const {
   std::lock_guard lock(mutex_);
@@ -43,6 +47,7 @@ absl::StatusOr<std::shared_ptr<const CompiledPipeline>> StoredPipelines::Compile
   CompileOptions options;
   if (!file.empty()) options.file = std::string(file);
   options.models = models_;
+  options.registry = node_types_;
   CATENA_ASSIGN_OR_RETURN(std::shared_ptr<const CompiledPipeline> compiled, CompilePipeline(source, options, problems));
   Remember(key, compiled);
   return compiled;

@@ -26,8 +26,10 @@ inline constexpr size_t kMaxPipelineSourceBytes = size_t{1} << 20;
 
 class StoredPipelines final : public PipelineResolver {
  public:
-  // `store` (not owned) outlives this; `models` (may be null) makes llm nodes naming unknown models problems.
-  StoredPipelines(PipelineStore* store, const ChatModel* models, size_t cache_capacity = 256);
+  // `store` (not owned) outlives this; `models` (may be null) makes llm nodes naming unknown models problems;
+  // `node_types` (not owned; nullptr = NodeRegistry::BuiltIn()) are the types files may use.
+  StoredPipelines(PipelineStore* store, const ChatModel* models, const NodeRegistry* node_types = nullptr,
+                  size_t cache_capacity = 256);
 
   // Compiles `source` (cached by content hash). INVALID_ARGUMENT listing every problem; with `problems`, the
   // list itself too. `file` names the file in problems ("" = "pipeline.yaml").
@@ -48,6 +50,7 @@ class StoredPipelines final : public PipelineResolver {
 
   PipelineStore* const store_;
   const ChatModel* const models_;
+  const NodeRegistry* const node_types_;
   const size_t cache_capacity_;
   mutable std::mutex mutex_;
   // Least recently used first.

@@ -23,9 +23,11 @@ int64_t CountWords(std::string_view text) {
   return words;
 }
 
+// The latest input of the conversation: the last user message, or a tool result that came after it (so that
+// scripted models can drive multi-step agents: they react to what the tool returned).
 std::string LastUserMessage(const ChatRequest& request) {
   for (auto it = request.messages.rbegin(); it != request.messages.rend(); ++it) {
-    if (it->role == "user") return it->content;
+    if (it->role == "user" || it->role == "tool") return it->content;
   }
   return "";
 }

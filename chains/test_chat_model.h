@@ -1,7 +1,8 @@
 // TestChatModel: a deterministic ChatModel for pipeline tests, examples and benchmarks (documented in
 // docs/pipelines.md). Built-in models: "test" and "test-echo" reply "echo: <last user message>"; "test-json"
 // replies the minimal valid instance of request.json_schema ("{}" without one); "" means "test". Scripted
-// models (TestModelSpec) pick a reply by substring of the last user message. Replies stream in
+// models (TestModelSpec) pick a reply by substring of the last user message. "Last user message" means the
+// last message with role user or tool (a tool result after the user's question counts, for agent tests). Replies stream in
 // whitespace-separated pieces; with delays the pieces are delivered by Executor::PostAfter timers (no thread
 // ever sleeps), without delays everything is delivered inline. Thread-safe; the executor must outlive calls.
 #pragma once

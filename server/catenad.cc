@@ -4,6 +4,7 @@
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
+#include "chains/service_chat_models.h"
 #include "common/executor.h"
 #include "common/metrics.h"
 #include "common/status.h"
@@ -11,6 +12,7 @@
 #include "server/components.h"
 #include "server/grpc_server.h"
 #include "server/http_server.h"
+#include "server/openai_gateway.h"
 #include "server/server_service.h"
 #include "server/service_catalog.h"
 #include "spdlog/spdlog.h"
@@ -84,6 +86,7 @@ absl::Status Catenad::StartParts() {
       .components = components_.get(),
       .metrics = metrics_.get(),
       .pipelines = options_.pipelines,
+      .tool_files = options_.tool_files,
       .set_serving = [health](const std::string& name, bool serving) { health->SetServing(name, serving); }};
   std::vector<std::unique_ptr<grpc::Service>> services;
   for (const ServiceDescriptor* descriptor : selected) {
@@ -95,13 +98,37 @@ absl::Status Catenad::StartParts() {
   services.push_back(std::make_unique<ServerServiceImpl>(service_names_, *executor_));
 
   CATENA_ASSIGN_OR_RETURN(grpc_, GrpcServer::Start(options_, std::move(services), std::move(health), *metrics_));
-  HttpServerOptions http_options{.host = options_.host, .port = options_.http_port};
-  CATENA_ASSIGN_OR_RETURN(http_, HttpServer::Start(http_options, [this](const HttpRequest& request) {
-                            return ServeOperationalRoute(request, ready_.load(), *metrics_);
-                          }));
+  CATENA_RETURN_IF_ERROR(StartHttp());
   ready_ = true;
   spdlog::info("catenad {} serving {} gRPC services on {}:{}, HTTP on {}:{}, data in {}", kVersion,
                service_names_.size(), options_.host, grpc_->port(), options_.host, http_->port(), options_.data_dir);
+  return absl::OkStatus();
+}
+
+// The operational routes and, under /v1, the OpenAI-compatible gateway over the same models, embedders and
+// (through an in-process channel to PipelineService) pipelines that the gRPC services use.
+absl::Status Catenad::StartHttp() {
+  CATENA_ASSIGN_OR_RETURN(auto models, components_->Models());
+  CATENA_ASSIGN_OR_RETURN(auto embedders, components_->Embedders());
+  const bool pipelines =
+      std::find(options_.services.begin(), options_.services.end(), "pipeline") != options_.services.end();
+  OpenAiGatewayOptions gateway{
+      .executor = executor_.get(),
+      .models = chains::NewServiceChatModels(models, executor_.get(), options_.pipelines.test_models),
+      .registry = models,
+      .embedders = std::move(embedders),
+      .pipelines = pipelines ? grpc_->InProcessChannel() : nullptr};
+  if (options_.pipelines.test_models) gateway.extra_model_names = {"test", "test-echo", "test-json"};
+  gateway_ = std::make_unique<OpenAiGateway>(std::move(gateway));
+  const HttpServerOptions http_options{.host = options_.host,
+                                       .port = options_.http_port,
+                                       .max_body_bytes = static_cast<size_t>(options_.http_max_body_bytes),
+                                       .render_error = &OpenAiGateway::RenderError};
+  CATENA_ASSIGN_OR_RETURN(
+      http_, HttpServer::StartAsync(http_options, [this](HttpRequest request, std::shared_ptr<HttpResponder> out) {
+        if (OpenAiGateway::Serves(request.Path())) return gateway_->Handle(std::move(request), std::move(out));
+        out->Send(ServeOperationalRoute(request, ready_.load(), *metrics_));
+      }));
   return absl::OkStatus();
 }
 

@@ -1,6 +1,7 @@
 // Catenad: one catenad process. Creates the data directory, the shared executor and the selected services,
-// then serves them over gRPC (with health and reflection) and the operational HTTP routes. Used by
-// catenad_main.cc and by in-process tests. Start/Shutdown from one thread; accessors are thread-safe.
+// then serves them over gRPC (with health and reflection) and HTTP (operational routes and the OpenAI-compatible
+// gateway under /v1). Used by catenad_main.cc and by in-process tests. Start/Shutdown from one thread; accessors
+// are thread-safe.
 #pragma once
 
 #include <atomic>
@@ -20,6 +21,7 @@ namespace catena::server {
 
 class GrpcServer;
 class HttpServer;
+class OpenAiGateway;
 class ServerComponents;
 
 class Catenad {
@@ -40,6 +42,7 @@ class Catenad {
  private:
   Catenad() = default;
   absl::Status StartParts();
+  absl::Status StartHttp();
 
   ServerOptions options_;
   std::vector<std::string> service_names_;
@@ -48,6 +51,8 @@ class Catenad {
   // Declared before grpc_ so services (which share its engines) are destroyed first.
   std::unique_ptr<ServerComponents> components_;
   std::unique_ptr<GrpcServer> grpc_;
+  // Destroyed after the HTTP server whose handler uses it, before the gRPC server it calls.
+  std::unique_ptr<OpenAiGateway> gateway_;
   std::unique_ptr<HttpServer> http_;
   std::atomic<bool> ready_{false};
 };

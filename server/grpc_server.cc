@@ -73,6 +73,12 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const ServerOption
 
 GrpcServer::~GrpcServer() { Shutdown(absl::ZeroDuration()); }
 
+std::shared_ptr<grpc::Channel> GrpcServer::InProcessChannel() const {
+  grpc::ChannelArguments arguments;
+  arguments.SetMaxReceiveMessageSize(-1);
+  return server_->InProcessChannel(arguments);
+}
+
 void GrpcServer::Shutdown(absl::Duration drain) {
   if (shut_down_ || server_ == nullptr) return;
   shut_down_ = true;

@@ -34,6 +34,9 @@ class GrpcServer {
   // The port actually bound (differs from the configured one when that was 0).
   int port() const { return port_; }
 
+  // A channel to this server's services that bypasses the network (the HTTP gateway runs pipelines through it).
+  std::shared_ptr<grpc::Channel> InProcessChannel() const;
+
   // Sets health NOT_SERVING, stops accepting calls and waits up to `drain` for in-flight calls, which are
   // cancelled after that. Idempotent.
   void Shutdown(absl::Duration drain);

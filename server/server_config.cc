@@ -79,7 +79,9 @@ absl::Status RegisterServerConfig(ConfigSchema& schema) {
       StringKey("server.host", defaults.host, "Address to listen on (0.0.0.0 for all interfaces)."),
       IntKey("server.grpc_port", defaults.grpc_port, 0, kMaxPort, "gRPC port; 0 picks a free port."),
       IntKey("server.http_port", defaults.http_port, 0, kMaxPort,
-             "HTTP port for /healthz, /readyz, /metrics; 0 picks a free port."),
+             "HTTP port for /healthz, /readyz, /metrics and the OpenAI-compatible /v1 routes; 0 picks a free port."),
+      IntKey("server.http_max_body_bytes", defaults.http_max_body_bytes, 1024, int64_t{1} << 30,
+             "Largest HTTP request body accepted (larger ones get 413)."),
       ConfigKey{.path = "server.services",
                 .type = ConfigType::kStringList,
                 .default_value = "all",
@@ -123,6 +125,10 @@ absl::Status RegisterServerConfig(ConfigSchema& schema) {
                 .type = ConfigType::kStringList,
                 .default_value = "",
                 .help = "Per-tenant retention overrides as tenant=seconds items (0 = forever)."},
+      ConfigKey{.path = "tools.files",
+                .type = ConfigType::kStringList,
+                .default_value = "",
+                .help = "YAML tool files (HTTP tools) loaded at start for tool and agent nodes."},
       ConfigKey{.path = "inference.models",
                 .type = ConfigType::kStringList,
                 .default_value = "",
@@ -148,7 +154,8 @@ absl::Status RegisterServerConfig(ConfigSchema& schema) {
       ConfigKey{.path = "pipelines.test_models",
                 .type = ConfigType::kBool,
                 .default_value = "false",
-                .help = "Serve the deterministic test chat models (test, test-echo, test-json) to llm nodes."},
+                .help = "Serve the deterministic test chat models (test, test-echo, test-json) to llm nodes "
+                        "and the test tools (test_echo, test_transfer) to tool and agent nodes."},
       IntKey("pipelines.max_traces_per_tenant", 10000, 1, int64_t{100000000},
              "Run traces kept per tenant (GetRun); older ones are deleted."),
   };
@@ -161,6 +168,7 @@ absl::StatusOr<ServerOptions> ServerOptionsFromConfig(const Config& config) {
   options.host = config.GetString("server.host");
   options.grpc_port = static_cast<int>(config.GetInt("server.grpc_port"));
   options.http_port = static_cast<int>(config.GetInt("server.http_port"));
+  options.http_max_body_bytes = config.GetInt("server.http_max_body_bytes");
   options.max_message_bytes = config.GetInt("server.max_message_bytes");
   options.keepalive_time_ms = config.GetInt("server.keepalive_time_ms");
   options.keepalive_timeout_ms = config.GetInt("server.keepalive_timeout_ms");
@@ -186,6 +194,7 @@ absl::StatusOr<ServerOptions> ServerOptionsFromConfig(const Config& config) {
   CATENA_ASSIGN_OR_RETURN(options.inference_models, ModelsFromConfig(config));
   options.inference_autoload = config.GetBool("inference.autoload");
   CATENA_ASSIGN_OR_RETURN(options.pipelines, PipelineSettingsFromConfig(config));
+  options.tool_files = config.GetStringList("tools.files");
   return options;
 }
 

@@ -20,6 +20,8 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   int grpc_port = 50051;
   int http_port = 8080;
+  // Largest HTTP request body (the OpenAI-compatible gateway's requests); larger ones get 413.
+  int64_t http_max_body_bytes = 8 << 20;
   std::string data_dir = "data";
   // Short service names ("retrieval", ...); already expanded from "all".
   std::vector<std::string> services;
@@ -43,6 +45,8 @@ struct ServerOptions {
   bool inference_autoload = true;
   // pipelines.* keys.
   chains::PipelineServiceSettings pipelines;
+  // tools.files: YAML tool files (docs/agents.md "Tools") whose tools every tenant's runs may call.
+  std::vector<std::string> tool_files;
 };
 
 // Adds every catenad key, with defaults and help, to `schema`.

@@ -9,6 +9,10 @@
 #include "catena/v1/memory.grpc.pb.h"
 #include "catena/v1/pipeline.grpc.pb.h"
 #include "catena/v1/retrieval.grpc.pb.h"
+#include "agents/builtin_tools.h"
+#include "agents/node_types.h"
+#include "agents/test_tools.h"
+#include "agents/tool_file.h"
 #include "chains/pipeline_service.h"
 #include "chains/service_chat_models.h"
 #include "common/status.h"
@@ -50,14 +54,29 @@ absl::StatusOr<std::unique_ptr<grpc::Service>> CreateInferenceService(const Serv
   return inference::NewInferenceService(std::move(registry));
 }
 
+// The tools of tool and agent nodes: the built-ins, the tools of tools.files (a broken file stops start-up with
+// its file:line:column problems), plus the test tools with pipelines.test_models.
+absl::StatusOr<std::shared_ptr<agents::ToolRegistry>> NewToolRegistry(const ServiceDependencies& dependencies) {
+  auto registry = std::make_shared<agents::ToolRegistry>();
+  CATENA_RETURN_IF_ERROR(agents::AddBuiltinTools(*registry));
+  for (const std::string& file : dependencies.tool_files) {
+    CATENA_ASSIGN_OR_RETURN(auto tools, agents::LoadToolFile(file));
+    for (auto& tool : tools) CATENA_RETURN_IF_ERROR(registry->Add(std::move(tool)));
+  }
+  if (dependencies.pipelines.test_models) CATENA_RETURN_IF_ERROR(agents::AddTestTools(*registry));
+  return registry;
+}
+
 // The pipeline service over the shared engines: embedders, retrieval, the memory store (memory nodes and run
-// checkpoints) and the model registry (llm nodes), plus the test models when pipelines.test_models is on.
+// checkpoints) and the model registry (llm nodes), plus the test models and test tools when
+// pipelines.test_models is on. Pipeline files may use every node type of agents::AllNodeTypes().
 absl::StatusOr<std::unique_ptr<grpc::Service>> CreatePipelineService(const ServiceDependencies& dependencies) {
   ServerComponents& components = *dependencies.components;
   CATENA_ASSIGN_OR_RETURN(auto embedders, components.Embedders());
   CATENA_ASSIGN_OR_RETURN(auto retrieval, components.Retrieval());
   CATENA_ASSIGN_OR_RETURN(auto memory, components.Memory());
   CATENA_ASSIGN_OR_RETURN(auto models, components.Models());
+  CATENA_ASSIGN_OR_RETURN(auto tools, NewToolRegistry(dependencies));
   return chains::CreatePipelineService(
       dependencies.pipelines,
       {.executor = dependencies.executor,
@@ -66,7 +85,9 @@ absl::StatusOr<std::unique_ptr<grpc::Service>> CreatePipelineService(const Servi
                                               dependencies.pipelines.test_models),
        .embedders = std::move(embedders),
        .retrieval = std::move(retrieval),
-       .memory = std::move(memory)});
+       .memory = std::move(memory),
+       .tools = std::move(tools),
+       .node_types = &agents::AllNodeTypes()});
 }
 
 }  // namespace

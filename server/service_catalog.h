@@ -35,6 +35,8 @@ struct ServiceDependencies {
   MetricsRegistry* metrics = nullptr;
   // pipelines.* settings.
   chains::PipelineServiceSettings pipelines;
+  // tools.files: tool files loaded into the pipeline service's tool registry.
+  std::vector<std::string> tool_files;
   // Sets a service's grpc.health.v1 status by its full name (e.g. the inference service is NOT_SERVING until a
   // model is loaded). Never empty when called from catenad.
   std::function<void(const std::string& full_name, bool serving)> set_serving;

@@ -1,4 +1,4 @@
-// Extension points of the agents component (tool, agent, guard.*): registered names, so a file using them gets
+// Extension points of the agents component (guard.*): registered names, so a file using them gets
 // one clear problem instead of "unknown node type". Any parameter is accepted until the component lands.
 #include "absl/strings/str_cat.h"
 #include "chains/nodes/node_types.h"
@@ -25,10 +25,6 @@ std::unique_ptr<NodeType> ExtensionPoint(std::string name, std::string summary) 
 
 }  // namespace
 
-std::unique_ptr<NodeType> NewToolNodeType() { return ExtensionPoint("tool", "Calls a registered tool."); }
-std::unique_ptr<NodeType> NewAgentNodeType() {
-  return ExtensionPoint("agent", "Runs a tool-using agent loop with a model.");
-}
 std::unique_ptr<NodeType> NewGuardPiiRedactNodeType() {
   return ExtensionPoint("guard.pii_redact", "Redacts personal data from text.");
 }

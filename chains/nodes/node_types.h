@@ -40,9 +40,8 @@ std::unique_ptr<NodeType> NewOutputJsonNodeType();
 // handoff.human: interrupts the run for a human decision.
 std::unique_ptr<NodeType> NewHandoffHumanNodeType();
 
-// Extension points of the agents component: registered so files naming them get a clear problem.
-std::unique_ptr<NodeType> NewToolNodeType();
-std::unique_ptr<NodeType> NewAgentNodeType();
+// Extension points of the agents component (guards): registered so files naming them get a clear problem.
+// `tool` and `agent` are agents/ node types (agents/node_types.h).
 std::unique_ptr<NodeType> NewGuardPiiRedactNodeType();
 std::unique_ptr<NodeType> NewGuardInjectionNodeType();
 std::unique_ptr<NodeType> NewGuardTopicNodeType();

@@ -1,7 +1,7 @@
 // Helpers shared by the built-in node types (chains/nodes/*.cc): typed access to resolved parameters with
 // errors that name the parameter, chat-message conversion between run values and ChatMessage, compile-time
 // checks of literal parameters, and two small building blocks (SimpleNodeType, a NodeImpl for synchronous
-// bodies). Internal to chains/nodes; stateless and thread-safe.
+// bodies). Internal to chains/nodes and the node types of agents/ (tool, agent); stateless and thread-safe.
 #pragma once
 
 #include <functional>

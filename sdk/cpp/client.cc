@@ -2,6 +2,9 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "catena/v1/server.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
@@ -9,6 +12,25 @@ namespace catena::sdk {
 namespace {
 
 constexpr char kTenantHeader[] = "x-catena-tenant";
+constexpr char kAuthorizationHeader[] = "authorization";
+
+absl::StatusOr<std::string> ReadPemFile(const std::string& path, std::string_view what) {
+  if (path.empty()) return std::string();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(std::string(what) + " file '" + path + "' cannot be read");
+  std::ostringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+std::shared_ptr<grpc::ChannelCredentials> Credentials(const ClientOptions& options) {
+  if (!options.tls.has_value()) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = options.tls->root_certs;
+  ssl.pem_private_key = options.tls->client_key;
+  ssl.pem_cert_chain = options.tls->client_cert;
+  return grpc::SslCredentials(ssl);
+}
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
@@ -34,9 +56,34 @@ std::string_view ServingStatusName(ServingStatus status) {
 Client::Client(ClientOptions options, std::shared_ptr<grpc::Channel> channel)
     : options_(std::move(options)), channel_(std::move(channel)) {}
 
+absl::StatusOr<TlsOptions> TlsOptionsFromFiles(const std::string& root_certs_path, const std::string& client_cert_path,
+                                               const std::string& client_key_path) {
+  if (client_cert_path.empty() != client_key_path.empty()) {
+    return absl::InvalidArgumentError("TLS client certificate and key must be given together");
+  }
+  TlsOptions tls;
+  auto root = ReadPemFile(root_certs_path, "TLS CA");
+  if (!root.ok()) return root.status();
+  auto cert = ReadPemFile(client_cert_path, "TLS client certificate");
+  if (!cert.ok()) return cert.status();
+  auto key = ReadPemFile(client_key_path, "TLS client key");
+  if (!key.ok()) return key.status();
+  tls.root_certs = *std::move(root);
+  tls.client_cert = *std::move(cert);
+  tls.client_key = *std::move(key);
+  return tls;
+}
+
 absl::StatusOr<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
   if (options.address.empty()) return absl::InvalidArgumentError("client address is empty");
-  auto channel = grpc::CreateChannel(options.address, grpc::InsecureChannelCredentials());
+  if (options.tls.has_value() && options.tls->client_cert.empty() != options.tls->client_key.empty()) {
+    return absl::InvalidArgumentError("TLS client certificate and key must be given together");
+  }
+  grpc::ChannelArguments arguments;
+  if (options.tls.has_value() && !options.tls->server_name.empty()) {
+    arguments.SetSslTargetNameOverride(options.tls->server_name);
+  }
+  auto channel = grpc::CreateCustomChannel(options.address, Credentials(options), arguments);
   return std::unique_ptr<Client>(new Client(std::move(options), std::move(channel)));
 }
 
@@ -44,6 +91,7 @@ std::unique_ptr<grpc::ClientContext> Client::NewContext(absl::Duration extra) co
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout + extra));
   if (!options_.tenant.empty()) context->AddMetadata(kTenantHeader, options_.tenant);
+  if (!options_.token.empty()) context->AddMetadata(kAuthorizationHeader, "Bearer " + options_.token);
   return context;
 }
 

@@ -140,6 +140,13 @@ class FakeNodeCall final : public NodeCall {
     cv_.notify_all();
   }
   const tmpl::Value* resume_data() const override { return resume_data_ ? &*resume_data_ : nullptr; }
+  absl::Status SaveProgress(tmpl::Value progress) override {
+    std::lock_guard lock(mutex_);
+    progress_ = std::move(progress);
+    ++saved_progress_;
+    return absl::OkStatus();
+  }
+  const tmpl::Value* progress() const override { return progress_ ? &*progress_ : nullptr; }
   void Finish(absl::StatusOr<tmpl::Value> output) override {
     std::lock_guard lock(mutex_);
     ++finish_count_;
@@ -172,6 +179,8 @@ class FakeNodeCall final : public NodeCall {
   const tmpl::Value& interrupt_payload() const { return interrupt_payload_; }
 
   void set_resume_data(tmpl::Value data) { resume_data_ = std::move(data); }
+  void set_progress(tmpl::Value progress) { progress_ = std::move(progress); }
+  int saved_progress() const { std::lock_guard lock(mutex_); return saved_progress_; }
   void set_tenant(std::string tenant) { tenant_ = std::move(tenant); }
 
   ChildRunner child_runner = [](std::shared_ptr<const CompiledPipeline>, tmpl::Value, ChildDone done) {
@@ -186,6 +195,8 @@ class FakeNodeCall final : public NodeCall {
   std::string tenant_ = "t1";
   std::string run_id_ = "run-1";
   std::optional<tmpl::Value> resume_data_;
+  std::optional<tmpl::Value> progress_;
+  int saved_progress_ = 0;
 
   mutable std::mutex mutex_;
   std::condition_variable cv_;

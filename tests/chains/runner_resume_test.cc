@@ -222,3 +222,127 @@ TEST_CASE("a run waiting on a node has checkpointed every node finished before t
 
 }  // namespace
 }  // namespace catena::chains
+
+namespace catena::chains {
+namespace {
+
+// Counts its steps in its saved progress: step 1 saves {step: 1} and interrupts; resumed, it reads the progress
+// back and finishes {steps_before: 1, approved}.
+class SteppingNode final : public NodeImpl {
+ public:
+  explicit SteppingNode(std::shared_ptr<Probe> probe) : probe_(std::move(probe)) {}
+  void Start(NodeCall& call) const override {
+    probe_->calls++;
+    const tmpl::Value* progress = call.progress();
+    if (progress == nullptr) {
+      REQUIRE(call.SaveProgress(Json(R"({"step": 1})")).ok());
+      return call.Interrupt("step 1 needs approval", Json(R"({"step": 1})"));
+    }
+    tmpl::Value out = tmpl::Value::Dict();
+    out.map().Set("steps_before", *progress->map().Find("step"));
+    out.map().Set("approved", *call.resume_data()->map().Find("approved"));
+    call.Finish(std::move(out));
+  }
+
+ private:
+  std::shared_ptr<Probe> probe_;
+};
+
+TEST_CASE("progress saved by a node is checkpointed and given back to it on resume, then dropped", "[unit]") {
+  catena::testing::TempDir dir("chains-progress");
+  auto probe = std::make_shared<Probe>();
+  PipelineBuilder builder;
+  builder.Add("agent", std::make_unique<SteppingNode>(probe));
+  builder.Output("steps_before", "{{ nodes.agent.steps_before }}");
+  auto pipeline = builder.Build();
+  RunOptions run;
+  run.run_id = "progress-1";
+  run.tenant = "t";
+  run.checkpoint = true;
+  {
+    Executor executor(ExecutorOptions{.threads = 2});
+    auto store = OpenStore(dir);
+    auto checkpoints = NewMemoryCheckpointStore(store.get());
+    Runner runner({.services = {.executor = &executor}, .checkpoints = checkpoints.get()});
+    REQUIRE(runner.Run(pipeline, tmpl::Value(), run).state == RunResult::State::kInterrupted);
+    auto latest = checkpoints->Latest("t", "progress-1");
+    REQUIRE(latest.ok());
+    const nlohmann::json state = nlohmann::json::parse(latest->state);
+    CHECK(state["progress"] == nlohmann::json::parse(R"({"agent": {"step": 1}})"));
+    CHECK(state["interrupted_at"] == "agent");
+  }
+  Executor executor(ExecutorOptions{.threads = 2});
+  auto store = OpenStore(dir);
+  auto checkpoints = NewMemoryCheckpointStore(store.get());
+  Runner runner({.services = {.executor = &executor}, .checkpoints = checkpoints.get()});
+  absl::Notification done;
+  RunResult result;
+  auto handle = runner.Resume(pipeline, Json(R"({"approved": true})"), run, [&](RunResult r) {
+    result = std::move(r);
+    done.Notify();
+  });
+  REQUIRE(handle.ok());
+  REQUIRE(done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  REQUIRE(result.state == RunResult::State::kCompleted);
+  CHECK(result.outputs.map().Find("steps_before")->int_value() == 1);
+  CHECK(probe->calls == 2);
+  auto latest = checkpoints->Latest("t", "progress-1");
+  REQUIRE(latest.ok());
+  CHECK_FALSE(nlohmann::json::parse(latest->state).contains("progress"));
+}
+
+TEST_CASE("a checkpoint written by SaveProgress lets a crashed run resume the node from its progress", "[unit]") {
+  using namespace std::chrono_literals;
+  catena::testing::TempDir dir("chains-progress-crash");
+  auto probe = std::make_shared<Probe>();
+  Executor executor(ExecutorOptions{.threads = 2});
+  auto store = OpenStore(dir);
+  auto checkpoints = NewMemoryCheckpointStore(store.get());
+  Runner runner({.services = {.executor = &executor}, .checkpoints = checkpoints.get()});
+  // A node that saves progress and never finishes stands for a process that dies mid-node.
+  class SaveThenHang final : public NodeImpl {
+   public:
+    void Start(NodeCall& call) const override {
+      if (const tmpl::Value* progress = call.progress()) {
+        tmpl::Value out = tmpl::Value::Dict();
+        out.map().Set("resumed_from", *progress);
+        return call.Finish(std::move(out));
+      }
+      (void)call.SaveProgress(Json(R"({"step": 3})"));
+    }
+  };
+  PipelineBuilder crash("crash-v1");
+  crash.Add("before", std::make_unique<EchoNode>(probe));
+  crash.Add("agent", std::make_unique<SaveThenHang>(), {"before"});
+  crash.Output("resumed_from", "{{ nodes.agent.resumed_from.step }}");
+  auto crashing = crash.Build();
+  RunOptions run;
+  run.run_id = "crash-1";
+  run.tenant = "t";
+  run.checkpoint = true;
+  auto handle = runner.Start(crashing, tmpl::Value(), run, [](RunResult) {});
+  REQUIRE(handle.ok());
+  absl::StatusOr<StoredCheckpoint> latest = absl::NotFoundError("");
+  for (int i = 0; i < 500; ++i) {
+    latest = checkpoints->Latest("t", "crash-1");
+    if (latest.ok() && nlohmann::json::parse(latest->state).contains("progress")) break;
+    std::this_thread::sleep_for(2ms);
+  }
+  REQUIRE(latest.ok());
+  CHECK(nlohmann::json::parse(latest->state)["progress"]["agent"]["step"] == 3);
+  (*handle)->Cancel();
+  absl::Notification done;
+  RunResult result;
+  auto resumed = runner.Resume(crashing, tmpl::Value(), run, [&](RunResult r) {
+    result = std::move(r);
+    done.Notify();
+  });
+  REQUIRE(resumed.ok());
+  REQUIRE(done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  REQUIRE(result.state == RunResult::State::kCompleted);
+  CHECK(result.outputs.map().Find("resumed_from")->int_value() == 3);
+  CHECK(probe->calls == 1);  // `before` was restored, not run again
+}
+
+}  // namespace
+}  // namespace catena::chains

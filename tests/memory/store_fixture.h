@@ -5,20 +5,14 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <memory>
-#include <random>
 #include <string>
 
 #include "memory/memory_store.h"
+#include "tests/support/temp_dir.h"
 
 namespace catena::memory::testing {
 
-inline std::filesystem::path FreshDir(const std::string& prefix) {
-  std::random_device random;
-  auto dir =
-      std::filesystem::temp_directory_path() / (prefix + "-" + std::to_string(random()) + std::to_string(random()));
-  std::filesystem::create_directories(dir);
-  return dir;
-}
+inline std::filesystem::path FreshDir(const std::string& prefix) { return catena::testing::ProcessTempDir(prefix); }
 
 // A clock tests move by hand; starts at a fixed, realistic time.
 struct ManualClock {

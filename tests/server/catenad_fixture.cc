@@ -5,17 +5,13 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <catch2/catch.hpp>
-#include <random>
 #include <regex>
+
+#include "tests/support/temp_dir.h"
 
 namespace catena::testing {
 
-std::filesystem::path MakeTempDir(const std::string& prefix) {
-  std::random_device random;
-  auto dir = std::filesystem::temp_directory_path() / (prefix + "-" + std::to_string(random()));
-  std::filesystem::create_directories(dir);
-  return dir;
-}
+std::filesystem::path MakeTempDir(const std::string& prefix) { return ProcessTempDir(prefix); }
 
 CatenadProcess::CatenadProcess(std::vector<std::string> extra_args, std::vector<std::string> env,
                                std::filesystem::path data_dir)

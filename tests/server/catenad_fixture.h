@@ -33,7 +33,7 @@ class CatenadProcess {
   int grpc_port_ = 0;
 };
 
-// A fresh empty directory under the system temp dir.
+// A fresh empty directory under the system temp dir, removed when the test process exits.
 std::filesystem::path MakeTempDir(const std::string& prefix);
 
 // A minimal HTTP/1.1 GET (or other method) against host:port; returns {status, body}; status 0 if unreachable.

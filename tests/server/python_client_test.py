@@ -4,8 +4,10 @@ run with Debian's python3-grpcio (/usr/bin/python3). Starts its own catenad on f
 Usage: python_client_test.py --catenad PATH --stubs DIR
 """
 import argparse
+import atexit
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,6 +21,7 @@ ARGS = None
 
 def start_catenad(*extra):
     data_dir = tempfile.mkdtemp(prefix="catenad-py-")
+    atexit.register(shutil.rmtree, data_dir, True)
     process = subprocess.Popen(
         [ARGS.catenad, "--grpc-port", "0", "--http-port", "0", "--data-dir", data_dir, "--log-level", "warn",
          *extra],

@@ -1,5 +1,6 @@
-// TempDir: a fresh directory under the system temp dir, removed with everything in it on destruction; and
-// ReadFile, the test-side way to read a file back.
+// TempDir: a fresh directory under the system temp dir, removed with everything in it on destruction;
+// ProcessTempDir: one removed when the test process exits (for directories that outlive a scope, such as a data
+// dir reused across a server restart); and ReadFile, the test-side way to read a file back.
 #pragma once
 
 #include <unistd.h>
@@ -8,7 +9,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <mutex>
 #include <string>
+#include <vector>
 
 namespace catena::testing {
 
@@ -40,6 +43,27 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// A fresh empty directory `<temp>/<prefix>-<pid>-<n>`, removed with its contents when the process exits normally.
+inline std::filesystem::path ProcessTempDir(const std::string& prefix) {
+  struct Registry {
+    std::mutex mutex;
+    std::vector<std::filesystem::path> paths;
+    ~Registry() {
+      std::error_code ignored;
+      for (const auto& path : paths) std::filesystem::remove_all(path, ignored);
+    }
+  };
+  static Registry registry;
+  static std::atomic<int> counter{0};
+  auto path = std::filesystem::temp_directory_path() /
+              (prefix + "-" + std::to_string(::getpid()) + "-p" + std::to_string(counter++));
+  std::filesystem::remove_all(path);
+  std::filesystem::create_directories(path);
+  std::lock_guard<std::mutex> lock(registry.mutex);
+  registry.paths.push_back(path);
+  return path;
+}
 
 // The bytes of `path`; empty when it cannot be read.
 inline std::string ReadFile(const std::filesystem::path& path) {

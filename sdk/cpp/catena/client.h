@@ -1,10 +1,12 @@
 // catena::sdk::Client: the C++ client library for a catenad (also behind the `catena` CLI). Holds one gRPC
-// channel; every call carries the tenant header and a deadline. Thread-safe; share one Client per address.
+// channel (plaintext or TLS, optionally mutual TLS); every call carries the tenant header, the bearer token when
+// one is set, and a deadline. Thread-safe; share one Client per address.
 #pragma once
 
 #include <grpcpp/channel.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -14,6 +16,22 @@
 
 namespace catena::sdk {
 
+// TLS of the channel. PEM contents, not paths (see TlsOptionsFromFiles).
+struct TlsOptions {
+  // CAs that sign the server certificate; empty = the system roots.
+  std::string root_certs;
+  // Client certificate chain and private key for mutual TLS; both or neither.
+  std::string client_cert;
+  std::string client_key;
+  // Name expected in the server certificate when it differs from the address host; empty = the host.
+  std::string server_name;
+};
+
+// TlsOptions read from PEM files; empty paths stay empty. NOT_FOUND naming the file that cannot be read,
+// INVALID_ARGUMENT when only one of cert/key is given.
+absl::StatusOr<TlsOptions> TlsOptionsFromFiles(const std::string& root_certs_path, const std::string& client_cert_path,
+                                               const std::string& client_key_path);
+
 struct ClientOptions {
   // host:port of a catenad.
   std::string address = "localhost:50051";
@@ -21,6 +39,10 @@ struct ClientOptions {
   std::string tenant;
   // Deadline of each call.
   absl::Duration timeout = absl::Seconds(5);
+  // TLS when set; plaintext otherwise.
+  std::optional<TlsOptions> tls;
+  // Sent as `authorization: Bearer <token>` on every call when not empty.
+  std::string token;
 };
 
 enum class ServingStatus { kUnknown, kServing, kNotServing, kServiceUnknown };
@@ -30,7 +52,8 @@ std::string_view ServingStatusName(ServingStatus status);
 
 class Client {
  public:
-  // Creates a client; connects lazily. INVALID_ARGUMENT for an empty address.
+  // Creates a client; connects lazily. INVALID_ARGUMENT for an empty address, or a client certificate without
+  // its key (or the reverse).
   static absl::StatusOr<std::unique_ptr<Client>> Create(ClientOptions options);
 
   // grpc.health.v1 Check of `service` ("" = the whole server). A service the server does not know gives
@@ -47,7 +70,8 @@ class Client {
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
   const ClientOptions& options() const { return options_; }
 
-  // A context with the tenant header and the call deadline (plus `extra`) set, for calls on channel().
+  // A context with the tenant and authorization headers and the call deadline (plus `extra`) set, for calls on
+  // channel().
   std::unique_ptr<grpc::ClientContext> NewContext(absl::Duration extra = absl::ZeroDuration()) const;
 
  private:

@@ -12,7 +12,37 @@ struct GlobalFlags {
   std::string address = "localhost:50051";
   std::string tenant;
   double timeout_seconds = 5;
+  std::string token;
+  std::string tls_ca, tls_cert, tls_key;
+  bool tls = false;
 };
+
+void AddConnectionFlags(CLI::App& app, GlobalFlags& flags) {
+  if (const char* env = std::getenv("CATENA_ADDRESS"); env != nullptr && *env != '\0') flags.address = env;
+  if (const char* env = std::getenv("CATENA_TOKEN"); env != nullptr && *env != '\0') flags.token = env;
+  app.add_option("--address", flags.address, "catenad gRPC address host:port (env CATENA_ADDRESS)");
+  app.add_option("--tenant", flags.tenant, "Tenant sent as x-catena-tenant");
+  app.add_option("--timeout", flags.timeout_seconds, "Deadline of each call in seconds")->check(CLI::PositiveNumber);
+  app.add_option("--token", flags.token, "Sent as 'authorization: Bearer TOKEN' (env CATENA_TOKEN)");
+  app.add_flag("--tls", flags.tls, "Use TLS with the system roots (implied by --tls-ca/--tls-cert)");
+  app.add_option("--tls-ca", flags.tls_ca, "PEM file of the CA that signs the server certificate");
+  app.add_option("--tls-cert", flags.tls_cert, "PEM client certificate for mutual TLS (with --tls-key)");
+  app.add_option("--tls-key", flags.tls_key, "PEM client private key for mutual TLS");
+}
+
+// Client options from the flags; NOT_FOUND / INVALID_ARGUMENT for unreadable or incomplete TLS files.
+absl::StatusOr<catena::sdk::ClientOptions> ClientOptionsFromFlags(const GlobalFlags& flags) {
+  catena::sdk::ClientOptions options{.address = flags.address,
+                                     .tenant = flags.tenant,
+                                     .timeout = absl::Seconds(flags.timeout_seconds),
+                                     .token = flags.token};
+  if (flags.tls || !flags.tls_ca.empty() || !flags.tls_cert.empty() || !flags.tls_key.empty()) {
+    auto tls = catena::sdk::TlsOptionsFromFiles(flags.tls_ca, flags.tls_cert, flags.tls_key);
+    if (!tls.ok()) return tls.status();
+    options.tls = *std::move(tls);
+  }
+  return options;
+}
 
 }  // namespace
 
@@ -20,10 +50,7 @@ int main(int argc, char** argv) {
   CLI::App app{"catena: command-line client for Catena"};
   app.require_subcommand(1);
   GlobalFlags flags;
-  if (const char* env = std::getenv("CATENA_ADDRESS"); env != nullptr && *env != '\0') flags.address = env;
-  app.add_option("--address", flags.address, "catenad gRPC address host:port (env CATENA_ADDRESS)");
-  app.add_option("--tenant", flags.tenant, "Tenant sent as x-catena-tenant");
-  app.add_option("--timeout", flags.timeout_seconds, "Deadline of each call in seconds")->check(CLI::PositiveNumber);
+  AddConnectionFlags(app, flags);
 
   catena::cli::CommandRunner runner;
   catena::cli::AddServerCommands(app, runner);
@@ -42,8 +69,12 @@ int main(int argc, char** argv) {
     return catena::cli::kExitUsage;
   }
 
-  auto client = catena::sdk::Client::Create(
-      {.address = flags.address, .tenant = flags.tenant, .timeout = absl::Seconds(flags.timeout_seconds)});
+  auto options = ClientOptionsFromFlags(flags);
+  if (!options.ok()) {
+    std::fprintf(stderr, "catena: error: %s\n", std::string(options.status().message()).c_str());
+    return catena::cli::kExitUsage;
+  }
+  auto client = catena::sdk::Client::Create(*std::move(options));
   if (!client.ok()) return catena::cli::Fail(client.status(), flags.address);
   return runner(**client);
 }

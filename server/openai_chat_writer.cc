@@ -1,0 +1,141 @@
+#include "server/openai_chat_writer.h"
+
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "nlohmann/json.hpp"
+
+namespace catena::server {
+namespace {
+
+using Json = nlohmann::json;
+
+std::string Dump(const Json& json) { return json.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+std::string FinishReason(const std::string& reason) {
+  if (reason == "length" || reason == "tool_calls" || reason == "content_filter") return reason;
+  return "stop";
+}
+
+Json UsageJson(const chains::TokenUsage& usage) {
+  return {{"prompt_tokens", usage.prompt_tokens},
+          {"completion_tokens", usage.completion_tokens},
+          {"total_tokens", usage.total()}};
+}
+
+Json ToolCallsJson(const std::vector<chains::ChatToolCall>& calls, bool with_index) {
+  Json list = Json::array();
+  for (size_t i = 0; i < calls.size(); ++i) {
+    Json call = {{"id", calls[i].id},
+                 {"type", "function"},
+                 {"function", {{"name", calls[i].name}, {"arguments", calls[i].arguments_json}}}};
+    if (with_index) call["index"] = i;
+    list.push_back(std::move(call));
+  }
+  return list;
+}
+
+std::string Event(const std::string& json) { return absl::StrCat("data: ", json, "\n\n"); }
+
+}  // namespace
+
+std::string NewCompletionId(std::string_view prefix) {
+  static thread_local std::mt19937_64 random(std::random_device{}());
+  return absl::StrCat(std::string(prefix), "-", absl::Hex(random(), absl::kZeroPad16),
+                      absl::Hex(random() & 0xffffffff, absl::kZeroPad8));
+}
+
+ChatCompletionWriter::ChatCompletionWriter(std::shared_ptr<HttpResponder> responder, std::string id,
+                                           std::string model, bool stream, bool include_usage)
+    : responder_(std::move(responder)),
+      id_(std::move(id)),
+      model_(std::move(model)),
+      stream_(stream),
+      include_usage_(include_usage),
+      created_(absl::ToUnixSeconds(absl::Now())) {}
+
+std::string ChatCompletionWriter::Chunk(const std::string& delta_json, const std::string& finish_reason) const {
+  Json chunk = {{"id", id_},
+                {"object", "chat.completion.chunk"},
+                {"created", created_},
+                {"model", model_},
+                {"system_fingerprint", nullptr},
+                {"choices",
+                 {{{"index", 0},
+                   {"delta", Json::parse(delta_json)},
+                   {"logprobs", nullptr},
+                   {"finish_reason", finish_reason.empty() ? Json(nullptr) : Json(finish_reason)}}}}};
+  if (include_usage_) chunk["usage"] = nullptr;
+  return Event(Dump(chunk));
+}
+
+void ChatCompletionWriter::OpenStreamLocked() {
+  if (opened_) return;
+  opened_ = true;
+  responder_->StartStream(200, "text/event-stream", {{"X-Request-Id", id_}});
+  responder_->Write(Chunk(R"({"role":"assistant","content":""})", ""));
+}
+
+void ChatCompletionWriter::Content(std::string_view delta) {
+  std::lock_guard lock(mutex_);
+  if (done_ || delta.empty()) return;
+  if (!stream_) {
+    content_.append(delta);
+    return;
+  }
+  OpenStreamLocked();
+  responder_->Write(Chunk(Dump(Json{{"content", std::string(delta)}}), ""));
+}
+
+void ChatCompletionWriter::Complete(ChatAnswer answer) {
+  std::lock_guard lock(mutex_);
+  if (done_) return;
+  done_ = true;
+  const std::string finish = FinishReason(answer.finish_reason);
+  if (!stream_) {
+    content_ += answer.content;
+    Json message = {{"role", "assistant"},
+                    {"content", content_.empty() && !answer.tool_calls.empty() ? Json(nullptr) : Json(content_)},
+                    {"refusal", nullptr}};
+    if (!answer.tool_calls.empty()) message["tool_calls"] = ToolCallsJson(answer.tool_calls, false);
+    Json body = {{"id", id_},
+                 {"object", "chat.completion"},
+                 {"created", created_},
+                 {"model", model_},
+                 {"system_fingerprint", nullptr},
+                 {"choices", {{{"index", 0}, {"message", message}, {"logprobs", nullptr}, {"finish_reason", finish}}}},
+                 {"usage", UsageJson(answer.usage)}};
+    responder_->Send({.content_type = "application/json", .body = Dump(body), .headers = {{"X-Request-Id", id_}}});
+    return;
+  }
+  OpenStreamLocked();
+  if (!answer.content.empty()) responder_->Write(Chunk(Dump(Json{{"content", answer.content}}), ""));
+  if (!answer.tool_calls.empty()) {
+    responder_->Write(Chunk(Dump(Json{{"tool_calls", ToolCallsJson(answer.tool_calls, true)}}), ""));
+  }
+  responder_->Write(Chunk("{}", finish));
+  if (include_usage_) {
+    Json usage = {{"id", id_},        {"object", "chat.completion.chunk"}, {"created", created_},
+                  {"model", model_},  {"system_fingerprint", nullptr},     {"choices", Json::array()},
+                  {"usage", UsageJson(answer.usage)}};
+    responder_->Write(Event(Dump(usage)));
+  }
+  responder_->Write("data: [DONE]\n\n");
+  responder_->Finish();
+}
+
+void ChatCompletionWriter::Fail(const OpenAiError& error) {
+  std::lock_guard lock(mutex_);
+  if (done_) return;
+  done_ = true;
+  if (!opened_) {
+    responder_->Send(ErrorResponse(error));
+    return;
+  }
+  responder_->Write(Event(ErrorJson(error)));
+  responder_->Write("data: [DONE]\n\n");
+  responder_->Finish();
+}
+
+}  // namespace catena::server

@@ -1,0 +1,59 @@
+// ChatCompletionWriter: writes one chat completion answer in the OpenAI shape, whole ("chat.completion" JSON) or
+// streamed as Server-Sent Events ("chat.completion.chunk" objects: the role in the first delta, content deltas,
+// tool_calls deltas, the finish_reason, an optional usage chunk, then "data: [DONE]"). Used by the model and
+// pipeline chat paths of the gateway. Thread-safe; Complete or Fail ends it (later calls are ignored).
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "chains/chat_model.h"
+#include "server/http_server.h"
+#include "server/openai_errors.h"
+
+namespace catena::server {
+
+struct ChatAnswer {
+  std::string content;  // whole answers: the message content; streamed: text not yet sent as deltas
+  std::vector<chains::ChatToolCall> tool_calls;
+  std::string finish_reason = "stop";  // passed on when stop, length, tool_calls or content_filter; else "stop"
+  chains::TokenUsage usage;
+};
+
+class ChatCompletionWriter {
+ public:
+  ChatCompletionWriter(std::shared_ptr<HttpResponder> responder, std::string id, std::string model, bool stream,
+                       bool include_usage);
+
+  // A piece of content: streamed at once (the first piece opens the stream), or kept for the whole answer.
+  void Content(std::string_view delta);
+  // Ends the answer (whole answers use answer.content after the pieces given to Content).
+  void Complete(ChatAnswer answer);
+  // Ends with an error: an HTTP error when nothing was sent yet, else an error event and [DONE].
+  void Fail(const OpenAiError& error);
+
+  HttpResponder& responder() { return *responder_; }
+
+ private:
+  std::string Chunk(const std::string& delta_json, const std::string& finish_reason) const;
+  void OpenStreamLocked();
+
+  const std::shared_ptr<HttpResponder> responder_;
+  const std::string id_;
+  const std::string model_;
+  const bool stream_;
+  const bool include_usage_;
+  const int64_t created_;
+  std::mutex mutex_;
+  bool opened_ = false;
+  bool done_ = false;
+  std::string content_;
+};
+
+// A fresh id of the form "<prefix>-<24 random hex digits>".
+std::string NewCompletionId(std::string_view prefix);
+
+}  // namespace catena::server

@@ -1,0 +1,49 @@
+// Parsing and validation of the OpenAI gateway's request bodies (POST /v1/chat/completions, POST /v1/embeddings)
+// into typed requests. Every field is checked before any work starts; a bad one is an INVALID_ARGUMENT made with
+// InvalidField naming it (e.g. "messages[1].content[0].type"). Fields the gateway does not act on but clients
+// commonly send (user, metadata, store, presence_penalty, ...) are type-checked and ignored. Pure functions.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "chains/chat_model.h"
+
+namespace catena::server {
+
+struct ChatCompletionRequest {
+  std::string model;
+  std::vector<chains::ChatMessage> messages;  // "developer" messages arrive as "system"
+  std::optional<double> temperature;           // [0, 2]
+  std::optional<double> top_p;                 // [0, 1]
+  std::optional<int> max_tokens;               // max_completion_tokens, else max_tokens; >= 1
+  std::optional<int64_t> seed;
+  std::vector<std::string> stop;  // at most 4
+  bool stream = false;
+  bool include_usage = false;  // stream_options.include_usage
+  std::vector<chains::ChatTool> tools;
+  std::string tool_choice;          // "" (unset), "none", "auto", "required" or a tool's name
+  std::string response_format = "text";  // "text", "json_object" or "json_schema"
+  std::string json_schema;          // the schema text for "json_schema"
+};
+
+struct EmbeddingsRequest {
+  std::string model;
+  std::vector<std::string> input;
+  bool base64 = false;  // encoding_format "base64"
+  std::optional<int> dimensions;
+};
+
+// Most inputs one embeddings request may carry.
+inline constexpr size_t kMaxEmbeddingInputs = 2048;
+
+// Parses a chat completion request body.
+absl::StatusOr<ChatCompletionRequest> ParseChatCompletionRequest(std::string_view body);
+
+// Parses an embeddings request body.
+absl::StatusOr<EmbeddingsRequest> ParseEmbeddingsRequest(std::string_view body);
+
+}  // namespace catena::server

@@ -1,0 +1,135 @@
+// The gateway's pure parts: request parsing and validation (fields mapped onto ChatRequest values, errors naming
+// the field), the error mapping of Status codes to OpenAI statuses, and how much streamed text may be shown
+// while a model might be writing a tool call.
+#include <catch2/catch.hpp>
+
+#include "nlohmann/json.hpp"
+#include "server/openai_errors.h"
+#include "server/openai_model_chat.h"
+#include "server/openai_request.h"
+
+namespace catena::testing {
+namespace {
+
+using server::ErrorFromStatus;
+using server::ParseChatCompletionRequest;
+using server::ParseEmbeddingsRequest;
+using server::ShowableToolText;
+
+TEST_CASE("a chat request maps roles, content parts, limits and formats onto typed fields", "[unit]") {
+  auto request = ParseChatCompletionRequest(R"({
+    "model": "m", "temperature": 0.5, "top_p": 0.9, "max_tokens": 10, "max_completion_tokens": 20, "seed": 42,
+    "stop": "END", "stream": true, "stream_options": {"include_usage": true}, "user": "u-1",
+    "response_format": {"type": "json_object"},
+    "messages": [
+      {"role": "developer", "content": "rules"},
+      {"role": "user", "content": [{"type": "text", "text": "a "}, {"type": "text", "text": "b"}]},
+      {"role": "assistant", "content": null,
+       "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{\"x\":1}"}}]},
+      {"role": "tool", "tool_call_id": "c1", "content": "42"}]})");
+  REQUIRE(request.ok());
+  CHECK(request->model == "m");
+  REQUIRE(request->messages.size() == 4);
+  CHECK(request->messages[0].role == "system");
+  CHECK(request->messages[1].content == "a b");
+  REQUIRE(request->messages[2].tool_calls.size() == 1);
+  CHECK(request->messages[2].tool_calls[0].arguments_json == R"({"x":1})");
+  CHECK(request->messages[3].tool_call_id == "c1");
+  CHECK(*request->temperature == 0.5);
+  CHECK(*request->top_p == 0.9);
+  CHECK(*request->max_tokens == 20);
+  CHECK(*request->seed == 42);
+  CHECK(request->stop == std::vector<std::string>{"END"});
+  CHECK(request->stream);
+  CHECK(request->include_usage);
+  CHECK(request->response_format == "json_object");
+  CHECK(nlohmann::json::parse(request->json_schema) == nlohmann::json{{"type", "object"}});
+}
+
+TEST_CASE("tools and a named tool_choice are read; a schema response format keeps its schema", "[unit]") {
+  auto request = ParseChatCompletionRequest(R"({"model": "m", "messages": [{"role": "user", "content": "x"}],
+    "tools": [{"type": "function", "function": {"name": "f", "description": "d",
+               "parameters": {"type": "object", "properties": {"a": {"type": "string"}}}}}],
+    "tool_choice": {"type": "function", "function": {"name": "f"}}})");
+  REQUIRE(request.ok());
+  REQUIRE(request->tools.size() == 1);
+  CHECK(request->tools[0].description == "d");
+  CHECK(nlohmann::json::parse(request->tools[0].parameters_json_schema)["properties"]["a"]["type"] == "string");
+  CHECK(request->tool_choice == "f");
+
+  auto schema = ParseChatCompletionRequest(R"({"model": "m", "messages": [{"role": "user", "content": "x"}],
+    "response_format": {"type": "json_schema", "json_schema": {"name": "p", "schema": {"type": "array"}}}})");
+  REQUIRE(schema.ok());
+  CHECK(schema->json_schema == R"({"type":"array"})");
+}
+
+TEST_CASE("invalid chat requests name the field at fault", "[unit]") {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"([1, 2])", ""},
+      {R"({"model": 5, "messages": []})", "model"},
+      {R"({"model": "m", "messages": []})", "messages"},
+      {R"({"model": "m", "messages": [{"role": "user"}]})", "messages[0].content"},
+      {R"({"model": "m", "messages": [{"role": "user", "content": 1}]})", "messages[0].content"},
+      {R"({"model": "m", "messages": [{"role": "user", "content": "x", "tool_calls": []}], "seed": 1.5})", "seed"},
+      {R"({"model": "m", "messages": [{"role": "user", "content": "x"}], "tools": [{"type": "retrieval"}]})",
+       "tools[0].type"},
+      {R"({"model": "m", "messages": [{"role": "user", "content": "x"}], "logprobs": true})", "logprobs"},
+      {R"({"model": "m", "messages": [{"role": "user", "content": "x"}], "tools": [
+          {"type": "function", "function": {"name": "f"}}], "tool_choice": "required",
+          "response_format": {"type": "json_object"}})", "response_format"},
+  };
+  for (const auto& [body, param] : cases) {
+    auto request = ParseChatCompletionRequest(body);
+    INFO(body);
+    REQUIRE(request.status().code() == absl::StatusCode::kInvalidArgument);
+    const server::OpenAiError error = ErrorFromStatus(request.status());
+    CHECK(error.status == 400);
+    CHECK(error.param == param);
+  }
+}
+
+TEST_CASE("embeddings requests take a string or strings and an encoding", "[unit]") {
+  auto one = ParseEmbeddingsRequest(R"({"model": "e", "input": "hello"})");
+  REQUIRE(one.ok());
+  CHECK(one->input == std::vector<std::string>{"hello"});
+  CHECK_FALSE(one->base64);
+  auto many = ParseEmbeddingsRequest(R"({"model": "e", "input": ["a", "b"], "encoding_format": "base64",
+                                         "dimensions": 8})");
+  REQUIRE(many.ok());
+  CHECK(many->input.size() == 2);
+  CHECK(many->base64);
+  CHECK(*many->dimensions == 8);
+  CHECK(ErrorFromStatus(ParseEmbeddingsRequest(R"({"model": "e", "input": ["a", ""]})").status()).param ==
+        "input[1]");
+  CHECK(ErrorFromStatus(ParseEmbeddingsRequest(R"({"model": "e", "input": "a", "encoding_format": "int8"})")
+                            .status())
+            .param == "encoding_format");
+}
+
+TEST_CASE("status codes map to the OpenAI error statuses and types", "[unit]") {
+  CHECK(ErrorFromStatus(absl::NotFoundError("x")).status == 404);
+  CHECK(ErrorFromStatus(absl::ResourceExhaustedError("x")).status == 429);
+  CHECK(ErrorFromStatus(absl::ResourceExhaustedError("x")).type == "rate_limit_error");
+  CHECK(ErrorFromStatus(absl::FailedPreconditionError("not loaded")).status == 503);
+  CHECK(ErrorFromStatus(absl::UnauthenticatedError("x")).status == 401);
+  CHECK(ErrorFromStatus(absl::DeadlineExceededError("x")).status == 504);
+  const server::OpenAiError internal = ErrorFromStatus(absl::InternalError("boom"));
+  CHECK(internal.status == 500);
+  CHECK(internal.message == "boom");
+  const nlohmann::json json = nlohmann::json::parse(server::ErrorJson(internal));
+  CHECK(json["error"]["param"].is_null());
+  CHECK(json["error"]["type"] == "server_error");
+}
+
+TEST_CASE("streamed text is shown up to a tool-call marker and never a partial marker", "[unit]") {
+  CHECK(ShowableToolText("Let me check.") == 13);
+  CHECK(ShowableToolText("Let me check. <tool") == 14);
+  CHECK(ShowableToolText("Let me check. <tool_call>{\"name\"") == 14);
+  CHECK(ShowableToolText("ok [TOOL_") == 3);
+  CHECK(ShowableToolText("  {\"name\": \"f\"") == 0);
+  CHECK(ShowableToolText("   ") == 0);
+  CHECK(ShowableToolText("a < b") == 5);
+}
+
+}  // namespace
+}  // namespace catena::testing
