@@ -15,7 +15,7 @@ absl::StatusOr<OpenAiChatResponse> OpenAiChatClient::Complete(const OpenAiChatRe
   CATENA_ASSIGN_OR_RETURN(std::string body, BuildChatRequestJson(request, /*stream=*/false));
   CATENA_ASSIGN_OR_RETURN(HttpResponse response,
                           transport_->PostJson("/chat/completions", body, request.deadline, request.cancel));
-  return ParseChatResponseJson(response.body);
+  return transport_->Redact(ParseChatResponseJson(response.body));
 }
 
 absl::StatusOr<OpenAiChatResponse> OpenAiChatClient::Stream(const OpenAiChatRequest& request,
@@ -36,9 +36,9 @@ absl::StatusOr<OpenAiChatResponse> OpenAiChatClient::Stream(const OpenAiChatRequ
   auto committed = [&] { return accumulator != nullptr && accumulator->delivered(); };
   absl::StatusOr<HttpResponse> response = transport_->PostStream("/chat/completions", body, request.deadline, on_data,
                                                                  on_attempt, committed, request.cancel);
-  if (!stream_status.ok()) return absl::Status(stream_status.code(), transport_->Redact(std::string(stream_status.message())));
+  if (!stream_status.ok()) return transport_->Redact(stream_status);
   if (!response.ok()) return response.status();
-  return accumulator->Finish(parser->HasPartialEvent());
+  return transport_->Redact(accumulator->Finish(parser->HasPartialEvent()));
 }
 
 }  // namespace catena::connectors

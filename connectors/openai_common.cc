@@ -43,6 +43,16 @@ std::string ServerMessage(const std::string& body) {
   return snippet.empty() ? "(empty body)" : snippet;
 }
 
+// Sleeps for `d`, waking every 10 ms to return early once `cancel` is set.
+void SleepUnlessCancelled(absl::Duration d, const std::atomic<bool>* cancel) {
+  absl::Time until = absl::Now() + d;
+  while (!cancel->load()) {
+    absl::Duration left = until - absl::Now();
+    if (left <= absl::ZeroDuration()) return;
+    absl::SleepFor(std::min(left, absl::Milliseconds(10)));
+  }
+}
+
 }  // namespace
 
 std::string UrlHost(std::string_view url) {
@@ -78,6 +88,11 @@ std::string OpenAiTransport::Redact(std::string_view text) const {
   return absl::StrReplaceAll(absl::string_view(text.data(), text.size()), {{key_.Reveal(), "***"}});
 }
 
+absl::Status OpenAiTransport::Redact(const absl::Status& status) const {
+  if (status.ok() || key_.empty()) return status;
+  return absl::Status(status.code(), Redact(std::string_view(status.message().data(), status.message().size())));
+}
+
 absl::Status OpenAiTransport::MapHttpError(const HttpResponse& response, std::string_view what) const {
   std::string message = absl::StrCat(std::string(what), ": ", options_.base_url, " answered HTTP ", response.status,
                                       ": ", ServerMessage(response.body));
@@ -86,6 +101,9 @@ absl::Status OpenAiTransport::MapHttpError(const HttpResponse& response, std::st
 
 absl::StatusOr<HttpRequest> OpenAiTransport::BuildRequest(std::string_view path, const std::string& json,
                                                           absl::Time deadline, const std::atomic<bool>* cancel) const {
+  if (cancel != nullptr && cancel->load()) {
+    return absl::CancelledError(absl::StrCat("call to ", options_.base_url, " cancelled"));
+  }
   absl::Duration left = deadline - absl::Now();
   if (left <= absl::ZeroDuration()) {
     return absl::DeadlineExceededError(absl::StrCat("deadline passed before calling ", options_.base_url));
@@ -126,8 +144,10 @@ absl::StatusOr<HttpResponse> OpenAiTransport::PostStream(std::string_view path, 
     if (cancel != nullptr && cancel->load()) outcome.committed = true;
     return outcome;
   };
-  absl::StatusOr<HttpResponse> response = SendWithRetry(options_.retry, deadline, attempt, &breaker_, retry_env_);
-  if (!response.ok()) return absl::Status(response.status().code(), Redact(std::string(response.status().message())));
+  RetryEnv env = retry_env_;
+  if (!env.sleep && cancel != nullptr) env.sleep = [cancel](absl::Duration d) { SleepUnlessCancelled(d, cancel); };
+  absl::StatusOr<HttpResponse> response = SendWithRetry(options_.retry, deadline, attempt, &breaker_, env);
+  if (!response.ok()) return Redact(response.status());
   if (response->status < 200 || response->status >= 300) return MapHttpError(*response, path.substr(1));
   return response;
 }

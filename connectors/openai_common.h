@@ -55,6 +55,14 @@ class OpenAiTransport {
   absl::Status MapHttpError(const HttpResponse& response, std::string_view what) const;
   // `text` with every occurrence of the API key replaced by "***".
   std::string Redact(std::string_view text) const;
+  // `status` with its message redacted (OK stays OK).
+  absl::Status Redact(const absl::Status& status) const;
+  // `result`, or its status redacted.
+  template <typename T>
+  absl::StatusOr<T> Redact(absl::StatusOr<T> result) const {
+    if (result.ok()) return result;
+    return Redact(result.status());
+  }
 
   const std::string& base_url() const { return options_.base_url; }
   CircuitBreaker& breaker() { return breaker_; }

@@ -76,7 +76,7 @@ absl::StatusOr<std::vector<std::vector<float>>> OpenAiEmbeddingsClient::EmbedBat
   CATENA_ASSIGN_OR_RETURN(HttpResponse response,
                           transport_->PostJson("/embeddings", body.dump(-1, ' ', false, json::error_handler_t::replace),
                                                deadline));
-  return ParseEmbeddingsJson(response.body, batch.size(), options_.dimensions);
+  return transport_->Redact(ParseEmbeddingsJson(response.body, batch.size(), options_.dimensions));
 }
 
 absl::StatusOr<std::vector<std::vector<float>>> OpenAiEmbeddingsClient::Embed(const std::vector<std::string>& inputs,
