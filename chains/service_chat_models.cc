@@ -13,9 +13,11 @@
 namespace catena::chains {
 
 std::shared_ptr<ChatModel> NewServiceChatModels(std::shared_ptr<inference::ModelRegistry> registry,
-                                                Executor* executor, bool test_models) {
+                                                Executor* executor, bool test_models,
+                                                std::shared_ptr<ChatModel> remote) {
   std::vector<std::shared_ptr<ChatModel>> providers;
   if (test_models) providers.push_back(std::make_shared<TestChatModel>(executor));
+  if (remote != nullptr) providers.push_back(std::move(remote));
   if (registry != nullptr) providers.push_back(std::make_shared<EngineChatModel>(std::move(registry)));
   return std::make_shared<ChatModelRouter>(std::move(providers));
 }

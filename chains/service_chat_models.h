@@ -1,5 +1,5 @@
 // The chat models catenad's pipelines call: the in-process engine's models (the shared ModelRegistry, also
-// behind InferenceService) and, when pipelines.test_models is on, the deterministic test models, routed by
+// behind InferenceService), the OpenAI-compatible remote models (models.remote) and, when pipelines.test_models is on, the deterministic test models, routed by
 // model name (ChatModelRouter). Thread-safe.
 #pragma once
 
@@ -16,8 +16,10 @@ class ModelRegistry;
 
 namespace catena::chains {
 
-// Test models first (when enabled), then the engine's models; `executor` times the test models' token stream.
+// Test models first (when enabled), then the remote (models.remote) ones, then the engine's models; `executor`
+// times the test models' token stream. `remote` may be null.
 std::shared_ptr<ChatModel> NewServiceChatModels(std::shared_ptr<inference::ModelRegistry> registry,
-                                                Executor* executor, bool test_models);
+                                                Executor* executor, bool test_models,
+                                                std::shared_ptr<ChatModel> remote = nullptr);
 
 }  // namespace catena::chains

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
 
@@ -28,7 +29,7 @@ extern char** environ;
 namespace catena {
 namespace {
 
-using Value = std::variant<std::string, int64_t, double, bool, std::vector<std::string>>;
+using Value = std::variant<std::string, int64_t, double, bool, std::vector<std::string>, std::vector<ConfigObject>>;
 
 // How strictly booleans are read: YAML files accept only true/false, other sources the usual spellings.
 enum class BoolSyntax { kYaml, kLenient };
@@ -45,6 +46,8 @@ std::string TypeName(ConfigType type) {
       return "bool";
     case ConfigType::kStringList:
       return "string list";
+    case ConfigType::kObjectList:
+      return "list of mappings";
   }
   return "unknown";
 }
@@ -139,6 +142,58 @@ absl::StatusOr<Value> ParseList(const ConfigKey& key, std::vector<std::string> i
   return Value(std::move(items));
 }
 
+std::string NodeKind(const YAML::Node& node);
+
+// Parses a YAML list of mappings of scalars; `where` turns a mark into a location.
+absl::StatusOr<Value> ParseObjectList(const ConfigKey& key, const YAML::Node& list,
+                                      const std::function<std::string(const YAML::Mark&)>& where) {
+  std::vector<ConfigObject> items;
+  if (list.IsNull()) return Value(std::move(items));
+  if (!list.IsSequence()) {
+    return Invalid(absl::StrCat(where(list.Mark()), ": '", key.path, "' must be a list of mappings, got ",
+                                NodeKind(list)));
+  }
+  for (const YAML::Node& item : list) {
+    if (!item.IsMap()) {
+      return Invalid(absl::StrCat(where(item.Mark()), ": each '", key.path, "' item must be a mapping, got ",
+                                  NodeKind(item)));
+    }
+    ConfigObject object{.origin = where(item.Mark())};
+    for (const auto& field : item) {
+      const std::string name = field.first.IsScalar() ? field.first.Scalar() : "";
+      if (std::find(key.object_fields.begin(), key.object_fields.end(), name) == key.object_fields.end()) {
+        return Invalid(absl::StrCat(where(field.first.Mark()), ": unknown field '", name, "' in '", key.path,
+                                    "' (fields: ", absl::StrJoin(key.object_fields, ", "), ")"));
+      }
+      if (!field.second.IsNull() && !field.second.IsScalar()) {
+        return Invalid(absl::StrCat(where(field.second.Mark()), ": '", key.path, "' field '", name,
+                                    "' must be a single value, got ", NodeKind(field.second)));
+      }
+      if (object.fields.count(name) > 0) {
+        return Invalid(absl::StrCat(where(field.first.Mark()), ": duplicate field '", name, "'"));
+      }
+      object.fields[name] = field.second.IsNull() ? "" : field.second.Scalar();
+      object.field_origins[name] = where(field.second.Mark());
+    }
+    items.push_back(std::move(object));
+  }
+  return Value(std::move(items));
+}
+
+// An object list written as YAML flow / JSON text (defaults, environment, overrides); origins are filled in by
+// the caller, which knows where the text came from.
+absl::StatusOr<Value> ParseObjectListText(const ConfigKey& key, absl::string_view text) {
+  if (absl::StripAsciiWhitespace(text).empty()) return Value(std::vector<ConfigObject>{});
+  try {
+    const YAML::Node node = YAML::Load(std::string(text));
+    return ParseObjectList(key, node, [](const YAML::Mark& mark) {
+      return absl::StrCat("column ", mark.column + 1, " of line ", mark.line + 1);
+    });
+  } catch (const YAML::Exception& e) {
+    return Invalid(absl::StrCat("'", key.path, "' is not a YAML list of mappings: ", e.msg));
+  }
+}
+
 // Parses `text` as the value of `key`; the error message names the key but not where the text came from.
 absl::StatusOr<Value> ParseValue(const ConfigKey& key, absl::string_view text, BoolSyntax syntax) {
   switch (key.type) {
@@ -150,6 +205,8 @@ absl::StatusOr<Value> ParseValue(const ConfigKey& key, absl::string_view text, B
       return ParseBool(key, text, syntax);
     case ConfigType::kStringList:
       return ParseList(key, SplitList(text));
+    case ConfigType::kObjectList:
+      return ParseObjectListText(key, text);
     case ConfigType::kString:
       break;
   }
@@ -168,6 +225,9 @@ absl::Status CheckKeyShape(const ConfigKey& key) {
   }
   if (key.min.has_value() && key.max.has_value() && *key.min > *key.max) {
     return Invalid(absl::StrCat("'", key.path, "': min ", *key.min, " is greater than max ", *key.max));
+  }
+  if (key.type == ConfigType::kObjectList && key.object_fields.empty()) {
+    return Invalid(absl::StrCat("'", key.path, "': a list of mappings needs object_fields"));
   }
   if (!key.allowed_values.empty() && key.type != ConfigType::kString && key.type != ConfigType::kStringList) {
     return Invalid(absl::StrCat("'", key.path, "': allowed_values are only allowed on string keys"));
@@ -196,6 +256,13 @@ std::string FormatForYaml(const Value& value) {
     std::string operator()(int64_t v) const { return absl::StrCat(v); }
     std::string operator()(double v) const { return FormatDouble(v); }
     std::string operator()(bool v) const { return v ? "true" : "false"; }
+    std::string operator()(const std::vector<ConfigObject>& v) const {
+      return absl::StrCat("[", absl::StrJoin(v, ", ", [](std::string* out, const ConfigObject& item) {
+        absl::StrAppend(out, "{", absl::StrJoin(item.fields, ", ", [](std::string* o, const auto& field) {
+          absl::StrAppend(o, field.first, ": ", Quote(field.second));
+        }), "}");
+      }), "]");
+    }
     std::string operator()(const std::vector<std::string>& v) const {
       return absl::StrCat(
           "[", absl::StrJoin(v, ", ", [](std::string* out, const std::string& item) { out->append(Quote(item)); }),
@@ -330,7 +397,18 @@ class ConfigLoader {
   }
 
   void Set(const ConfigKey& key, Value value, std::string origin) {
+    if (auto* objects = std::get_if<std::vector<ConfigObject>>(&value)) FillOrigins(*objects, origin);
     config_.entries_[key.path] = Config::Entry{key.type, std::move(value), std::move(origin)};
+  }
+
+  // Items parsed from text know only their position inside it: prefix where the text came from.
+  static void FillOrigins(std::vector<ConfigObject>& objects, const std::string& origin) {
+    for (size_t i = 0; i < objects.size(); ++i) {
+      if (absl::StartsWith(objects[i].origin, "column ")) {
+        objects[i].origin = absl::StrCat(origin, " item ", i + 1);
+        for (auto& [field, where] : objects[i].field_origins) where = absl::StrCat(origin, " item ", i + 1, " ", field);
+      }
+    }
   }
 
   absl::StatusOr<std::string> ReadFile() const {
@@ -390,6 +468,9 @@ class ConfigLoader {
   absl::StatusOr<Value> ParseYamlValue(const ConfigKey& key, const YAML::Node& value) const {
     const std::string where = Where(value.Mark());
     if (key.type == ConfigType::kStringList && value.IsSequence()) return ParseYamlList(key, value);
+    if (key.type == ConfigType::kObjectList) {
+      return ParseObjectList(key, value, [this](const YAML::Mark& mark) { return Where(mark); });
+    }
     if (value.IsMap() || value.IsSequence()) {
       return Invalid(absl::StrCat(where, ": '", key.path, "' must be a single value, got ", NodeKind(value)));
     }
@@ -485,7 +566,21 @@ std::vector<std::string> Config::GetStringList(std::string_view path) const {
   return std::get<std::vector<std::string>>(Lookup(path, ConfigType::kStringList).value);
 }
 
+std::vector<ConfigObject> Config::GetObjectList(std::string_view path) const {
+  return std::get<std::vector<ConfigObject>>(Lookup(path, ConfigType::kObjectList).value);
+}
+
 std::string Config::Origin(std::string_view path) const { return EntryOrDie(path).origin; }
+
+std::string ConfigObject::Get(std::string_view field, std::string fallback) const {
+  auto it = fields.find(std::string(field));
+  return it == fields.end() ? std::move(fallback) : it->second;
+}
+
+std::string ConfigObject::Origin(std::string_view field) const {
+  auto it = field_origins.find(std::string(field));
+  return it == field_origins.end() ? origin : it->second;
+}
 
 std::string Config::Dump() const {
   std::string out;

@@ -18,7 +18,24 @@
 namespace catena {
 
 // The type a configuration value is parsed into.
-enum class ConfigType { kString, kInt, kDouble, kBool, kStringList };
+// kObjectList: a YAML list of mappings of scalars (e.g. models.remote); from the environment or an override, the
+// same list written as YAML flow / JSON text ('[{name: a, base_url: "http://..."}]').
+enum class ConfigType { kString, kInt, kDouble, kBool, kStringList, kObjectList };
+
+// One item of a kObjectList value: its scalar fields and where each came from, so that consumers validating
+// the fields can name "catena.yaml:12:9" in their errors.
+struct ConfigObject {
+  std::string origin;                                // the item, e.g. "catena.yaml:11:7"
+  std::map<std::string, std::string> fields;         // field -> value text ("" for an empty value)
+  std::map<std::string, std::string> field_origins;  // field -> where its value is
+  // True when `field` is set.
+  bool Has(std::string_view field) const { return fields.count(std::string(field)) > 0; }
+  // The value of `field`, or `fallback` when it is absent.
+  std::string Get(std::string_view field, std::string fallback = "") const;
+  // Where `field` was set; the item's origin when it is absent.
+  std::string Origin(std::string_view field) const;
+  bool operator==(const ConfigObject& other) const { return fields == other.fields; }
+};
 
 // One configuration key. Paths are dotted lowercase segments ("server.grpc_port"); in YAML each segment is a
 // nested mapping, in the environment the path becomes CATENA_SERVER_GRPC_PORT.
@@ -30,6 +47,7 @@ struct ConfigKey {
   std::vector<std::string> allowed_values;  // kString / each kStringList item; empty = any value.
   std::optional<int64_t> min;               // kInt only, inclusive.
   std::optional<int64_t> max;               // kInt only, inclusive.
+  std::vector<std::string> object_fields;   // kObjectList only: the field names items may use (required).
 };
 
 // The set of keys a program understands. Not thread-safe while being built; read-only afterwards.
@@ -87,6 +105,7 @@ class Config {
   bool GetBool(std::string_view path) const;
   std::string GetString(std::string_view path) const;
   std::vector<std::string> GetStringList(std::string_view path) const;
+  std::vector<ConfigObject> GetObjectList(std::string_view path) const;
 
   // Where the value of `path` came from: "default", "catena.yaml:4:3", "environment CATENA_X", "--grpc-port".
   std::string Origin(std::string_view path) const;
@@ -95,7 +114,7 @@ class Config {
   std::string Dump() const;
 
  private:
-  using Value = std::variant<std::string, int64_t, double, bool, std::vector<std::string>>;
+  using Value = std::variant<std::string, int64_t, double, bool, std::vector<std::string>, std::vector<ConfigObject>>;
 
   struct Entry {
     ConfigType type;

@@ -121,6 +121,23 @@ absl::Status ValidateRequest(const HttpRequest& r) {
   return absl::OkStatus();
 }
 
+// Sets t.abort when the caller cancelled or the idle timeout passed; otherwise how long to wait for I/O (ms).
+int NextWaitMs(Transfer& t) {
+  const HttpRequest& r = *t.request;
+  if (r.cancel != nullptr && r.cancel->load()) {
+    t.abort = AbortReason::kCancelled;
+    return 0;
+  }
+  bool idle_limited = r.idle_timeout > absl::ZeroDuration() && r.idle_timeout != absl::InfiniteDuration();
+  absl::Duration idle_left = idle_limited ? r.idle_timeout - (absl::Now() - t.last_activity) : absl::Seconds(1);
+  if (idle_left <= absl::ZeroDuration()) {
+    t.abort = AbortReason::kIdle;
+    return 0;
+  }
+  int64_t max_wait_ms = r.cancel != nullptr ? 50 : 1000;
+  return static_cast<int>(std::clamp<int64_t>(absl::ToInt64Milliseconds(idle_left) + 1, 1, max_wait_ms));
+}
+
 struct Slot {
   CURLM* multi = nullptr;
   CURL* easy = nullptr;
@@ -228,13 +245,11 @@ CURLcode HttpClient::Impl::Drive(Slot slot, Transfer& t) {
       }
     }
     if (done) break;
-    absl::Duration idle_left = t.request->idle_timeout - (absl::Now() - t.last_activity);
-    if (t.request->idle_timeout > absl::ZeroDuration() && idle_left <= absl::ZeroDuration()) {
-      t.abort = AbortReason::kIdle;
+    int wait_ms = NextWaitMs(t);
+    if (t.abort != AbortReason::kNone) {
       result = CURLE_ABORTED_BY_CALLBACK;
       break;
     }
-    int wait_ms = static_cast<int>(std::clamp<int64_t>(absl::ToInt64Milliseconds(idle_left) + 1, 1, 1000));
     curl_multi_poll(slot.multi, nullptr, 0, wait_ms, nullptr);
   }
   curl_multi_remove_handle(slot.multi, slot.easy);
@@ -255,7 +270,7 @@ absl::Status MapCurlError(CURLcode code, const Transfer& t, const char* error) {
       return absl::ResourceExhaustedError(
           absl::StrCat(where, ": response exceeds max_response_bytes (", r.max_response_bytes, " bytes)"));
     case AbortReason::kCancelled:
-      return absl::CancelledError(absl::StrCat(where, ": cancelled by the receiver"));
+      return absl::CancelledError(absl::StrCat(where, ": cancelled"));
     case AbortReason::kNone:
       break;
   }

@@ -4,6 +4,7 @@
 // timeouts, size limits and cancellation are (see HttpClient).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -27,6 +28,7 @@ struct HttpRequest {
   absl::Duration timeout = absl::Seconds(60);       // whole exchange
   absl::Duration idle_timeout = absl::Seconds(30);  // no bytes received for this long -> DEADLINE_EXCEEDED
   size_t max_response_bytes = 16 << 20;             // more -> RESOURCE_EXHAUSTED naming the limit
+  const std::atomic<bool>* cancel = nullptr;        // optional: set to true from any thread -> CANCELLED (<= 50 ms)
 };
 
 // A complete HTTP response (the final one after any 1xx interim responses).

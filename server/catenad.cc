@@ -65,6 +65,8 @@ absl::Status Catenad::StartParts() {
                                                           .asset_dir = options_.asset_dir,
                                                           .hashing_dimension = options_.embedding_hashing_dimension,
                                                           .gguf_embedders = options_.gguf_embedders,
+                                                          .remote_embedders = options_.remote_embedders,
+                                                          .remote_chat_models = options_.remote_chat_models,
                                                           .retrieval_sync_writes = options_.retrieval_sync_writes,
                                                           .memory = options_.memory,
                                                           .inference_models = options_.inference_models,
@@ -110,15 +112,20 @@ absl::Status Catenad::StartParts() {
 absl::Status Catenad::StartHttp() {
   CATENA_ASSIGN_OR_RETURN(auto models, components_->Models());
   CATENA_ASSIGN_OR_RETURN(auto embedders, components_->Embedders());
+  CATENA_ASSIGN_OR_RETURN(auto remote_models, components_->RemoteChatModels());
   const bool pipelines =
       std::find(options_.services.begin(), options_.services.end(), "pipeline") != options_.services.end();
   OpenAiGatewayOptions gateway{
       .executor = executor_.get(),
-      .models = chains::NewServiceChatModels(models, executor_.get(), options_.pipelines.test_models),
+      .models =
+          chains::NewServiceChatModels(models, executor_.get(), options_.pipelines.test_models, remote_models),
       .registry = models,
       .embedders = std::move(embedders),
       .pipelines = pipelines ? grpc_->InProcessChannel() : nullptr};
   if (options_.pipelines.test_models) gateway.extra_model_names = {"test", "test-echo", "test-json"};
+  if (remote_models != nullptr) {
+    for (const std::string& name : remote_models->ModelNames()) gateway.extra_model_names.push_back(name);
+  }
   gateway_ = std::make_unique<OpenAiGateway>(std::move(gateway));
   const HttpServerOptions http_options{.host = options_.host,
                                        .port = options_.http_port,

@@ -87,8 +87,22 @@ absl::StatusOr<std::shared_ptr<const inference::EmbedderRegistry>> ServerCompone
   CATENA_RETURN_IF_ERROR(registry->Register(std::shared_ptr<const inference::Embedder>(std::move(hashing))));
   RegisterWordVectors(*registry, options_.asset_dir.empty() ? DefaultAssetDir() : options_.asset_dir);
   CATENA_RETURN_IF_ERROR(RegisterGgufEmbedders(*registry, options_.gguf_embedders));
+  for (const chains::RemoteEmbedderSpec& spec : options_.remote_embedders) {
+    auto embedder = chains::RemoteEmbedder::Create(spec);
+    if (!embedder.ok()) return Annotate(embedder.status(), "embedding.remote");
+    CATENA_RETURN_IF_ERROR(registry->Register(std::shared_ptr<const inference::Embedder>(std::move(*embedder))));
+  }
   embedders_ = std::move(registry);
   return embedders_;
+}
+
+absl::StatusOr<std::shared_ptr<chains::RemoteChatModel>> ServerComponents::RemoteChatModels() {
+  std::lock_guard lock(mutex_);
+  if (remote_chat_models_ != nullptr || options_.remote_chat_models.empty()) return remote_chat_models_;
+  auto models = chains::RemoteChatModel::Create(options_.remote_chat_models);
+  if (!models.ok()) return Annotate(models.status(), "models.remote");
+  remote_chat_models_ = std::move(*models);
+  return remote_chat_models_;
 }
 
 absl::StatusOr<std::shared_ptr<const inference::EmbedderRegistry>> ServerComponents::Embedders() {

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "chains/remote_chat_model.h"
+#include "chains/remote_embedder.h"
 #include "inference/serving_options.h"
 #include "memory/memory_service.h"
 
@@ -38,6 +40,9 @@ struct ComponentOptions {
   int hashing_dimension = 384;
   // GGUF encoder models served as embedders, as "name=path" items (embedding.gguf_models).
   std::vector<std::string> gguf_embedders;
+  // OpenAI-compatible embedders (embedding.remote) and chat models (models.remote).
+  std::vector<chains::RemoteEmbedderSpec> remote_embedders;
+  std::vector<chains::RemoteChatModelSpec> remote_chat_models;
   // fsync every retrieval write (off: WAL without fsync, survives kill -9 but not power loss).
   bool retrieval_sync_writes = false;
   // memory.* settings of the store at <data_dir>/memory.
@@ -64,6 +69,9 @@ class ServerComponents {
   // The configured models, all loaded on first use when inference_autoload is set (a model that cannot load is
   // an error naming it).
   absl::StatusOr<std::shared_ptr<inference::ModelRegistry>> Models();
+  // The models.remote chat models, created once (null when none are configured); shared by pipelines and the
+  // gateway.
+  absl::StatusOr<std::shared_ptr<chains::RemoteChatModel>> RemoteChatModels();
 
  private:
   absl::StatusOr<std::shared_ptr<const inference::EmbedderRegistry>> EmbeddersLocked();
@@ -74,6 +82,7 @@ class ServerComponents {
   std::shared_ptr<retrieval::RetrievalEngine> retrieval_;
   std::shared_ptr<memory::MemoryStore> memory_;
   std::shared_ptr<inference::ModelRegistry> models_;
+  std::shared_ptr<chains::RemoteChatModel> remote_chat_models_;
 };
 
 }  // namespace catena::server

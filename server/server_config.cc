@@ -6,6 +6,7 @@
 #include "common/status.h"
 #include "memory/memory_service.h"
 #include "memory/ttl_policy.h"
+#include "server/remote_config.h"
 #include "server/service_catalog.h"
 
 namespace catena::server {
@@ -160,6 +161,7 @@ absl::Status RegisterServerConfig(ConfigSchema& schema) {
              "Run traces kept per tenant (GetRun); older ones are deleted."),
   };
   for (const ConfigKey& key : keys) CATENA_RETURN_IF_ERROR(schema.Add(key));
+  for (const ConfigKey& key : RemoteConfigKeys()) CATENA_RETURN_IF_ERROR(schema.Add(key));
   return absl::OkStatus();
 }
 
@@ -195,6 +197,8 @@ absl::StatusOr<ServerOptions> ServerOptionsFromConfig(const Config& config) {
   options.inference_autoload = config.GetBool("inference.autoload");
   CATENA_ASSIGN_OR_RETURN(options.pipelines, PipelineSettingsFromConfig(config));
   options.tool_files = config.GetStringList("tools.files");
+  CATENA_ASSIGN_OR_RETURN(options.remote_chat_models, RemoteChatModelsFromConfig(config));
+  CATENA_ASSIGN_OR_RETURN(options.remote_embedders, RemoteEmbeddersFromConfig(config));
   return options;
 }
 

@@ -10,6 +10,8 @@
 #include "absl/status/statusor.h"
 #include "common/config.h"
 #include "chains/pipeline_service.h"
+#include "chains/remote_chat_model.h"
+#include "chains/remote_embedder.h"
 #include "common/logging.h"
 #include "inference/serving_options.h"
 #include "memory/memory_service.h"
@@ -36,6 +38,10 @@ struct ServerOptions {
   std::string asset_dir;
   // embedding.gguf_models: "name=path" GGUF encoders served as embedders.
   std::vector<std::string> gguf_embedders;
+  // embedding.remote: OpenAI-compatible /embeddings endpoints served as embedders (server/remote_config.h).
+  std::vector<chains::RemoteEmbedderSpec> remote_embedders;
+  // models.remote: OpenAI-compatible chat models for llm nodes and the gateway.
+  std::vector<chains::RemoteChatModelSpec> remote_chat_models;
   // fsync every retrieval write (power-loss safe) instead of WAL-only (kill -9 safe).
   bool retrieval_sync_writes = false;
   // memory.* keys.

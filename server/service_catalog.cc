@@ -77,12 +77,13 @@ absl::StatusOr<std::unique_ptr<grpc::Service>> CreatePipelineService(const Servi
   CATENA_ASSIGN_OR_RETURN(auto memory, components.Memory());
   CATENA_ASSIGN_OR_RETURN(auto models, components.Models());
   CATENA_ASSIGN_OR_RETURN(auto tools, NewToolRegistry(dependencies));
+  CATENA_ASSIGN_OR_RETURN(auto remote_models, components.RemoteChatModels());
   return chains::CreatePipelineService(
       dependencies.pipelines,
       {.executor = dependencies.executor,
        .data_dir = dependencies.data_dir,
        .models = chains::NewServiceChatModels(std::move(models), dependencies.executor,
-                                              dependencies.pipelines.test_models),
+                                              dependencies.pipelines.test_models, std::move(remote_models)),
        .embedders = std::move(embedders),
        .retrieval = std::move(retrieval),
        .memory = std::move(memory),

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "tests/support/death_test.h"
 
@@ -318,6 +319,32 @@ TEST_CASE("current environment includes variables set in this process", "[unit][
   REQUIRE(environment.count("CATENA_CONFIG_TEST_VAR") == 1);
   CHECK(environment.at("CATENA_CONFIG_TEST_VAR") == "a=b");
   unsetenv("CATENA_CONFIG_TEST_VAR");
+}
+
+TEST_CASE("object list keys read YAML lists of mappings with a position per field", "[unit][config]") {
+  ConfigSchema schema;
+  CHECK_FALSE(schema.Add({.path = "a.items", .type = ConfigType::kObjectList}).ok());  // needs object_fields
+  REQUIRE(schema.Add({.path = "a.items", .type = ConfigType::kObjectList, .object_fields = {"name", "url"}}).ok());
+  const std::string file = WriteTempFile("objects.yaml", "a:\n  items:\n    - name: x\n      url: http://h\n    - {name: y}\n");
+  auto config = Config::Load(schema, {.file_path = file});
+  REQUIRE(config.ok());
+  std::vector<ConfigObject> items = config->GetObjectList("a.items");
+  REQUIRE(items.size() == 2);
+  CHECK(items[0].Get("url") == "http://h");
+  CHECK(items[0].origin == file + ":3:7");
+  CHECK(items[0].Origin("url") == file + ":4:12");
+  CHECK_FALSE(items[1].Has("url"));
+  CHECK(items[1].Origin("url") == file + ":5:7");
+  CHECK(Config::Load(schema, {}).value().GetObjectList("a.items").empty());
+  auto env = Config::Load(schema, {.environment = {{"CATENA_A_ITEMS", "[{name: z}]"}}});
+  REQUIRE(env.ok());
+  CHECK(env->GetObjectList("a.items").at(0).origin == "environment CATENA_A_ITEMS item 1");
+  auto bad = Config::Load(schema, {.file_path = WriteTempFile("bad.yaml", "a:\n  items:\n    - [x]\n")});
+  REQUIRE_FALSE(bad.ok());
+  CHECK_THAT(std::string(bad.status().message()), Catch::EndsWith(":3:7: each 'a.items' item must be a mapping, got a list"));
+  auto broken = Config::Load(schema, {.environment = {{"CATENA_A_ITEMS", "[{name: "}}});
+  REQUIRE_FALSE(broken.ok());
+  CHECK_THAT(std::string(broken.status().message()), Catch::StartsWith("environment CATENA_A_ITEMS: 'a.items' is not a YAML"));
 }
 
 }  // namespace

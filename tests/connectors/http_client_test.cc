@@ -2,7 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <chrono>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -195,6 +197,24 @@ TEST_CASE("http client streaming stops when the receiver returns false", "[unit]
   });
   CHECK(response.status().code() == absl::StatusCode::kCancelled);
   CHECK(calls == 3);
+}
+
+TEST_CASE("http client request cancelled from another thread ends while waiting for headers", "[unit]") {
+  TestResponse slow = TestResponse::Text(200, "late");
+  slow.delay_before_headers = milliseconds(5000);
+  HttpTestServer server(HttpTestServer::Sequence({slow}));
+  std::atomic<bool> cancel{false};
+  HttpRequest request{.url = server.url() + "/"};
+  request.cancel = &cancel;
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(milliseconds(150));
+    cancel = true;
+  });
+  auto start = std::chrono::steady_clock::now();
+  auto response = HttpClient::Create()->Send(request);
+  canceller.join();
+  CHECK(response.status().code() == absl::StatusCode::kCancelled);
+  CHECK(SecondsSince(start) < 1.0);
 }
 
 TEST_CASE("http client streaming collects the body of an error status instead of streaming it", "[unit]") {
