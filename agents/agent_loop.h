@@ -2,8 +2,9 @@
 // runner. It builds each model request (native tools, or the ReAct instructions), reads the reply (native tool
 // calls, ReAct text, or a final answer), records each step with the model's stated reason, decides which calls
 // need a person's approval, takes tool results and stops on a final answer or a limit (max_steps, max_tokens,
-// timeout). Its whole state round-trips through a tmpl::Value (ToProgress / Restore) so the node checkpoints it
-// after every step. Not thread-safe: one driver at a time.
+// timeout). Its state round-trips through tmpl::Values (ToProgress: a snapshot; TakeDelta: what changed since
+// the previous delta; Restore replays them) so the node checkpoints each step with a small record. Not
+// thread-safe: one driver at a time.
 #pragma once
 
 #include <optional>
@@ -17,8 +18,11 @@
 #include "chains/chat_model.h"
 #include "chains/tool.h"
 #include "common/template/value.h"
+#include "nlohmann/json.hpp"
 
 namespace catena::agents {
+
+class JsonText;
 
 // kNative: tools go through ChatRequest.tools; kReact: the text protocol of react_format.h; kAuto: native, and
 // a reply without native calls that is written in the ReAct format is read as such.
@@ -64,6 +68,10 @@ class AgentLoop {
   AgentLoop(AgentConfig config, std::vector<chains::ChatMessage> messages, absl::Time now);
   // The loop saved by ToProgress; DATA_LOSS naming the field when malformed.
   static absl::StatusOr<AgentLoop> Restore(AgentConfig config, const tmpl::Value& progress, absl::Time now);
+  // The loop from an optional ToProgress snapshot followed by TakeDelta values in order (the first delta of a
+  // loop holds its whole state); DATA_LOSS naming the delta when malformed.
+  static absl::StatusOr<AgentLoop> Restore(AgentConfig config, const tmpl::Value* snapshot,
+                                           const std::vector<tmpl::Value>& deltas, absl::Time now);
   AgentLoop(AgentLoop&&) = default;
   AgentLoop& operator=(AgentLoop&&) = default;
 
@@ -97,6 +105,10 @@ class AgentLoop {
   void OnToolResult(size_t index, const ToolCallOutcome& outcome);
 
   tmpl::Value ToProgress(absl::Time now) const;
+  // What changed since the previous TakeDelta (or since Restore / construction): the new messages, the steps
+  // from the first one still open then, and the scalar fields.
+  // JSON text, written directly (no intermediate document: this runs on every step).
+  std::string TakeDelta(absl::Time now);
   // The node output {text, steps, finish_reason, usage} (phase kFinished).
   tmpl::Value Output() const;
   const std::vector<AgentStep>& steps() const { return steps_; }
@@ -115,6 +127,12 @@ class AgentLoop {
   void Finish(std::string reason, std::string text);
   void CloseStepIfDone();
   absl::Duration Elapsed(absl::Time now) const { return elapsed_ + (now - segment_start_); }
+  std::vector<std::pair<std::string, tmpl::Value>> Scalars(absl::Time now) const;
+  void WriteScalars(JsonText& out, absl::Time now) const;
+  // Steps that can no longer change (all but an open last step).
+  size_t ClosedSteps() const;
+  // Applies a snapshot or a delta (agent_loop_state.cc); throws nlohmann or std exceptions when malformed.
+  void ApplyJson(const nlohmann::ordered_json& state, bool is_delta);
 
   AgentConfig config_;
   std::vector<chains::ChatMessage> messages_;
@@ -131,6 +149,8 @@ class AgentLoop {
   // shared (immutable) by every later progress value.
   mutable std::vector<tmpl::Value> message_values_;
   mutable std::vector<tmpl::Value> step_values_;
+  size_t saved_messages_ = 0;  // TakeDelta: messages and closed steps already in a delta
+  size_t saved_steps_ = 0;
   int model_calls_ = 0;
   int next_call_id_ = 0;
 };

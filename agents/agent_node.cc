@@ -1,6 +1,6 @@
 // The `agent` node: drives an AgentLoop with services().models and the run's tools. Each model reply and each
-// batch of tool results is saved with NodeCall::SaveProgress (checkpointed), so Resume after an approval
-// interrupt or a crash continues from the last step. Tool calls run on the executor (concurrently when
+// batch of tool results is appended with NodeCall::AppendProgress (a small checkpoint record holding only what
+// changed), so Resume after an approval interrupt or a crash continues from the last step. Tool calls run on the executor (concurrently when
 // parallel_tool_calls); kToolCall / kToolResult events carry every call, with the model's reason.
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -135,7 +135,7 @@ class AgentDriver final : public std::enable_shared_from_this<AgentDriver> {
   void CancelModel() { slot_.Cancel(); }
 
  private:
-  absl::Status Save() { return call_.SaveProgress(loop_.ToProgress(absl::Now())); }
+  absl::Status Save() { return call_.AppendProgress(loop_.TakeDelta(absl::Now())); }
 
   size_t IndexOf(const std::string& id) const {
     const std::vector<AgentToolCall>& calls = loop_.steps().back().calls;
@@ -251,8 +251,9 @@ class AgentNode final : public chains::NodeImpl {
   static absl::StatusOr<std::shared_ptr<AgentDriver>> Prepare(NodeCall& call) {
     CATENA_RETURN_IF_ERROR(nodes::NeedService(call.services().models, "models"));
     CATENA_ASSIGN_OR_RETURN(AgentConfig config, ConfigFrom(call));
-    if (const tmpl::Value* progress = call.progress()) {
-      CATENA_ASSIGN_OR_RETURN(AgentLoop loop, AgentLoop::Restore(std::move(config), *progress, absl::Now()));
+    if (call.progress() != nullptr || !call.progress_log().empty()) {
+      CATENA_ASSIGN_OR_RETURN(AgentLoop loop, AgentLoop::Restore(std::move(config), call.progress(),
+                                                                 call.progress_log(), absl::Now()));
       return std::make_shared<AgentDriver>(call, std::move(loop));
     }
     CATENA_ASSIGN_OR_RETURN(std::vector<chains::ChatMessage> messages, MessagesFrom(call.params()));

@@ -131,8 +131,11 @@ int main() {
   {
     chains::Runner runner({.services = {.executor = &executor, .models = &model, .tools = &tools},
                            .checkpoints = checkpoints.get()});
-    bench::Emit("agents", "native_noop_tool", "agent_step_overhead_us",
-                MeasureStepUs(runner, *pipeline, false, runs), "us");
+    // CATENA_AGENTS_BENCH_CHECKPOINTED_ONLY=1 skips the first case (for profiling the checkpointed one).
+    if (bench::EnvOr("CATENA_AGENTS_BENCH_CHECKPOINTED_ONLY", "0") != "1") {
+      bench::Emit("agents", "native_noop_tool", "agent_step_overhead_us",
+                  MeasureStepUs(runner, *pipeline, false, runs), "us");
+    }
     bench::Emit("agents", "native_noop_tool_checkpointed", "agent_step_overhead_us",
                 MeasureStepUs(runner, *pipeline, true, runs / 4), "us");
   }

@@ -15,18 +15,22 @@ class MemoryCheckpointStore final : public CheckpointStore {
   explicit MemoryCheckpointStore(memory::MemoryStore* store) : store_(store) {}
 
   absl::Status Put(std::string_view tenant, std::string_view user_id, std::string_view run_id, int64_t step,
-                   std::string state) override {
+                   std::string state, bool sync) override {
     memory::Checkpoint checkpoint;
     checkpoint.run_id = std::string(run_id);
     checkpoint.step = step;
     checkpoint.parent_step = step - 1;
     checkpoint.state = std::move(state);
     checkpoint.user_id = std::string(user_id);
-    return store_->PutCheckpoint(tenant, std::move(checkpoint)).status();
+    return store_->PutCheckpoint(tenant, std::move(checkpoint), sync).status();
   }
 
   absl::StatusOr<StoredCheckpoint> Latest(std::string_view tenant, std::string_view run_id) const override {
-    CATENA_ASSIGN_OR_RETURN(memory::Checkpoint checkpoint, store_->GetCheckpoint(tenant, run_id, -1));
+    return Get(tenant, run_id, -1);
+  }
+
+  absl::StatusOr<StoredCheckpoint> Get(std::string_view tenant, std::string_view run_id, int64_t step) const override {
+    CATENA_ASSIGN_OR_RETURN(memory::Checkpoint checkpoint, store_->GetCheckpoint(tenant, run_id, step));
     return StoredCheckpoint{std::move(checkpoint.run_id), checkpoint.step, std::move(checkpoint.state)};
   }
 

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "chains/checkpoint_store.h"
 #include "chains/result_cache.h"
 #include "chains/run_state.h"
 #include "common/executor.h"
@@ -95,6 +96,11 @@ absl::Status NodeCallImpl::SaveProgress(tmpl::Value progress) {
   return run_->SaveProgress(*this, std::move(progress));
 }
 
+absl::Status NodeCallImpl::AppendProgress(std::string delta_json) {
+  if (done_.load(std::memory_order_acquire)) return absl::OkStatus();
+  return run_->AppendProgress(*this, std::move(delta_json));
+}
+
 void NodeCallImpl::Finish(absl::StatusOr<tmpl::Value> output) {
   std::shared_ptr<RunState> keep = std::move(keep_);
   if (done_.exchange(true, std::memory_order_acq_rel)) return;  // timed out or finished already
@@ -134,6 +140,7 @@ void RunState::StartCall(NodeCallImpl* call) {
 void RunState::BeginCallLocked(NodeCallImpl* call) {
   slots_[call->node_].current = call;
   call->progress_ = slots_[call->node_].progress;
+  call->progress_log_ = DecodeProgressLog(slots_[call->node_].progress_log);
   if (call->node_ == resume_target_) call->resume_data_ = resume_data_;
   if (!has_sink()) return;
   call->started_ = absl::Now();
@@ -195,6 +202,7 @@ void RunState::OnSuccess(NodeCallImpl& call, tmpl::Value output) {
   NodeSlot& slot = slots_[index];
   slot.output = std::move(output);
   slot.progress = tmpl::Value();
+  slot.progress_log.clear();
   slot.state = SlotState::kFinished;
   nodes_dirty_ = true;
   if (has_sink()) {
@@ -323,14 +331,26 @@ absl::Status RunState::SaveProgress(NodeCallImpl& call, tmpl::Value progress) {
   if (end_ != End::kNone) return absl::OkStatus();  // the run ended: nothing will resume from it
   call.progress_ = progress;
   slots_[call.node_].progress = std::move(progress);
+  slots_[call.node_].progress_log.clear();
   if (!checkpoint_ || owner_->checkpoints() == nullptr || parent_ != nullptr) return absl::OkStatus();
   return CheckpointLocked();
 }
 
+absl::Status RunState::AppendProgress(NodeCallImpl& call, std::string delta_json) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (end_ != End::kNone) return absl::OkStatus();
+  CheckpointStore* store = owner_->checkpoints();
+  const bool write = checkpoint_ && store != nullptr && parent_ == nullptr;
+  std::string record = write ? EncodeProgressDelta(node(call.node_).id, delta_json) : std::string();
+  slots_[call.node_].progress_log.push_back(std::move(delta_json));
+  if (!write) return absl::OkStatus();
+  return store->Put(tenant_, user_id_, run_id_, next_step_++, std::move(record), /*sync=*/false);
+}
+
 void RunState::MaybeEndInterruptedLocked() {
   if (interrupted_at_ < 0 || running_ > 0 || end_ != End::kNone) return;
-  if (owner_->checkpoints() != nullptr) {
-    if (absl::Status stored = CheckpointLocked(); !stored.ok()) {
+  if (owner_->checkpoints() != nullptr) {  // synced: the run may wait days for a person
+    if (absl::Status stored = CheckpointLocked(/*sync=*/true); !stored.ok()) {
       EndLocked(End::kFailed, Annotate(stored, "checkpoint"));
       return;
     }

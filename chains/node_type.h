@@ -92,6 +92,13 @@ class NodeCall {
   virtual absl::Status SaveProgress(tmpl::Value progress) = 0;
   // The progress last saved by this node in this run (restored from the checkpoint on Resume); else null.
   virtual const tmpl::Value* progress() const = 0;
+  // Appends `delta_json` (a JSON document the node encoded once) to this node's progress log (cleared by
+  // SaveProgress) and, for checkpointed runs, writes just the delta as the run's next checkpoint record (WAL, no
+  // fsync: it survives a crash of the process, not of the machine), so a step costs one small write however long
+  // the node has run. Same rules as SaveProgress. Text that is not JSON makes Resume fail with DATA_LOSS.
+  virtual absl::Status AppendProgress(std::string delta_json) = 0;
+  // The deltas appended after the last SaveProgress, in order, as restored on Resume (empty on a fresh run).
+  virtual const std::vector<tmpl::Value>& progress_log() const = 0;
   // Completes the node with its output (a dict) or an error. Exactly once.
   virtual void Finish(absl::StatusOr<tmpl::Value> output) = 0;
 };

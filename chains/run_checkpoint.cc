@@ -1,8 +1,10 @@
-// RunState: input checking against the pipeline's declared inputs, and the checkpoint state of a run as JSON
-// {pipeline_version, inputs, finished: {id: output}, skipped: [ids], routes: {router: [chosen]},
-// interrupted_at: id|null, resume_data, progress?: {id: value}}, decoded by Resume (progress: what unfinished
-// nodes saved with NodeCall::SaveProgress). A checkpoint is written when a thread leaves the
-// run after finishing nodes (synchronous nodes finished back to back share one), at an interrupt and at the end.
+// RunState: input checking against the pipeline's declared inputs, and the checkpoint records of a run. A full
+// state is JSON {pipeline_version, inputs, finished: {id: output}, skipped: [ids], routes: {router: [chosen]},
+// interrupted_at: id|null, resume_data, progress?: {id: value}, progress_log?: {id: [delta]}} (progress: what
+// unfinished nodes saved with NodeCall::SaveProgress; progress_log: what they appended since). It is written
+// when a thread leaves the run after finishing nodes (synchronous nodes finished back to back share one), at an
+// interrupt (synced) and at the end. Between full states, each NodeCall::AppendProgress is its own small record
+// {"progress_delta": id, "value": delta}; LoadSeed reads the latest full state and replays the deltas after it.
 #include <algorithm>
 
 #include <nlohmann/json.hpp>
@@ -53,9 +55,34 @@ absl::Status CheckUnknown(const CompiledPipeline& pipeline, const tmpl::Value& i
   return absl::OkStatus();
 }
 
+// Every progress delta record starts with this (full states start with {"pipeline_version").
+constexpr char kDeltaPrefix[] = "{\"progress_delta\":";
+
 Json ToJsonOrNull(const tmpl::Value& value) {
   absl::StatusOr<Json> json = tmpl::ToOrderedJson(value);
   return json.ok() ? *std::move(json) : Json();
+}
+
+bool IsProgressDelta(const std::string& record) { return record.rfind(kDeltaPrefix, 0) == 0; }
+
+// Appends the delta in `record` (step `step`) to its node's log in `seed` (dropped for nodes already done).
+absl::Status ApplyDelta(const CompiledPipeline& pipeline, const std::string& record, int64_t step, RunSeed& seed) {
+  Json json = Json::parse(record, nullptr, /*allow_exceptions=*/false);
+  if (!json.is_object() || !json["progress_delta"].is_string() || !json.contains("value")) {
+    return absl::DataLossError(absl::StrCat("checkpoint ", step, ": malformed progress delta"));
+  }
+  const std::string id = json["progress_delta"].get<std::string>();
+  if (IndexOfNode(pipeline, id) < 0) {
+    return absl::DataLossError(absl::StrCat("checkpoint ", step, " names node '", id, "', which the pipeline lacks"));
+  }
+  for (const auto& [done, output] : seed.finished) {
+    if (done == id) return absl::OkStatus();
+  }
+  auto it = std::find_if(seed.progress_log.begin(), seed.progress_log.end(),
+                         [&](const auto& entry) { return entry.first == id; });
+  if (it == seed.progress_log.end()) it = seed.progress_log.insert(it, {id, {}});
+  it->second.push_back(json["value"].dump());
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -98,11 +125,19 @@ std::string RunState::EncodeStateLocked() const {
   Json skipped = Json::array();
   Json routes = Json::object();
   Json progress = Json::object();
+  Json progress_log = Json::object();
   const int n = static_cast<int>(pipeline_->nodes.size());
   for (int i = 0; i < n; ++i) {
     const NodeSlot& slot = slots_[i];
     if (!slot.progress.is_undefined() && slot.state != SlotState::kFinished && slot.state != SlotState::kSkipped) {
       progress[node(i).id] = ToJsonOrNull(slot.progress);
+    }
+    if (!slot.progress_log.empty() && slot.state != SlotState::kFinished && slot.state != SlotState::kSkipped) {
+      Json& log = progress_log[node(i).id] = Json::array();
+      for (const std::string& delta : slot.progress_log) {
+        Json json = Json::parse(delta, nullptr, /*allow_exceptions=*/false);
+        log.push_back(json.is_discarded() ? Json() : std::move(json));
+      }
     }
     if (slot.state == SlotState::kFinished) finished[node(i).id] = ToJsonOrNull(slot.output);
     if (slot.state == SlotState::kSkipped) skipped.push_back(node(i).id);
@@ -117,14 +152,29 @@ std::string RunState::EncodeStateLocked() const {
   state["interrupted_at"] = interrupted_at_ >= 0 ? Json(node(interrupted_at_).id) : Json();
   state["resume_data"] = ToJsonOrNull(resume_data_);
   if (!progress.empty()) state["progress"] = std::move(progress);
-  return state.dump();
+  if (!progress_log.empty()) state["progress_log"] = std::move(progress_log);
+  return state.dump(-1, ' ', false, Json::error_handler_t::replace);  // invalid UTF-8 must not throw
 }
 
-absl::Status RunState::CheckpointLocked() {
+absl::Status RunState::CheckpointLocked(bool sync) {
   CheckpointStore* store = owner_->checkpoints();
   checkpoint_dirty_ = false;
   if (store == nullptr) return absl::OkStatus();
-  return store->Put(tenant_, user_id_, run_id_, next_step_++, EncodeStateLocked());
+  return store->Put(tenant_, user_id_, run_id_, next_step_++, EncodeStateLocked(), sync);
+}
+
+std::string EncodeProgressDelta(const std::string& node_id, const std::string& delta_json) {
+  return absl::StrCat(kDeltaPrefix, Json(node_id).dump(), ",\"value\":", delta_json, "}");
+}
+
+std::vector<tmpl::Value> DecodeProgressLog(const std::vector<std::string>& log) {
+  std::vector<tmpl::Value> values;
+  values.reserve(log.size());
+  for (const std::string& delta : log) {
+    Json json = Json::parse(delta, nullptr, /*allow_exceptions=*/false);
+    values.push_back(json.is_discarded() ? tmpl::Value::None() : tmpl::Value::FromJson(json));
+  }
+  return values;
 }
 
 void RunState::RestoreLocked(const RunSeed& seed) {
@@ -143,6 +193,7 @@ void RunState::RestoreLocked(const RunSeed& seed) {
     for (const std::string& id : chosen) targets.push_back(IndexOfNode(*pipeline_, id));
   }
   for (const auto& [id, progress] : seed.progress) slots_[IndexOfNode(*pipeline_, id)].progress = progress;
+  for (const auto& [id, log] : seed.progress_log) slots_[IndexOfNode(*pipeline_, id)].progress_log = log;
   if (!seed.interrupted_at.empty()) resume_target_ = IndexOfNode(*pipeline_, seed.interrupted_at);
   if (seed.finished.empty() && seed.skipped.empty()) return;
   const int n = static_cast<int>(pipeline_->nodes.size());
@@ -198,10 +249,37 @@ absl::StatusOr<RunSeed> DecodeState(const CompiledPipeline& pipeline, const std:
     CATENA_ASSIGN_OR_RETURN(std::string name, node_index(Json(id)));
     seed.progress.emplace_back(std::move(name), tmpl::Value::FromJson(value));
   }
+  const Json progress_log = state.value("progress_log", Json::object());
+  if (!progress_log.is_object()) return absl::DataLossError("checkpoint state: progress_log is not an object");
+  for (const auto& [id, deltas] : progress_log.items()) {
+    CATENA_ASSIGN_OR_RETURN(std::string name, node_index(Json(id)));
+    if (!deltas.is_array()) return absl::DataLossError("checkpoint state: a progress_log entry is not a list");
+    seed.progress_log.emplace_back(std::move(name), std::vector<std::string>());
+    for (const Json& delta : deltas) seed.progress_log.back().second.push_back(delta.dump());
+  }
   const Json interrupted = state.value("interrupted_at", Json());
   if (!interrupted.is_null()) {
     CATENA_ASSIGN_OR_RETURN(seed.interrupted_at, node_index(interrupted));
   }
+  return seed;
+}
+
+absl::StatusOr<RunSeed> LoadSeed(const CompiledPipeline& pipeline, const CheckpointStore& store,
+                                 std::string_view tenant, std::string_view run_id) {
+  CATENA_ASSIGN_OR_RETURN(StoredCheckpoint stored, store.Latest(tenant, run_id));
+  const int64_t latest = stored.step;
+  std::vector<StoredCheckpoint> deltas;  // newest first
+  while (IsProgressDelta(stored.state)) {
+    if (stored.step == 0) return absl::DataLossError("checkpoint 0 is a progress delta, not a run state");
+    const int64_t previous = stored.step - 1;
+    deltas.push_back(std::move(stored));
+    CATENA_ASSIGN_OR_RETURN(stored, store.Get(tenant, run_id, previous));
+  }
+  CATENA_ASSIGN_OR_RETURN(RunSeed seed, DecodeState(pipeline, stored.state));
+  for (auto it = deltas.rbegin(); it != deltas.rend(); ++it) {
+    CATENA_RETURN_IF_ERROR(ApplyDelta(pipeline, it->state, it->step, seed));
+  }
+  seed.next_step = latest + 1;
   return seed;
 }
 

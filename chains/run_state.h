@@ -73,6 +73,8 @@ class NodeCallImpl final : public NodeCall {
   const tmpl::Value* resume_data() const override { return resume_data_.is_undefined() ? nullptr : &resume_data_; }
   absl::Status SaveProgress(tmpl::Value progress) override;
   const tmpl::Value* progress() const override { return progress_.is_undefined() ? nullptr : &progress_; }
+  absl::Status AppendProgress(std::string delta_json) override;
+  const std::vector<tmpl::Value>& progress_log() const override { return progress_log_; }
   void Finish(absl::StatusOr<tmpl::Value> output) override;
 
  private:
@@ -88,6 +90,7 @@ class NodeCallImpl final : public NodeCall {
   mutable tmpl::Value context_;  // built on first use when the node's bindings did not need it
   tmpl::Value resume_data_;
   tmpl::Value progress_;  // the slot's progress when the call began, then what this call saved
+  std::vector<tmpl::Value> progress_log_;  // the slot's progress log when the call began
   absl::Time started_;
   std::vector<std::function<void()>> on_cancel_;  // guarded by run_->mu_
 };
@@ -100,6 +103,7 @@ struct NodeSlot {
   tmpl::Value output;
   std::vector<int> chosen;  // routers: the targets chosen
   tmpl::Value progress;     // NodeCall::SaveProgress of an unfinished node (checkpointed)
+  std::vector<std::string> progress_log;  // NodeCall::AppendProgress since then, JSON (checkpointed)
   NodeCallImpl first_call;
   NodeCallImpl* current = nullptr;  // the attempt running now
 };
@@ -113,6 +117,7 @@ struct RunSeed {
   std::string interrupted_at;
   tmpl::Value resume_data;
   std::vector<std::pair<std::string, tmpl::Value>> progress;  // of unfinished nodes
+  std::vector<std::pair<std::string, std::vector<std::string>>> progress_log;  // of unfinished nodes, JSON
   int64_t next_step = 0;
 };
 
@@ -180,6 +185,7 @@ class RunState final : public RunHandle, public std::enable_shared_from_this<Run
   void OnTimeout(NodeCallImpl* call);
   void OnInterrupt(NodeCallImpl& call, std::string reason, tmpl::Value payload);
   absl::Status SaveProgress(NodeCallImpl& call, tmpl::Value progress);
+  absl::Status AppendProgress(NodeCallImpl& call, std::string delta_json);
   void MaybeEndInterruptedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Ends the run; returns false when it had already ended. Queues the running calls' on-cancel callbacks.
   bool EndLocked(End end, absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -198,7 +204,7 @@ class RunState final : public RunHandle, public std::enable_shared_from_this<Run
   void Deliver() ABSL_UNLOCK_FUNCTION(mu_);
   void ForwardEvent(RunEvent event);
   // Checkpoints: the state after the latest step, stored under mu_ so steps stay in order.
-  absl::Status CheckpointLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status CheckpointLocked(bool sync = false) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::string EncodeStateLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RestoreLocked(const RunSeed& seed) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::string CacheKey(int impl_node, const tmpl::Value& params) const;
@@ -255,6 +261,14 @@ class RunState final : public RunHandle, public std::enable_shared_from_this<Run
 // Decodes a checkpoint state written for `pipeline`; FAILED_PRECONDITION for another version, DATA_LOSS when
 // malformed or naming nodes the pipeline lacks.
 absl::StatusOr<RunSeed> DecodeState(const CompiledPipeline& pipeline, const std::string& text);
+// The seed of a run from its records in `store`: the latest full state plus the progress deltas stored after
+// it (next_step set past the latest record). Errors as DecodeState, and the store's.
+// The checkpoint record of one NodeCall::AppendProgress: {"progress_delta": node id, "value": delta}.
+std::string EncodeProgressDelta(const std::string& node_id, const std::string& delta_json);
+// The values of a progress log (JSON texts); entries that do not parse become null.
+std::vector<tmpl::Value> DecodeProgressLog(const std::vector<std::string>& log);
+absl::StatusOr<RunSeed> LoadSeed(const CompiledPipeline& pipeline, const CheckpointStore& store,
+                                 std::string_view tenant, std::string_view run_id);
 
 // Runs `index` of `run` on this thread, or queues it behind the node this thread is already running.
 void Drive(std::shared_ptr<RunState> run, int index);

@@ -258,10 +258,10 @@ absl::StatusOr<std::shared_ptr<RunHandle>> Runner::Resume(std::shared_ptr<const 
     return absl::FailedPreconditionError("runner: Resume needs a checkpoint store");
   }
   if (options.run_id.empty()) return absl::InvalidArgumentError("Resume: run_id is required");
-  CATENA_ASSIGN_OR_RETURN(StoredCheckpoint stored, impl_->options.checkpoints->Latest(options.tenant, options.run_id));
-  absl::StatusOr<RunSeed> seed = internal::DecodeState(*pipeline, stored.state);
+  absl::StatusOr<RunSeed> seed =
+      internal::LoadSeed(*pipeline, *impl_->options.checkpoints, options.tenant, options.run_id);
+  if (absl::IsNotFound(seed.status())) return seed.status();
   if (!seed.ok()) return Annotate(seed.status(), absl::StrCat("run '", options.run_id, "'"));
-  seed->next_step = stored.step + 1;
   seed->resume_data = std::move(resume_data);
   auto plan = impl_->PlanFor(pipeline);
   auto run = std::make_shared<RunState>(impl_.get(), std::move(pipeline), std::move(plan), std::move(options),

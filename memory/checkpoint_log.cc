@@ -31,7 +31,7 @@ absl::Status ValidateCheckpoint(const Checkpoint& checkpoint) {
 
 }  // namespace
 
-absl::StatusOr<Checkpoint> MemoryStore::PutCheckpoint(std::string_view tenant, Checkpoint checkpoint) {
+absl::StatusOr<Checkpoint> MemoryStore::PutCheckpoint(std::string_view tenant, Checkpoint checkpoint, bool sync) {
   CATENA_RETURN_IF_ERROR(ValidateCheckpoint(checkpoint));
   const std::string key = codec::KeyNumbered(tenant, checkpoint.run_id, checkpoint.step);
   std::lock_guard<std::mutex> lock(Stripe(tenant, absl::StrCat("run\n", checkpoint.run_id)));
@@ -52,7 +52,7 @@ absl::StatusOr<Checkpoint> MemoryStore::PutCheckpoint(std::string_view tenant, C
   BatchWriter batch;
   batch.batch.Put(handles_[kCheckpoints], key,
                   codec::EncodeValue(checkpoint.created_at_unix_ms, codec::EncodeCheckpoint(checkpoint)));
-  CATENA_RETURN_IF_ERROR(Write(batch));
+  CATENA_RETURN_IF_ERROR(Write(batch, sync));
   return checkpoint;
 }
 

@@ -159,9 +159,9 @@ absl::StatusOr<int64_t> MemoryStore::DeletePrefix(Cf cf, std::string_view prefix
   return live;
 }
 
-absl::Status MemoryStore::Write(BatchWriter& batch) {
+absl::Status MemoryStore::Write(BatchWriter& batch, bool sync) {
   rocksdb::WriteOptions write_options;
-  write_options.sync = options_.sync_writes;
+  write_options.sync = sync || options_.sync_writes;
   return storage::FromRocksDb(db_->Write(write_options, &batch.batch), "memory store: write");
 }
 

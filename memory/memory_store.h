@@ -100,7 +100,8 @@ class MemoryStore {
   absl::StatusOr<std::map<std::string, std::string>> GetFacts(std::string_view tenant, std::string_view user_id) const;
 
   // Stores a checkpoint; ALREADY_EXISTS for a step already stored, FAILED_PRECONDITION for a missing parent.
-  absl::StatusOr<Checkpoint> PutCheckpoint(std::string_view tenant, Checkpoint checkpoint);
+  // `sync` forces an fsync of the write-ahead log for this write even when sync_writes is off.
+  absl::StatusOr<Checkpoint> PutCheckpoint(std::string_view tenant, Checkpoint checkpoint, bool sync = false);
   // The checkpoint at `step` (-1 = latest). NOT_FOUND when absent.
   absl::StatusOr<Checkpoint> GetCheckpoint(std::string_view tenant, std::string_view run_id, int64_t step) const;
   // Checkpoints of a run by step, without state bytes.
@@ -131,7 +132,7 @@ class MemoryStore {
                     bool include_expired = false) const;
   // Deletes every key under `prefix` in `cf` into `batch`; returns how many live records were deleted.
   absl::StatusOr<int64_t> DeletePrefix(Cf cf, std::string_view prefix, BatchWriter& batch) const;
-  absl::Status Write(BatchWriter& batch);
+  absl::Status Write(BatchWriter& batch, bool sync = false);
   std::mutex& Stripe(std::string_view tenant, std::string_view id);
   // Embeddings of `messages` when an embedder is configured (empty otherwise).
   absl::StatusOr<std::vector<std::vector<float>>> EmbedMessages(std::span<const Message> messages) const;

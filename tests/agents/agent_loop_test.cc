@@ -2,6 +2,7 @@
 // the model, limits end the loop with their finish reason, and the state round-trips through its progress.
 #include <catch2/catch.hpp>
 
+#include "absl/strings/match.h"
 #include "agents/agent_loop.h"
 #include "tests/agents/agent_test_support.h"
 
@@ -231,6 +232,73 @@ TEST_CASE("the loop state round-trips through its progress, mid-approval include
   CHECK(AgentLoop::Restore(config, tmpl::Value::FromJson(Json{{"version", 1}, {"messages", 3}}), kNow)
             .status()
             .code() == absl::StatusCode::kDataLoss);
+}
+
+tmpl::Value Parsed(const std::string& json) { return tmpl::Value::FromJson(Json::parse(json)); }
+
+TEST_CASE("each delta holds only what changed; replaying the deltas rebuilds the loop, from any prefix", "[unit]") {
+  AgentLoop loop(Config(), Question(), kNow);
+  std::vector<tmpl::Value> deltas;
+  loop.OnModelReply(Calls("Checking.", {{"c1", "lookup_balance", R"({"account":"A1"})"}}));
+  deltas.push_back(Parsed(loop.TakeDelta(kNow)));
+  loop.OnToolResult(0, {R"({"balance":7})", true, false});
+  deltas.push_back(Parsed(loop.TakeDelta(kNow)));
+  loop.OnModelReply(Calls("Again.", {{"c2", "lookup_balance", R"({"account":"B2"})"}}));
+  deltas.push_back(Parsed(loop.TakeDelta(kNow + absl::Seconds(2))));
+  const Json first = AsJson(deltas[0]);
+  CHECK(first["messages_from"] == 0);
+  CHECK(first["messages"].size() == 3);  // system, user, the assistant's call
+  CHECK(first["steps"].size() == 1);
+  const Json second = AsJson(deltas[1]);
+  CHECK(second["messages_from"] == 3);
+  CHECK(second["messages"].size() == 1);  // only the tool result
+  CHECK(second["steps_from"] == 0);       // the step was still open at the first delta
+  CHECK(second["steps"][0]["calls"][0]["done"] == true);
+  const Json third = AsJson(deltas[2]);
+  CHECK(third["steps_from"] == 1);  // step 0 closed: not repeated
+  CHECK(third["steps"].size() == 1);
+  CHECK(third["elapsed_ms"] == 2000);
+
+  auto restored = AgentLoop::Restore(Config(), nullptr, deltas, kNow + absl::Hours(1));
+  REQUIRE(restored.ok());
+  CHECK(AsJson(restored->ToProgress(kNow)) == AsJson(loop.ToProgress(kNow)));
+  CHECK(restored->phase() == AgentPhase::kRunTools);
+  // A restored loop's next delta continues from where the log stops.
+  restored->OnToolResult(0, {"9", false, false});
+  std::vector<tmpl::Value> longer = deltas;
+  longer.push_back(Parsed(restored->TakeDelta(kNow)));
+  CHECK(AsJson(longer.back())["messages_from"] == 5);
+  auto again = AgentLoop::Restore(Config(), nullptr, longer, kNow);
+  REQUIRE(again.ok());
+  CHECK(again->phase() == AgentPhase::kCallModel);
+  CHECK(again->NextRequest(absl::InfiniteFuture(), kNow).messages.size() == 6);
+  // A prefix restores the earlier state; a snapshot followed by deltas works too.
+  auto prefix = AgentLoop::Restore(Config(), nullptr, {deltas[0]}, kNow);
+  REQUIRE(prefix.ok());
+  CHECK(prefix->phase() == AgentPhase::kRunTools);
+  CHECK(prefix->steps().size() == 1);
+  const tmpl::Value snapshot = prefix->ToProgress(kNow);
+  auto mixed = AgentLoop::Restore(Config(), &snapshot, {deltas[1], deltas[2]}, kNow);
+  REQUIRE(mixed.ok());
+  CHECK(AsJson(mixed->ToProgress(kNow)) == AsJson(loop.ToProgress(kNow)));
+  // Malformed or out-of-order deltas are DATA_LOSS naming the delta.
+  auto skipped = AgentLoop::Restore(Config(), nullptr, {deltas[2]}, kNow);
+  CHECK(skipped.status().code() == absl::StatusCode::kDataLoss);
+  CHECK(absl::StrContains(skipped.status().message(), "delta 0"));
+  auto bad = AgentLoop::Restore(Config(), nullptr, {deltas[0], tmpl::Value::FromJson(Json{{"delta", 1}})}, kNow);
+  CHECK(bad.status().code() == absl::StatusCode::kDataLoss);
+  CHECK(absl::StrContains(bad.status().message(), "delta 1"));
+}
+
+TEST_CASE("deltas are valid JSON whatever the model wrote: escapes, control bytes, invalid UTF-8", "[unit]") {
+  AgentLoop loop(Config(), Question(), kNow);
+  const std::string odd = "quote \" backslash \\ newline \n tab \t bell \x07 euro \xE2\x82\xAC cut \xE2\x82 end";
+  loop.OnModelReply(Calls(odd, {{"c1", "lookup_balance", R"({"account":"A\"1"})"}}));
+  const Json delta = Json::parse(loop.TakeDelta(kNow));  // throws (fails the test) when not JSON
+  CHECK(delta["steps"][0]["reason"] ==
+        "quote \" backslash \\ newline \n tab \t bell \x07 euro \xE2\x82\xAC cut \xEF\xBF\xBD\xEF\xBF\xBD end");
+  CHECK(delta["messages"][2]["tool_calls"][0]["arguments"] == R"({"account":"A\"1"})");
+  CHECK(delta["steps"][0]["calls"][0]["approved"].is_null());
 }
 
 }  // namespace

@@ -226,10 +226,15 @@ TEST_CASE("a crash during a tool call resumes from the step checkpoint, not from
     for (int i = 0; i < 5000 && balance_calls.load() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     REQUIRE(balance_calls.load() == 1);
     auto latest = harness.checkpoints().Latest("bank", "run-crash");
-    REQUIRE(latest.ok());  // the step with the pending call was saved before the call started
-    const Json progress = Json::parse(latest->state)["progress"]["agent"];
-    REQUIRE(progress["steps"].size() == 1);
-    CHECK(progress["steps"][0]["calls"][0]["done"] == false);
+    REQUIRE(latest.ok());  // the step with the pending call was saved before the call started, as a delta record
+    const Json record = Json::parse(latest->state);
+    REQUIRE(record["progress_delta"] == "agent");
+    const Json& delta = record["value"];
+    CHECK(delta["steps_from"] == 0);
+    REQUIRE(delta["steps"].size() == 1);
+    CHECK(delta["steps"][0]["calls"][0]["done"] == false);
+    CHECK(delta["messages_from"] == 0);  // the loop's first delta holds the whole conversation so far
+    CHECK(delta["messages"].size() == 3);
     CHECK(harness.models().calls == 1);
     handle->Cancel();  // the "crash": the run ends and nothing after this point is saved
     release = true;

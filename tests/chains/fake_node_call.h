@@ -143,10 +143,18 @@ class FakeNodeCall final : public NodeCall {
   absl::Status SaveProgress(tmpl::Value progress) override {
     std::lock_guard lock(mutex_);
     progress_ = std::move(progress);
+    progress_log_.clear();
     ++saved_progress_;
     return absl::OkStatus();
   }
   const tmpl::Value* progress() const override { return progress_ ? &*progress_ : nullptr; }
+  absl::Status AppendProgress(std::string delta_json) override {
+    std::lock_guard lock(mutex_);
+    progress_log_.push_back(tmpl::Value::FromJson(nlohmann::json::parse(delta_json)));
+    ++saved_progress_;
+    return absl::OkStatus();
+  }
+  const std::vector<tmpl::Value>& progress_log() const override { return progress_log_; }
   void Finish(absl::StatusOr<tmpl::Value> output) override {
     std::lock_guard lock(mutex_);
     ++finish_count_;
@@ -190,6 +198,7 @@ class FakeNodeCall final : public NodeCall {
  private:
   RunServices services_;
   tmpl::Value params_;
+  std::vector<tmpl::Value> progress_log_;
   tmpl::Value context_;
   std::string node_id_ = "n";
   std::string tenant_ = "t1";

@@ -344,5 +344,81 @@ TEST_CASE("a checkpoint written by SaveProgress lets a crashed run resume the no
   CHECK(probe->calls == 1);  // `before` was restored, not run again
 }
 
+// Appends one delta per start: fresh, it saves {base: 7}, appends {n: 1} and {n: 2} and interrupts; resumed with
+// approval it appends {n: 3} and hangs (a crash); resumed again it finishes with what it got back.
+class AppendingNode final : public NodeImpl {
+ public:
+  void Start(NodeCall& call) const override {
+    const std::vector<tmpl::Value>& log = call.progress_log();
+    if (call.progress() == nullptr) {
+      REQUIRE(call.SaveProgress(Json(R"({"base": 7})")).ok());
+      REQUIRE(call.AppendProgress(R"({"n": 1})").ok());
+      REQUIRE(call.AppendProgress(R"({"n": 2})").ok());
+      return call.Interrupt("approve", tmpl::Value::Dict());
+    }
+    if (log.size() == 2) {
+      REQUIRE(call.AppendProgress(R"({"n": 3})").ok());
+      return;  // never finishes: the process "dies" here
+    }
+    std::vector<tmpl::Value> seen;
+    for (const tmpl::Value& delta : log) seen.push_back(*delta.map().Find("n"));
+    tmpl::Value out = tmpl::Value::Dict();
+    out.map().Set("base", *call.progress()->map().Find("base"));
+    out.map().Set("log", tmpl::Value::List(std::move(seen)));
+    call.Finish(std::move(out));
+  }
+};
+
+TEST_CASE("progress deltas are small records of their own; resume replays them after the latest full state",
+          "[unit]") {
+  catena::testing::TempDir dir("chains-deltas");
+  PipelineBuilder builder("deltas-v1");
+  builder.Add("agent", std::make_unique<AppendingNode>());
+  builder.Output("base", "{{ nodes.agent.base }}");
+  builder.Output("log", "{{ nodes.agent.log }}");
+  auto pipeline = builder.Build();
+  RunOptions run;
+  run.run_id = "deltas-1";
+  run.tenant = "t";
+  run.checkpoint = true;
+  Executor executor(ExecutorOptions{.threads = 2});
+  auto store = OpenStore(dir);
+  auto checkpoints = NewMemoryCheckpointStore(store.get());
+  Runner runner({.services = {.executor = &executor}, .checkpoints = checkpoints.get()});
+  REQUIRE(runner.Run(pipeline, tmpl::Value(), run).state == RunResult::State::kInterrupted);
+  // Steps: 0 = the SaveProgress state, 1 and 2 = the deltas alone, 3 = the interrupt's full state with the log.
+  auto delta = checkpoints->Get("t", "deltas-1", 1);
+  REQUIRE(delta.ok());
+  CHECK(nlohmann::json::parse(delta->state) == nlohmann::json::parse(R"({"progress_delta": "agent", "value": {"n": 1}})"));
+  auto latest = checkpoints->Latest("t", "deltas-1");
+  REQUIRE(latest.ok());
+  CHECK(latest->step == 3);
+  const nlohmann::json state = nlohmann::json::parse(latest->state);
+  CHECK(state["progress"]["agent"] == nlohmann::json::parse(R"({"base": 7})"));
+  CHECK(state["progress_log"]["agent"] == nlohmann::json::parse(R"([{"n": 1}, {"n": 2}])"));
+  auto resumed = runner.Resume(pipeline, Json(R"({"approved": true})"), run, [](RunResult) {});
+  REQUIRE(resumed.ok());
+  for (int i = 0; i < 500 && checkpoints->Latest("t", "deltas-1")->step < 4; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  latest = checkpoints->Latest("t", "deltas-1");
+  REQUIRE(latest->step == 4);  // the third delta, appended after the full state of step 3
+  CHECK(nlohmann::json::parse(latest->state)["value"]["n"] == 3);
+  (*resumed)->Cancel();
+  absl::Notification done;
+  RunResult result;
+  auto again = runner.Resume(pipeline, tmpl::Value(), run, [&](RunResult r) {
+    result = std::move(r);
+    done.Notify();
+  });
+  REQUIRE(again.ok());
+  REQUIRE(done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  REQUIRE(result.state == RunResult::State::kCompleted);
+  CHECK(result.outputs.map().Find("base")->int_value() == 7);
+  CHECK(*tmpl::ToJson(*result.outputs.map().Find("log")) == nlohmann::json::parse("[1, 2, 3]"));
+  CHECK(checkpoints->Get("t", "deltas-1", 0).ok());
+  CHECK(checkpoints->Get("t", "deltas-1", 99).status().code() == absl::StatusCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace catena::chains

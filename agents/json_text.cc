@@ -1,0 +1,111 @@
+// JsonText (json_text.h): comma placement and string escaping, with UTF-8 validation.
+#include "agents/json_text.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace catena::agents {
+namespace {
+
+// Length of the valid UTF-8 sequence at the start of `text` (1-4), or 0 when it is not one.
+size_t Utf8Length(std::string_view text) {
+  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+  const unsigned char lead = byte(0);
+  size_t length = 0;
+  uint32_t min = 0;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2, min = 0x80;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3, min = 0x800;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4, min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (text.size() < length) return 0;
+  uint32_t code = lead & (0x7F >> length);
+  for (size_t i = 1; i < length; ++i) {
+    if ((byte(i) & 0xC0) != 0x80) return 0;
+    code = (code << 6) | (byte(i) & 0x3F);
+  }
+  if (code < min || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return 0;
+  return length;
+}
+
+}  // namespace
+
+void AppendJsonString(std::string& out, std::string_view text) {
+  out.reserve(out.size() + text.size() + 2);
+  out += '"';
+  size_t i = 0;
+  while (i < text.size()) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x80) {
+      const size_t length = Utf8Length(text.substr(i));
+      if (length == 0) {
+        out += "\\ufffd";
+        ++i;
+      } else {
+        out.append(text.data() + i, length);
+        i += length;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          static constexpr char kHex[] = "0123456789abcdef";
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 15];
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+    ++i;
+  }
+  out += '"';
+}
+
+void JsonText::Value() {
+  if (after_key_) {
+    after_key_ = false;
+    return;
+  }
+  if (!first_) out_ += ',';
+  first_ = false;
+}
+
+void JsonText::Key(std::string_view key) {
+  if (!first_) out_ += ',';
+  first_ = false;
+  AppendJsonString(out_, key);
+  out_ += ':';
+  after_key_ = true;
+}
+
+void JsonText::String(std::string_view text) {
+  Value();
+  AppendJsonString(out_, text);
+}
+
+void JsonText::Int(int64_t value) {
+  Value();
+  absl::StrAppend(&out_, value);
+}
+
+void JsonText::Bool(bool value) {
+  Value();
+  out_ += value ? "true" : "false";
+}
+
+void JsonText::Null() {
+  Value();
+  out_ += "null";
+}
+
+}  // namespace catena::agents
