@@ -6,6 +6,11 @@ namespace catena::agents {
 void AddAgentNodeTypes(chains::NodeRegistry& registry) {
   registry.Add(NewToolNodeType());
   registry.Add(NewAgentNodeType());
+  registry.Add(NewGuardPiiRedactNodeType());
+  registry.Add(NewGuardPiiRestoreNodeType());
+  registry.Add(NewGuardInjectionNodeType());
+  registry.Add(NewGuardTopicNodeType());
+  registry.Add(NewGuardGroundingNodeType());
 }
 
 const chains::NodeRegistry& AllNodeTypes() {

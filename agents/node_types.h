@@ -14,7 +14,14 @@ std::unique_ptr<chains::NodeType> NewToolNodeType();
 // agent: a model that calls tools until it answers or reaches a limit; every step is checkpointed.
 std::unique_ptr<chains::NodeType> NewAgentNodeType();
 
-// Adds `tool` and `agent` to `registry`.
+// The guard types (agents/guard_*.cc), replacing chains' extension points of the same names.
+std::unique_ptr<chains::NodeType> NewGuardPiiRedactNodeType();
+std::unique_ptr<chains::NodeType> NewGuardPiiRestoreNodeType();
+std::unique_ptr<chains::NodeType> NewGuardInjectionNodeType();
+std::unique_ptr<chains::NodeType> NewGuardTopicNodeType();
+std::unique_ptr<chains::NodeType> NewGuardGroundingNodeType();
+
+// Adds `tool`, `agent` and the guard.* types to `registry`.
 void AddAgentNodeTypes(chains::NodeRegistry& registry);
 
 // chains::AddBuiltInNodeTypes plus AddAgentNodeTypes, built once; what catenad and the pipeline file tests use.

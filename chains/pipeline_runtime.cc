@@ -12,6 +12,7 @@
 #include "chains/stored_pipelines.h"
 #include "common/request_context.h"
 #include "common/status.h"
+#include "guardrails/audit_log.h"
 #include "spdlog/spdlog.h"
 
 namespace catena::chains {
@@ -75,7 +76,12 @@ absl::StatusOr<std::unique_ptr<grpc::Service>> CreatePipelineService(const Pipel
   StoredPipelines* pipelines = runtime->pipelines.get();
   Runner* runner = runtime->runner.get();
   const bool checkpoint_runs = runtime->checkpoints != nullptr;
-  return NewPipelineService(pipelines, runner, checkpoint_runs, std::move(runtime));
+  PipelineServiceHooks hooks{.deliver_outputs = deps.deliver_outputs};
+  if (deps.audit) {
+    CATENA_ASSIGN_OR_RETURN(hooks.audit,
+                            guardrails::AuditLog::Open((std::filesystem::path(deps.data_dir) / "audit").string()));
+  }
+  return NewPipelineService(pipelines, runner, checkpoint_runs, std::move(runtime), std::move(hooks));
 }
 
 }  // namespace catena::chains

@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -75,8 +76,10 @@ grpc::Status CallStatus(const RunResult& result) {
 
 class PipelineServiceImpl final : public v1::PipelineService::CallbackService {
  public:
-  PipelineServiceImpl(StoredPipelines* pipelines, Runner* runner, bool checkpoint_runs, std::shared_ptr<void> owner)
-      : pipelines_(pipelines), runner_(runner), checkpoint_runs_(checkpoint_runs), owner_(std::move(owner)) {}
+  PipelineServiceImpl(StoredPipelines* pipelines, Runner* runner, bool checkpoint_runs, std::shared_ptr<void> owner,
+                      PipelineServiceHooks hooks)
+      : pipelines_(pipelines), runner_(runner), checkpoint_runs_(checkpoint_runs), hooks_(std::move(hooks)),
+        owner_(std::move(owner)) {}
   // The owner (with the runner, which waits for its runs) goes first, while the handlers are intact.
   ~PipelineServiceImpl() override { owner_.reset(); }
 
@@ -225,6 +228,7 @@ class PipelineServiceImpl final : public v1::PipelineService::CallbackService {
   StoredPipelines* const pipelines_;
   Runner* const runner_;
   const bool checkpoint_runs_;
+  const PipelineServiceHooks hooks_;
   std::mutex active_mutex_;
   std::set<std::pair<std::string, std::string>> active_;  // (tenant, run id) of runs in this process
   std::shared_ptr<void> owner_;
@@ -309,18 +313,31 @@ absl::Status PipelineServiceImpl::StartRun(const RequestContext& call, Launch la
   }
   RunOptions options{.run_id = run_id, .tenant = tenant, .deadline = call.deadline, .checkpoint = checkpoint_runs_};
   if (!launch.header.user_id().empty()) options.user_id = launch.header.user_id();
-  options.sink = [run, header](const RunEvent& event) {
+  if (hooks_.audit != nullptr) {
+    std::optional<bool> approved;
+    if (launch.resume) approved = launch.data.map().Find("approved")->bool_value();
+    run->set_audit(std::make_shared<RunAudit>(hooks_.audit, tenant, header, approved));
+  }
+  options.sink = [this, run, header, tenant](const RunEvent& event) {
     v1::RunEvent proto = RunEventToProto(event, header.run_id());
     if (proto.has_run_started()) {
       proto.mutable_run_started()->set_pipeline(header.pipeline());
       proto.mutable_run_started()->set_version(header.version());
     }
-    run->Event(proto);
+    if (!proto.has_final() || !hooks_.deliver_outputs) return run->Event(proto);
+    v1::RunEvent delivered = proto;
+    *delivered.mutable_final()->mutable_outputs() =
+        ValueToStruct(hooks_.deliver_outputs(tenant, header.run_id(), StructToValue(proto.final().outputs())));
+    run->Event(proto, &delivered);
   };
   auto done = [this, run, tenant, run_id](RunResult result) {
     if (result.run_id.empty()) result.run_id = run_id;
     run->recorder()->Finish(result, NowMs());
+    if (run->audit() != nullptr) run->audit()->Finish(result, NowMs());
     Release(tenant, run_id);
+    if (hooks_.deliver_outputs && result.state == RunResult::State::kCompleted) {
+      result.outputs = hooks_.deliver_outputs(tenant, run_id, result.outputs);
+    }
     run->Done(result, run->recorder()->last_interrupt());
   };
   absl::StatusOr<std::shared_ptr<RunHandle>> handle =
@@ -340,8 +357,9 @@ absl::Status PipelineServiceImpl::StartRun(const RequestContext& call, Launch la
 }  // namespace
 
 std::unique_ptr<grpc::Service> NewPipelineService(StoredPipelines* pipelines, Runner* runner, bool checkpoint_runs,
-                                                  std::shared_ptr<void> owner) {
-  return std::make_unique<PipelineServiceImpl>(pipelines, runner, checkpoint_runs, std::move(owner));
+                                                  std::shared_ptr<void> owner, PipelineServiceHooks hooks) {
+  return std::make_unique<PipelineServiceImpl>(pipelines, runner, checkpoint_runs, std::move(owner),
+                                               std::move(hooks));
 }
 
 }  // namespace catena::chains

@@ -7,11 +7,13 @@
 #include <grpcpp/impl/service_type.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/template/value.h"
 
 namespace catena {
 class Executor;
@@ -24,6 +26,10 @@ class RetrievalEngine;
 }
 namespace catena::memory {
 class MemoryStore;
+}
+
+namespace catena::guardrails {
+class AuditLog;
 }
 
 namespace catena::chains {
@@ -49,6 +55,17 @@ struct PipelineServiceSettings {
   bool sync_writes = false;
 };
 
+// Applied to the pipeline outputs a caller receives (Run's response, the stream's final event), never to traces
+// or the audit log: catenad passes agents' PII restoration (guard.pii_restore).
+using OutputFilter = std::function<tmpl::Value(const std::string& tenant, const std::string& run_id,
+                                               const tmpl::Value& outputs)>;
+
+// Optional behaviour of the handlers.
+struct PipelineServiceHooks {
+  OutputFilter deliver_outputs;                   // null: outputs as the run produced them
+  std::shared_ptr<guardrails::AuditLog> audit;   // null: no audit records
+};
+
 // What catenad shares with the pipeline service; any engine may be null (nodes needing it then fail with
 // FAILED_PRECONDITION). Shared pointers keep the engines alive as long as the service.
 struct PipelineServiceDependencies {
@@ -62,6 +79,9 @@ struct PipelineServiceDependencies {
   // The node types pipeline files may use; nullptr = NodeRegistry::BuiltIn(). catenad passes
   // agents::AllNodeTypes(). Not owned; outlives the service.
   const NodeRegistry* node_types = nullptr;
+  OutputFilter deliver_outputs;  // see OutputFilter
+  // Append a hash-chained record of every run (at its end and at interrupts) to <data_dir>/audit.
+  bool audit = true;
 };
 
 // Opens the store, loads pipelines.dir, starts the runner and returns the handlers, which own all of it.
@@ -74,6 +94,7 @@ absl::StatusOr<std::unique_ptr<grpc::Service>> CreatePipelineService(const Pipel
 // alive: the service releases it first when destroyed (so that runs still finishing can reach the handlers);
 // without it both must outlive the service.
 std::unique_ptr<grpc::Service> NewPipelineService(StoredPipelines* pipelines, Runner* runner, bool checkpoint_runs,
-                                                  std::shared_ptr<void> owner = nullptr);
+                                                  std::shared_ptr<void> owner = nullptr,
+                                                  PipelineServiceHooks hooks = {});
 
 }  // namespace catena::chains

@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "catena/v1/pipeline.pb.h"
+#include "chains/run_audit.h"
 #include "chains/run_recorder.h"
 #include "chains/runner.h"
 
@@ -43,9 +44,11 @@ class RunCall {
     if (cancelled) handle->Cancel();
   }
 
-  void Event(const v1::RunEvent& event) {
+  // Records `event` (trace, audit) and passes it on, or `delivered` in its place when given (restored outputs).
+  void Event(const v1::RunEvent& event, const v1::RunEvent* delivered = nullptr) {
     if (recorder_ != nullptr) recorder_->Record(event);
-    if (on_event_) on_event_(event);
+    if (audit_ != nullptr) audit_->Record(event);
+    if (on_event_) on_event_(delivered != nullptr ? *delivered : event);
   }
 
   // Calls the done callback the first time only (the run's end and a failed start may both try).
@@ -60,11 +63,14 @@ class RunCall {
 
   void set_recorder(std::shared_ptr<RunRecorder> recorder) { recorder_ = std::move(recorder); }
   RunRecorder* recorder() const { return recorder_.get(); }
+  void set_audit(std::shared_ptr<RunAudit> audit) { audit_ = std::move(audit); }
+  RunAudit* audit() const { return audit_.get(); }
 
  private:
   const EventCallback on_event_;
   const DoneCallback on_done_;
   std::shared_ptr<RunRecorder> recorder_;
+  std::shared_ptr<RunAudit> audit_;
   std::mutex mutex_;
   std::shared_ptr<RunHandle> handle_;
   bool cancelled_ = false;

@@ -10,6 +10,7 @@
 #include "catena/v1/pipeline.grpc.pb.h"
 #include "catena/v1/retrieval.grpc.pb.h"
 #include "agents/builtin_tools.h"
+#include "agents/guard_vaults.h"
 #include "agents/node_types.h"
 #include "agents/test_tools.h"
 #include "agents/tool_file.h"
@@ -88,7 +89,10 @@ absl::StatusOr<std::unique_ptr<grpc::Service>> CreatePipelineService(const Servi
        .retrieval = std::move(retrieval),
        .memory = std::move(memory),
        .tools = std::move(tools),
-       .node_types = &agents::AllNodeTypes()});
+       .node_types = &agents::AllNodeTypes(),
+       .deliver_outputs = [](const std::string& tenant, const std::string& run_id, const tmpl::Value& outputs) {
+         return agents::RunVaults::Global().RestoreOutputs(tenant, run_id, outputs);
+       }});
 }
 
 }  // namespace

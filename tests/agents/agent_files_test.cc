@@ -32,10 +32,12 @@ std::string TypeName(chains::FieldType type) {
   }
 }
 
-TEST_CASE("docs/pipeline-nodes.md documents every parameter and output of the tool and agent types", "[unit]") {
+TEST_CASE("docs/pipeline-nodes.md documents every parameter and output of the tool, agent and guard types",
+          "[unit]") {
   const std::string doc = catena::testing::ReadFile(std::string(CATENA_SOURCE_DIR) + "/docs/pipeline-nodes.md");
   REQUIRE_FALSE(doc.empty());
-  for (const char* name : {"tool", "agent"}) {
+  for (const char* name : {"tool", "agent", "guard.pii_redact", "guard.pii_restore", "guard.injection", "guard.topic",
+                           "guard.grounding"}) {
     const chains::NodeTypeInfo& info = AllNodeTypes().Find(name)->info();
     const size_t start = doc.find("## `" + info.name + "`");
     INFO(info.name);

@@ -1,0 +1,158 @@
+// The hash-chained audit log: chaining and reopening, records of one run, and tampering: an edited byte,
+// swapped records, a deleted record, a cut tail and removed last records are each reported at the first bad
+// record with its run id.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "guardrails/audit_log.h"
+#include "tests/support/temp_dir.h"
+
+namespace catena::guardrails {
+namespace {
+
+using Json = nlohmann::json;
+
+std::string Read(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void Write(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+std::string Join(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const std::string& line : lines) out += line + "\n";
+  return out;
+}
+
+// A log of runs run-0 .. run-4 in `dir`.
+void WriteFive(const std::string& dir) {
+  auto log = AuditLog::Open(dir, /*sync=*/false);
+  REQUIRE(log.ok());
+  for (int i = 0; i < 5; ++i) {
+    auto index = (*log)->Append({{"run_id", "run-" + std::to_string(i)}, {"outputs", {{"answer", "a" + std::to_string(i)}}}});
+    REQUIRE(index.ok());
+    CHECK(*index == i);
+  }
+}
+
+TEST_CASE("an intact audit log verifies and reopening continues the chain", "[unit]") {
+  catena::testing::TempDir dir("audit");
+  const std::string d = dir.path().string();
+  WriteFive(d);
+  {
+    auto log = AuditLog::Open(d, false);
+    REQUIRE(log.ok());
+    CHECK((*log)->size() == 5);
+    REQUIRE((*log)->Append({{"run_id", "run-5"}}).ok());
+  }
+  auto result = VerifyAuditLog(d);
+  REQUIRE(result.ok());
+  CHECK(result->ok);
+  CHECK(result->records == 6);
+  const std::vector<std::string> lines = Lines(Read(d + "/audit.jsonl"));
+  const Json first = Json::parse(lines[0]);
+  CHECK(first["prev"] == kAuditGenesisHash);
+  CHECK(first["hash"] == AuditChainHash(kAuditGenesisHash, R"({"outputs":{"answer":"a0"},"run_id":"run-0"})"));
+  CHECK(Json::parse(lines[1])["prev"] == first["hash"]);
+  auto records = FindAuditRecords(d, "run-3");
+  REQUIRE(records.ok());
+  REQUIRE(records->size() == 1);
+  CHECK((*records)[0]["record"]["outputs"]["answer"] == "a3");
+  CHECK(FindAuditRecords(d, "run-9").status().code() == absl::StatusCode::kNotFound);
+  CHECK_FALSE(AuditLog::Open(d, false).value()->Append({{"no_run_id", 1}}).ok());
+}
+
+AuditVerifyResult Tampered(const std::function<std::string(std::vector<std::string>)>& edit) {
+  catena::testing::TempDir dir("audit-tamper");
+  const std::string d = dir.path().string();
+  WriteFive(d);
+  Write(d + "/audit.jsonl", edit(Lines(Read(d + "/audit.jsonl"))));
+  auto result = VerifyAuditLog(d);
+  REQUIRE(result.ok());
+  return *result;
+}
+
+TEST_CASE("an edited byte is reported at its record", "[unit]") {
+  AuditVerifyResult r = Tampered([](std::vector<std::string> lines) {
+    lines[2].replace(lines[2].find("\"a2\""), 4, "\"b2\"");
+    return Join(lines);
+  });
+  CHECK_FALSE(r.ok);
+  CHECK(r.first_bad == 2);
+  CHECK(r.run_id == "run-2");
+  CHECK(r.problem == "hash does not match the record's content (edited)");
+}
+
+TEST_CASE("swapped records are reported at the first moved one", "[unit]") {
+  AuditVerifyResult r = Tampered([](std::vector<std::string> lines) {
+    std::swap(lines[1], lines[3]);
+    return Join(lines);
+  });
+  CHECK((!r.ok && r.first_bad == 1 && r.run_id == "run-3"));
+  CHECK(r.problem == "index field says 3 (records reordered or removed)");
+}
+
+TEST_CASE("a deleted record is reported at the record after the gap", "[unit]") {
+  AuditVerifyResult r = Tampered([](std::vector<std::string> lines) {
+    lines.erase(lines.begin() + 2);
+    return Join(lines);
+  });
+  CHECK((!r.ok && r.first_bad == 2 && r.run_id == "run-3"));
+}
+
+TEST_CASE("a deleted record with indexes rewritten still breaks the chain", "[unit]") {
+  AuditVerifyResult r = Tampered([](std::vector<std::string> lines) {
+    lines.erase(lines.begin() + 1);
+    for (size_t i = 0; i < lines.size(); ++i) {
+      Json entry = Json::parse(lines[i]);
+      entry["index"] = i;
+      lines[i] = entry.dump();
+    }
+    return Join(lines);
+  });
+  CHECK((!r.ok && r.first_bad == 1 && r.run_id == "run-2"));
+  CHECK(r.problem == "prev does not match the previous record's hash");
+}
+
+TEST_CASE("a cut tail is reported, and so are whole records removed from the end", "[unit]") {
+  AuditVerifyResult cut = Tampered([](std::vector<std::string> lines) {
+    std::string text = Join(lines);
+    return text.substr(0, text.size() - 20);
+  });
+  CHECK((!cut.ok && cut.first_bad == 4 && cut.records == 4));
+  AuditVerifyResult removed = Tampered([](std::vector<std::string> lines) {
+    lines.pop_back();
+    return Join(lines);
+  });
+  CHECK((!removed.ok && removed.first_bad == 4));
+  CHECK_THAT(removed.problem, Catch::Contains("audit.head records 5"));
+}
+
+TEST_CASE("a log whose last line is cut short is not appended to", "[unit]") {
+  catena::testing::TempDir dir("audit-cut");
+  const std::string d = dir.path().string();
+  WriteFive(d);
+  const std::string text = Read(d + "/audit.jsonl");
+  Write(d + "/audit.jsonl", text.substr(0, text.size() - 5));
+  auto log = AuditLog::Open(d, false);
+  REQUIRE_FALSE(log.ok());
+  CHECK(log.status().code() == absl::StatusCode::kDataLoss);
+}
+
+}  // namespace
+}  // namespace catena::guardrails
