@@ -5,14 +5,11 @@
 #include <fstream>
 #include <sstream>
 
-#include "catena/v1/server.grpc.pb.h"
-#include "grpc/health/v1/health.grpc.pb.h"
+#include "catena/catena.h"
+#include "sdk/cpp/transport.h"
 
 namespace catena::sdk {
 namespace {
-
-constexpr char kTenantHeader[] = "x-catena-tenant";
-constexpr char kAuthorizationHeader[] = "authorization";
 
 absl::StatusOr<std::string> ReadPemFile(const std::string& path, std::string_view what) {
   if (path.empty()) return std::string();
@@ -32,29 +29,20 @@ std::shared_ptr<grpc::ChannelCredentials> Credentials(const ClientOptions& optio
   return grpc::SslCredentials(ssl);
 }
 
-absl::Status FromGrpcStatus(const grpc::Status& status) {
-  if (status.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
-}
-
 }  // namespace
 
-std::string_view ServingStatusName(ServingStatus status) {
-  switch (status) {
-    case ServingStatus::kServing:
-      return "SERVING";
-    case ServingStatus::kNotServing:
-      return "NOT_SERVING";
-    case ServingStatus::kServiceUnknown:
-      return "SERVICE_UNKNOWN";
-    case ServingStatus::kUnknown:
-      break;
-  }
-  return "UNKNOWN";
-}
-
 Client::Client(ClientOptions options, std::shared_ptr<grpc::Channel> channel)
-    : options_(std::move(options)), channel_(std::move(channel)) {}
+    : options_(std::move(options)),
+      channel_(std::move(channel)),
+      transport_(std::make_shared<internal::Transport>(options_, channel_)),
+      server_(std::make_unique<ServerClient>(transport_)),
+      inference_(std::make_unique<InferenceClient>(transport_)),
+      embedding_(std::make_unique<EmbeddingClient>(transport_)),
+      retrieval_(std::make_unique<RetrievalClient>(transport_)),
+      memory_(std::make_unique<MemoryClient>(transport_)),
+      pipelines_(std::make_unique<PipelineClient>(transport_)) {}
+
+Client::~Client() = default;
 
 absl::StatusOr<TlsOptions> TlsOptionsFromFiles(const std::string& root_certs_path, const std::string& client_cert_path,
                                                const std::string& client_key_path) {
@@ -79,7 +67,14 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
   if (options.tls.has_value() && options.tls->client_cert.empty() != options.tls->client_key.empty()) {
     return absl::InvalidArgumentError("TLS client certificate and key must be given together");
   }
+  if (absl::Status status = ValidateRetryOptions(options.retry); !status.ok()) return status;
   grpc::ChannelArguments arguments;
+  // Reconnect soon after a failed connect, so that retries reach a server that came (back) up.
+  arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  arguments.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  arguments.SetMaxReceiveMessageSize(64 << 20);
+  arguments.SetMaxSendMessageSize(64 << 20);
   if (options.tls.has_value() && !options.tls->server_name.empty()) {
     arguments.SetSslTargetNameOverride(options.tls->server_name);
   }
@@ -88,54 +83,20 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
 }
 
 std::unique_ptr<grpc::ClientContext> Client::NewContext(absl::Duration extra) const {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout + extra));
-  if (!options_.tenant.empty()) context->AddMetadata(kTenantHeader, options_.tenant);
-  if (!options_.token.empty()) context->AddMetadata(kAuthorizationHeader, "Bearer " + options_.token);
-  return context;
+  return transport_->NewContext(absl::Now() + options_.timeout + extra, CallOptions());
 }
 
-absl::StatusOr<ServingStatus> Client::Health(std::string_view service) const {
-  auto stub = grpc::health::v1::Health::NewStub(channel_);
-  grpc::health::v1::HealthCheckRequest request;
-  request.set_service(std::string(service));
-  grpc::health::v1::HealthCheckResponse response;
-  auto context = NewContext();
-  if (absl::Status status = FromGrpcStatus(stub->Check(context.get(), request, &response)); !status.ok()) {
-    return status;
-  }
-  switch (response.status()) {
-    case grpc::health::v1::HealthCheckResponse::SERVING:
-      return ServingStatus::kServing;
-    case grpc::health::v1::HealthCheckResponse::NOT_SERVING:
-      return ServingStatus::kNotServing;
-    case grpc::health::v1::HealthCheckResponse::SERVICE_UNKNOWN:
-      return ServingStatus::kServiceUnknown;
-    default:
-      return ServingStatus::kUnknown;
-  }
-}
+absl::StatusOr<ServingStatus> Client::Health(std::string_view service) const { return server_->Health(service); }
 
-absl::StatusOr<v1::GetServerInfoResponse> Client::ServerInfo() const {
-  auto stub = v1::ServerService::NewStub(channel_);
-  v1::GetServerInfoResponse response;
-  auto context = NewContext();
-  absl::Status status = FromGrpcStatus(stub->GetServerInfo(context.get(), v1::GetServerInfoRequest(), &response));
-  if (!status.ok()) return status;
-  return response;
-}
+absl::StatusOr<v1::GetServerInfoResponse> Client::ServerInfo() const { return server_->GetServerInfo(); }
 
 absl::StatusOr<std::string> Client::Ping(std::string_view payload, absl::Duration delay) const {
-  auto stub = v1::ServerService::NewStub(channel_);
   v1::PingRequest request;
   request.set_payload(std::string(payload));
   request.set_delay_ms(static_cast<int32_t>(absl::ToInt64Milliseconds(delay)));
-  v1::PingResponse response;
-  auto context = NewContext(delay);
-  if (absl::Status status = FromGrpcStatus(stub->Ping(context.get(), request, &response)); !status.ok()) {
-    return status;
-  }
-  return std::move(*response.mutable_payload());
+  auto response = server_->Ping(request);
+  if (!response.ok()) return response.status();
+  return std::move(*response->mutable_payload());
 }
 
 }  // namespace catena::sdk

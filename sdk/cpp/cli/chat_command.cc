@@ -11,7 +11,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "catena/v1/pipeline.grpc.pb.h"
 #include "cli/cli_command.h"
 #include "cli/pipeline_cli.h"
 
@@ -58,10 +57,9 @@ void PrintAnswer(const google::protobuf::Struct& outputs) {
 }
 
 // One turn; false when the run failed (reported on stderr).
-bool Turn(const sdk::Client& client, v1::PipelineService::Stub& stub, v1::RunRequest request) {
-  auto context = client.NewContext(absl::Seconds(55));
-  auto reader = stub.RunStream(context.get(), request);
-  StreamOutcome outcome = ReadRunStream(*reader);
+bool Turn(const sdk::Client& client, const v1::RunRequest& request) {
+  auto reader = client.pipelines().RunStream(request, WithExtraTime(client, absl::Seconds(55)));
+  StreamOutcome outcome = ReadRunStream(reader);
   if (!outcome.status.ok()) {
     Fail(outcome.status, client.options().address);
     return false;
@@ -76,12 +74,11 @@ bool Turn(const sdk::Client& client, v1::PipelineService::Stub& stub, v1::RunReq
 }
 
 int RunChat(const sdk::Client& client, const ChatFlags& flags) {
-  auto stub = v1::PipelineService::NewStub(client.channel());
   v1::GetPipelineRequest get;
   get.set_name(flags.pipeline);
-  v1::Pipeline pipeline;
-  grpc::Status status = stub->GetPipeline(client.NewContext().get(), get, &pipeline);
-  if (!status.ok()) return Fail(status, client.options().address);
+  auto found = client.pipelines().GetPipeline(get);
+  if (!found.ok()) return Fail(found.status(), client.options().address);
+  const v1::Pipeline& pipeline = *found;
   const std::string message_input = MessageInput(pipeline);
   if (message_input.empty()) {
     std::fprintf(stderr, "catena: pipeline '%s' declares no string input to send chat lines to\n",
@@ -102,7 +99,7 @@ int RunChat(const sdk::Client& client, const ChatFlags& flags) {
     request.set_pipeline(flags.pipeline);
     (*request.mutable_inputs()->mutable_fields())[message_input].set_string_value(line);
     if (!session_input.empty()) (*request.mutable_inputs()->mutable_fields())[session_input].set_string_value(session);
-    if (!Turn(client, *stub, std::move(request))) ++failures;
+    if (!Turn(client, request)) ++failures;
   }
   return failures == 0 ? 0 : kExitFailure;
 }

@@ -3,27 +3,28 @@
 // Exit codes: 0 success, 1 a call failed or the answer is negative, 2 usage errors.
 #pragma once
 
-#include <grpcpp/support/status.h>
-
 #include <functional>
 #include <string>
 
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
-#include "catena/client.h"
+#include "catena/catena.h"
 
 namespace catena::cli {
 
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
 
+// Call options with `extra` time on top of the client's timeout, for runs and model loads.
+inline sdk::CallOptions WithExtraTime(const sdk::Client& client, absl::Duration extra) {
+  return sdk::CallOptions{.timeout = client.options().timeout + extra};
+}
+
 // What a parsed subcommand does once the client exists; returns the process exit code.
 using CommandRunner = std::function<int(const sdk::Client& client)>;
 
 // Prints "catena: ADDRESS: MESSAGE (CODE)" to stderr and returns kExitFailure.
 int Fail(const absl::Status& status, const std::string& address);
-// The same for the status of a failed gRPC call.
-int Fail(const grpc::Status& status, const std::string& address);
 
 // health, version, ping.
 void AddServerCommands(CLI::App& app, CommandRunner& runner);

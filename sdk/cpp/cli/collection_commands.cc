@@ -5,13 +5,13 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "catena/v1/retrieval.grpc.pb.h"
 #include "cli/cli_command.h"
 
 namespace catena::cli {
@@ -47,11 +47,7 @@ struct SearchFlags {
   float mmr_lambda = 0;
 };
 
-std::unique_ptr<v1::RetrievalService::Stub> Stub(const sdk::Client& client) {
-  return v1::RetrievalService::NewStub(client.channel());
-}
-
-int Check(const grpc::Status& status, const sdk::Client& client) {
+int Check(const absl::Status& status, const sdk::Client& client) {
   return status.ok() ? 0 : Fail(status, client.options().address);
 }
 
@@ -65,9 +61,9 @@ void PrintCollection(const v1::Collection& collection) {
 int RunList(const sdk::Client& client) {
   v1::ListCollectionsRequest request;
   request.mutable_page()->set_page_size(1000);
-  v1::ListCollectionsResponse response;
-  auto context = client.NewContext();
-  if (int code = Check(Stub(client)->ListCollections(context.get(), request, &response), client)) return code;
+  auto answer = client.retrieval().ListCollections(request);
+  if (int code = Check(answer.status(), client)) return code;
+  const v1::ListCollectionsResponse& response = *answer;
   for (const v1::Collection& collection : response.collections()) PrintCollection(collection);
   if (response.collections().empty()) std::printf("no collections\n");
   return 0;
@@ -114,9 +110,9 @@ int RunCreate(const sdk::Client& client, const CollectionFlags& flags) {
       return kExitUsage;
     }
   }
-  v1::Collection response;
-  auto context = client.NewContext();
-  if (int code = Check(Stub(client)->CreateCollection(context.get(), request, &response), client)) return code;
+  auto answer = client.retrieval().CreateCollection(request);
+  if (int code = Check(answer.status(), client)) return code;
+  const v1::Collection& response = *answer;
   PrintCollection(response);
   return 0;
 }
@@ -124,9 +120,9 @@ int RunCreate(const sdk::Client& client, const CollectionFlags& flags) {
 int RunDescribe(const sdk::Client& client, const std::string& name) {
   v1::DescribeCollectionRequest request;
   request.set_name(name);
-  v1::Collection response;
-  auto context = client.NewContext();
-  if (int code = Check(Stub(client)->DescribeCollection(context.get(), request, &response), client)) return code;
+  auto answer = client.retrieval().DescribeCollection(request);
+  if (int code = Check(answer.status(), client)) return code;
+  const v1::Collection& response = *answer;
   PrintCollection(response);
   for (const v1::FieldSchema& field : response.spec().fields()) {
     std::printf("  field %s: %s%s\n", field.name().c_str(), v1::FieldType_Name(field.type()).c_str(),
@@ -138,9 +134,7 @@ int RunDescribe(const sdk::Client& client, const std::string& name) {
 int RunDelete(const sdk::Client& client, const std::string& name) {
   v1::DeleteCollectionRequest request;
   request.set_name(name);
-  v1::DeleteCollectionResponse response;
-  auto context = client.NewContext();
-  if (int code = Check(Stub(client)->DeleteCollection(context.get(), request, &response), client)) return code;
+  if (int code = Check(client.retrieval().DeleteCollection(request).status(), client)) return code;
   std::printf("deleted %s\n", name.c_str());
   return 0;
 }
@@ -177,10 +171,9 @@ void DrawProgress(int64_t done, int64_t total, int64_t chunks) {
 
 int SendBatch(const sdk::Client& client, v1::IngestRequest& request, int64_t offset, int64_t total,
               v1::IngestResponse& totals) {
-  auto context = client.NewContext(absl::Minutes(30));
-  auto reader = Stub(client)->IngestStream(context.get(), request);
-  v1::IngestProgress progress;
-  while (reader->Read(&progress)) {
+  auto reader = client.retrieval().IngestStream(request, WithExtraTime(client, absl::Minutes(30)));
+  while (std::optional<v1::IngestProgress> next = reader.Next()) {
+    const v1::IngestProgress& progress = *next;
     DrawProgress(offset + progress.documents_done(), total, totals.chunks() + progress.chunks_done());
     if (progress.has_result()) {
       const v1::IngestResponse& result = progress.result();
@@ -191,7 +184,7 @@ int SendBatch(const sdk::Client& client, v1::IngestRequest& request, int64_t off
     }
   }
   request.clear_documents();
-  return Check(reader->Finish(), client);
+  return Check(reader.status(), client);
 }
 
 int RunIngest(const sdk::Client& client, const IngestFlags& flags) {
@@ -250,9 +243,9 @@ int RunSearch(const sdk::Client& client, const SearchFlags& flags) {
   request.set_mode(flags.mode == "sparse"   ? v1::SEARCH_MODE_SPARSE
                    : flags.mode == "hybrid" ? v1::SEARCH_MODE_HYBRID
                                             : v1::SEARCH_MODE_DENSE);
-  v1::SearchResponse response;
-  auto context = client.NewContext();
-  if (int code = Check(Stub(client)->Search(context.get(), request, &response), client)) return code;
+  auto answer = client.retrieval().Search(request);
+  if (int code = Check(answer.status(), client)) return code;
+  const v1::SearchResponse& response = *answer;
   int rank = 0;
   for (const v1::SearchHit& hit : response.hits()) {
     std::printf("%d. %.4f %s (%s%s%s)\n", ++rank, hit.score(), hit.document().id().c_str(),

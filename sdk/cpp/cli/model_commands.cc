@@ -7,7 +7,6 @@
 #include <optional>
 #include <string>
 
-#include "catena/v1/inference.grpc.pb.h"
 #include "cli/cli_command.h"
 #include "inference/generate.h"
 #include "inference/model.h"
@@ -67,8 +66,7 @@ void SetSampling(const ModelFlags& flags, v1::SamplingParams& sampling) {
 
 void PrintUsage(const v1::Usage& usage, v1::FinishReason reason) {
   std::fprintf(stderr, "[%d prompt tokens (%d cached), %d generated, %s]\n", usage.prompt_tokens(),
-               usage.cached_prompt_tokens(), usage.completion_tokens(),
-               v1::FinishReason_Name(reason).c_str());
+               usage.cached_prompt_tokens(), usage.completion_tokens(), v1::FinishReason_Name(reason).c_str());
 }
 
 // Streams the model's continuation from the server; the text goes to stdout, usage to stderr.
@@ -77,38 +75,31 @@ int RunGenerateServed(const sdk::Client& client, const ModelFlags& flags) {
   request.set_model(flags.model);
   request.set_prompt(flags.text);
   SetSampling(flags, *request.mutable_sampling());
-  auto context = client.NewContext(absl::Minutes(10));
-  auto stub = v1::InferenceService::NewStub(client.channel());
-  auto reader = stub->Generate(context.get(), request);
-  v1::GenerateResponse response;
+  auto reader = client.inference().Generate(request, WithExtraTime(client, absl::Minutes(10)));
   v1::GenerateResponse last;
-  while (reader->Read(&response)) {
-    std::fwrite(response.text_delta().data(), 1, response.text_delta().size(), stdout);
+  while (std::optional<v1::GenerateResponse> response = reader.Next()) {
+    std::fwrite(response->text_delta().data(), 1, response->text_delta().size(), stdout);
     std::fflush(stdout);
-    if (response.has_usage()) last = response;
+    if (response->has_usage()) last = *std::move(response);
   }
-  const grpc::Status status = reader->Finish();
   std::printf("\n");
-  if (!status.ok()) return Fail(status, client.options().address);
+  if (!reader.status().ok()) return Fail(reader.status(), client.options().address);
   PrintUsage(last.usage(), last.finish_reason());
   return 0;
 }
 
 // One assistant turn: streams the reply to stdout and returns its text (nullopt after printing an error).
 std::optional<std::string> ChatTurn(const sdk::Client& client, const v1::ChatRequest& request) {
-  auto context = client.NewContext(absl::Minutes(10));
-  auto stub = v1::InferenceService::NewStub(client.channel());
-  auto reader = stub->Chat(context.get(), request);
-  v1::ChatResponse response;
+  auto reader = client.inference().Chat(request, WithExtraTime(client, absl::Minutes(10)));
   std::string reply;
-  while (reader->Read(&response)) {
-    std::fwrite(response.text_delta().data(), 1, response.text_delta().size(), stdout);
+  while (std::optional<v1::ChatResponse> response = reader.Next()) {
+    std::fwrite(response->text_delta().data(), 1, response->text_delta().size(), stdout);
     std::fflush(stdout);
-    reply += response.text_delta();
+    reply += response->text_delta();
   }
   std::printf("\n");
-  if (const grpc::Status status = reader->Finish(); !status.ok()) {
-    Fail(status, client.options().address);
+  if (!reader.status().ok()) {
+    Fail(reader.status(), client.options().address);
     return std::nullopt;
   }
   return reply;

@@ -48,10 +48,10 @@ std::string FormatProblem(const v1::PipelineProblem& problem) {
   return out;
 }
 
-StreamOutcome ReadRunStream(grpc::ClientReader<v1::RunEvent>& reader) {
+StreamOutcome ReadRunStream(sdk::StreamReader<v1::RunEvent>& reader) {
   StreamOutcome outcome;
-  v1::RunEvent event;
-  while (reader.Read(&event)) {
+  while (std::optional<v1::RunEvent> next = reader.Next()) {
+    const v1::RunEvent& event = *next;
     if (outcome.run_id.empty()) outcome.run_id = event.run_id();
     if (event.has_token()) {
       std::fputs(event.token().text_delta().c_str(), stdout);
@@ -66,7 +66,7 @@ StreamOutcome ReadRunStream(grpc::ClientReader<v1::RunEvent>& reader) {
     }
   }
   if (outcome.printed_tokens) std::fputs("\n", stdout);
-  outcome.status = reader.Finish();
+  outcome.status = reader.status();
   return outcome;
 }
 

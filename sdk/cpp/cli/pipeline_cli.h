@@ -3,7 +3,6 @@
 #pragma once
 
 #include <google/protobuf/struct.pb.h>
-#include <grpcpp/support/sync_stream.h>
 
 #include <memory>
 #include <string>
@@ -11,7 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "catena/client.h"
-#include "catena/v1/pipeline.grpc.pb.h"
+#include "catena/pipeline_client.h"
 
 namespace catena::cli {
 
@@ -26,7 +25,7 @@ std::string StructJson(const google::protobuf::Struct& value);
 std::string FormatProblem(const v1::PipelineProblem& problem);
 
 struct StreamOutcome {
-  grpc::Status status;
+  absl::Status status;
   std::string run_id;
   bool has_final = false;
   v1::RunFinal final;
@@ -35,8 +34,8 @@ struct StreamOutcome {
   bool printed_tokens = false;  // token deltas were written to stdout
 };
 
-// Reads every event of `reader`, writing token deltas to stdout as they come, then finishes the call.
-StreamOutcome ReadRunStream(grpc::ClientReader<v1::RunEvent>& reader);
+// Reads every event of `reader`, writing token deltas to stdout as they come, and the call's final status.
+StreamOutcome ReadRunStream(sdk::StreamReader<v1::RunEvent>& reader);
 
 // Prints the end of a run: "interrupted at node ...: reason" with how to resume, or the outputs as JSON.
 void PrintRunEnd(const std::string& run_id, bool interrupted, const v1::Interrupt& interrupt,

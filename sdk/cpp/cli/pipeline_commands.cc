@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "absl/time/time.h"
-#include "catena/v1/pipeline.grpc.pb.h"
 #include "cli/cli_command.h"
 #include "cli/pipeline_cli.h"
 
@@ -30,10 +29,6 @@ struct PipelineFlags {
   std::string payload_json;
 };
 
-std::unique_ptr<v1::PipelineService::Stub> Stub(const sdk::Client& client) {
-  return v1::PipelineService::NewStub(client.channel());
-}
-
 bool ReadFile(const std::string& path, std::string& out) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -46,7 +41,6 @@ bool ReadFile(const std::string& path, std::string& out) {
 
 // Prints every problem of each file; exit 1 when any file is invalid or unreadable.
 int RunValidate(const sdk::Client& client, const PipelineFlags& flags) {
-  auto stub = Stub(client);
   int exit_code = 0;
   for (const std::string& file : flags.files) {
     v1::ValidatePipelineRequest request;
@@ -55,9 +49,9 @@ int RunValidate(const sdk::Client& client, const PipelineFlags& flags) {
       continue;
     }
     request.set_file_name(file);
-    v1::ValidatePipelineResponse response;
-    grpc::Status status = stub->ValidatePipeline(client.NewContext().get(), request, &response);
-    if (!status.ok()) return Fail(status, client.options().address);
+    auto validated = client.pipelines().ValidatePipeline(request);
+    if (!validated.ok()) return Fail(validated.status(), client.options().address);
+    const v1::ValidatePipelineResponse& response = *validated;
     for (const v1::PipelineProblem& problem : response.problems()) std::printf("%s\n", FormatProblem(problem).c_str());
     if (response.valid()) std::printf("%s: ok\n", file.c_str());
     if (!response.valid()) exit_code = kExitFailure;
@@ -66,7 +60,6 @@ int RunValidate(const sdk::Client& client, const PipelineFlags& flags) {
 }
 
 int RunDeploy(const sdk::Client& client, const PipelineFlags& flags) {
-  auto stub = Stub(client);
   int exit_code = 0;
   for (const std::string& file : flags.files) {
     v1::PutPipelineRequest request;
@@ -75,31 +68,28 @@ int RunDeploy(const sdk::Client& client, const PipelineFlags& flags) {
       continue;
     }
     request.set_file_name(file);
-    v1::Pipeline pipeline;
-    grpc::Status status = stub->PutPipeline(client.NewContext().get(), request, &pipeline);
-    if (!status.ok()) {
-      std::fprintf(stderr, "%s\n", status.error_message().c_str());
+    auto pipeline = client.pipelines().PutPipeline(request);
+    if (!pipeline.ok()) {
+      std::fprintf(stderr, "%s\n", std::string(pipeline.status().message()).c_str());
       exit_code = kExitFailure;
       continue;
     }
-    std::printf("deployed %s version %s\n", pipeline.name().c_str(), pipeline.version().substr(0, 12).c_str());
+    std::printf("deployed %s version %s\n", pipeline->name().c_str(), pipeline->version().substr(0, 12).c_str());
   }
   return exit_code;
 }
 
 int RunList(const sdk::Client& client, const PipelineFlags&) {
-  auto stub = Stub(client);
   v1::ListPipelinesRequest request;
   request.mutable_page()->set_page_size(1000);
   do {
-    v1::ListPipelinesResponse response;
-    grpc::Status status = stub->ListPipelines(client.NewContext().get(), request, &response);
-    if (!status.ok()) return Fail(status, client.options().address);
-    for (const v1::Pipeline& pipeline : response.pipelines()) {
+    auto response = client.pipelines().ListPipelines(request);
+    if (!response.ok()) return Fail(response.status(), client.options().address);
+    for (const v1::Pipeline& pipeline : response->pipelines()) {
       std::printf("%s\t%s\t%s\n", pipeline.name().c_str(), pipeline.version().substr(0, 12).c_str(),
                   pipeline.description().c_str());
     }
-    request.mutable_page()->set_page_token(response.next_page_token());
+    request.mutable_page()->set_page_token(response->next_page_token());
   } while (!request.page().page_token().empty());
   return 0;
 }
@@ -109,19 +99,17 @@ int RunGet(const sdk::Client& client, const PipelineFlags& flags) {
   v1::GetPipelineRequest request;
   request.set_name(flags.name);
   request.set_version(flags.version);
-  v1::Pipeline pipeline;
-  grpc::Status status = Stub(client)->GetPipeline(client.NewContext().get(), request, &pipeline);
-  if (!status.ok()) return Fail(status, client.options().address);
-  std::fputs(pipeline.source().c_str(), stdout);
-  if (!pipeline.source().empty() && pipeline.source().back() != '\n') std::fputs("\n", stdout);
+  auto pipeline = client.pipelines().GetPipeline(request);
+  if (!pipeline.ok()) return Fail(pipeline.status(), client.options().address);
+  std::fputs(pipeline->source().c_str(), stdout);
+  if (!pipeline->source().empty() && pipeline->source().back() != '\n') std::fputs("\n", stdout);
   return 0;
 }
 
 int RunDelete(const sdk::Client& client, const PipelineFlags& flags) {
   v1::DeletePipelineRequest request;
   request.set_name(flags.name);
-  v1::DeletePipelineResponse response;
-  grpc::Status status = Stub(client)->DeletePipeline(client.NewContext().get(), request, &response);
+  absl::Status status = client.pipelines().DeletePipeline(request).status();
   if (!status.ok()) return Fail(status, client.options().address);
   std::printf("deleted %s\n", flags.name.c_str());
   return 0;
@@ -143,17 +131,15 @@ int RunRun(const sdk::Client& client, const PipelineFlags& flags) {
   request.set_version(flags.version);
   request.set_run_id(flags.run_id);
   *request.mutable_inputs() = *std::move(inputs);
-  auto stub = Stub(client);
-  auto context = client.NewContext(kRunExtraTime);
+  const sdk::CallOptions options = WithExtraTime(client, kRunExtraTime);
   if (flags.stream) {
-    auto reader = stub->RunStream(context.get(), request);
-    return FinishStream(client, ReadRunStream(*reader));
+    auto reader = client.pipelines().RunStream(request, options);
+    return FinishStream(client, ReadRunStream(reader));
   }
-  v1::RunResponse response;
-  grpc::Status status = stub->Run(context.get(), request, &response);
-  if (!status.ok()) return Fail(status, client.options().address);
-  std::fprintf(stderr, "run %s\n", response.run_id().c_str());
-  PrintRunEnd(response.run_id(), response.state() == "interrupted", response.interrupt(), response.outputs());
+  auto response = client.pipelines().Run(request, options);
+  if (!response.ok()) return Fail(response.status(), client.options().address);
+  std::fprintf(stderr, "run %s\n", response->run_id().c_str());
+  PrintRunEnd(response->run_id(), response->state() == "interrupted", response->interrupt(), response->outputs());
   return 0;
 }
 
@@ -166,9 +152,8 @@ int RunResume(const sdk::Client& client, const PipelineFlags& flags) {
     if (!payload.ok()) return Fail(payload.status(), client.options().address);
     *request.mutable_payload() = *std::move(payload);
   }
-  auto context = client.NewContext(kRunExtraTime);
-  auto reader = Stub(client)->Resume(context.get(), request);
-  return FinishStream(client, ReadRunStream(*reader));
+  auto reader = client.pipelines().Resume(request, WithExtraTime(client, kRunExtraTime));
+  return FinishStream(client, ReadRunStream(reader));
 }
 
 }  // namespace

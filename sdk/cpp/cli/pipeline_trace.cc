@@ -56,10 +56,9 @@ std::string DescribeEvent(const v1::RunEvent& event) {
 int RunTrace(const sdk::Client& client, const std::string& run_id) {
   v1::GetRunRequest request;
   request.set_run_id(run_id);
-  v1::RunTrace trace;
-  grpc::Status status =
-      v1::PipelineService::NewStub(client.channel())->GetRun(client.NewContext().get(), request, &trace);
-  if (!status.ok()) return Fail(status, client.options().address);
+  auto found = client.pipelines().GetRun(request);
+  if (!found.ok()) return Fail(found.status(), client.options().address);
+  const v1::RunTrace& trace = *found;
   const std::string pipeline = trace.pipeline().empty() ? "(inline)" : trace.pipeline();
   std::printf("run %s\npipeline %s version %s\nstate %s\nstarted %s finished %s\ninputs %s\n", trace.run_id().c_str(),
               pipeline.c_str(), trace.version().substr(0, 12).c_str(), trace.state().c_str(),

@@ -45,10 +45,6 @@ int Fail(const absl::Status& status, const std::string& address) {
   return kExitFailure;
 }
 
-int Fail(const grpc::Status& status, const std::string& address) {
-  return Fail(absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message()), address);
-}
-
 void AddServerCommands(CLI::App& app, CommandRunner& runner) {
   auto service = std::make_shared<std::string>();
   CLI::App* health = app.add_subcommand("health", "Check the server's (or one service's) health");

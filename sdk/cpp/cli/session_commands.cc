@@ -4,7 +4,6 @@
 #include <string>
 
 #include "absl/time/time.h"
-#include "catena/v1/memory.grpc.pb.h"
 #include "cli/cli_command.h"
 
 namespace catena::cli {
@@ -37,42 +36,37 @@ std::string FormatTime(int64_t unix_ms) {
 
 // Prints one line per session: id, user, message count, last update; follows every page.
 int RunList(const sdk::Client& client, const SessionFlags& flags) {
-  auto stub = v1::MemoryService::NewStub(client.channel());
   v1::ListSessionsRequest request;
   request.set_user_id(flags.user);
   request.mutable_page()->set_page_size(1000);
   do {
-    v1::ListSessionsResponse response;
-    grpc::Status status = stub->ListSessions(client.NewContext().get(), request, &response);
-    if (!status.ok()) return Fail(status, client.options().address);
-    for (const v1::Session& session : response.sessions()) {
+    auto response = client.memory().ListSessions(request);
+    if (!response.ok()) return Fail(response.status(), client.options().address);
+    for (const v1::Session& session : response->sessions()) {
       std::printf("%s\tuser=%s\tmessages=%lld\tupdated=%s\n", session.id().c_str(), session.user_id().c_str(),
                   static_cast<long long>(session.message_count()), FormatTime(session.updated_at_unix_ms()).c_str());
     }
-    request.mutable_page()->set_page_token(response.next_page_token());
+    request.mutable_page()->set_page_token(response->next_page_token());
   } while (!request.page().page_token().empty());
   return 0;
 }
 
 // Prints the session header and its last N messages, oldest first.
 int RunShow(const sdk::Client& client, const SessionFlags& flags) {
-  auto stub = v1::MemoryService::NewStub(client.channel());
   v1::GetSessionRequest get;
   get.set_id(flags.session);
-  v1::Session session;
-  grpc::Status status = stub->GetSession(client.NewContext().get(), get, &session);
-  if (!status.ok()) return Fail(status, client.options().address);
-  std::printf("session %s user=%s messages=%lld\n", session.id().c_str(), session.user_id().c_str(),
-              static_cast<long long>(session.message_count()));
+  auto session = client.memory().GetSession(get);
+  if (!session.ok()) return Fail(session.status(), client.options().address);
+  std::printf("session %s user=%s messages=%lld\n", session->id().c_str(), session->user_id().c_str(),
+              static_cast<long long>(session->message_count()));
   v1::ListMessagesRequest list;
   list.set_session_id(flags.session);
   list.set_reverse(true);
   list.mutable_page()->set_page_size(flags.last);
-  v1::ListMessagesResponse response;
-  status = stub->ListMessages(client.NewContext().get(), list, &response);
-  if (!status.ok()) return Fail(status, client.options().address);
-  for (int i = response.messages_size() - 1; i >= 0; --i) {
-    const v1::StoredMessage& stored = response.messages(i);
+  auto response = client.memory().ListMessages(list);
+  if (!response.ok()) return Fail(response.status(), client.options().address);
+  for (int i = response->messages_size() - 1; i >= 0; --i) {
+    const v1::StoredMessage& stored = response->messages(i);
     std::printf("#%lld %s: %s\n", static_cast<long long>(stored.seq()), RoleLabel(stored.message().role()).c_str(),
                 stored.message().content().c_str());
   }
@@ -80,12 +74,11 @@ int RunShow(const sdk::Client& client, const SessionFlags& flags) {
 }
 
 int RunErase(const sdk::Client& client, const SessionFlags& flags) {
-  auto stub = v1::MemoryService::NewStub(client.channel());
   v1::EraseUserRequest request;
   request.set_user_id(flags.user);
-  v1::EraseUserResponse response;
-  grpc::Status status = stub->EraseUser(client.NewContext().get(), request, &response);
-  if (!status.ok()) return Fail(status, client.options().address);
+  auto erased = client.memory().EraseUser(request);
+  if (!erased.ok()) return Fail(erased.status(), client.options().address);
+  const v1::EraseUserResponse& response = *erased;
   std::printf("erased user %s: sessions=%lld messages=%lld summaries=%lld facts=%lld checkpoints=%lld\n",
               flags.user.c_str(), static_cast<long long>(response.sessions_erased()),
               static_cast<long long>(response.messages_erased()), static_cast<long long>(response.summaries_erased()),
