@@ -2,8 +2,10 @@
 
 #include <random>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/auth_error.h"
 
 namespace catena {
 namespace {
@@ -44,6 +46,9 @@ std::string NewRequestId() {
 }
 
 absl::StatusOr<RequestContext> RequestContextFromServer(const grpc::ServerContextBase& server_context) {
+  if (std::string_view refusal = MetadataValue(server_context, kAuthErrorHeader); !refusal.empty()) {
+    return ParseAuthError(refusal);
+  }
   RequestContext context;
   if (std::string_view tenant = MetadataValue(server_context, kTenantHeader); !tenant.empty()) {
     if (absl::Status status = ValidateTenantId(tenant); !status.ok()) {
@@ -59,6 +64,20 @@ absl::StatusOr<RequestContext> RequestContextFromServer(const grpc::ServerContex
     context.deadline = absl::FromChrono(deadline);
   }
   return context;
+}
+
+std::string FormatAuthError(const absl::Status& status) {
+  return absl::StrCat(static_cast<int>(status.code()), " ", status.message());
+}
+
+absl::Status ParseAuthError(std::string_view value) {
+  const size_t space = value.find(' ');
+  int code = 0;
+  if (space == std::string_view::npos || !absl::SimpleAtoi(std::string(value.substr(0, space)), &code) || code <= 0 ||
+      code > static_cast<int>(absl::StatusCode::kUnauthenticated)) {
+    return absl::UnauthenticatedError("the request was refused");
+  }
+  return absl::Status(static_cast<absl::StatusCode>(code), std::string(value.substr(space + 1)));
 }
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {

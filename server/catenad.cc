@@ -5,12 +5,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "chains/service_chat_models.h"
+#include "auth/authenticator.h"
 #include "common/executor.h"
 #include "common/metrics.h"
 #include "common/status.h"
 #include "common/version.h"
 #include "server/components.h"
 #include "server/grpc_server.h"
+#include "server/http_auth.h"
 #include "server/http_server.h"
 #include "server/openai_gateway.h"
 #include "server/server_service.h"
@@ -99,7 +101,12 @@ absl::Status Catenad::StartParts() {
   }
   services.push_back(std::make_unique<ServerServiceImpl>(service_names_, *executor_));
 
-  CATENA_ASSIGN_OR_RETURN(grpc_, GrpcServer::Start(options_, std::move(services), std::move(health), *metrics_));
+  if (options_.auth.enabled || auth::TenantQuotas(options_.auth.quotas).enabled()) {
+    CATENA_ASSIGN_OR_RETURN(authenticator_, auth::Authenticator::Create(options_.auth));
+    if (options_.auth.enabled) spdlog::info("API keys required; key file {}", options_.auth.keys_file.string());
+  }
+  CATENA_ASSIGN_OR_RETURN(grpc_, GrpcServer::Start(options_, std::move(services), std::move(health), *metrics_,
+                                                   authenticator_.get()));
   CATENA_RETURN_IF_ERROR(StartHttp());
   ready_ = true;
   spdlog::info("catenad {} serving {} gRPC services on {}:{}, HTTP on {}:{}, data in {}", kVersion,
@@ -133,6 +140,10 @@ absl::Status Catenad::StartHttp() {
                                        .render_error = &OpenAiGateway::RenderError};
   CATENA_ASSIGN_OR_RETURN(
       http_, HttpServer::StartAsync(http_options, [this](HttpRequest request, std::shared_ptr<HttpResponder> out) {
+        if (authenticator_ != nullptr && !IsOpenHttpRoute(authenticator_->options(), request.Path())) {
+          out = AdmitHttpRequest(*authenticator_, request, std::move(out));
+          if (out == nullptr) return;
+        }
         if (OpenAiGateway::Serves(request.Path())) return gateway_->Handle(std::move(request), std::move(out));
         out->Send(ServeOperationalRoute(request, ready_.load(), *metrics_));
       }));

@@ -17,6 +17,10 @@ class Executor;
 class MetricsRegistry;
 }  // namespace catena
 
+namespace catena::auth {
+class Authenticator;
+}
+
 namespace catena::server {
 
 class GrpcServer;
@@ -48,6 +52,8 @@ class Catenad {
   std::vector<std::string> service_names_;
   std::unique_ptr<MetricsRegistry> metrics_;
   std::unique_ptr<Executor> executor_;
+  // API keys and quotas; null when neither is configured. Outlives both servers.
+  std::unique_ptr<auth::Authenticator> authenticator_;
   // Declared before grpc_ so services (which share its engines) are destroyed first.
   std::unique_ptr<ServerComponents> components_;
   std::unique_ptr<GrpcServer> grpc_;

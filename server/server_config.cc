@@ -1,6 +1,9 @@
 #include "server/server_config.h"
 
+#include <filesystem>
+
 #include "absl/strings/str_cat.h"
+#include "auth/key_store.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "common/status.h"
@@ -68,6 +71,90 @@ absl::StatusOr<std::vector<inference::ModelConfig>> ModelsFromConfig(const Confi
   auto models = inference::ParseModelList(config.GetStringList("inference.models"), model, engine);
   if (!models.ok()) return Annotate(models.status(), config.Origin("inference.models"));
   return models;
+}
+
+// Reads the auth.* keys; per-tenant quota items are "tenant:field=value" and later items override earlier ones.
+absl::StatusOr<auth::AuthOptions> AuthOptionsFromConfig(const Config& config, const std::string& data_dir) {
+  auth::AuthOptions options;
+  options.enabled = config.GetBool("auth.enabled");
+  const std::string keys_file = config.GetString("auth.keys_file");
+  options.keys_file = keys_file.empty() ? auth::DefaultKeysFile(data_dir) : std::filesystem::path(keys_file);
+  options.open_health = config.GetBool("auth.open_health");
+  options.open_metrics = config.GetBool("auth.open_metrics");
+  const double rate = config.GetDouble("auth.quota.requests_per_second");
+  if (rate < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(config.Origin("auth.quota.requests_per_second"), ": must be >= 0 (0 = no limit)"));
+  }
+  options.quotas.defaults = {.requests_per_second = rate,
+                             .burst = config.GetInt("auth.quota.burst"),
+                             .max_in_flight = config.GetInt("auth.quota.max_in_flight")};
+  for (const std::string& item : config.GetStringList("auth.tenant_quotas")) {
+    const std::string tenant = item.substr(0, item.find(':'));
+    auto found = options.quotas.tenants.find(tenant);
+    const auth::QuotaLimits& base = found == options.quotas.tenants.end() ? options.quotas.defaults : found->second;
+    auto parsed = auth::ParseTenantQuota(item, base);
+    if (!parsed.ok()) return Annotate(parsed.status(), config.Origin("auth.tenant_quotas"));
+    options.quotas.tenants[parsed->first] = parsed->second;
+  }
+  return options;
+}
+
+// Reads the server.tls.* keys; INVALID_ARGUMENT when they are incomplete.
+absl::StatusOr<TlsServerOptions> TlsOptionsFromConfig(const Config& config) {
+  TlsServerOptions tls{.cert_file = config.GetString("server.tls.cert_file"),
+                       .key_file = config.GetString("server.tls.key_file"),
+                       .client_ca_file = config.GetString("server.tls.client_ca_file"),
+                       .require_client_cert = config.GetBool("server.tls.require_client_cert")};
+  if (tls.cert_file.empty() != tls.key_file.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(config.Origin("server.tls.cert_file"),
+                                                   ": server.tls.cert_file and server.tls.key_file go together"));
+  }
+  if (!tls.enabled() && (!tls.client_ca_file.empty() || tls.require_client_cert)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        config.Origin("server.tls.client_ca_file"), ": client certificates need server.tls.cert_file and key_file"));
+  }
+  if (tls.require_client_cert && tls.client_ca_file.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(config.Origin("server.tls.require_client_cert"),
+                                                   ": require_client_cert needs server.tls.client_ca_file"));
+  }
+  return tls;
+}
+
+ConfigKey BoolKey(std::string path, bool value, std::string help) {
+  return ConfigKey{.path = std::move(path),
+                   .type = ConfigType::kBool,
+                   .default_value = value ? "true" : "false",
+                   .help = std::move(help)};
+}
+
+// The auth.* and server.tls.* keys (docs/security.md).
+std::vector<ConfigKey> SecurityKeys() {
+  return {
+      BoolKey("auth.enabled", false, "Require an API key (authorization: Bearer <key>) on every gRPC call and HTTP "
+                                     "request; the key's tenant is the caller's tenant."),
+      StringKey("auth.keys_file", "", "API key file written by `catena keys`; empty = <data_dir>/auth/keys.json. "
+                                      "Reloaded when it changes."),
+      BoolKey("auth.open_health", true, "Serve grpc.health.v1, /healthz and /readyz without a key (probes)."),
+      BoolKey("auth.open_metrics", true, "Serve /metrics without a key."),
+      ConfigKey{.path = "auth.quota.requests_per_second",
+                .type = ConfigType::kDouble,
+                .default_value = "0",
+                .help = "Default request rate per tenant (token bucket refill); 0 = no limit."},
+      IntKey("auth.quota.burst", 0, 0, int64_t{1} << 30,
+             "Default burst per tenant (bucket size); 0 = max(1, requests_per_second)."),
+      IntKey("auth.quota.max_in_flight", 0, 0, int64_t{1} << 30, "Default calls in flight per tenant; 0 = no limit."),
+      ConfigKey{.path = "auth.tenant_quotas",
+                .type = ConfigType::kStringList,
+                .default_value = "",
+                .help = "Per-tenant overrides as tenant:field=value items, field one of requests_per_second, burst, "
+                        "max_in_flight."},
+      StringKey("server.tls.cert_file", "", "PEM server certificate chain; set (with key_file) to serve TLS."),
+      StringKey("server.tls.key_file", "", "PEM private key of server.tls.cert_file."),
+      StringKey("server.tls.client_ca_file", "", "PEM CA bundle for client certificates (mutual TLS)."),
+      BoolKey("server.tls.require_client_cert", false,
+              "Refuse clients without a certificate signed by server.tls.client_ca_file."),
+  };
 }
 
 }  // namespace
@@ -162,6 +249,8 @@ absl::Status RegisterServerConfig(ConfigSchema& schema) {
   };
   for (const ConfigKey& key : keys) CATENA_RETURN_IF_ERROR(schema.Add(key));
   for (const ConfigKey& key : RemoteConfigKeys()) CATENA_RETURN_IF_ERROR(schema.Add(key));
+
+  for (const ConfigKey& key : SecurityKeys()) CATENA_RETURN_IF_ERROR(schema.Add(key));
   return absl::OkStatus();
 }
 
@@ -199,6 +288,9 @@ absl::StatusOr<ServerOptions> ServerOptionsFromConfig(const Config& config) {
   options.tool_files = config.GetStringList("tools.files");
   CATENA_ASSIGN_OR_RETURN(options.remote_chat_models, RemoteChatModelsFromConfig(config));
   CATENA_ASSIGN_OR_RETURN(options.remote_embedders, RemoteEmbeddersFromConfig(config));
+
+  CATENA_ASSIGN_OR_RETURN(options.auth, AuthOptionsFromConfig(config, options.data_dir));
+  CATENA_ASSIGN_OR_RETURN(options.tls, TlsOptionsFromConfig(config));
   return options;
 }
 

@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "auth/authenticator.h"
 #include "common/config.h"
 #include "chains/pipeline_service.h"
 #include "chains/remote_chat_model.h"
@@ -17,6 +18,15 @@
 #include "memory/memory_service.h"
 
 namespace catena::server {
+
+// server.tls.*: TLS on the gRPC and HTTP ports when cert_file is set; mutual TLS with client_ca_file.
+struct TlsServerOptions {
+  std::string cert_file;       // PEM certificate chain of the server; empty = plaintext
+  std::string key_file;        // PEM private key of cert_file
+  std::string client_ca_file;  // PEM CAs that sign client certificates; empty = clients are not asked for one
+  bool require_client_cert = false;  // refuse clients without a certificate signed by client_ca_file
+  bool enabled() const { return !cert_file.empty(); }
+};
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -53,6 +63,9 @@ struct ServerOptions {
   chains::PipelineServiceSettings pipelines;
   // tools.files: YAML tool files (docs/agents.md "Tools") whose tools every tenant's runs may call.
   std::vector<std::string> tool_files;
+  // auth.* keys; keys_file already defaulted to <data_dir>/auth/keys.json.
+  auth::AuthOptions auth;
+  TlsServerOptions tls;
 };
 
 // Adds every catenad key, with defaults and help, to `schema`.

@@ -61,6 +61,8 @@ int main(int argc, char** argv) {
   catena::cli::AddModelCommands(app, runner);
   catena::cli::AddAuditCommands(app, runner);
 
+  catena::cli::AddKeyCommands(app, runner);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
