@@ -1,6 +1,7 @@
 // The chat models catenad's pipelines call: the in-process engine's models (the shared ModelRegistry, also
-// behind InferenceService) and, when pipelines.test_models is on, the deterministic test models, routed by
-// model name (ChatModelRouter). Thread-safe.
+// behind InferenceService), the extractive answer model "extractive" when pipelines.extractive_model is on
+// (the default) and, when pipelines.test_models is on, the deterministic test models, routed by model name
+// (ChatModelRouter). Thread-safe.
 #pragma once
 
 #include <memory>
@@ -16,8 +17,9 @@ class ModelRegistry;
 
 namespace catena::chains {
 
-// Test models first (when enabled), then the engine's models; `executor` times the test models' token stream.
+// Test models first (when enabled), then the extractive model (when enabled), then the engine's models;
+// `executor` times the test models' token stream.
 std::shared_ptr<ChatModel> NewServiceChatModels(std::shared_ptr<inference::ModelRegistry> registry,
-                                                Executor* executor, bool test_models);
+                                                Executor* executor, bool test_models, bool extractive_model = true);
 
 }  // namespace catena::chains
