@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
   catena::cli::AddPipelineCommands(app, runner);
   catena::cli::AddChatCommand(app, runner);
   catena::cli::AddModelCommands(app, runner);
+  catena::cli::AddEvalCommand(app, runner);
 
   try {
     app.parse(argc, argv);

@@ -37,6 +37,8 @@ void AddPipelineCommands(CLI::App& app, CommandRunner& runner);
 void AddChatCommand(CLI::App& app, CommandRunner& runner);
 // generate and chat --model: a model served by catenad; tokenize and generate --model-file: a GGUF file in process.
 void AddModelCommands(CLI::App& app, CommandRunner& runner);
+// eval PIPELINE DATASET: runs the pipeline once per QA case and prints retrieval and answer metrics.
+void AddEvalCommand(CLI::App& app, CommandRunner& runner);
 // Reads user lines from stdin and streams each reply of the served `model`, keeping the conversation.
 int RunModelChat(const sdk::Client& client, const std::string& model, const std::string& system, int max_tokens,
                  float temperature);
