@@ -152,8 +152,8 @@ TEST_CASE("extractive answers to the banking QA set cite supporting documents an
   REQUIRE(tally.answerable + tally.unanswerable >= 20);
   CHECK(tally.declined == tally.unanswerable);
   CHECK(tally.supported == tally.answerable);
-  CHECK(tally.with_facts * 4 >= tally.answerable * 3);        // today 28 of 34
-  CHECK(tally.correct_citations * 20 >= tally.citations * 17);  // today 57 of 64
+  CHECK(tally.with_facts * 4 >= tally.answerable * 3);        // today 44 of 51
+  CHECK(tally.correct_citations * 20 >= tally.citations * 17);  // today 84 of 98
 }
 
 }  // namespace
