@@ -34,9 +34,8 @@ test: build assets
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 
 run: build
-	@mkdir -p data
-	@echo "Starting catenad with the built-in defaults (data in ./data). Talk to it with build/bin/catena."
-	$(BUILD_DIR)/bin/catenad --data-dir data $(RUN_ARGS)
+	@echo "Starting catenad with the built-in defaults (data in ./data) and the banking example loaded."
+	@scripts/run-examples.sh $(BUILD_DIR) data $(RUN_ARGS)
 
 bench: build assets
 	@scripts/run-benchmarks.sh $(BUILD_DIR)

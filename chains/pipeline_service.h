@@ -50,6 +50,8 @@ struct PipelineServiceSettings {
   int max_queued_runs = 256;
   // Serve the deterministic test models ("test", "test-echo", "test-json") to llm nodes.
   bool test_models = false;
+  // Serve the extractive answer model "extractive" (chains/extractive_chat_model.h) to llm nodes.
+  bool extractive_model = true;
   // Run traces kept per tenant.
   int64_t max_traces_per_tenant = 10000;
   bool sync_writes = false;

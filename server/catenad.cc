@@ -124,8 +124,8 @@ absl::Status Catenad::StartHttp() {
       std::find(options_.services.begin(), options_.services.end(), "pipeline") != options_.services.end();
   OpenAiGatewayOptions gateway{
       .executor = executor_.get(),
-      .models =
-          chains::NewServiceChatModels(models, executor_.get(), options_.pipelines.test_models, remote_models),
+      .models = chains::NewServiceChatModels(models, executor_.get(), options_.pipelines.test_models, remote_models,
+                                             options_.pipelines.extractive_model),
       .registry = models,
       .embedders = std::move(embedders),
       .pipelines = pipelines ? grpc_->InProcessChannel() : nullptr};
@@ -133,6 +133,7 @@ absl::Status Catenad::StartHttp() {
   if (remote_models != nullptr) {
     for (const std::string& name : remote_models->ModelNames()) gateway.extra_model_names.push_back(name);
   }
+  if (options_.pipelines.extractive_model) gateway.extra_model_names.push_back("extractive");
   gateway_ = std::make_unique<OpenAiGateway>(std::move(gateway));
   const HttpServerOptions http_options{.host = options_.host,
                                        .port = options_.http_port,

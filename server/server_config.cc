@@ -55,6 +55,7 @@ absl::StatusOr<chains::PipelineServiceSettings> PipelineSettingsFromConfig(const
   settings.max_concurrent_runs = static_cast<int>(config.GetInt("pipelines.max_concurrent_runs"));
   settings.max_queued_runs = static_cast<int>(config.GetInt("pipelines.max_queued_runs"));
   settings.test_models = config.GetBool("pipelines.test_models");
+  settings.extractive_model = config.GetBool("pipelines.extractive_model");
   settings.max_traces_per_tenant = config.GetInt("pipelines.max_traces_per_tenant");
   settings.sync_writes = config.GetBool("memory.sync_writes");
   return settings;
@@ -244,6 +245,11 @@ absl::Status RegisterServerConfig(ConfigSchema& schema) {
                 .default_value = "false",
                 .help = "Serve the deterministic test chat models (test, test-echo, test-json) to llm nodes "
                         "and the test tools (test_echo, test_transfer) to tool and agent nodes."},
+      ConfigKey{.path = "pipelines.extractive_model",
+                .type = ConfigType::kBool,
+                .default_value = "true",
+                .help = "Serve the extractive answer model 'extractive' to llm nodes: it cites the best-matching "
+                        "sentences of the numbered passages in the prompt (no download; not generative)."},
       IntKey("pipelines.max_traces_per_tenant", 10000, 1, int64_t{100000000},
              "Run traces kept per tenant (GetRun); older ones are deleted."),
   };

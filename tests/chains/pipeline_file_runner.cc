@@ -16,8 +16,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "chains/binding.h"
+#include "chains/chat_model_router.h"
 #include "chains/checkpoint_store.h"
 #include "chains/compiled_pipeline.h"
+#include "chains/extractive_chat_model.h"
 #include "chains/runner.h"
 #include "chains/test_chat_model.h"
 #include "chains/tool.h"
@@ -112,7 +114,9 @@ class Fixture {
     auto hashing = inference::HashingEmbedder::Create({});
     REQUIRE(hashing.ok());
     REQUIRE(embedders_->Register(std::shared_ptr<const inference::Embedder>(*std::move(hashing))).ok());
-    models_ = std::make_unique<TestChatModel>(&executor_);
+    models_ = std::make_shared<TestChatModel>(&executor_);
+    router_ = std::make_unique<ChatModelRouter>(
+        std::vector<std::shared_ptr<ChatModel>>{models_, std::make_shared<ExtractiveChatModel>()});
     for (const json& model : Field(tests, "models", json::array())) AddModel(model);
     auto memory = memory::MemoryStore::Open({.path = (dir_.path() / "memory").string()});
     REQUIRE(memory.ok());
@@ -125,7 +129,7 @@ class Fixture {
     checkpoints_ = NewMemoryCheckpointStore(memory_.get());
     RunnerOptions options;
     options.services = RunServices{.executor = &executor_,
-                                   .models = models_.get(),
+                                   .models = router_.get(),
                                    .embedders = embedders_.get(),
                                    .retrieval = retrieval_.get(),
                                    .memory = memory_.get(),
@@ -139,7 +143,7 @@ class Fixture {
   }
 
   Runner& runner() { return *runner_; }
-  const ChatModel* models() const { return models_.get(); }
+  const ChatModel* models() const { return router_.get(); }
 
  private:
   void AddModel(const json& model) {
@@ -178,7 +182,8 @@ class Fixture {
   Executor executor_;
   ScriptedToolSet tools_;
   std::shared_ptr<inference::EmbedderRegistry> embedders_ = std::make_shared<inference::EmbedderRegistry>();
-  std::unique_ptr<TestChatModel> models_;
+  std::shared_ptr<TestChatModel> models_;
+  std::unique_ptr<ChatModelRouter> router_;  // the test models, then 'extractive'
   std::unique_ptr<memory::MemoryStore> memory_;
   std::unique_ptr<retrieval::RetrievalEngine> retrieval_;
   std::unique_ptr<CheckpointStore> checkpoints_;

@@ -36,6 +36,16 @@ TEST_CASE("flags beat environment variables for server options", "[unit]") {
   CHECK(options->http_port == 6001);
 }
 
+TEST_CASE("the extractive answer model is on by default and can be switched off", "[unit]") {
+  auto defaults = OptionsFrom({});
+  REQUIRE(defaults.ok());
+  CHECK(defaults->pipelines.extractive_model);
+  CHECK_FALSE(defaults->pipelines.test_models);
+  auto off = OptionsFrom({}, {{"CATENA_PIPELINES_EXTRACTIVE_MODEL", "false"}});
+  REQUIRE(off.ok());
+  CHECK_FALSE(off->pipelines.extractive_model);
+}
+
 TEST_CASE("service selection keeps catalog order and drops duplicates", "[unit]") {
   auto names = ExpandServiceNames({"pipeline", "retrieval", "pipeline"});
   REQUIRE(names.ok());
@@ -83,6 +93,7 @@ TEST_CASE("the example configuration file loads and equals the defaults", "[unit
   CHECK(from_file->memory.tenant_ttl_seconds == defaults->memory.tenant_ttl_seconds);
   CHECK(from_file->inference_models.empty());
   CHECK(from_file->inference_autoload == defaults->inference_autoload);
+  CHECK(from_file->pipelines.extractive_model == defaults->pipelines.extractive_model);
   CHECK(config->Origin("retrieval.sync_writes").find("catenad.yaml:") != std::string::npos);
   CHECK(config->Origin("server.grpc_port").find("catenad.yaml:") != std::string::npos);
 }

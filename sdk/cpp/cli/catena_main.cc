@@ -60,8 +60,8 @@ int main(int argc, char** argv) {
   catena::cli::AddChatCommand(app, runner);
   catena::cli::AddModelCommands(app, runner);
   catena::cli::AddAuditCommands(app, runner);
-
   catena::cli::AddKeyCommands(app, runner);
+  catena::cli::AddEvalCommand(app, runner);
 
   try {
     app.parse(argc, argv);

@@ -40,9 +40,10 @@ void AddChatCommand(CLI::App& app, CommandRunner& runner);
 void AddModelCommands(CLI::App& app, CommandRunner& runner);
 // audit verify|show: the audit log under --data-dir, read from disk.
 void AddAuditCommands(CLI::App& app, CommandRunner& runner);
-
 // keys create|list|revoke|rotate: the API key file of a catenad (no server call).
 void AddKeyCommands(CLI::App& app, CommandRunner& runner);
+// eval PIPELINE DATASET: runs the pipeline once per QA case and prints retrieval and answer metrics.
+void AddEvalCommand(CLI::App& app, CommandRunner& runner);
 // Reads user lines from stdin and streams each reply of the served `model`, keeping the conversation.
 int RunModelChat(const sdk::Client& client, const std::string& model, const std::string& system, int max_tokens,
                  float temperature);
