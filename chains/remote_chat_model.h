@@ -1,7 +1,8 @@
 // RemoteChatModel: the ChatModel of llm nodes served by OpenAI-compatible servers (OpenAI, vLLM, llama.cpp
 // server, Ollama, another catenad's gateway) through connectors::OpenAiChatClient, one client per configured
 // name. Calls run on a small dedicated thread pool (never on the caller's executor), stream by default, and are
-// cancelled through ChatCancel (the HTTP request is aborted). Thread-safe; destroying it cancels calls in flight.
+// cancelled through ChatCancel (the HTTP request is aborted). Thread-safe; destroying it cancels calls in flight
+// and joins its pool, so never drop the last reference inside on_delta/on_done (they run on that pool).
 #pragma once
 
 #include <memory>
