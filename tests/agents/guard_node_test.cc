@@ -249,5 +249,23 @@ TEST_CASE("guard parameters are checked when the pipeline is compiled, with thei
              Catch::Contains("guard.topic needs at least one of deny, allow, allowed_domains"));
 }
 
+TEST_CASE("run vaults are per tenant and run, bounded, and restore only runs that asked for it", "[unit]") {
+  RunVaults vaults(2);
+  auto detector = guardrails::PiiDetector::Create({}).value();
+  const std::string text = vaults.ForRun("t", "r1")->Redact(*detector, "mail a@b.example").text;
+  CHECK(text == "mail [EMAIL_1]");
+  CHECK(vaults.Find("other", "r1") == nullptr);
+  const tmpl::Value outputs = tmpl::Value::FromJson(Json{{"answer", text}, {"list", {text}}});
+  CHECK(AsJson(vaults.RestoreOutputs("t", "r1", outputs))["answer"] == "mail [EMAIL_1]");  // not requested
+  vaults.RequestRestore("t", "r1", {});
+  CHECK(AsJson(vaults.RestoreOutputs("t", "r1", outputs)) ==
+        Json{{"answer", "mail a@b.example"}, {"list", {"mail a@b.example"}}});
+  vaults.ForRun("t", "r2");
+  vaults.ForRun("t", "r3");  // evicts r1, the least recently used
+  CHECK(vaults.Find("t", "r1") == nullptr);
+  CHECK(vaults.Find("t", "r3") != nullptr);
+  CHECK(AsJson(vaults.RestoreOutputs("t", "r1", outputs))["answer"] == "mail [EMAIL_1]");
+}
+
 }  // namespace
 }  // namespace catena::agents
