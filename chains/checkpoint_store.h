@@ -1,7 +1,7 @@
 // CheckpointStore: where the Runner keeps one checkpoint per finished step of a run (the outputs of finished
 // nodes, router choices, the interrupt it waits at) so a run resumes exactly where it stopped, even after
-// catenad restarts. MemoryCheckpointStore keeps them in the memory component's RocksDB (MemoryStore's
-// checkpoint records). Thread-safe.
+// catenad restarts. MemoryCheckpointStore keeps them as the memory component's checkpoint records (in-process
+// MemoryStore, or MemoryService over gRPC in distributed mode). Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +12,7 @@
 #include "absl/status/statusor.h"
 
 namespace catena::memory {
-class MemoryStore;
+class ConversationMemory;
 }
 
 namespace catena::chains {
@@ -33,7 +33,7 @@ class CheckpointStore {
   virtual absl::StatusOr<StoredCheckpoint> Latest(std::string_view tenant, std::string_view run_id) const = 0;
 };
 
-// Checkpoints in a MemoryStore (not owned; must outlive the result).
-std::unique_ptr<CheckpointStore> NewMemoryCheckpointStore(memory::MemoryStore* store);
+// Checkpoints in a ConversationMemory (not owned; must outlive the result).
+std::unique_ptr<CheckpointStore> NewMemoryCheckpointStore(memory::ConversationMemory* store);
 
 }  // namespace catena::chains
