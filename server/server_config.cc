@@ -160,7 +160,7 @@ absl::Status RegisterServerConfig(ConfigSchema& schema) {
              "Run traces kept per tenant (GetRun); older ones are deleted."),
   };
   for (const ConfigKey& key : keys) CATENA_RETURN_IF_ERROR(schema.Add(key));
-  return absl::OkStatus();
+  return RegisterRemoteConfig(schema);
 }
 
 absl::StatusOr<ServerOptions> ServerOptionsFromConfig(const Config& config) {
@@ -195,6 +195,8 @@ absl::StatusOr<ServerOptions> ServerOptionsFromConfig(const Config& config) {
   options.inference_autoload = config.GetBool("inference.autoload");
   CATENA_ASSIGN_OR_RETURN(options.pipelines, PipelineSettingsFromConfig(config));
   options.tool_files = config.GetStringList("tools.files");
+  CATENA_ASSIGN_OR_RETURN(options.remote, RemoteServicesFromConfig(config));
+  for (const std::string& name : options.services) options.remote.Drop(name);
   return options;
 }
 

@@ -1,4 +1,5 @@
-// The configuration keys of catenad (server.*, data_dir, log.*) and the typed ServerOptions read from them.
+// The configuration keys of catenad (server.*, data_dir, log.*, and services.* from remote_config.h) and the
+// typed ServerOptions read from them.
 // Used by catenad_main.cc and by tests that start servers in-process. Pure functions; no shared state.
 #pragma once
 
@@ -13,6 +14,7 @@
 #include "common/logging.h"
 #include "inference/serving_options.h"
 #include "memory/memory_service.h"
+#include "server/remote_config.h"
 
 namespace catena::server {
 
@@ -47,6 +49,9 @@ struct ServerOptions {
   chains::PipelineServiceSettings pipelines;
   // tools.files: YAML tool files (docs/agents.md "Tools") whose tools every tenant's runs may call.
   std::vector<std::string> tool_files;
+  // services.*: services this process calls over gRPC (distributed mode). Services this process runs itself
+  // are never remote here, so one config file can list every address for all processes.
+  RemoteServices remote;
 };
 
 // Adds every catenad key, with defaults and help, to `schema`.
