@@ -207,11 +207,13 @@ TEST_CASE("a RAG pipeline over separate service processes matches one catenad an
           "[integration][slow]") {
   const fs::path model = TinyChatModel(MakeTempDir("distributed-model"));
   const std::string tiny = "inference.models=tiny=" + model.string();
+  // A small KV cache keeps model loading (and so start-up) quick on a loaded machine.
+  const std::string small_cache = "inference.kv_cache_mb=16";
 
   // Embedded mode: one catenad with every service.
   Turn embedded_first, embedded_second;
   {
-    CatenadProcess embedded({"--set", "pipelines.test_models=true", "--set", tiny});
+    CatenadProcess embedded({"--set", "pipelines.test_models=true", "--set", tiny, "--set", small_cache});
     CreateKnowledgeBase(embedded.grpc_address());
     PutPipeline(embedded.grpc_address());
     embedded_first = RunTurn(embedded.grpc_address(), kQuestion, "s1");
@@ -221,7 +223,7 @@ TEST_CASE("a RAG pipeline over separate service processes matches one catenad an
   }
 
   // Distributed mode: one process per service.
-  CatenadProcess inference({"--service", "inference", "--set", tiny});
+  CatenadProcess inference({"--service", "inference", "--set", tiny, "--set", small_cache});
   CatenadProcess embedding({"--service", "embedding"});
   auto retrieval = std::make_unique<CatenadProcess>(std::vector<std::string>{"--service", "retrieval"});
   CatenadProcess memory({"--service", "memory"});
