@@ -1,4 +1,4 @@
-// The configuration keys of catenad (server.*, data_dir, log.*, and services.* from remote_config.h) and the
+// The configuration keys of catenad (server.*, data_dir, log.*, and services.* from remote_services_config.h) and the
 // typed ServerOptions read from them.
 // Used by catenad_main.cc and by tests that start servers in-process. Pure functions; no shared state.
 #pragma once
@@ -14,7 +14,7 @@
 #include "common/logging.h"
 #include "inference/serving_options.h"
 #include "memory/memory_service.h"
-#include "server/remote_config.h"
+#include "server/remote_services_config.h"
 
 namespace catena::server {
 

@@ -15,7 +15,7 @@
 #include "chains/pipeline_service.h"
 #include "inference/serving_options.h"
 #include "memory/memory_service.h"
-#include "server/remote_config.h"
+#include "server/remote_services_config.h"
 
 namespace catena {
 class Executor;

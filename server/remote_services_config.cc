@@ -1,4 +1,4 @@
-#include "server/remote_config.h"
+#include "server/remote_services_config.h"
 
 #include <array>
 

@@ -1,6 +1,6 @@
 // Unit tests of distributed mode without servers: the services.* keys, the remote clients' fast failure and
 // error wording, and their proto conversions.
-#include "server/remote_config.h"
+#include "server/remote_services_config.h"
 
 #include <catch2/catch.hpp>
 #include <fstream>
