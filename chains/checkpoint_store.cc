@@ -1,18 +1,18 @@
-// MemoryCheckpointStore: run checkpoints as MemoryStore checkpoint records (tenant, run id, step), each step's
+// MemoryCheckpointStore: run checkpoints as ConversationMemory checkpoint records (tenant, run id, step), each step's
 // parent the step before it.
 #include "chains/checkpoint_store.h"
 
 #include <utility>
 
 #include "common/status.h"
-#include "memory/memory_store.h"
+#include "memory/conversation_memory.h"
 
 namespace catena::chains {
 namespace {
 
 class MemoryCheckpointStore final : public CheckpointStore {
  public:
-  explicit MemoryCheckpointStore(memory::MemoryStore* store) : store_(store) {}
+  explicit MemoryCheckpointStore(memory::ConversationMemory* store) : store_(store) {}
 
   absl::Status Put(std::string_view tenant, std::string_view user_id, std::string_view run_id, int64_t step,
                    std::string state, bool sync) override {
@@ -35,12 +35,12 @@ class MemoryCheckpointStore final : public CheckpointStore {
   }
 
  private:
-  memory::MemoryStore* const store_;
+  memory::ConversationMemory* const store_;
 };
 
 }  // namespace
 
-std::unique_ptr<CheckpointStore> NewMemoryCheckpointStore(memory::MemoryStore* store) {
+std::unique_ptr<CheckpointStore> NewMemoryCheckpointStore(memory::ConversationMemory* store) {
   return std::make_unique<MemoryCheckpointStore>(store);
 }
 

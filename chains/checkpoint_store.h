@@ -1,8 +1,8 @@
 // CheckpointStore: where the Runner keeps the numbered records of a run: full states (the outputs of finished
 // nodes, router choices, the interrupt it waits at) and small progress deltas appended by long nodes between
 // them (run_checkpoint.cc), so a run resumes exactly where it stopped, even after catenad restarts.
-// MemoryCheckpointStore keeps them in the memory component's RocksDB (MemoryStore's checkpoint records).
-// Thread-safe.
+// MemoryCheckpointStore keeps them as the memory component's checkpoint records (in-process MemoryStore, or
+// MemoryService over gRPC in distributed mode). Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -14,7 +14,7 @@
 #include "absl/status/statusor.h"
 
 namespace catena::memory {
-class MemoryStore;
+class ConversationMemory;
 }
 
 namespace catena::chains {
@@ -45,7 +45,7 @@ class CheckpointStore {
                                                int64_t step) const = 0;
 };
 
-// Checkpoints in a MemoryStore (not owned; must outlive the result).
-std::unique_ptr<CheckpointStore> NewMemoryCheckpointStore(memory::MemoryStore* store);
+// Checkpoints in a ConversationMemory (not owned; must outlive the result).
+std::unique_ptr<CheckpointStore> NewMemoryCheckpointStore(memory::ConversationMemory* store);
 
 }  // namespace catena::chains

@@ -19,13 +19,13 @@ namespace catena {
 class Executor;
 }
 namespace catena::inference {
-class EmbedderRegistry;
+class EmbedderSource;
 }
 namespace catena::retrieval {
-class RetrievalEngine;
+class CollectionSearcher;
 }
 namespace catena::memory {
-class MemoryStore;
+class ConversationMemory;
 }
 
 namespace catena::guardrails {
@@ -74,9 +74,9 @@ struct PipelineServiceDependencies {
   Executor* executor = nullptr;  // required; outlives the service
   std::string data_dir;          // the store lives at <data_dir>/pipelines
   std::shared_ptr<ChatModel> models;
-  std::shared_ptr<const inference::EmbedderRegistry> embedders;
-  std::shared_ptr<retrieval::RetrievalEngine> retrieval;
-  std::shared_ptr<memory::MemoryStore> memory;  // also holds run checkpoints (Resume needs it)
+  std::shared_ptr<const inference::EmbedderSource> embedders;
+  std::shared_ptr<const retrieval::CollectionSearcher> retrieval;
+  std::shared_ptr<memory::ConversationMemory> memory;  // also holds run checkpoints (Resume needs it)
   std::shared_ptr<const ToolSet> tools;         // what tool and agent nodes call (chains/tool.h)
   // The node types pipeline files may use; nullptr = NodeRegistry::BuiltIn(). catenad passes
   // agents::AllNodeTypes(). Not owned; outlives the service.

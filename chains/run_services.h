@@ -1,5 +1,5 @@
-// RunServices: what node types may use while a run executes: models, tools, embedders, retrieval, memory, the
-// executor for timers and parallel work, and the pipeline resolver for subpipelines. Owned by whoever owns the
+// RunServices: what node types may use while a run executes: models, tools, embedders, retrieval, memory (each an
+// interface: in-process engines, or gRPC clients in catenad's distributed mode), the executor for timers and parallel work, and the pipeline resolver for subpipelines. Owned by whoever owns the
 // Runner (PipelineService in catenad, tests, benchmarks); any member may be null when not configured, and a
 // node that needs it reports FAILED_PRECONDITION naming the missing service. Outlives every run.
 #pragma once
@@ -14,13 +14,13 @@ namespace catena {
 class Executor;
 }
 namespace catena::inference {
-class EmbedderRegistry;
+class EmbedderSource;
 }
 namespace catena::retrieval {
-class RetrievalEngine;
+class CollectionSearcher;
 }
 namespace catena::memory {
-class MemoryStore;
+class ConversationMemory;
 }
 
 namespace catena::chains {
@@ -42,9 +42,9 @@ class PipelineResolver {
 struct RunServices {
   Executor* executor = nullptr;  // required: timers, parallel branches
   ChatModel* models = nullptr;
-  const inference::EmbedderRegistry* embedders = nullptr;
-  retrieval::RetrievalEngine* retrieval = nullptr;
-  memory::MemoryStore* memory = nullptr;
+  const inference::EmbedderSource* embedders = nullptr;
+  const retrieval::CollectionSearcher* retrieval = nullptr;
+  memory::ConversationMemory* memory = nullptr;
   const PipelineResolver* pipelines = nullptr;
   const ToolSet* tools = nullptr;  // tool and agent nodes (chains/tool.h)
 };

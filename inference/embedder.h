@@ -5,8 +5,10 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -43,6 +45,15 @@ class Embedder {
   virtual const EmbedderInfo& info() const = 0;
   // One L2-normalized vector per text, in input order. INVALID_ARGUMENT for input it cannot embed.
   virtual absl::StatusOr<Embeddings> Embed(std::span<const std::string> texts, EmbedInputKind kind) const = 0;
+};
+
+// Finds embedders by name: what the chain engine's embed node needs. Implemented by EmbedderRegistry
+// (in-process) and remote::GrpcEmbedders (EmbeddingService over gRPC). Thread-safe.
+class EmbedderSource {
+ public:
+  virtual ~EmbedderSource() = default;
+  // The embedder named `name`; an empty name picks the default. NOT_FOUND lists the known names.
+  virtual absl::StatusOr<std::shared_ptr<const Embedder>> Find(std::string_view name) const = 0;
 };
 
 // Scales `vector` to unit L2 norm in place; a zero vector stays zero.

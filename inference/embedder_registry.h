@@ -15,14 +15,14 @@
 
 namespace catena::inference {
 
-class EmbedderRegistry {
+class EmbedderRegistry final : public EmbedderSource {
  public:
   // Adds `embedder` under info().name. INVALID_ARGUMENT for null or an empty name; ALREADY_EXISTS when the
   // name is taken.
   absl::Status Register(std::shared_ptr<const Embedder> embedder);
   // The embedder named `name`; an empty name picks the default (the first registered). NOT_FOUND lists the
   // known names (or says none are registered).
-  absl::StatusOr<std::shared_ptr<const Embedder>> Find(std::string_view name) const;
+  absl::StatusOr<std::shared_ptr<const Embedder>> Find(std::string_view name) const override;
   // Infos of all embedders, in registration order.
   std::vector<EmbedderInfo> List() const;
 

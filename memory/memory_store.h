@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "memory/conversation_memory.h"
 #include "memory/memory_types.h"
 #include "memory/ttl_policy.h"
 
@@ -63,7 +64,7 @@ struct RawRecord {
   std::string value;
 };
 
-class MemoryStore {
+class MemoryStore final : public ConversationMemory {
  public:
   // Opens (creating if needed) the database at options.path. INTERNAL/UNAVAILABLE from RocksDB otherwise.
   static absl::StatusOr<std::unique_ptr<MemoryStore>> Open(MemoryStoreOptions options);
@@ -72,9 +73,9 @@ class MemoryStore {
   MemoryStore& operator=(const MemoryStore&) = delete;
 
   // Creates a session (id generated when empty). ALREADY_EXISTS when the id is taken in the tenant.
-  absl::StatusOr<Session> CreateSession(std::string_view tenant, Session session);
+  absl::StatusOr<Session> CreateSession(std::string_view tenant, Session session) override;
   // NOT_FOUND when absent or expired.
-  absl::StatusOr<Session> GetSession(std::string_view tenant, std::string_view session_id) const;
+  absl::StatusOr<Session> GetSession(std::string_view tenant, std::string_view session_id) const override;
   // Sessions of the tenant (only `user_id`'s when not empty), by id.
   absl::StatusOr<Page<Session>> ListSessions(std::string_view tenant, std::string_view user_id,
                                              const PageSpec& page) const;
@@ -85,25 +86,27 @@ class MemoryStore {
   // non-empty `idempotency_key` returns the first call's numbers without appending again.
   absl::StatusOr<std::vector<int64_t>> AppendMessages(std::string_view tenant, std::string_view session_id,
                                                       std::span<const Message> messages,
-                                                      std::string_view idempotency_key);
+                                                      std::string_view idempotency_key) override;
   // Messages by sequence number, oldest first (newest first when `reverse`).
   absl::StatusOr<Page<StoredMessage>> ListMessages(std::string_view tenant, std::string_view session_id, bool reverse,
                                                    const PageSpec& page) const;
 
   // What goes into the next prompt (see context_builder.cc for each strategy).
-  absl::StatusOr<ContextResult> GetContext(std::string_view tenant, const ContextRequest& request);
+  absl::StatusOr<ContextResult> GetContext(std::string_view tenant, const ContextRequest& request) override;
 
   // Upserts facts of a user; an empty value deletes that fact.
   absl::Status PutFacts(std::string_view tenant, std::string_view user_id,
-                        const std::map<std::string, std::string>& facts);
+                        const std::map<std::string, std::string>& facts) override;
   // All live facts of a user (empty when none).
-  absl::StatusOr<std::map<std::string, std::string>> GetFacts(std::string_view tenant, std::string_view user_id) const;
+  absl::StatusOr<std::map<std::string, std::string>> GetFacts(std::string_view tenant,
+                                                              std::string_view user_id) const override;
 
   // Stores a checkpoint; ALREADY_EXISTS for a step already stored, FAILED_PRECONDITION for a missing parent.
   // `sync` forces an fsync of the write-ahead log for this write even when sync_writes is off.
-  absl::StatusOr<Checkpoint> PutCheckpoint(std::string_view tenant, Checkpoint checkpoint, bool sync = false);
+  absl::StatusOr<Checkpoint> PutCheckpoint(std::string_view tenant, Checkpoint checkpoint, bool sync = false) override;
   // The checkpoint at `step` (-1 = latest). NOT_FOUND when absent.
-  absl::StatusOr<Checkpoint> GetCheckpoint(std::string_view tenant, std::string_view run_id, int64_t step) const;
+  absl::StatusOr<Checkpoint> GetCheckpoint(std::string_view tenant, std::string_view run_id,
+                                           int64_t step) const override;
   // Checkpoints of a run by step, without state bytes.
   absl::StatusOr<Page<Checkpoint>> ListCheckpoints(std::string_view tenant, std::string_view run_id,
                                                    const PageSpec& page) const;

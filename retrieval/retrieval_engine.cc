@@ -150,6 +150,17 @@ absl::StatusOr<CollectionInfo> RetrievalEngine::CreateCollection(const std::stri
   return info;
 }
 
+absl::StatusOr<CollectionInfo> RetrievalEngine::Describe(const std::string& tenant, const std::string& name) const {
+  CATENA_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection, Find(tenant, name));
+  return collection->info();
+}
+
+absl::StatusOr<std::vector<SearchResult>> RetrievalEngine::Search(const std::string& tenant, const std::string& name,
+                                                                  const SearchQuery& query) const {
+  CATENA_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection, Find(tenant, name));
+  return collection->Search(query);
+}
+
 absl::StatusOr<std::shared_ptr<Collection>> RetrievalEngine::Find(const std::string& tenant,
                                                                   const std::string& name) const {
   std::lock_guard lock(mutex_);

@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "inference/embedder_registry.h"
 #include "retrieval/collection.h"
+#include "retrieval/collection_searcher.h"
 #include "retrieval/document_store.h"
 
 namespace catena::retrieval {
@@ -32,7 +33,7 @@ struct CollectionPage {
   std::string next_page_token;
 };
 
-class RetrievalEngine {
+class RetrievalEngine final : public CollectionSearcher {
  public:
   // Opens the database and every collection in it (loading index snapshots, replaying change logs).
   static absl::StatusOr<std::unique_ptr<RetrievalEngine>> Open(RetrievalOptions options);
@@ -44,6 +45,10 @@ class RetrievalEngine {
                                                   CollectionSpec spec);
   // NOT_FOUND naming the collection.
   absl::StatusOr<std::shared_ptr<Collection>> Find(const std::string& tenant, const std::string& name) const;
+  // CollectionSearcher: Find(tenant, name)->info() and ->Search(query).
+  absl::StatusOr<CollectionInfo> Describe(const std::string& tenant, const std::string& name) const override;
+  absl::StatusOr<std::vector<SearchResult>> Search(const std::string& tenant, const std::string& name,
+                                                   const SearchQuery& query) const override;
   // In name order; page_size 1..1000, the token is the last name of the previous page.
   CollectionPage List(const std::string& tenant, int page_size, const std::string& page_token) const;
   absl::Status DeleteCollection(const std::string& tenant, const std::string& name);

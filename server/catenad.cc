@@ -91,6 +91,7 @@ absl::Status Catenad::StartParts() {
       .metrics = metrics_.get(),
       .pipelines = options_.pipelines,
       .tool_files = options_.tool_files,
+      .remote = options_.remote,
       .set_serving = [health](const std::string& name, bool serving) { health->SetServing(name, serving); }};
   std::vector<std::unique_ptr<grpc::Service>> services;
   for (const ServiceDescriptor* descriptor : selected) {

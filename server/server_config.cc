@@ -255,9 +255,8 @@ absl::Status RegisterServerConfig(ConfigSchema& schema) {
   };
   for (const ConfigKey& key : keys) CATENA_RETURN_IF_ERROR(schema.Add(key));
   for (const ConfigKey& key : RemoteConfigKeys()) CATENA_RETURN_IF_ERROR(schema.Add(key));
-
   for (const ConfigKey& key : SecurityKeys()) CATENA_RETURN_IF_ERROR(schema.Add(key));
-  return absl::OkStatus();
+  return RegisterRemoteConfig(schema);
 }
 
 absl::StatusOr<ServerOptions> ServerOptionsFromConfig(const Config& config) {
@@ -294,9 +293,10 @@ absl::StatusOr<ServerOptions> ServerOptionsFromConfig(const Config& config) {
   options.tool_files = config.GetStringList("tools.files");
   CATENA_ASSIGN_OR_RETURN(options.remote_chat_models, RemoteChatModelsFromConfig(config));
   CATENA_ASSIGN_OR_RETURN(options.remote_embedders, RemoteEmbeddersFromConfig(config));
-
   CATENA_ASSIGN_OR_RETURN(options.auth, AuthOptionsFromConfig(config, options.data_dir));
   CATENA_ASSIGN_OR_RETURN(options.tls, TlsOptionsFromConfig(config));
+  CATENA_ASSIGN_OR_RETURN(options.remote, RemoteServicesFromConfig(config));
+  for (const std::string& name : options.services) options.remote.Drop(name);
   return options;
 }
 

@@ -1,4 +1,5 @@
-// The configuration keys of catenad (server.*, data_dir, log.*) and the typed ServerOptions read from them.
+// The configuration keys of catenad (server.*, data_dir, log.*, and services.* from remote_services_config.h) and the
+// typed ServerOptions read from them.
 // Used by catenad_main.cc and by tests that start servers in-process. Pure functions; no shared state.
 #pragma once
 
@@ -16,6 +17,7 @@
 #include "common/logging.h"
 #include "inference/serving_options.h"
 #include "memory/memory_service.h"
+#include "server/remote_services_config.h"
 
 namespace catena::server {
 
@@ -66,6 +68,9 @@ struct ServerOptions {
   // auth.* keys; keys_file already defaulted to <data_dir>/auth/keys.json.
   auth::AuthOptions auth;
   TlsServerOptions tls;
+  // services.*: services this process calls over gRPC (distributed mode). Services this process runs itself
+  // are never remote here, so one config file can list every address for all processes.
+  RemoteServices remote;
 };
 
 // Adds every catenad key, with defaults and help, to `schema`.

@@ -4,6 +4,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "agents/builtin_tools.h"
+#include "agents/node_types.h"
+#include "agents/test_tools.h"
+#include "agents/tool_file.h"
 #include "catena/v1/embedding.grpc.pb.h"
 #include "catena/v1/inference.grpc.pb.h"
 #include "catena/v1/memory.grpc.pb.h"
@@ -14,12 +18,17 @@
 #include "agents/node_types.h"
 #include "agents/test_tools.h"
 #include "agents/tool_file.h"
+#include "chains/chat_model_router.h"
 #include "chains/pipeline_service.h"
 #include "chains/service_chat_models.h"
 #include "common/status.h"
 #include "inference/embedding_service.h"
 #include "inference/inference_service.h"
 #include "memory/memory_service.h"
+#include "remote/grpc_chat_model.h"
+#include "remote/grpc_embedders.h"
+#include "remote/grpc_memory.h"
+#include "remote/grpc_retrieval.h"
 #include "retrieval/retrieval_service.h"
 #include "server/components.h"
 
@@ -68,27 +77,70 @@ absl::StatusOr<std::shared_ptr<agents::ToolRegistry>> NewToolRegistry(const Serv
   return registry;
 }
 
-// The pipeline service over the shared engines: embedders, retrieval, the memory store (memory nodes and run
-// checkpoints) and the model registry (llm nodes), plus the test models and test tools when
-// pipelines.test_models is on. Pipeline files may use every node type of agents::AllNodeTypes().
-absl::StatusOr<std::unique_ptr<grpc::Service>> CreatePipelineService(const ServiceDependencies& dependencies) {
+// What the pipeline service's runs call: in-process engines, or gRPC clients for the services configured with an
+// address (services.<name>.address) that this process does not run. A remote service is never opened here
+// (no RocksDB, no model loads).
+struct PipelineEngines {
+  std::shared_ptr<chains::ChatModel> models;
+  std::shared_ptr<const inference::EmbedderSource> embedders;
+  std::shared_ptr<const retrieval::CollectionSearcher> retrieval;
+  std::shared_ptr<memory::ConversationMemory> memory;
+};
+
+// The built-in models (test models when on, `extractive`), the OpenAI-compatible remote ones (models.remote),
+// then the inference service's: in process, or over gRPC when services.inference.address is set.
+absl::StatusOr<std::shared_ptr<chains::ChatModel>> PipelineModels(const ServiceDependencies& dependencies) {
+  const chains::PipelineServiceSettings& settings = dependencies.pipelines;
+  CATENA_ASSIGN_OR_RETURN(auto remote_models, dependencies.components->RemoteChatModels());
+  if (dependencies.remote.inference.has_value()) {
+    std::vector<std::shared_ptr<chains::ChatModel>> providers;
+    providers.push_back(chains::NewServiceChatModels(nullptr, dependencies.executor, settings.test_models,
+                                                     std::move(remote_models), settings.extractive_model));
+    providers.push_back(std::make_shared<remote::GrpcChatModel>(*dependencies.remote.inference));
+    return std::make_shared<chains::ChatModelRouter>(std::move(providers));
+  }
+  CATENA_ASSIGN_OR_RETURN(auto models, dependencies.components->Models());
+  return chains::NewServiceChatModels(std::move(models), dependencies.executor, settings.test_models,
+                                      std::move(remote_models), settings.extractive_model);
+}
+
+absl::StatusOr<PipelineEngines> NewPipelineEngines(const ServiceDependencies& dependencies) {
+  const RemoteServices& remote = dependencies.remote;
   ServerComponents& components = *dependencies.components;
-  CATENA_ASSIGN_OR_RETURN(auto embedders, components.Embedders());
-  CATENA_ASSIGN_OR_RETURN(auto retrieval, components.Retrieval());
-  CATENA_ASSIGN_OR_RETURN(auto memory, components.Memory());
-  CATENA_ASSIGN_OR_RETURN(auto models, components.Models());
+  PipelineEngines engines;
+  CATENA_ASSIGN_OR_RETURN(engines.models, PipelineModels(dependencies));
+  if (remote.embedding.has_value()) {
+    engines.embedders = std::make_shared<remote::GrpcEmbedders>(*remote.embedding);
+  } else {
+    CATENA_ASSIGN_OR_RETURN(engines.embedders, components.Embedders());
+  }
+  if (remote.retrieval.has_value()) {
+    engines.retrieval = std::make_shared<remote::GrpcRetrieval>(*remote.retrieval);
+  } else {
+    CATENA_ASSIGN_OR_RETURN(engines.retrieval, components.Retrieval());
+  }
+  if (remote.memory.has_value()) {
+    engines.memory = std::make_shared<remote::GrpcMemory>(*remote.memory);
+  } else {
+    CATENA_ASSIGN_OR_RETURN(engines.memory, components.Memory());
+  }
+  return engines;
+}
+
+// The pipeline service over the engines of NewPipelineEngines: models (llm nodes), embedders, retrieval, and
+// memory (memory nodes and run checkpoints), plus the test models and test tools when pipelines.test_models is
+// on. Pipeline files may use every node type of agents::AllNodeTypes().
+absl::StatusOr<std::unique_ptr<grpc::Service>> CreatePipelineService(const ServiceDependencies& dependencies) {
+  CATENA_ASSIGN_OR_RETURN(PipelineEngines engines, NewPipelineEngines(dependencies));
   CATENA_ASSIGN_OR_RETURN(auto tools, NewToolRegistry(dependencies));
-  CATENA_ASSIGN_OR_RETURN(auto remote_models, components.RemoteChatModels());
   return chains::CreatePipelineService(
       dependencies.pipelines,
       {.executor = dependencies.executor,
        .data_dir = dependencies.data_dir,
-       .models = chains::NewServiceChatModels(std::move(models), dependencies.executor,
-                                              dependencies.pipelines.test_models, std::move(remote_models),
-                                              dependencies.pipelines.extractive_model),
-       .embedders = std::move(embedders),
-       .retrieval = std::move(retrieval),
-       .memory = std::move(memory),
+       .models = std::move(engines.models),
+       .embedders = std::move(engines.embedders),
+       .retrieval = std::move(engines.retrieval),
+       .memory = std::move(engines.memory),
        .tools = std::move(tools),
        .node_types = &agents::AllNodeTypes(),
        .deliver_outputs = [](const std::string& tenant, const std::string& run_id, const tmpl::Value& outputs) {

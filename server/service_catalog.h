@@ -15,6 +15,7 @@
 #include "chains/pipeline_service.h"
 #include "inference/serving_options.h"
 #include "memory/memory_service.h"
+#include "server/remote_services_config.h"
 
 namespace catena {
 class Executor;
@@ -37,6 +38,8 @@ struct ServiceDependencies {
   chains::PipelineServiceSettings pipelines;
   // tools.files: tool files loaded into the pipeline service's tool registry.
   std::vector<std::string> tool_files;
+  // Services the pipeline service calls over gRPC instead of opening them here (distributed mode).
+  RemoteServices remote;
   // Sets a service's grpc.health.v1 status by its full name (e.g. the inference service is NOT_SERVING until a
   // model is loaded). Never empty when called from catenad.
   std::function<void(const std::string& full_name, bool serving)> set_serving;

@@ -1,10 +1,10 @@
-// memory_lookup: the newest messages of a conversation session of the caller's tenant from the run's MemoryStore.
+// memory_lookup: the newest messages of a conversation session of the caller's tenant from the run's memory.
 #include "absl/strings/str_cat.h"
 #include "agents/builtin_tools.h"
 #include "agents/function_tool.h"
 #include "chains/run_services.h"
 #include "common/status.h"
-#include "memory/memory_store.h"
+#include "memory/conversation_memory.h"
 
 namespace catena::agents {
 namespace {

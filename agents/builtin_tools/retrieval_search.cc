@@ -1,10 +1,10 @@
-// retrieval_search: searches a collection of the caller's tenant through the run's RetrievalEngine.
+// retrieval_search: searches a collection of the caller's tenant through the run's CollectionSearcher.
 #include "absl/strings/str_cat.h"
 #include "agents/builtin_tools.h"
 #include "agents/function_tool.h"
 #include "chains/run_services.h"
 #include "common/status.h"
-#include "retrieval/retrieval_engine.h"
+#include "retrieval/collection_searcher.h"
 
 namespace catena::agents {
 namespace {
@@ -14,14 +14,16 @@ absl::StatusOr<chains::ToolOutput> Search(const chains::ToolCallContext& context
     return absl::FailedPreconditionError("the retrieval service is not configured for this run");
   }
   const std::string name = args.at("collection").get<std::string>();
-  CATENA_ASSIGN_OR_RETURN(auto collection, context.services->retrieval->Find(context.tenant, name));
+  CATENA_ASSIGN_OR_RETURN(retrieval::CollectionInfo collection,
+                          context.services->retrieval->Describe(context.tenant, name));
   retrieval::SearchQuery query;
   query.text = args.at("query").get<std::string>();
   query.k = args.contains("top_k") ? args["top_k"].get<int>() : 5;
-  query.mode = collection->info().spec.sparse ? retrieval::SearchMode::kHybrid : retrieval::SearchMode::kDense;
+  query.mode = collection.spec.sparse ? retrieval::SearchMode::kHybrid : retrieval::SearchMode::kDense;
   query.filter = args.contains("filter") ? args["filter"].get<std::string>() : "";
   query.with_highlights = false;
-  CATENA_ASSIGN_OR_RETURN(std::vector<retrieval::SearchResult> results, collection->Search(query));
+  CATENA_ASSIGN_OR_RETURN(std::vector<retrieval::SearchResult> results,
+                          context.services->retrieval->Search(context.tenant, name, query));
   nlohmann::ordered_json hits = nlohmann::ordered_json::array();
   for (const retrieval::SearchResult& result : results) {
     auto metadata = nlohmann::ordered_json::parse(result.document.metadata.dump());

@@ -2,7 +2,7 @@
 #include "chains/nodes/node_types.h"
 #include "chains/nodes/node_util.h"
 #include "common/status.h"
-#include "memory/memory_store.h"
+#include "memory/conversation_memory.h"
 
 namespace catena::chains {
 namespace {
@@ -24,7 +24,7 @@ absl::StatusOr<tmpl::Value> Facts(NodeCall& call) {
   CATENA_RETURN_IF_ERROR(nodes::NeedService(call.services().memory, "memory"));
   CATENA_ASSIGN_OR_RETURN(std::string user_id, nodes::RequireString(call.params(), "user_id"));
   CATENA_ASSIGN_OR_RETURN(auto updates, FactsToSet(call.params()));
-  memory::MemoryStore& store = *call.services().memory;
+  memory::ConversationMemory& store = *call.services().memory;
   if (!updates.empty()) CATENA_RETURN_IF_ERROR(store.PutFacts(call.tenant(), user_id, updates));
   CATENA_ASSIGN_OR_RETURN(auto facts, store.GetFacts(call.tenant(), user_id));
   tmpl::Value out = tmpl::Value::Dict();

@@ -5,7 +5,7 @@
 #include "chains/nodes/node_types.h"
 #include "chains/nodes/node_util.h"
 #include "common/status.h"
-#include "memory/memory_store.h"
+#include "memory/conversation_memory.h"
 
 namespace catena::chains {
 namespace {

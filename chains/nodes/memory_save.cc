@@ -6,7 +6,7 @@
 #include "chains/nodes/node_types.h"
 #include "chains/nodes/node_util.h"
 #include "common/status.h"
-#include "memory/memory_store.h"
+#include "memory/conversation_memory.h"
 
 namespace catena::chains {
 namespace {
@@ -35,7 +35,7 @@ absl::StatusOr<std::vector<memory::Message>> MessagesToSave(const tmpl::Value& p
   return out;
 }
 
-absl::Status EnsureSession(memory::MemoryStore& store, const std::string& tenant, const std::string& session,
+absl::Status EnsureSession(memory::ConversationMemory& store, const std::string& tenant, const std::string& session,
                            const std::string& user_id) {
   absl::StatusOr<memory::Session> found = store.GetSession(tenant, session);
   if (found.ok() || !absl::IsNotFound(found.status())) return found.status();
@@ -58,7 +58,7 @@ absl::StatusOr<tmpl::Value> Save(NodeCall& call) {
   CATENA_ASSIGN_OR_RETURN(std::string session, nodes::RequireString(params, "session"));
   CATENA_ASSIGN_OR_RETURN(std::string user_id, nodes::GetString(params, "user_id", "anonymous"));
   CATENA_ASSIGN_OR_RETURN(std::vector<memory::Message> messages, MessagesToSave(params));
-  memory::MemoryStore& store = *call.services().memory;
+  memory::ConversationMemory& store = *call.services().memory;
   CATENA_RETURN_IF_ERROR(EnsureSession(store, call.tenant(), session, user_id));
   CATENA_ASSIGN_OR_RETURN(std::vector<int64_t> seqs,
                           store.AppendMessages(call.tenant(), session, messages, IdempotencyKey(call, messages)));

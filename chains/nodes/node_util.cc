@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/call_deadline.h"
 #include "common/status.h"
 
 namespace catena::chains::nodes {
@@ -246,7 +247,14 @@ namespace {
 class SyncNode final : public NodeImpl {
  public:
   explicit SyncNode(SyncBody body) : body_(std::move(body)) {}
-  void Start(NodeCall& call) const override { call.Finish(body_(call)); }
+  void Start(NodeCall& call) const override {
+    // Remote clients (remote/) bound their calls by the run's deadline.
+    absl::StatusOr<tmpl::Value> result = [&] {
+      ScopedCallDeadline deadline(call.deadline());
+      return body_(call);
+    }();
+    call.Finish(std::move(result));
+  }
 
  private:
   SyncBody body_;

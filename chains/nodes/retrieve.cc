@@ -3,15 +3,15 @@
 #include "chains/nodes/node_types.h"
 #include "chains/nodes/node_util.h"
 #include "common/status.h"
-#include "retrieval/retrieval_engine.h"
+#include "retrieval/collection_searcher.h"
 
 namespace catena::chains {
 namespace {
 
 using retrieval::SearchQuery;
 
-absl::Status ReadMode(const tmpl::Value& params, const retrieval::Collection& collection, SearchQuery& query) {
-  const std::string fallback = collection.info().spec.sparse ? "hybrid" : "dense";
+absl::Status ReadMode(const tmpl::Value& params, const retrieval::CollectionInfo& collection, SearchQuery& query) {
+  const std::string fallback = collection.spec.sparse ? "hybrid" : "dense";
   CATENA_ASSIGN_OR_RETURN(std::string mode, nodes::GetString(params, "mode", fallback));
   CATENA_RETURN_IF_ERROR(nodes::CheckChoice("mode", mode, {"dense", "sparse", "hybrid"}));
   query.mode = mode == "dense"    ? retrieval::SearchMode::kDense
@@ -25,7 +25,7 @@ absl::Status ReadMode(const tmpl::Value& params, const retrieval::Collection& co
   return absl::OkStatus();
 }
 
-absl::StatusOr<SearchQuery> QueryFrom(const tmpl::Value& params, const retrieval::Collection& collection) {
+absl::StatusOr<SearchQuery> QueryFrom(const tmpl::Value& params, const retrieval::CollectionInfo& collection) {
   SearchQuery query;
   CATENA_ASSIGN_OR_RETURN(query.text, nodes::RequireString(params, "query"));
   CATENA_ASSIGN_OR_RETURN(int64_t k, nodes::GetInt(params, "k", 5, 1, 1000));
@@ -53,9 +53,11 @@ tmpl::Value DocumentValue(const retrieval::SearchResult& result) {
 absl::StatusOr<tmpl::Value> Retrieve(NodeCall& call) {
   CATENA_RETURN_IF_ERROR(nodes::NeedService(call.services().retrieval, "retrieval"));
   CATENA_ASSIGN_OR_RETURN(std::string name, nodes::RequireString(call.params(), "collection"));
-  CATENA_ASSIGN_OR_RETURN(auto collection, call.services().retrieval->Find(call.tenant(), name));
-  CATENA_ASSIGN_OR_RETURN(SearchQuery query, QueryFrom(call.params(), *collection));
-  CATENA_ASSIGN_OR_RETURN(std::vector<retrieval::SearchResult> results, collection->Search(query));
+  CATENA_ASSIGN_OR_RETURN(retrieval::CollectionInfo collection,
+                          call.services().retrieval->Describe(call.tenant(), name));
+  CATENA_ASSIGN_OR_RETURN(SearchQuery query, QueryFrom(call.params(), collection));
+  CATENA_ASSIGN_OR_RETURN(std::vector<retrieval::SearchResult> results,
+                          call.services().retrieval->Search(call.tenant(), name, query));
   std::vector<tmpl::Value> documents;
   std::vector<tmpl::Value> scores;
   for (const retrieval::SearchResult& result : results) {
