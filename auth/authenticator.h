@@ -16,11 +16,11 @@
 namespace catena::auth {
 
 struct AuthOptions {
-  bool enabled = false;                // require an API key on every request except the open routes
-  std::filesystem::path keys_file;    // the key file (key_store.h)
-  bool open_health = true;            // grpc.health.v1, /healthz and /readyz without a key
-  bool open_metrics = true;           // /metrics without a key
-  QuotaOptions quotas;                // applied with or without keys
+  bool enabled = false;             // require an API key on every request except the open routes
+  std::filesystem::path keys_file;  // the key file (key_store.h)
+  bool open_health = true;          // grpc.health.v1, /healthz and /readyz without a key
+  bool open_metrics = true;         // /metrics without a key
+  QuotaOptions quotas;              // applied with or without keys
 };
 
 // An admitted request: the tenant it acts for, and its quota slot (released when the last copy is destroyed).

@@ -60,8 +60,9 @@ absl::StatusOr<ApiKeyRecord> ParseRecord(const json& value, const std::string& w
 
 json RecordJson(const ApiKeyRecord& record) {
   json expires = record.expires == absl::InfiniteFuture() ? json() : json(FormatKeyTime(record.expires));
-  return json{{"id", record.id},           {"tenant", record.tenant},   {"sha256", record.sha256},
-              {"created", FormatKeyTime(record.created)}, {"expires", expires}, {"revoked", record.revoked}};
+  return json{{"id", record.id},         {"tenant", record.tenant},
+              {"sha256", record.sha256}, {"created", FormatKeyTime(record.created)},
+              {"expires", expires},      {"revoked", record.revoked}};
 }
 
 // Holds an exclusive flock on "<key file>.lock" so concurrent `catena keys` runs do not lose each other's changes.
@@ -97,9 +98,7 @@ absl::StatusOr<CreatedKey> NewKey(const std::string& tenant, absl::Time expires,
 
 }  // namespace
 
-std::filesystem::path DefaultKeysFile(const std::filesystem::path& data_dir) {
-  return data_dir / "auth" / "keys.json";
-}
+std::filesystem::path DefaultKeysFile(const std::filesystem::path& data_dir) { return data_dir / "auth" / "keys.json"; }
 
 bool IsActive(const ApiKeyRecord& record, absl::Time now) { return !record.revoked && now < record.expires; }
 

@@ -43,8 +43,8 @@ struct CreatedKey {
 
 // Adds a new key of `tenant` that expires at `expires` (InfiniteFuture = never). INVALID_ARGUMENT for a bad tenant
 // id or an expiry not after `now`.
-absl::StatusOr<CreatedKey> CreateKey(const std::filesystem::path& path, const std::string& tenant,
-                                     absl::Time expires, absl::Time now);
+absl::StatusOr<CreatedKey> CreateKey(const std::filesystem::path& path, const std::string& tenant, absl::Time expires,
+                                     absl::Time now);
 
 // Marks key `id` revoked (idempotent) and returns its record. NOT_FOUND naming the id when there is none.
 absl::StatusOr<ApiKeyRecord> RevokeKey(const std::filesystem::path& path, const std::string& id);

@@ -16,8 +16,8 @@ double Capacity(const QuotaLimits& limits) {
 }
 
 absl::Status Exhausted(std::string message, int64_t retry_after_seconds) {
-  absl::Status status = absl::ResourceExhaustedError(
-      absl::StrCat(message, "; retry after ", retry_after_seconds, " s"));
+  absl::Status status =
+      absl::ResourceExhaustedError(absl::StrCat(message, "; retry after ", retry_after_seconds, " s"));
   status.SetPayload(kRetryAfterPayload, absl::Cord(absl::StrCat(retry_after_seconds)));
   return status;
 }
@@ -53,15 +53,15 @@ struct TenantQuotas::Slot {
 };
 
 absl::StatusOr<std::pair<std::string, QuotaLimits>> ParseTenantQuota(std::string_view item,
-                                                                      const QuotaLimits& defaults) {
+                                                                     const QuotaLimits& defaults) {
   const size_t colon = item.find(':');
   if (colon == std::string_view::npos || colon == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "tenant quota '", std::string(item), "': expected tenant:requests_per_second=R,burst=B,max_in_flight=N"));
+    return absl::InvalidArgumentError(absl::StrCat("tenant quota '", std::string(item),
+                                                   "': expected tenant:requests_per_second=R,burst=B,max_in_flight=N"));
   }
   std::pair<std::string, QuotaLimits> parsed{std::string(item.substr(0, colon)), defaults};
-  for (absl::string_view part : absl::StrSplit(absl::string_view(item.data() + colon + 1, item.size() - colon - 1),
-                                               ',', absl::SkipEmpty())) {
+  for (absl::string_view part :
+       absl::StrSplit(absl::string_view(item.data() + colon + 1, item.size() - colon - 1), ',', absl::SkipEmpty())) {
     std::pair<std::string, std::string> field = absl::StrSplit(part, absl::MaxSplits('=', 1));
     if (absl::Status status = SetField(parsed.second, field.first, field.second, item); !status.ok()) return status;
   }
@@ -79,7 +79,8 @@ int64_t RetryAfterSeconds(const absl::Status& status) {
 bool TenantQuotas::enabled() const {
   auto limited = [](const QuotaLimits& l) { return l.requests_per_second > 0 || l.max_in_flight > 0; };
   if (limited(options_.defaults)) return true;
-  return std::any_of(options_.tenants.begin(), options_.tenants.end(), [&](const auto& t) { return limited(t.second); });
+  return std::any_of(options_.tenants.begin(), options_.tenants.end(),
+                     [&](const auto& t) { return limited(t.second); });
 }
 
 const QuotaLimits& TenantQuotas::LimitsOf(const std::string& tenant) const {
@@ -94,8 +95,8 @@ absl::Status TenantQuotas::TakeToken(const std::string& tenant, const QuotaLimit
   if (state.refilled == absl::InfinitePast()) {
     state.tokens = capacity;
   } else {
-    state.tokens = std::min(capacity, state.tokens + absl::ToDoubleSeconds(now - state.refilled) *
-                                                         limits.requests_per_second);
+    state.tokens =
+        std::min(capacity, state.tokens + absl::ToDoubleSeconds(now - state.refilled) * limits.requests_per_second);
   }
   state.refilled = now;
   if (state.tokens >= 1) {
@@ -103,8 +104,8 @@ absl::Status TenantQuotas::TakeToken(const std::string& tenant, const QuotaLimit
     return absl::OkStatus();
   }
   const double wait = (1 - state.tokens) / limits.requests_per_second;
-  return Exhausted(absl::StrCat("tenant '", tenant, "' is over its request rate limit of ",
-                                limits.requests_per_second, " requests/s (burst ", static_cast<int64_t>(capacity), ")"),
+  return Exhausted(absl::StrCat("tenant '", tenant, "' is over its request rate limit of ", limits.requests_per_second,
+                                " requests/s (burst ", static_cast<int64_t>(capacity), ")"),
                    static_cast<int64_t>(std::ceil(wait)));
 }
 

@@ -35,7 +35,7 @@ struct QuotaOptions {
 // Parses an override "tenant:requests_per_second=R,burst=B,max_in_flight=N" (any subset of the fields; the others
 // keep `defaults`). INVALID_ARGUMENT naming the item and the bad part.
 absl::StatusOr<std::pair<std::string, QuotaLimits>> ParseTenantQuota(std::string_view item,
-                                                                      const QuotaLimits& defaults);
+                                                                     const QuotaLimits& defaults);
 
 // The payload key of a RESOURCE_EXHAUSTED status from Admit: whole seconds to wait before retrying.
 inline constexpr char kRetryAfterPayload[] = "catena.dev/retry-after-seconds";

@@ -15,6 +15,8 @@ packages=(
   librocksdb-dev libfaiss-dev libopenblas-dev libhnswlib-dev libicu-dev libpoppler-cpp-dev
   # test helpers: Python gRPC clients and reference implementations (run with /usr/bin/python3)
   python3 python3-grpcio python3-grpc-tools python3-protobuf python3-jinja2 python3-numpy python3-pytest python3-yaml
+  # TLS tests: certificates made at test time (openssl), HTTPS requests (curl)
+  openssl curl
 )
 
 missing=()

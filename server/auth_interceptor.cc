@@ -28,8 +28,10 @@ class AuthInterceptor final : public gx::Interceptor {
     if (methods->QueryInterceptionHookPoint(gx::InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
       Admit(*methods->GetRecvInitialMetadata());
     }
-    if (methods->QueryInterceptionHookPoint(gx::InterceptionHookPoints::PRE_SEND_STATUS) && !error_.ok()) {
-      methods->ModifySendStatus(ToGrpcStatus(error_));
+    if (methods->QueryInterceptionHookPoint(gx::InterceptionHookPoints::PRE_SEND_STATUS)) {
+      if (!error_.ok()) methods->ModifySendStatus(ToGrpcStatus(error_));
+      // The quota slot is free before the client sees the status, so its next call is not refused.
+      admission_.slot.reset();
     }
     methods->Proceed();
   }

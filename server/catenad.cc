@@ -139,7 +139,11 @@ absl::Status Catenad::StartHttp() {
   const HttpServerOptions http_options{.host = options_.host,
                                        .port = options_.http_port,
                                        .max_body_bytes = static_cast<size_t>(options_.http_max_body_bytes),
-                                       .render_error = &OpenAiGateway::RenderError};
+                                       .render_error = &OpenAiGateway::RenderError,
+                                       .tls = {.cert_file = options_.tls.cert_file,
+                                               .key_file = options_.tls.key_file,
+                                               .client_ca_file = options_.tls.client_ca_file,
+                                               .require_client_cert = options_.tls.require_client_cert}};
   CATENA_ASSIGN_OR_RETURN(
       http_, HttpServer::StartAsync(http_options, [this](HttpRequest request, std::shared_ptr<HttpResponder> out) {
         if (authenticator_ != nullptr && !IsOpenHttpRoute(authenticator_->options(), request.Path())) {

@@ -9,8 +9,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "auth/authenticator.h"
-#include "server/auth_interceptor.h"
 #include "common/status.h"
+#include "server/auth_interceptor.h"
 #include "server/listen_probe.h"
 #include "server/metrics_interceptor.h"
 #include "spdlog/spdlog.h"

@@ -3,14 +3,17 @@
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <deque>
 #include <mutex>
 #include <optional>
 #include <sstream>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -35,7 +38,16 @@ constexpr size_t kMaxEarlyBytes = 64 << 10;
 constexpr auto kLingerTimeout = std::chrono::seconds(2);
 constexpr size_t kMaxLingerBytes = 8 << 20;
 
-class Session;
+// What the server needs of a session of either kind (plaintext or TLS).
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  virtual void Start() = 0;
+  // Stop: closes the socket on the strand (pending operations end; the responder sees the client gone).
+  virtual void ShutdownFromServer() = 0;
+};
+
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 }  // namespace
 
@@ -49,10 +61,12 @@ struct HttpServer::Impl {
   std::vector<std::thread> threads;
   std::mutex mutex;
   bool stopping = false;
-  std::vector<std::weak_ptr<Session>> sessions;
+  std::vector<std::weak_ptr<SessionBase>> sessions;
   int port = 0;
+  std::optional<asio::ssl::context> tls;  // set when options.tls.cert_file is
 
   absl::Status Listen();
+  absl::Status SetUpTls();
   void Accept(std::shared_ptr<Impl> self);
   void StopAndJoin();
 };
@@ -65,12 +79,16 @@ HttpResponse DefaultError(const HttpRequest&, int status, std::string message) {
 
 // One keep-alive connection: read a request, hand it to the handler with a responder, write the answer (whole or
 // streamed), repeat. All members are touched on the session's strand only, except `gone_mutex_` state.
-class Session : public std::enable_shared_from_this<Session> {
+// `Stream` is beast::tcp_stream (plaintext) or TlsStream (TLS: a handshake first; socket-level operations such
+// as half-close and cancel act on the TCP layer underneath).
+template <typename Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(std::shared_ptr<HttpServer::Impl> server, tcp::socket socket)
-      : server_(std::move(server)), stream_(std::move(socket)) {}
+  template <typename... TlsContext>
+  Session(std::shared_ptr<HttpServer::Impl> server, tcp::socket socket, TlsContext&... tls)
+      : server_(std::move(server)), stream_(std::move(socket), tls...) {}
 
-  void Start() { ReadRequest(); }
+  void Start() override;
 
   // From any thread: runs `task` on the strand unless the server is stopping.
   template <typename Task>
@@ -79,9 +97,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (server_->stopping) return;
     asio::post(stream_.get_executor(), std::move(task));
   }
-  // Stop: closes the socket on the strand (pending operations end; the responder sees the client gone).
-  void ShutdownFromServer() {
-    asio::post(stream_.get_executor(), [self = shared_from_this()] { self->ClientGone(); });
+  void ShutdownFromServer() override {
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] { self->ClientGone(); });
   }
 
   // Responder operations, on the strand.
@@ -122,10 +139,12 @@ class Session : public std::enable_shared_from_this<Session> {
   void Linger();
   void ClientGone();
   HttpRequest HeadOnly() const;
+  // The TCP layer under the stream.
+  beast::tcp_stream& tcp() { return beast::get_lowest_layer(stream_); }
 
   // Declared first: the io_context outlives the socket.
   std::shared_ptr<HttpServer::Impl> server_;
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   State state_ = State::kReading;
@@ -144,16 +163,16 @@ class Session : public std::enable_shared_from_this<Session> {
   std::function<void()> gone_callback_;
 };
 
+template <typename Stream>
 class SessionResponder final : public HttpResponder {
  public:
-  explicit SessionResponder(std::shared_ptr<Session> session) : session_(std::move(session)) {}
+  explicit SessionResponder(std::shared_ptr<Session<Stream>> session) : session_(std::move(session)) {}
   ~SessionResponder() override {
     session_->Post([session = session_] { session->DoAbandon(); });
   }
   void Send(HttpResponse response) override {
-    session_->Post([session = session_, response = std::move(response)]() mutable {
-      session->DoSend(std::move(response));
-    });
+    session_->Post(
+        [session = session_, response = std::move(response)]() mutable { session->DoSend(std::move(response)); });
   }
   void StartStream(int status, std::string content_type,
                    std::vector<std::pair<std::string, std::string>> headers) override {
@@ -172,28 +191,43 @@ class SessionResponder final : public HttpResponder {
   bool client_gone() const override { return session_->gone(); }
 
  private:
-  std::shared_ptr<Session> session_;
+  std::shared_ptr<Session<Stream>> session_;
 };
 
-void Session::ReadRequest() {
+template <typename Stream>
+void Session<Stream>::Start() {
+  if constexpr (std::is_same_v<Stream, TlsStream>) {
+    tcp().expires_after(kIdleTimeout);
+    stream_.async_handshake(asio::ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
+      if (ec) return self->ClientGone();
+      self->ReadRequest();
+    });
+  } else {
+    ReadRequest();
+  }
+}
+
+template <typename Stream>
+void Session<Stream>::ReadRequest() {
   state_ = State::kReading;
   answered_ = writing_ = finishing_ = chunked_ = false;
   queue_.clear();
   parser_.emplace();
   parser_->body_limit(server_->options.max_body_bytes);
-  stream_.expires_after(kIdleTimeout);
+  tcp().expires_after(kIdleTimeout);
   http::async_read_header(stream_, buffer_, *parser_,
-                          [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+                          [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
 }
 
-void Session::OnHeader(beast::error_code ec) {
+template <typename Stream>
+void Session<Stream>::OnHeader(beast::error_code ec) {
   if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
       ec == asio::error::connection_reset || ec == asio::error::bad_descriptor) {
     return ClientGone();
   }
   if (ec == http::error::body_limit) {  // the parser checks Content-Length as soon as the header is complete
-    return ReplyError(413, absl::StrCat("request body is over the limit of ", server_->options.max_body_bytes,
-                                        " bytes"));
+    return ReplyError(413,
+                      absl::StrCat("request body is over the limit of ", server_->options.max_body_bytes, " bytes"));
   }
   if (ec) return ReplyError(400, absl::StrCat("bad request: ", ec.message()));
   const auto& head = parser_->get();
@@ -205,7 +239,7 @@ void Session::OnHeader(beast::error_code ec) {
   if (absl::EqualsIgnoreCase(std::string(head[http::field::expect]), "100-continue")) {
     auto continue_line = std::make_shared<std::string>("HTTP/1.1 100 Continue\r\n\r\n");
     return asio::async_write(stream_, asio::buffer(*continue_line),
-                             [self = shared_from_this(), continue_line](beast::error_code write_ec, size_t) {
+                             [self = this->shared_from_this(), continue_line](beast::error_code write_ec, size_t) {
                                if (write_ec) return self->ClientGone();
                                self->ReadBody();
                              });
@@ -213,16 +247,17 @@ void Session::OnHeader(beast::error_code ec) {
   ReadBody();
 }
 
-void Session::ReadBody() {
-  http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
-    self->OnBody(ec);
-  });
+template <typename Stream>
+void Session<Stream>::ReadBody() {
+  http::async_read(stream_, buffer_, *parser_,
+                   [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnBody(ec); });
 }
 
-void Session::OnBody(beast::error_code ec) {
+template <typename Stream>
+void Session<Stream>::OnBody(beast::error_code ec) {
   if (ec == http::error::body_limit) {
-    return ReplyError(413, absl::StrCat("request body is over the limit of ", server_->options.max_body_bytes,
-                                        " bytes"));
+    return ReplyError(413,
+                      absl::StrCat("request body is over the limit of ", server_->options.max_body_bytes, " bytes"));
   }
   if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted) {
     return ClientGone();
@@ -231,19 +266,20 @@ void Session::OnBody(beast::error_code ec) {
   Dispatch();
 }
 
-HttpRequest Session::HeadOnly() const {
+template <typename Stream>
+HttpRequest Session<Stream>::HeadOnly() const {
   HttpRequest request;
   const auto& head = parser_->get();
   request.method = std::string(head.method_string());
   request.target = std::string(head.target());
   for (const auto& field : head) {
-    request.headers.emplace_back(absl::AsciiStrToLower(std::string(field.name_string())),
-                                 std::string(field.value()));
+    request.headers.emplace_back(absl::AsciiStrToLower(std::string(field.name_string())), std::string(field.value()));
   }
   return request;
 }
 
-void Session::Dispatch() {
+template <typename Stream>
+void Session<Stream>::Dispatch() {
   HttpRequest request = HeadOnly();
   http::request<http::string_body> message = parser_->release();
   request.body = std::move(message.body());
@@ -251,23 +287,27 @@ void Session::Dispatch() {
   head_ = message.method() == http::verb::head;
   http10_ = message.version() < 11;
   state_ = State::kHandling;
-  stream_.expires_never();
+  tcp().expires_never();
   WatchClient();
-  auto responder = std::make_shared<SessionResponder>(shared_from_this());
+  auto responder = std::make_shared<SessionResponder<Stream>>(this->shared_from_this());
   server_->handler(std::move(request), std::move(responder));
 }
 
 // Reads while the answer is produced, so that a client that disconnects is noticed (and its work cancelled).
-void Session::WatchClient() {
+template <typename Stream>
+void Session<Stream>::WatchClient() {
   if (watching_ || buffer_.size() >= kMaxEarlyBytes) return;
   watching_ = true;
-  stream_.socket().async_read_some(buffer_.prepare(4096),
-                                   [self = shared_from_this()](beast::error_code ec, size_t bytes) {
-                                     self->OnWatch(ec, bytes);
-                                   });
+  auto on_read = [self = this->shared_from_this()](beast::error_code ec, size_t bytes) { self->OnWatch(ec, bytes); };
+  if constexpr (std::is_same_v<Stream, TlsStream>) {
+    stream_.async_read_some(buffer_.prepare(4096), std::move(on_read));
+  } else {
+    tcp().socket().async_read_some(buffer_.prepare(4096), std::move(on_read));
+  }
 }
 
-void Session::OnWatch(beast::error_code ec, size_t bytes) {
+template <typename Stream>
+void Session<Stream>::OnWatch(beast::error_code ec, size_t bytes) {
   watching_ = false;
   if (bytes > 0) buffer_.commit(bytes);
   if (state_ == State::kDone) {
@@ -279,7 +319,8 @@ void Session::OnWatch(beast::error_code ec, size_t bytes) {
   WatchClient();
 }
 
-void Session::ReplyError(int status, std::string message) {
+template <typename Stream>
+void Session<Stream>::ReplyError(int status, std::string message) {
   keep_alive_ = false;
   head_ = false;
   http10_ = false;
@@ -289,11 +330,12 @@ void Session::ReplyError(int status, std::string message) {
   DoSend(render ? render(request, status, std::move(message)) : DefaultError(request, status, std::move(message)));
 }
 
-void Session::DoSend(HttpResponse answer) {
+template <typename Stream>
+void Session<Stream>::DoSend(HttpResponse answer) {
   if (answered_ || state_ != State::kHandling || gone()) return;
   answered_ = true;
-  auto response = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(answer.status),
-                                                                      http10_ ? 10 : 11);
+  auto response =
+      std::make_shared<http::response<http::string_body>>(static_cast<http::status>(answer.status), http10_ ? 10 : 11);
   response->set(http::field::server, "catenad");
   response->set(http::field::content_type, answer.content_type);
   for (const auto& [name, value] : answer.headers) response->set(name, value);
@@ -305,25 +347,26 @@ void Session::DoSend(HttpResponse answer) {
     response->body().clear();
     response->content_length(size);
   }
-  stream_.expires_after(kWriteTimeout);
-  http::async_write(stream_, *response, [self = shared_from_this(), response](beast::error_code ec, size_t) {
-    self->stream_.expires_never();
+  tcp().expires_after(kWriteTimeout);
+  http::async_write(stream_, *response, [self = this->shared_from_this(), response](beast::error_code ec, size_t) {
+    self->tcp().expires_never();
     if (ec) return self->ClientGone();
     self->Complete();
   });
 }
 
-void Session::DoStartStream(int status, const std::string& content_type,
-                            const std::vector<std::pair<std::string, std::string>>& headers) {
+template <typename Stream>
+void Session<Stream>::DoStartStream(int status, const std::string& content_type,
+                                    const std::vector<std::pair<std::string, std::string>>& headers) {
   if (answered_ || state_ != State::kHandling || gone()) return;
   answered_ = true;
   state_ = State::kStreaming;
   chunked_ = !http10_ && !head_;
   if (!chunked_) keep_alive_ = false;
-  std::string head = absl::StrCat(http10_ ? "HTTP/1.0 " : "HTTP/1.1 ", status, " ",
-                                  std::string(http::obsolete_reason(static_cast<http::status>(status))),
-                                  "\r\nServer: catenad\r\nContent-Type: ", content_type,
-                                  "\r\nCache-Control: no-cache\r\n");
+  std::string head =
+      absl::StrCat(http10_ ? "HTTP/1.0 " : "HTTP/1.1 ", status, " ",
+                   std::string(http::obsolete_reason(static_cast<http::status>(status))),
+                   "\r\nServer: catenad\r\nContent-Type: ", content_type, "\r\nCache-Control: no-cache\r\n");
   for (const auto& [name, value] : headers) absl::StrAppend(&head, name, ": ", value, "\r\n");
   absl::StrAppend(&head, chunked_ ? "Transfer-Encoding: chunked\r\n" : "",
                   keep_alive_ ? "Connection: keep-alive\r\n" : "Connection: close\r\n", "\r\n");
@@ -331,7 +374,8 @@ void Session::DoStartStream(int status, const std::string& content_type,
   WriteQueued();
 }
 
-void Session::DoWrite(std::string data) {
+template <typename Stream>
+void Session<Stream>::DoWrite(std::string data) {
   if (state_ != State::kStreaming || finishing_ || gone() || head_) return;
   if (chunked_) {
     std::ostringstream size;
@@ -343,7 +387,8 @@ void Session::DoWrite(std::string data) {
   WriteQueued();
 }
 
-void Session::DoFinish() {
+template <typename Stream>
+void Session<Stream>::DoFinish() {
   if (state_ != State::kStreaming || finishing_ || gone()) return;
   finishing_ = true;
   if (chunked_) queue_.push_back("0\r\n\r\n");
@@ -351,7 +396,8 @@ void Session::DoFinish() {
 }
 
 // Writes everything queued as one buffer; when the queue is empty and Finish was called, completes.
-void Session::WriteQueued() {
+template <typename Stream>
+void Session<Stream>::WriteQueued() {
   if (writing_) return;
   if (queue_.empty()) {
     if (finishing_) Complete();
@@ -361,16 +407,18 @@ void Session::WriteQueued() {
   for (std::string& piece : queue_) data->append(piece);
   queue_.clear();
   writing_ = true;
-  stream_.expires_after(kWriteTimeout);
-  asio::async_write(stream_, asio::buffer(*data), [self = shared_from_this(), data](beast::error_code ec, size_t) {
-    self->writing_ = false;
-    self->stream_.expires_never();
-    if (ec) return self->ClientGone();
-    self->WriteQueued();
-  });
+  tcp().expires_after(kWriteTimeout);
+  asio::async_write(stream_, asio::buffer(*data),
+                    [self = this->shared_from_this(), data](beast::error_code ec, size_t) {
+                      self->writing_ = false;
+                      self->tcp().expires_never();
+                      if (ec) return self->ClientGone();
+                      self->WriteQueued();
+                    });
 }
 
-void Session::DoAbandon() {
+template <typename Stream>
+void Session<Stream>::DoAbandon() {
   if (state_ == State::kHandling && !answered_) {
     return DoSend({.status = 500, .body = "internal error: the handler gave no answer\n"});
   }
@@ -379,7 +427,8 @@ void Session::DoAbandon() {
 
 // The answer is on the wire: forget the client-gone callback, then read the next request (after the watch read
 // ends) or close.
-void Session::Complete() {
+template <typename Stream>
+void Session<Stream>::Complete() {
   state_ = State::kDone;
   {
     std::lock_guard lock(gone_mutex_);
@@ -387,33 +436,36 @@ void Session::Complete() {
   }
   if (!keep_alive_) {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
     if (!watching_) Linger();  // else OnWatch lingers
     return;
   }
   if (watching_) {
     beast::error_code ignored;
-    stream_.socket().cancel(ignored);  // OnWatch continues with ReadRequest
+    tcp().socket().cancel(ignored);  // OnWatch continues with ReadRequest
     return;
   }
   ReadRequest();
 }
 
-void Session::Linger() {
+template <typename Stream>
+void Session<Stream>::Linger() {
   buffer_.consume(buffer_.size());
   if (lingered_ > kMaxLingerBytes) return ClientGone();
   watching_ = true;
-  stream_.expires_after(kLingerTimeout);
-  stream_.async_read_some(buffer_.prepare(16384), [self = shared_from_this()](beast::error_code ec, size_t bytes) {
-    self->watching_ = false;
-    self->lingered_ += bytes;
-    if (ec) return self->ClientGone();
-    self->buffer_.commit(bytes);
-    self->Linger();
-  });
+  tcp().expires_after(kLingerTimeout);
+  stream_.async_read_some(buffer_.prepare(16384),
+                          [self = this->shared_from_this()](beast::error_code ec, size_t bytes) {
+                            self->watching_ = false;
+                            self->lingered_ += bytes;
+                            if (ec) return self->ClientGone();
+                            self->buffer_.commit(bytes);
+                            self->Linger();
+                          });
 }
 
-void Session::ClientGone() {
+template <typename Stream>
+void Session<Stream>::ClientGone() {
   std::function<void()> callback;
   {
     std::lock_guard lock(gone_mutex_);
@@ -422,8 +474,8 @@ void Session::ClientGone() {
     callback = std::move(gone_callback_);
   }
   beast::error_code ignored;
-  stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  stream_.socket().close(ignored);
+  tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
+  tcp().socket().close(ignored);
   if (callback) callback();
 }
 
@@ -442,11 +494,16 @@ void HttpServer::Impl::Accept(std::shared_ptr<Impl> self) {
   acceptor.async_accept(asio::make_strand(io), [self](beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
     if (!ec) {
-      auto session = std::make_shared<Session>(self, std::move(socket));
+      std::shared_ptr<SessionBase> session;
+      if (self->tls.has_value()) {
+        session = std::make_shared<Session<TlsStream>>(self, std::move(socket), *self->tls);
+      } else {
+        session = std::make_shared<Session<beast::tcp_stream>>(self, std::move(socket));
+      }
       {
         std::lock_guard lock(self->mutex);
         if (self->stopping) return;
-        std::erase_if(self->sessions, [](const std::weak_ptr<Session>& weak) { return weak.expired(); });
+        std::erase_if(self->sessions, [](const std::weak_ptr<SessionBase>& weak) { return weak.expired(); });
         self->sessions.push_back(session);
       }
       session->Start();
@@ -473,14 +530,38 @@ absl::Status HttpServer::Impl::Listen() {
   return absl::OkStatus();
 }
 
+// The TLS context from options.tls: certificate chain, key, and the client CAs to verify client certificates with.
+absl::Status HttpServer::Impl::SetUpTls() {
+  const HttpTlsOptions& settings = options.tls;
+  if (settings.cert_file.empty()) return absl::OkStatus();
+  tls.emplace(asio::ssl::context::tls_server);
+  tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                   asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+  beast::error_code ec;
+  auto fail = [&](const char* key, const std::string& path) {
+    return absl::InvalidArgumentError(absl::StrCat(key, ": cannot use '", path, "' for HTTPS: ", ec.message()));
+  };
+  tls->use_certificate_chain_file(settings.cert_file, ec);
+  if (ec) return fail("server.tls.cert_file", settings.cert_file);
+  tls->use_private_key_file(settings.key_file, asio::ssl::context::pem, ec);
+  if (ec) return fail("server.tls.key_file", settings.key_file);
+  if (!settings.client_ca_file.empty()) {
+    tls->load_verify_file(settings.client_ca_file, ec);
+    if (ec) return fail("server.tls.client_ca_file", settings.client_ca_file);
+    tls->set_verify_mode(asio::ssl::verify_peer |
+                         (settings.require_client_cert ? asio::ssl::verify_fail_if_no_peer_cert : 0));
+  }
+  return absl::OkStatus();
+}
+
 // Closes the acceptor and every connection, then lets the I/O threads run out of work.
 void HttpServer::Impl::StopAndJoin() {
-  std::vector<std::shared_ptr<Session>> live;
+  std::vector<std::shared_ptr<SessionBase>> live;
   {
     std::lock_guard lock(mutex);
     if (stopping) return;
     stopping = true;
-    for (const std::weak_ptr<Session>& weak : sessions) {
+    for (const std::weak_ptr<SessionBase>& weak : sessions) {
       if (auto session = weak.lock()) live.push_back(std::move(session));
     }
     sessions.clear();
@@ -489,7 +570,7 @@ void HttpServer::Impl::StopAndJoin() {
     beast::error_code ignored;
     acceptor.close(ignored);
   });
-  for (const std::shared_ptr<Session>& session : live) session->ShutdownFromServer();
+  for (const std::shared_ptr<SessionBase>& session : live) session->ShutdownFromServer();
   live.clear();
   for (std::thread& thread : threads) thread.join();
   threads.clear();
@@ -502,6 +583,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::StartAsync(const HttpSer
   auto impl = std::make_shared<Impl>();
   impl->options = options;
   impl->handler = std::move(handler);
+  if (absl::Status status = impl->SetUpTls(); !status.ok()) return status;
   if (absl::Status status = impl->Listen(); !status.ok()) return status;
   impl->Accept(impl);
   for (int i = 0; i < std::max(1, options.threads); ++i) {
@@ -511,10 +593,10 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::StartAsync(const HttpSer
 }
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options, HttpHandler handler) {
-  return StartAsync(options, [handler = std::move(handler)](HttpRequest request,
-                                                            std::shared_ptr<HttpResponder> responder) {
-    responder->Send(handler(request));
-  });
+  return StartAsync(options,
+                    [handler = std::move(handler)](HttpRequest request, std::shared_ptr<HttpResponder> responder) {
+                      responder->Send(handler(request));
+                    });
 }
 
 HttpServer::~HttpServer() { Stop(); }

@@ -2,7 +2,8 @@
 // /metrics) and the OpenAI-compatible gateway. Runs its own I/O threads. A handler gets each request with an
 // HttpResponder it may keep and answer later from any thread, whole (Send) or streamed (StartStream, Write,
 // Finish: chunked, flushed per Write), and learns through OnClientGone when the client disconnects, so no thread
-// waits for a slow answer. Handlers must be thread-safe and quick. Boost headers stay in http_server.cc.
+// waits for a slow answer. Serves HTTPS (optionally with client certificates) when options.tls says so. Handlers
+// must be thread-safe and quick. Boost headers stay in http_server.cc.
 #pragma once
 
 #include <functional>
@@ -17,8 +18,8 @@
 namespace catena::server {
 
 struct HttpRequest {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // path and query, e.g. "/metrics?x=1"
+  std::string method;                                        // "GET", "POST", ...
+  std::string target;                                        // path and query, e.g. "/metrics?x=1"
   std::vector<std::pair<std::string, std::string>> headers;  // names lowercased, in arrival order
   std::string body;
 
@@ -63,17 +64,27 @@ using AsyncHttpHandler = std::function<void(HttpRequest request, std::shared_ptr
 // has the method, target and headers when they could be read.
 using HttpErrorRenderer = std::function<HttpResponse(const HttpRequest& request, int status, std::string message)>;
 
+// HTTPS: set cert_file to serve TLS; client_ca_file asks clients for a certificate (mutual TLS).
+struct HttpTlsOptions {
+  std::string cert_file;       // PEM certificate chain; empty = plaintext
+  std::string key_file;        // PEM private key
+  std::string client_ca_file;  // PEM CAs of client certificates; empty = none asked for
+  bool require_client_cert = false;
+};
+
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
   int port = 0;
   int threads = 1;
   size_t max_body_bytes = 1 << 20;
   HttpErrorRenderer render_error;  // empty = plain text
+  HttpTlsOptions tls;
 };
 
 class HttpServer {
  public:
-  // Starts listening; UNAVAILABLE naming the address and reason when the port cannot be bound.
+  // Starts listening; UNAVAILABLE naming the address and reason when the port cannot be bound, INVALID_ARGUMENT
+  // naming the file when a TLS file cannot be used.
   static absl::StatusOr<std::unique_ptr<HttpServer>> Start(const HttpServerOptions& options, HttpHandler handler);
   // Same, with a handler that answers through an HttpResponder (possibly later, possibly streamed).
   static absl::StatusOr<std::unique_ptr<HttpServer>> StartAsync(const HttpServerOptions& options,

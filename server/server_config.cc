@@ -3,9 +3,9 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
-#include "auth/key_store.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "auth/key_store.h"
 #include "common/status.h"
 #include "memory/memory_service.h"
 #include "memory/ttl_policy.h"
@@ -112,8 +112,8 @@ absl::StatusOr<TlsServerOptions> TlsOptionsFromConfig(const Config& config) {
                                                    ": server.tls.cert_file and server.tls.key_file go together"));
   }
   if (!tls.enabled() && (!tls.client_ca_file.empty() || tls.require_client_cert)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        config.Origin("server.tls.client_ca_file"), ": client certificates need server.tls.cert_file and key_file"));
+    return absl::InvalidArgumentError(absl::StrCat(config.Origin("server.tls.client_ca_file"),
+                                                   ": client certificates need server.tls.cert_file and key_file"));
   }
   if (tls.require_client_cert && tls.client_ca_file.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(config.Origin("server.tls.require_client_cert"),
@@ -132,10 +132,12 @@ ConfigKey BoolKey(std::string path, bool value, std::string help) {
 // The auth.* and server.tls.* keys (docs/security.md).
 std::vector<ConfigKey> SecurityKeys() {
   return {
-      BoolKey("auth.enabled", false, "Require an API key (authorization: Bearer <key>) on every gRPC call and HTTP "
-                                     "request; the key's tenant is the caller's tenant."),
-      StringKey("auth.keys_file", "", "API key file written by `catena keys`; empty = <data_dir>/auth/keys.json. "
-                                      "Reloaded when it changes."),
+      BoolKey("auth.enabled", false,
+              "Require an API key (authorization: Bearer <key>) on every gRPC call and HTTP "
+              "request; the key's tenant is the caller's tenant."),
+      StringKey("auth.keys_file", "",
+                "API key file written by `catena keys`; empty = <data_dir>/auth/keys.json. "
+                "Reloaded when it changes."),
       BoolKey("auth.open_health", true, "Serve grpc.health.v1, /healthz and /readyz without a key (probes)."),
       BoolKey("auth.open_metrics", true, "Serve /metrics without a key."),
       ConfigKey{.path = "auth.quota.requests_per_second",

@@ -10,10 +10,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "auth/authenticator.h"
-#include "common/config.h"
 #include "chains/pipeline_service.h"
 #include "chains/remote_chat_model.h"
 #include "chains/remote_embedder.h"
+#include "common/config.h"
 #include "common/logging.h"
 #include "inference/serving_options.h"
 #include "memory/memory_service.h"
@@ -23,9 +23,9 @@ namespace catena::server {
 
 // server.tls.*: TLS on the gRPC and HTTP ports when cert_file is set; mutual TLS with client_ca_file.
 struct TlsServerOptions {
-  std::string cert_file;       // PEM certificate chain of the server; empty = plaintext
-  std::string key_file;        // PEM private key of cert_file
-  std::string client_ca_file;  // PEM CAs that sign client certificates; empty = clients are not asked for one
+  std::string cert_file;             // PEM certificate chain of the server; empty = plaintext
+  std::string key_file;              // PEM private key of cert_file
+  std::string client_ca_file;        // PEM CAs that sign client certificates; empty = clients are not asked for one
   bool require_client_cert = false;  // refuse clients without a certificate signed by client_ca_file
   bool enabled() const { return !cert_file.empty(); }
 };

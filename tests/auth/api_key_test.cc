@@ -1,10 +1,11 @@
+#include "auth/api_key.h"
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <thread>
 
-#include "auth/api_key.h"
 #include "auth/authenticator.h"
 #include "auth/key_store.h"
 #include "auth/key_verifier.h"
@@ -115,8 +116,8 @@ TEST_CASE("the verifier maps keys to tenants and sees revocations and expiry wit
   auto acme = CreateKey(file, "acme", absl::InfiniteFuture(), now);
   auto brief = CreateKey(file, "globex", now + absl::Minutes(5), now);
   REQUIRE((acme.ok() && brief.ok()));
-  auto verifier = ApiKeyVerifier::Create({.keys_file = file, .recheck = absl::ZeroDuration(),
-                                          .clock = [&now] { return now; }});
+  auto verifier =
+      ApiKeyVerifier::Create({.keys_file = file, .recheck = absl::ZeroDuration(), .clock = [&now] { return now; }});
   REQUIRE(verifier.ok());
   CHECK(*(*verifier)->Verify(acme->secret) == "acme");
   CHECK(*(*verifier)->Verify(brief->secret) == "globex");

@@ -1,7 +1,7 @@
+#include "auth/tenant_quotas.h"
+
 #include <catch2/catch.hpp>
 #include <vector>
-
-#include "auth/tenant_quotas.h"
 
 namespace catena::auth {
 namespace {
@@ -12,7 +12,8 @@ TEST_CASE("the rate limit allows a burst, then refills at the configured rate", 
   for (int i = 0; i < 3; ++i) CHECK(quotas.Admit("acme").ok());
   auto refused = quotas.Admit("acme");
   REQUIRE(refused.status().code() == absl::StatusCode::kResourceExhausted);
-  CHECK_THAT(std::string(refused.status().message()), Catch::Contains("tenant 'acme'") && Catch::Contains("2 requests/s"));
+  CHECK_THAT(std::string(refused.status().message()),
+             Catch::Contains("tenant 'acme'") && Catch::Contains("2 requests/s"));
   CHECK(RetryAfterSeconds(refused.status()) == 1);
   // Another tenant has its own bucket.
   CHECK(quotas.Admit("globex").ok());

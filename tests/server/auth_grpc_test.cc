@@ -45,11 +45,10 @@ struct Stubs {
 
 // The status of one cheap call of every service (and one streaming call) made with `key` and `tenant`.
 std::vector<std::pair<std::string, grpc::Status>> CallEveryService(Stubs& stubs, const std::string& key,
-                                                                    const std::string& tenant = "") {
+                                                                   const std::string& tenant = "") {
   std::vector<std::pair<std::string, grpc::Status>> statuses;
   v1::GetServerInfoResponse info;
-  statuses.emplace_back("ServerService",
-                        stubs.server->GetServerInfo(AuthContext(key, tenant).get(), {}, &info));
+  statuses.emplace_back("ServerService", stubs.server->GetServerInfo(AuthContext(key, tenant).get(), {}, &info));
   v1::ListModelsResponse models;
   statuses.emplace_back("InferenceService", stubs.inference->ListModels(AuthContext(key, tenant).get(), {}, &models));
   v1::EmbedRequest embed;
@@ -76,8 +75,7 @@ std::vector<std::pair<std::string, grpc::Status>> CallEveryService(Stubs& stubs,
   return statuses;
 }
 
-TEST_CASE("with auth enabled every service refuses calls without a valid key and serves a valid one",
-          "[integration]") {
+TEST_CASE("with auth enabled every service refuses calls without a valid key and serves a valid one", "[integration]") {
   const TempDir dir("auth-grpc");
   const TestKeys keys = WriteTestKeys(dir.path() / "data");
   auto catenad = StartSecured(dir.path() / "data");
@@ -167,8 +165,8 @@ std::vector<std::pair<std::string, grpc::Status>> TouchBetaData(Stubs& stubs, co
   v1::DescribeCollectionRequest describe;
   describe.set_name("kb");
   v1::Collection collection;
-  out.emplace_back("DescribeCollection", stubs.retrieval->DescribeCollection(AuthContext(key, tenant).get(), describe,
-                                                                             &collection));
+  out.emplace_back("DescribeCollection",
+                   stubs.retrieval->DescribeCollection(AuthContext(key, tenant).get(), describe, &collection));
   v1::SearchRequest search;
   search.set_collection("kb");
   for (float value : {1.0f, 0.0f, 0.0f, 0.0f}) search.add_vector(value);
@@ -183,8 +181,8 @@ std::vector<std::pair<std::string, grpc::Status>> TouchBetaData(Stubs& stubs, co
   v1::DeleteCollectionRequest drop;
   drop.set_name("kb");
   v1::DeleteCollectionResponse dropped;
-  out.emplace_back("DeleteCollection", stubs.retrieval->DeleteCollection(AuthContext(key, tenant).get(), drop,
-                                                                         &dropped));
+  out.emplace_back("DeleteCollection",
+                   stubs.retrieval->DeleteCollection(AuthContext(key, tenant).get(), drop, &dropped));
   v1::GetSessionRequest session;
   session.set_id("s1");
   v1::Session got_session;
@@ -220,8 +218,8 @@ std::vector<std::pair<std::string, grpc::Status>> TouchBetaData(Stubs& stubs, co
   v1::DeletePipelineRequest delete_pipeline;
   delete_pipeline.set_name("qa");
   v1::DeletePipelineResponse deleted_pipeline;
-  out.emplace_back("DeletePipeline", stubs.pipeline->DeletePipeline(AuthContext(key, tenant).get(), delete_pipeline,
-                                                                    &deleted_pipeline));
+  out.emplace_back("DeletePipeline",
+                   stubs.pipeline->DeletePipeline(AuthContext(key, tenant).get(), delete_pipeline, &deleted_pipeline));
   return out;
 }
 

@@ -35,8 +35,8 @@ TEST_CASE("HTTP routes require the bearer key and refuse with OpenAI-shaped erro
   const TestKeys keys = WriteTestKeys(dir.path() / "data");
   auto catenad = StartSecured(dir.path() / "data");
   const std::string& http = catenad->http_address();
-  auto pipelines = v1::PipelineService::NewStub(
-      grpc::CreateChannel(catenad->grpc_address(), grpc::InsecureChannelCredentials()));
+  auto pipelines =
+      v1::PipelineService::NewStub(grpc::CreateChannel(catenad->grpc_address(), grpc::InsecureChannelCredentials()));
   v1::PutPipelineRequest put;
   put.set_source(kQaPipeline);
   v1::Pipeline stored;
@@ -81,8 +81,8 @@ TEST_CASE("probes and /metrics can be put behind the key", "[integration]") {
   CHECK(HttpCall(http, "GET", "/healthz").status == 401);
   CHECK(HttpCall(http, "GET", "/metrics", keys.alpha).status == 200);
   CHECK(HttpCall(http, "GET", "/healthz", keys.alpha).status == 200);
-  auto health =
-      grpc::health::v1::Health::NewStub(grpc::CreateChannel(catenad->grpc_address(), grpc::InsecureChannelCredentials()));
+  auto health = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(catenad->grpc_address(), grpc::InsecureChannelCredentials()));
   grpc::health::v1::HealthCheckResponse response;
   CHECK(health->Check(AuthContext("").get(), {}, &response).error_code() == StatusCode::UNAUTHENTICATED);
   CHECK(health->Check(AuthContext(keys.alpha).get(), {}, &response).ok());
@@ -98,10 +98,11 @@ grpc::Status Ping(v1::ServerService::Stub& stub, const std::string& key, int del
 TEST_CASE("a tenant over its request rate gets RESOURCE_EXHAUSTED and 429 with Retry-After", "[integration]") {
   const TempDir dir("auth-rate");
   const TestKeys keys = WriteTestKeys(dir.path() / "data");
-  auto catenad = StartSecured(dir.path() / "data", {"--set", "auth.quota.requests_per_second=0.2", "--set",
-                                                    "auth.quota.burst=2", "--set",
-                                                    "auth.tenant_quotas=beta:requests_per_second=1000,beta:burst=500"});
-  auto stub = v1::ServerService::NewStub(grpc::CreateChannel(catenad->grpc_address(), grpc::InsecureChannelCredentials()));
+  auto catenad =
+      StartSecured(dir.path() / "data", {"--set", "auth.quota.requests_per_second=0.2", "--set", "auth.quota.burst=2",
+                                         "--set", "auth.tenant_quotas=beta:requests_per_second=1000,beta:burst=500"});
+  auto stub =
+      v1::ServerService::NewStub(grpc::CreateChannel(catenad->grpc_address(), grpc::InsecureChannelCredentials()));
   CHECK(Ping(*stub, keys.alpha).ok());
   CHECK(Ping(*stub, keys.alpha).ok());
   const grpc::Status refused = Ping(*stub, keys.alpha);
@@ -123,10 +124,11 @@ TEST_CASE("a tenant at its concurrency limit is refused until a call finishes", 
   const TempDir dir("auth-inflight");
   const TestKeys keys = WriteTestKeys(dir.path() / "data");
   auto catenad = StartSecured(dir.path() / "data", {"--set", "auth.quota.max_in_flight=1"});
-  auto stub = v1::ServerService::NewStub(grpc::CreateChannel(catenad->grpc_address(), grpc::InsecureChannelCredentials()));
+  auto stub =
+      v1::ServerService::NewStub(grpc::CreateChannel(catenad->grpc_address(), grpc::InsecureChannelCredentials()));
   REQUIRE(Ping(*stub, keys.alpha).ok());
-  auto slow = std::async(std::launch::async, [&] { return Ping(*stub, keys.alpha, 1500); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  auto slow = std::async(std::launch::async, [&] { return Ping(*stub, keys.alpha, 3000); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
   const grpc::Status refused = Ping(*stub, keys.alpha);
   CHECK(refused.error_code() == StatusCode::RESOURCE_EXHAUSTED);
   CHECK_THAT(refused.error_message(), Catch::Contains("tenant 'alpha'") && Catch::Contains("concurrency limit of 1"));
@@ -135,13 +137,8 @@ TEST_CASE("a tenant at its concurrency limit is refused until a call finishes", 
   CHECK_FALSE(limited.retry_after.empty());
   CHECK(Ping(*stub, keys.beta).ok());  // another tenant is not affected
   CHECK(slow.get().ok());
-  // The slot is given back when the server has finished the call, just after the client has its answer.
-  bool admitted = false;
-  for (int i = 0; i < 40 && !admitted; ++i) {
-    admitted = Ping(*stub, keys.alpha).ok();
-    if (!admitted) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  CHECK(admitted);
+  // The slot is given back before the status is sent, so the next call is admitted at once.
+  CHECK(Ping(*stub, keys.alpha).ok());
 }
 
 }  // namespace

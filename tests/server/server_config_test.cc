@@ -115,11 +115,10 @@ TEST_CASE("auth keys default to off with the key file in the data directory", "[
 }
 
 TEST_CASE("per-tenant quota items override the defaults field by field", "[unit]") {
-  auto options = OptionsFrom({{.path = "auth.quota.requests_per_second", .value = "5", .origin = "--set"},
-                              {.path = "auth.quota.max_in_flight", .value = "4", .origin = "--set"},
-                              {.path = "auth.tenant_quotas",
-                               .value = "big:requests_per_second=100,big:burst=300",
-                               .origin = "--set"}});
+  auto options = OptionsFrom(
+      {{.path = "auth.quota.requests_per_second", .value = "5", .origin = "--set"},
+       {.path = "auth.quota.max_in_flight", .value = "4", .origin = "--set"},
+       {.path = "auth.tenant_quotas", .value = "big:requests_per_second=100,big:burst=300", .origin = "--set"}});
   REQUIRE(options.ok());
   CHECK(options->auth.quotas.defaults.requests_per_second == 5);
   const auth::QuotaLimits& big = options->auth.quotas.tenants.at("big");
@@ -136,9 +135,10 @@ TEST_CASE("incomplete TLS settings are refused naming the key", "[unit]") {
   CHECK_THAT(std::string(cert_only.status().message()), Catch::Contains("key_file"));
   auto ca_only = OptionsFrom({{.path = "server.tls.client_ca_file", .value = "ca.pem", .origin = "--set"}});
   CHECK(ca_only.status().code() == absl::StatusCode::kInvalidArgument);
-  auto require_without_ca = OptionsFrom({{.path = "server.tls.cert_file", .value = "a.pem", .origin = "--set"},
-                                         {.path = "server.tls.key_file", .value = "a.key", .origin = "--set"},
-                                         {.path = "server.tls.require_client_cert", .value = "true", .origin = "--set"}});
+  auto require_without_ca =
+      OptionsFrom({{.path = "server.tls.cert_file", .value = "a.pem", .origin = "--set"},
+                   {.path = "server.tls.key_file", .value = "a.key", .origin = "--set"},
+                   {.path = "server.tls.require_client_cert", .value = "true", .origin = "--set"}});
   CHECK_THAT(std::string(require_without_ca.status().message()), Catch::Contains("client_ca_file"));
 }
 

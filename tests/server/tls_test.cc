@@ -1,6 +1,7 @@
-// TLS and mutual TLS on a real catenad's gRPC port, with certificates made at test time by the openssl CLI and
-// clients built with the C++ SDK's TLS options: a client trusting the CA connects, a plaintext client cannot, and
-// with require_client_cert only clients holding a certificate signed by the configured client CA get through.
+// TLS and mutual TLS on a real catenad's gRPC and HTTP ports, with certificates made at test time by the openssl
+// CLI; gRPC clients use the C++ SDK's TLS options, HTTP clients the curl CLI: a client trusting the CA connects, a
+// plaintext client cannot, and with require_client_cert only clients holding a certificate signed by the
+// configured client CA get through.
 #include <catch2/catch.hpp>
 #include <fstream>
 
@@ -53,6 +54,18 @@ absl::Status PingWith(const std::string& address, const fs::path& dir, const std
   return (*client)->Ping("over tls").status();
 }
 
+// `curl` over HTTPS to `target` on `address`; returns the HTTP status, or 0 when the request failed (TLS refused).
+int CurlStatus(const std::string& address, const std::string& target, const fs::path& dir,
+               std::vector<std::string> extra = {}) {
+  std::vector<std::string> argv = {"/usr/bin/curl", "-sS", "--max-time",   "10",       "-o",
+                                   "/dev/null",     "-w",  "%{http_code}", "--cacert", (dir / "main-ca.pem").string()};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  argv.push_back("https://" + address + target);
+  const RunResult result = RunToCompletion(argv, std::chrono::seconds(30));
+  if (result.exit_code != 0) return 0;
+  return std::stoi(result.out);
+}
+
 struct Certificates {
   TempDir dir{"tls-certs"};
   Certificates() {
@@ -73,6 +86,12 @@ TEST_CASE("the gRPC port serves TLS to clients that trust its CA and refuses pla
   CHECK_FALSE(PingWith(catenad.grpc_address(), certs.dir.path(), "").ok());
   // A client that trusts another CA does not accept the server.
   CHECK_FALSE(PingWith(catenad.grpc_address(), certs.dir.path(), "other-ca.pem").ok());
+  // The HTTP port serves HTTPS with the same certificate, and plaintext HTTP gets no answer.
+  CHECK(CurlStatus(catenad.http_address(), "/healthz", certs.dir.path()) == 200);
+  const RunResult plain =
+      RunToCompletion({"/usr/bin/curl", "-sS", "--max-time", "10", "http://" + catenad.http_address() + "/healthz"},
+                      std::chrono::seconds(30));
+  CHECK(plain.exit_code != 0);
 }
 
 TEST_CASE("mutual TLS admits only clients with a certificate signed by the client CA", "[integration]") {
@@ -86,6 +105,12 @@ TEST_CASE("mutual TLS admits only clients with a certificate signed by the clien
   CHECK(with_cert.ok());
   CHECK_FALSE(PingWith(catenad.grpc_address(), certs.dir.path(), "main-ca.pem").ok());
   CHECK_FALSE(PingWith(catenad.grpc_address(), certs.dir.path(), "main-ca.pem", "stranger").ok());
+  const auto client = [&](const std::string& name) {
+    return std::vector<std::string>{"--cert", certs.File(name + ".pem"), "--key", certs.File(name + ".key")};
+  };
+  CHECK(CurlStatus(catenad.http_address(), "/healthz", certs.dir.path(), client("client")) == 200);
+  CHECK(CurlStatus(catenad.http_address(), "/healthz", certs.dir.path()) == 0);
+  CHECK(CurlStatus(catenad.http_address(), "/healthz", certs.dir.path(), client("stranger")) == 0);
 }
 
 TEST_CASE("TLS and API keys work together", "[integration]") {
@@ -97,14 +122,17 @@ TEST_CASE("TLS and API keys work together", "[integration]") {
   CHECK(PingWith(catenad->grpc_address(), certs.dir.path(), "main-ca.pem", "", keys.alpha).ok());
   CHECK(PingWith(catenad->grpc_address(), certs.dir.path(), "main-ca.pem").code() ==
         absl::StatusCode::kUnauthenticated);
+  CHECK(CurlStatus(catenad->http_address(), "/v1/models", certs.dir.path()) == 401);
+  CHECK(CurlStatus(catenad->http_address(), "/v1/models", certs.dir.path(),
+                   {"-H", "Authorization: Bearer " + keys.alpha}) == 200);
 }
 
 TEST_CASE("catenad refuses to start with an unreadable certificate", "[integration]") {
   const TempDir dir("tls-missing");
-  RunResult result = RunToCompletion({BuiltProgram("catenad"), "--grpc-port", "0", "--http-port", "0", "--data-dir",
-                                      dir.path().string(), "--set", "server.tls.cert_file=/nonexistent/cert.pem",
-                                      "--set", "server.tls.key_file=/nonexistent/key.pem"},
-                                     std::chrono::seconds(30));
+  RunResult result = RunToCompletion(
+      {BuiltProgram("catenad"), "--grpc-port", "0", "--http-port", "0", "--data-dir", dir.path().string(), "--set",
+       "server.tls.cert_file=/nonexistent/cert.pem", "--set", "server.tls.key_file=/nonexistent/key.pem"},
+      std::chrono::seconds(30));
   CHECK(result.exit_code != 0);
   CHECK_THAT(result.err, Catch::Contains("server.tls.cert_file") && Catch::Contains("/nonexistent/cert.pem"));
 }

@@ -39,9 +39,9 @@ absl::StatusOr<absl::Time> ParseExpiry(const std::string& text, absl::Time now) 
   absl::Time time;
   std::string error;
   if (absl::ParseTime(absl::RFC3339_full, text, &time, &error)) return time;
-  return absl::InvalidArgumentError(
-      absl::StrCat("--expires '", text, "': use never, a duration such as 90d or 12h, or a time such as "
-                                        "2027-01-01T00:00:00Z"));
+  return absl::InvalidArgumentError(absl::StrCat("--expires '", text,
+                                                 "': use never, a duration such as 90d or 12h, or a time such as "
+                                                 "2027-01-01T00:00:00Z"));
 }
 
 int PrintCreated(const auth::CreatedKey& key, const std::string& verb) {
