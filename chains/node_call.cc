@@ -341,9 +341,11 @@ absl::Status RunState::AppendProgress(NodeCallImpl& call, std::string delta_json
   if (end_ != End::kNone) return absl::OkStatus();
   CheckpointStore* store = owner_->checkpoints();
   const bool write = checkpoint_ && store != nullptr && parent_ == nullptr;
-  std::string record = write ? EncodeProgressDelta(node(call.node_).id, delta_json) : std::string();
+  // A run's first record must be a full state (inputs included): then the delta goes in it, else alone.
+  std::string record = write && next_step_ > 0 ? EncodeProgressDelta(node(call.node_).id, delta_json) : "";
   slots_[call.node_].progress_log.push_back(std::move(delta_json));
   if (!write) return absl::OkStatus();
+  if (record.empty()) return CheckpointLocked();
   return store->Put(tenant_, user_id_, run_id_, next_step_++, std::move(record), /*sync=*/false);
 }
 

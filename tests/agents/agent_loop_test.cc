@@ -261,7 +261,8 @@ TEST_CASE("each delta holds only what changed; replaying the deltas rebuilds the
 
   auto restored = AgentLoop::Restore(Config(), nullptr, deltas, kNow + absl::Hours(1));
   REQUIRE(restored.ok());
-  CHECK(AsJson(restored->ToProgress(kNow)) == AsJson(loop.ToProgress(kNow)));
+  // Active time continues from the last delta (2 s), not from the restore time.
+  CHECK(AsJson(restored->ToProgress(kNow + absl::Hours(1))) == AsJson(loop.ToProgress(kNow + absl::Seconds(2))));
   CHECK(restored->phase() == AgentPhase::kRunTools);
   // A restored loop's next delta continues from where the log stops.
   restored->OnToolResult(0, {"9", false, false});
@@ -280,7 +281,7 @@ TEST_CASE("each delta holds only what changed; replaying the deltas rebuilds the
   const tmpl::Value snapshot = prefix->ToProgress(kNow);
   auto mixed = AgentLoop::Restore(Config(), &snapshot, {deltas[1], deltas[2]}, kNow);
   REQUIRE(mixed.ok());
-  CHECK(AsJson(mixed->ToProgress(kNow)) == AsJson(loop.ToProgress(kNow)));
+  CHECK(AsJson(mixed->ToProgress(kNow)) == AsJson(loop.ToProgress(kNow + absl::Seconds(2))));
   // Malformed or out-of-order deltas are DATA_LOSS naming the delta.
   auto skipped = AgentLoop::Restore(Config(), nullptr, {deltas[2]}, kNow);
   CHECK(skipped.status().code() == absl::StatusCode::kDataLoss);

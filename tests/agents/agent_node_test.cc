@@ -161,7 +161,10 @@ TEST_CASE("an approval interrupt survives a restart; resumed with edited argumen
     CHECK(payload["call_id"] == "call_0");
     auto latest = harness.checkpoints().Latest("bank", "run-appr");
     REQUIRE(latest.ok());
-    CHECK(Json::parse(latest->state)["progress"]["agent"]["interrupted_call"] == "call_0");
+    // The interrupt's full (synced) state carries the agent's deltas; the last one names the pending call.
+    const Json log = Json::parse(latest->state)["progress_log"]["agent"];
+    REQUIRE(log.is_array());
+    CHECK(log.back()["interrupted_call"] == "call_0");
   }  // restart
   Harness harness(dir, &tools.set);
   harness.AddModel(Banker());
@@ -226,10 +229,13 @@ TEST_CASE("a crash during a tool call resumes from the step checkpoint, not from
     for (int i = 0; i < 5000 && balance_calls.load() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     REQUIRE(balance_calls.load() == 1);
     auto latest = harness.checkpoints().Latest("bank", "run-crash");
-    REQUIRE(latest.ok());  // the step with the pending call was saved before the call started, as a delta record
+    // The step with the pending call was saved before the call started: the run's first record, so a full
+    // state (with the inputs) carrying the agent's first delta.
+    REQUIRE(latest.ok());
+    CHECK(latest->step == 0);
     const Json record = Json::parse(latest->state);
-    REQUIRE(record["progress_delta"] == "agent");
-    const Json& delta = record["value"];
+    REQUIRE(record["progress_log"]["agent"].size() == 1);
+    const Json& delta = record["progress_log"]["agent"][0];
     CHECK(delta["steps_from"] == 0);
     REQUIRE(delta["steps"].size() == 1);
     CHECK(delta["steps"][0]["calls"][0]["done"] == false);
