@@ -4,21 +4,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
+#include "server/config_keys.h"
 
 namespace catena::server {
 namespace {
 
 constexpr std::array<const char*, 4> kRemoteCapable = {"inference", "embedding", "retrieval", "memory"};
 constexpr int64_t kHour = 3'600'000;
-
-ConfigKey IntKey(std::string path, int64_t value, int64_t min, int64_t max, std::string help) {
-  return ConfigKey{.path = std::move(path),
-                   .type = ConfigType::kInt,
-                   .default_value = absl::StrCat(value),
-                   .help = std::move(help),
-                   .min = min,
-                   .max = max};
-}
 
 absl::StatusOr<std::optional<remote::RemoteServiceOptions>> ServiceFromConfig(const Config& config,
                                                                               const std::string& name) {

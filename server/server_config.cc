@@ -7,6 +7,7 @@
 #include "absl/time/time.h"
 #include "auth/key_store.h"
 #include "common/status.h"
+#include "server/config_keys.h"
 #include "memory/memory_service.h"
 #include "memory/ttl_policy.h"
 #include "server/remote_config.h"
@@ -14,23 +15,6 @@
 
 namespace catena::server {
 namespace {
-
-ConfigKey IntKey(std::string path, int64_t value, int64_t min, int64_t max, std::string help) {
-  return ConfigKey{.path = std::move(path),
-                   .type = ConfigType::kInt,
-                   .default_value = absl::StrCat(value),
-                   .help = std::move(help),
-                   .min = min,
-                   .max = max};
-}
-
-ConfigKey StringKey(std::string path, std::string value, std::string help, std::vector<std::string> allowed = {}) {
-  return ConfigKey{.path = std::move(path),
-                   .type = ConfigType::kString,
-                   .default_value = std::move(value),
-                   .help = std::move(help),
-                   .allowed_values = std::move(allowed)};
-}
 
 // Reads the memory.* keys.
 absl::StatusOr<memory::MemoryServiceSettings> MemorySettingsFromConfig(const Config& config) {
@@ -120,13 +104,6 @@ absl::StatusOr<TlsServerOptions> TlsOptionsFromConfig(const Config& config) {
                                                    ": require_client_cert needs server.tls.client_ca_file"));
   }
   return tls;
-}
-
-ConfigKey BoolKey(std::string path, bool value, std::string help) {
-  return ConfigKey{.path = std::move(path),
-                   .type = ConfigType::kBool,
-                   .default_value = value ? "true" : "false",
-                   .help = std::move(help)};
 }
 
 // The auth.* and server.tls.* keys (docs/security.md).
