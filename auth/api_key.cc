@@ -1,14 +1,12 @@
 #include "auth/api_key.h"
 
 #include <openssl/rand.h>
-#include <openssl/sha.h>
-
-#include <array>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "common/sha256.h"
 
 namespace catena::auth {
 namespace {
@@ -37,11 +35,7 @@ absl::StatusOr<std::string> GenerateKeyId() {
   return absl::StrCat("key_", absl::BytesToHexString(*bytes));
 }
 
-std::string HashApiKey(std::string_view key) {
-  std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
-  SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest.data());
-  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
-}
+std::string HashApiKey(std::string_view key) { return Sha256Hex(key); }
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;

@@ -1,11 +1,10 @@
 #include "chains/compiled_pipeline.h"
 
-#include <openssl/evp.h>
-
 #include <set>
 #include <tuple>
 
 #include "chains/pipeline_compiler.h"
+#include "common/sha256.h"
 
 namespace catena::chains {
 namespace {
@@ -50,18 +49,6 @@ absl::StatusOr<std::shared_ptr<const CompiledPipeline>> CompilePipeline(std::str
   return std::shared_ptr<const CompiledPipeline>(std::move(pipeline));
 }
 
-std::string ContentHash(std::string_view text) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  if (EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha256(), nullptr) != 1) return "";
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(size * 2);
-  for (unsigned int i = 0; i < size; ++i) {
-    hex.push_back(kHex[digest[i] >> 4]);
-    hex.push_back(kHex[digest[i] & 15]);
-  }
-  return hex;
-}
+std::string ContentHash(std::string_view text) { return Sha256Hex(text); }
 
 }  // namespace catena::chains
