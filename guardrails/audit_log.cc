@@ -3,9 +3,9 @@
 #include "guardrails/audit_log.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/sha256.h"
 
 namespace catena::guardrails {
 namespace {
@@ -42,6 +43,26 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+// The log's last line with its line end, read from the end of the file (the log is never read whole at start);
+// "" for an empty file. A last line without a line end comes back as it is.
+absl::StatusOr<std::string> ReadLastLine(int fd, const std::string& path) {
+  const off_t size = ::lseek(fd, 0, SEEK_END);
+  if (size < 0) return Errno("cannot seek", path);
+  std::string tail;
+  off_t begin = size;
+  constexpr off_t kChunk = 4096;
+  // Until the tail holds a line end before its last byte (the end of the line before the last), or the start.
+  while (begin > 0 && (tail.size() < 2 || tail.rfind('\n', tail.size() - 2) == std::string::npos)) {
+    const off_t step = std::min(kChunk, begin);
+    begin -= step;
+    std::string chunk(static_cast<size_t>(step), '\0');
+    if (::pread(fd, chunk.data(), chunk.size(), begin) != step) return Errno("cannot read", path);
+    tail.insert(0, chunk);
+  }
+  const size_t start = tail.size() < 2 ? std::string::npos : tail.rfind('\n', tail.size() - 2);
+  return start == std::string::npos ? tail : tail.substr(start + 1);
 }
 
 // Checks line `index` against the chain so far; sets *hash to its hash. "" when fine, else the problem.
@@ -74,22 +95,8 @@ std::string CanonicalAuditJson(const nlohmann::json& record) {
 }
 
 std::string AuditChainHash(std::string_view prev, std::string_view canonical_record) {
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  EVP_DigestUpdate(ctx, prev.data(), prev.size());
-  EVP_DigestUpdate(ctx, "\n", 1);
-  EVP_DigestUpdate(ctx, canonical_record.data(), canonical_record.size());
-  EVP_DigestFinal_ex(ctx, digest, &size);
-  EVP_MD_CTX_free(ctx);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < size; ++i) {
-    hex.push_back(kHex[digest[i] >> 4]);
-    hex.push_back(kHex[digest[i] & 15]);
-  }
-  return hex;
+  return Sha256Hex(absl::StrCat(absl::string_view(prev.data(), prev.size()), "\n",
+                                absl::string_view(canonical_record.data(), canonical_record.size())));
 }
 
 AuditLog::AuditLog(std::string dir, int fd, bool sync, int64_t count, std::string last_hash)
@@ -102,16 +109,18 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& dir,
   std::filesystem::create_directories(dir, error);
   if (error) return absl::InternalError(absl::StrCat("cannot create ", dir, ": ", error.message()));
   const std::string path = LogPath(dir);
-  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  const int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
   if (fd < 0) return Errno("cannot open", path);
-  absl::StatusOr<std::string> text = ReadFile(path);
+  absl::StatusOr<std::string> line = ReadLastLine(fd, path);
+  if (!line.ok()) {
+    ::close(fd);
+    return line.status();
+  }
   int64_t count = 0;
   std::string last = kAuditGenesisHash;
-  if (text.ok() && !text->empty()) {
-    const size_t end = text->size() - 1;
-    const size_t start = text->rfind('\n', end - 1);
-    const Json entry = Json::parse(text->substr(start == std::string::npos ? 0 : start + 1), nullptr, false);
-    if ((*text)[end] != '\n' || entry.is_discarded() || !entry.contains("index") || !entry.contains("hash")) {
+  if (!line->empty()) {
+    const Json entry = Json::parse(*line, nullptr, false);
+    if (line->back() != '\n' || entry.is_discarded() || !entry.contains("index") || !entry.contains("hash")) {
       ::close(fd);
       return absl::DataLossError(absl::StrCat(path, ": the last line is not a complete audit record; run "
                                               "`catena audit verify` and restore the log from a backup"));

@@ -154,5 +154,35 @@ TEST_CASE("a log whose last line is cut short is not appended to", "[unit]") {
   CHECK(log.status().code() == absl::StatusCode::kDataLoss);
 }
 
+TEST_CASE("the chain hash is SHA-256 of the previous hash, a line end and the canonical record", "[unit]") {
+  // hashlib.sha256(b'abc\n{"run_id":"r"}').hexdigest()
+  CHECK(AuditChainHash("abc", R"({"run_id":"r"})") ==
+        "8fa6166e0308f80d891679e37a3cbc95937ad7f7fe74da8c1b9bfe62166a8e62");
+}
+
+TEST_CASE("reopening continues the chain when records are longer than the tail read at start", "[unit]") {
+  catena::testing::TempDir dir("audit-long");
+  const std::string d = dir.path().string();
+  {
+    auto log = AuditLog::Open(d, false);
+    REQUIRE(log.ok());
+    for (int i = 0; i < 3; ++i) {
+      REQUIRE((*log)->Append({{"run_id", "long-" + std::to_string(i)}, {"text", std::string(5000 + i * 3000, 'x')}}).ok());
+    }
+  }
+  for (int reopen = 0; reopen < 2; ++reopen) {
+    auto log = AuditLog::Open(d, false);
+    REQUIRE(log.ok());
+    CHECK((*log)->size() == 3 + reopen);
+    auto index = (*log)->Append({{"run_id", "short-" + std::to_string(reopen)}});
+    REQUIRE(index.ok());
+    CHECK(*index == 3 + reopen);
+  }
+  auto result = VerifyAuditLog(d);
+  REQUIRE(result.ok());
+  CHECK(result->ok);
+  CHECK(result->records == 5);
+}
+
 }  // namespace
 }  // namespace catena::guardrails
