@@ -6,6 +6,7 @@ CMAKE_ARGS ?=
 JOBS ?= $(shell nproc)
 CTEST_ARGS ?=
 RUN_ARGS ?=
+RUN_DATA_DIR ?= data
 export CATENA_ASSET_DIR ?= $(HOME)/.cache/catena/assets
 export CCACHE_DIR ?= $(HOME)/.cache/ccache
 # Paths relative to the checkout in ccache's hashes, so every clone (CI's included) shares one cache.
@@ -33,9 +34,9 @@ build: configure
 test: build assets
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 
-run: build
-	@echo "Starting catenad with the built-in defaults (data in ./data) and the banking example loaded."
-	@scripts/run-examples.sh $(BUILD_DIR) data $(RUN_ARGS)
+run: build assets
+	@echo "Starting catenad with the built-in defaults (data in $(RUN_DATA_DIR)) and the examples loaded."
+	@scripts/run-examples.sh $(BUILD_DIR) $(RUN_DATA_DIR) $(RUN_ARGS)
 
 bench: build assets
 	@scripts/run-benchmarks.sh $(BUILD_DIR)

@@ -4,6 +4,7 @@
 #include <variant>
 
 #include "absl/strings/str_cat.h"
+#include "chains/pipeline_globals.h"
 #include "common/status.h"
 
 namespace catena::chains {
@@ -84,6 +85,7 @@ class Compiler {
     }
     tmpl::TemplateOptions options;
     options.name = path.empty() ? "template" : path;
+    options.globals = PipelineGlobals();
     out.literal = false;
     if (kind == TextKind::kExpression) {
       auto expression = tmpl::Expression::Parse(value.string_value, options);

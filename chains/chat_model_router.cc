@@ -6,10 +6,27 @@
 
 namespace catena::chains {
 
-ChatModelRouter::ChatModelRouter(std::vector<std::shared_ptr<ChatModel>> providers) {
+ChatModelRouter::ChatModelRouter(std::vector<std::shared_ptr<ChatModel>> providers,
+                                 std::map<std::string, std::string, std::less<>> aliases)
+    : aliases_(std::move(aliases)) {
   for (std::shared_ptr<ChatModel>& provider : providers) {
     if (provider != nullptr) providers_.push_back(std::move(provider));
   }
+}
+
+ChatModel* ChatModelRouter::Find(std::string_view model, std::string* target) const {
+  for (const std::shared_ptr<ChatModel>& provider : providers_) {
+    if (provider->HasModel(model)) return provider.get();
+  }
+  auto alias = aliases_.find(model);
+  if (alias == aliases_.end()) return nullptr;
+  for (const std::shared_ptr<ChatModel>& provider : providers_) {
+    if (provider->HasModel(alias->second)) {
+      *target = alias->second;
+      return provider.get();
+    }
+  }
+  return nullptr;
 }
 
 std::unique_ptr<ChatCancel> ChatModelRouter::Chat(ChatRequest request,
@@ -19,18 +36,16 @@ std::unique_ptr<ChatCancel> ChatModelRouter::Chat(ChatRequest request,
     on_done(absl::NotFoundError(absl::StrCat("model '", request.model, "': no chat models are configured")));
     return nullptr;
   }
-  for (const std::shared_ptr<ChatModel>& provider : providers_) {
-    if (provider->HasModel(request.model))
-      return provider->Chat(std::move(request), std::move(on_delta), std::move(on_done));
-  }
-  return providers_.back()->Chat(std::move(request), std::move(on_delta), std::move(on_done));
+  std::string target;
+  ChatModel* provider = Find(request.model, &target);
+  if (provider == nullptr) provider = providers_.back().get();
+  if (!target.empty()) request.model = std::move(target);
+  return provider->Chat(std::move(request), std::move(on_delta), std::move(on_done));
 }
 
 bool ChatModelRouter::HasModel(std::string_view model) const {
-  for (const std::shared_ptr<ChatModel>& provider : providers_) {
-    if (provider->HasModel(model)) return true;
-  }
-  return false;
+  std::string target;
+  return Find(model, &target) != nullptr;
 }
 
 }  // namespace catena::chains

@@ -174,7 +174,7 @@ std::string NoAnswerText(std::string_view question) {
 
 ExtractiveAnswer ComposeExtractiveAnswer(std::string_view question, const std::vector<ExtractivePassage>& passages,
                                          const ExtractiveOptions& options) {
-  const std::vector<std::string> terms = ContentTerms(question);
+  const std::vector<std::string> terms = ContentTerms(RemovePlaceholders(question));
   const std::set<std::string> question_terms(terms.begin(), terms.end());
   std::vector<Candidate> candidates = SentenceCandidates(passages);
   ExtractiveAnswer answer;

@@ -45,7 +45,7 @@ std::string TextBeforePassages(std::string_view text);
 
 // Composes an answer to `question` from `passages`: sentences ranked by BM25 over the passages' sentences
 // (question terms: ContentTerms), kept when they match min_coverage of the question's idf weight; chosen
-// sentences keep passage order and each ends with its citation "[n]".
+// sentences keep passage order (PII placeholders in the question are ignored) and each ends with its citation "[n]".
 ExtractiveAnswer ComposeExtractiveAnswer(std::string_view question, const std::vector<ExtractivePassage>& passages,
                                          const ExtractiveOptions& options = {});
 

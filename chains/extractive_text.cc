@@ -169,6 +169,48 @@ std::string Stem(std::string_view folded_word) {
   return word;
 }
 
+namespace {
+
+// Length of the placeholder starting at text[0] ('['), or 0 when none starts there.
+size_t PlaceholderLength(std::string_view text) {
+  size_t i = 1;
+  const auto upper = [&](size_t at) { return at < text.size() && text[at] >= 'A' && text[at] <= 'Z'; };
+  const auto digits = [&](size_t at) {
+    size_t end = at;
+    while (end < text.size() && text[end] >= '0' && text[end] <= '9') ++end;
+    return end;
+  };
+  if (!upper(i)) return 0;
+  while (upper(i) || (i < text.size() && text[i] == '_' && upper(i + 1))) ++i;
+  if (i >= text.size() || text[i] != '_') return 0;
+  const size_t number_end = digits(i + 1);
+  if (number_end == i + 1) return 0;
+  i = number_end;
+  if (text.substr(i, 5) == " ****") {
+    const size_t tail_end = digits(i + 5);
+    if (tail_end == i + 5) return 0;
+    i = tail_end;
+  }
+  return i < text.size() && text[i] == ']' ? i + 1 : 0;
+}
+
+}  // namespace
+
+std::string RemovePlaceholders(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    const size_t length = text[i] == '[' ? PlaceholderLength(text.substr(i)) : 0;
+    if (length > 0) {
+      out += ' ';
+      i += length;
+    } else {
+      out += text[i++];
+    }
+  }
+  return out;
+}
+
 std::vector<std::string> ContentTerms(std::string_view text) {
   std::vector<std::string> terms;
   for (const std::string& word : Words(text)) {

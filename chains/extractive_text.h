@@ -25,6 +25,10 @@ bool IsStopWord(std::string_view folded_word);
 // same word always gives the same stem, and stems keep at least 3 characters.
 std::string Stem(std::string_view folded_word);
 
+// `text` with the placeholders of PII redaction removed: "[EMAIL_1]", "[CARD_2 ****1111]" (an uppercase label,
+// '_', digits, an optional " ****" and digits, in brackets). They stand for data no passage holds.
+std::string RemovePlaceholders(std::string_view text);
+
 // The stems of the non-stop words of `text`, in order, repeats kept.
 std::vector<std::string> ContentTerms(std::string_view text);
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "chains/chat_model.h"
+#include "chains/pipeline_globals.h"
 #include "chains/pipeline_graph.h"
 #include "chains/spec_messages.h"
 
@@ -348,7 +349,10 @@ void PipelineCompiler::CheckNodeField(const Reference& reference, int target, co
 
 void PipelineCompiler::CheckOtherRoot(const Reference& reference, const std::string& node, const std::string& prefix,
                                       bool lazy) {
-  if (Contains(extra_roots_, reference.root) || (lazy && Contains(LazyRoots(), reference.root))) return;
+  if (Contains(extra_roots_, reference.root) || (lazy && Contains(LazyRoots(), reference.root)) ||
+      IsPipelineGlobal(reference.root)) {
+    return;
+  }
   std::string hint;
   if (Contains(input_names_, reference.root)) {
     hint = absl::StrCat(" (did you mean 'inputs.", reference.root, "'?)");

@@ -52,6 +52,8 @@ struct PipelineServiceSettings {
   bool test_models = false;
   // Serve the extractive answer model "extractive" (chains/extractive_chat_model.h) to llm nodes.
   bool extractive_model = true;
+  // The model that `model: default` in pipeline files means unless a model named "default" is served.
+  std::string default_model = "extractive";
   // Run traces kept per tenant.
   int64_t max_traces_per_tenant = 10000;
   bool sync_writes = false;

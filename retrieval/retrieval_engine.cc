@@ -118,6 +118,12 @@ absl::StatusOr<std::shared_ptr<const inference::Embedder>> RetrievalEngine::Reso
 absl::StatusOr<CollectionInfo> RetrievalEngine::CreateCollection(const std::string& tenant, const std::string& name,
                                                                  CollectionSpec spec) {
   CATENA_RETURN_IF_ERROR(ValidateName(name, "name"));
+  if (spec.dimension == 0 && options_.embedders != nullptr) {
+    // No dimension: the embedder's (the named one, else the default).
+    auto embedder = options_.embedders->Find(spec.embedder);
+    if (!embedder.ok()) return Annotate(embedder.status(), "spec.dimension is 0 and spec.embedder");
+    spec.dimension = (*embedder)->info().dimension;
+  }
   if (spec.dimension < 1 || spec.dimension > 65536) {
     return absl::InvalidArgumentError(absl::StrCat("spec.dimension must be in 1..65536, got ", spec.dimension));
   }

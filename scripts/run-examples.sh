@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# `make run`: starts catenad, loads the banking example into the default tenant (collection `banking` from
-# examples/banking/kb with the default embedder, pipeline `banking-qa`), prints the next commands, and keeps
-# catenad in the foreground until Ctrl-C. Loading is idempotent: unchanged documents are skipped on restart.
+# `make run`: starts catenad, loads the examples into the default tenant (collection `banking` from
+# examples/banking/kb, embedded with the GloVe word vectors `glove-100d` and searched hybrid with BM25;
+# pipelines `banking-assistant` and `banking-qa`), prints the next commands, and keeps catenad in the
+# foreground until Ctrl-C. Loading is idempotent: unchanged documents are skipped on restart.
+# CATENA_RUN_GRPC_PORT picks the gRPC port (default 50051); extra arguments go to catenad (e.g. --http-port 0).
 # Usage: scripts/run-examples.sh BUILD_DIR DATA_DIR [catenad args...]
 set -euo pipefail
 
@@ -23,21 +25,22 @@ for _ in $(seq 1 100); do
 done
 
 if ! "${catena[@]}" collections describe banking >/dev/null 2>&1; then
-  "${catena[@]}" collections create banking --field lang:string:indexed --field product:string:indexed \
-    --field doc_id:string >/dev/null
+  # The first embedding with glove-100d converts the npm word vectors into a binary cache (about a minute, once).
+  "${catena[@]}" collections create banking --embedder glove-100d --field lang:string:indexed \
+    --field product:string:indexed --field doc_id:string >/dev/null
 fi
 "${catena[@]}" ingest banking examples/banking/kb 2>/dev/null
-"${catena[@]}" pipeline deploy examples/pipelines/banking-qa.yaml
+"${catena[@]}" pipeline deploy examples/pipelines/banking-assistant.yaml examples/pipelines/banking-qa.yaml
 
 cat <<TEXT
 
 catenad is serving on localhost:$port with the Northwind Bank example loaded (examples/README.md).
-Try, in another terminal:
-  $build_dir/bin/catena pipeline run banking-qa --input question="How do I block my card?"
-  $build_dir/bin/catena pipeline run banking-qa --input question="Comment faire opposition sur ma carte ?" --input language=fr
+Try, in another terminal (docs/quickstart.md walks through them):
+  $build_dir/bin/catena chat banking-assistant        # then: How do I block my card?  /  And what does a replacement cost?
+  $build_dir/bin/catena pipeline run banking-assistant --input question="Comment faire opposition sur ma carte ?"
   $build_dir/bin/catena eval banking-qa examples/banking/eval.jsonl
 Answers come from the built-in extractive model (cited knowledge-base sentences, not generated text); switch
-to a GGUF model with one 'model:' line in examples/pipelines/banking-qa.yaml. Ctrl-C stops catenad.
+to a GGUF model or an OpenAI-compatible server with one 'model:' line (docs/quickstart.md). Ctrl-C stops catenad.
 TEXT
 trap - EXIT
 wait "$catenad_pid"

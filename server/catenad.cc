@@ -126,7 +126,7 @@ absl::Status Catenad::StartHttp() {
   OpenAiGatewayOptions gateway{
       .executor = executor_.get(),
       .models = chains::NewServiceChatModels(models, executor_.get(), options_.pipelines.test_models, remote_models,
-                                             options_.pipelines.extractive_model),
+                                             options_.pipelines.extractive_model, options_.pipelines.default_model),
       .registry = models,
       .embedders = std::move(embedders),
       .pipelines = pipelines ? grpc_->InProcessChannel() : nullptr};

@@ -40,6 +40,7 @@ absl::StatusOr<chains::PipelineServiceSettings> PipelineSettingsFromConfig(const
   settings.max_queued_runs = static_cast<int>(config.GetInt("pipelines.max_queued_runs"));
   settings.test_models = config.GetBool("pipelines.test_models");
   settings.extractive_model = config.GetBool("pipelines.extractive_model");
+  settings.default_model = config.GetString("pipelines.default_model");
   settings.max_traces_per_tenant = config.GetInt("pipelines.max_traces_per_tenant");
   settings.sync_writes = config.GetBool("memory.sync_writes");
   return settings;
@@ -229,6 +230,11 @@ absl::Status RegisterServerConfig(ConfigSchema& schema) {
                 .default_value = "true",
                 .help = "Serve the extractive answer model 'extractive' to llm nodes: it cites the best-matching "
                         "sentences of the numbered passages in the prompt (no download; not generative)."},
+      ConfigKey{.path = "pipelines.default_model",
+                .type = ConfigType::kString,
+                .default_value = "extractive",
+                .help = "The model 'model: default' in pipeline files stands for, unless a model named 'default' "
+                        "is served (inference.models or models.remote); empty = no alias."},
       IntKey("pipelines.max_traces_per_tenant", 10000, 1, int64_t{100000000},
              "Run traces kept per tenant (GetRun); older ones are deleted."),
   };

@@ -13,11 +13,7 @@
 #include "catena/v1/memory.grpc.pb.h"
 #include "catena/v1/pipeline.grpc.pb.h"
 #include "catena/v1/retrieval.grpc.pb.h"
-#include "agents/builtin_tools.h"
 #include "agents/guard_vaults.h"
-#include "agents/node_types.h"
-#include "agents/test_tools.h"
-#include "agents/tool_file.h"
 #include "chains/chat_model_router.h"
 #include "chains/pipeline_service.h"
 #include "chains/service_chat_models.h"
@@ -97,11 +93,12 @@ absl::StatusOr<std::shared_ptr<chains::ChatModel>> PipelineModels(const ServiceD
     providers.push_back(chains::NewServiceChatModels(nullptr, dependencies.executor, settings.test_models,
                                                      std::move(remote_models), settings.extractive_model));
     providers.push_back(std::make_shared<remote::GrpcChatModel>(*dependencies.remote.inference));
-    return std::make_shared<chains::ChatModelRouter>(std::move(providers));
+    return std::make_shared<chains::ChatModelRouter>(std::move(providers),
+                                                     chains::DefaultModelAlias(settings.default_model));
   }
   CATENA_ASSIGN_OR_RETURN(auto models, dependencies.components->Models());
   return chains::NewServiceChatModels(std::move(models), dependencies.executor, settings.test_models,
-                                      std::move(remote_models), settings.extractive_model);
+                                      std::move(remote_models), settings.extractive_model, settings.default_model);
 }
 
 absl::StatusOr<PipelineEngines> NewPipelineEngines(const ServiceDependencies& dependencies) {

@@ -61,6 +61,31 @@ TEST_CASE("mappings and lists bind element-wise and loop variables are not refer
   CHECK(binding.references()[0].field == "documents");
 }
 
+std::string Render(const std::string& text) {
+  ProblemList problems("p.yaml");
+  Binding binding = Binding::Compile(Text(text), "n", problems);
+  REQUIRE(problems.empty());
+  auto value = binding.Evaluate(Context());
+  if (!value.ok()) return "error: " + std::string(value.status().message());
+  return value->is_string() ? value->string_value() : "not a string";
+}
+
+TEST_CASE("detect_language tells French from English by stop words, with a default for neither", "[unit]") {
+  CHECK(Render("{{ detect_language('Comment faire opposition sur ma carte ?') }}") == "fr");
+  CHECK(Render("{{ detect_language('How do I block my card?') }}") == "en");
+  CHECK(Render("{{ detect_language('IBAN FR76 3000') }}") == "en");
+  CHECK(Render("{{ detect_language('IBAN FR76 3000', 'fr') }}") == "fr");
+  CHECK(Render("{{ detect_language(text='Où est mon agence ?', default='en') }}") == "fr");
+  CHECK(Render("{{ detect_language(inputs.question ~ ' la carte de la banque') }}") == "fr");
+  CHECK(Render("{{ detect_language(3) }}").starts_with("error: "));
+  CHECK_THAT(Render("{{ detect_language('a', bogus=1) }}"), Catch::Contains("detect_language() takes"));
+  // The global's name is a reference like any other; the compiler accepts it (compile_test).
+  ProblemList problems("p.yaml");
+  Binding binding = Binding::Compile(Text("{{ detect_language(inputs.question) }}"), "n", problems);
+  REQUIRE(binding.references().size() == 2);
+  CHECK(binding.references()[0].root == "detect_language");
+}
+
 TEST_CASE("template syntax errors are problems at the string's position", "[unit]") {
   ProblemList problems("p.yaml");
   Binding::Compile(Text("{{ inputs.question | nosuchfilter }}", 9, 12), "answer", problems);

@@ -68,6 +68,13 @@ outputs:
   CHECK(pipeline->outputs[0].second.references()[0].name == "answer");
 }
 
+TEST_CASE("pipeline globals are accepted as template names, unknown names are not", "[unit]") {
+  CHECK(Errors("inputs: {q: string}\nnodes:\n  a: {type: t.echo, with: {text: \"{{ detect_language(inputs.q) }}\"}}\n")
+            .empty());
+  CHECK_THAT(Errors("inputs: {q: string}\nnodes:\n  a: {type: t.echo, with: {text: \"{{ detect_lang(inputs.q) }}\"}}\n"),
+             Catch::Contains("unknown name 'detect_lang'"));
+}
+
 TEST_CASE("the topological order keeps file order among nodes ready together", "[unit]") {
   auto pipeline = Compile(R"(nodes:
   c: {type: t.echo, with: {text: c}}

@@ -109,6 +109,18 @@ TEST_CASE("an unsupported question gets a plain no-answer in its language", "[un
   CHECK_FALSE(ComposeExtractiveAnswer("what is it?", BankPassages()).supported);
 }
 
+TEST_CASE("PII placeholders are not question terms", "[unit]") {
+  CHECK(RemovePlaceholders("mail [EMAIL_1], card [CARD_2 ****1111] or [IBAN_10]!") == "mail  , card   or  !");
+  // Not placeholders: citations, lowercase labels, a label without a number, an unclosed bracket.
+  for (const char* kept : {"see [1]", "[email_1]", "[EMAIL]", "[EMAIL_1", "[CARD_1 ****]", "[_1]"}) {
+    CHECK(RemovePlaceholders(kept) == kept);
+  }
+  const ExtractiveAnswer answer =
+      ComposeExtractiveAnswer("I lost my card [CARD_1 ****1111], reach me at [EMAIL_1] or [PHONE_1]", BankPassages());
+  REQUIRE(answer.supported);
+  CHECK(answer.citations == std::vector<int>{2});
+}
+
 TEST_CASE("answers are deterministic", "[unit]") {
   const std::string first = ComposeExtractiveAnswer("When are branches open?", BankPassages()).text;
   for (int i = 0; i < 5; ++i) CHECK(ComposeExtractiveAnswer("When are branches open?", BankPassages()).text == first);

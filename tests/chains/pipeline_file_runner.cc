@@ -21,6 +21,7 @@
 #include "chains/compiled_pipeline.h"
 #include "chains/extractive_chat_model.h"
 #include "chains/runner.h"
+#include "chains/service_chat_models.h"
 #include "chains/test_chat_model.h"
 #include "chains/tool.h"
 #include "common/executor.h"
@@ -116,7 +117,8 @@ class Fixture {
     REQUIRE(embedders_->Register(std::shared_ptr<const inference::Embedder>(*std::move(hashing))).ok());
     models_ = std::make_shared<TestChatModel>(&executor_);
     router_ = std::make_unique<ChatModelRouter>(
-        std::vector<std::shared_ptr<ChatModel>>{models_, std::make_shared<ExtractiveChatModel>()});
+        std::vector<std::shared_ptr<ChatModel>>{models_, std::make_shared<ExtractiveChatModel>()},
+        DefaultModelAlias(std::string(kExtractiveModelName)));  // catenad's default pipelines.default_model
     for (const json& model : Field(tests, "models", json::array())) AddModel(model);
     auto memory = memory::MemoryStore::Open({.path = (dir_.path() / "memory").string()});
     REQUIRE(memory.ok());

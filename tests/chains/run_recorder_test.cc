@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "chains/chat_model_router.h"
+#include "chains/service_chat_models.h"
 #include "tests/support/temp_dir.h"
 
 namespace catena::chains {
@@ -134,6 +135,20 @@ TEST_CASE("the router sends each model name to the provider that serves it", "[u
   CHECK_FALSE(router.HasModel("gpt-9"));
   ChatModelRouter empty({});
   CHECK_THAT(Ask(empty, "x"), Catch::Contains("no chat models are configured"));
+}
+
+TEST_CASE("an alias stands for its target until a provider serves the alias's own name", "[unit]") {
+  auto extractive = std::make_shared<LabelModel>("extractive", std::vector<std::string>{"extractive"});
+  ChatModelRouter aliased({extractive}, DefaultModelAlias("extractive"));
+  CHECK(aliased.HasModel("default"));
+  CHECK(Ask(aliased, "default") == "extractive");  // the provider receives the target's name
+  ChatModelRouter served({extractive, std::make_shared<LabelModel>("gguf", std::vector<std::string>{"default"})},
+                         DefaultModelAlias("extractive"));
+  CHECK(Ask(served, "default") == "gguf");
+  ChatModelRouter dangling({extractive}, DefaultModelAlias("gpt-9"));
+  CHECK_FALSE(dangling.HasModel("default"));
+  CHECK(DefaultModelAlias("").empty());
+  CHECK(DefaultModelAlias("default").empty());
 }
 
 }  // namespace

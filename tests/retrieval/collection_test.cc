@@ -215,6 +215,29 @@ TEST_CASE("tenants are isolated and names are validated", "[integration]") {
   CHECK((*engine->Find("bank", "kb"))->document_count() == 0);
 }
 
+TEST_CASE("a collection created without a dimension takes its embedder's", "[integration]") {
+  testing::TempDir dir("collection");
+  auto engine = OpenEngine(dir.path());
+  CollectionSpec named = LetterSpec();
+  named.dimension = 0;
+  auto created = engine->CreateCollection("bank", "named", named);
+  REQUIRE(created.ok());
+  CHECK(created->spec.dimension == 26);
+  CollectionSpec by_default = LetterSpec();
+  by_default.dimension = 0;
+  by_default.embedder = "";
+  auto defaulted = engine->CreateCollection("bank", "defaulted", by_default);
+  REQUIRE(defaulted.ok());
+  CHECK(defaulted->spec.dimension == 26);
+  CHECK(defaulted->spec.embedder == "letters");
+  CollectionSpec unknown = LetterSpec();
+  unknown.dimension = 0;
+  unknown.embedder = "glove-1000d";
+  auto missing = engine->CreateCollection("bank", "unknown", unknown);
+  CHECK(missing.status().code() == absl::StatusCode::kNotFound);
+  CHECK_THAT(std::string(missing.status().message()), Catch::Contains("spec.dimension is 0 and spec.embedder"));
+}
+
 TEST_CASE("ingestion is idempotent by content hash and replaces changed sources", "[integration]") {
   testing::TempDir dir("collection");
   auto engine = OpenEngine(dir.path());

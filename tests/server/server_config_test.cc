@@ -44,6 +44,10 @@ TEST_CASE("the extractive answer model is on by default and can be switched off"
   auto off = OptionsFrom({}, {{"CATENA_PIPELINES_EXTRACTIVE_MODEL", "false"}});
   REQUIRE(off.ok());
   CHECK_FALSE(off->pipelines.extractive_model);
+  CHECK(defaults->pipelines.default_model == "extractive");
+  auto switched = OptionsFrom({}, {{"CATENA_PIPELINES_DEFAULT_MODEL", "gpt"}});
+  REQUIRE(switched.ok());
+  CHECK(switched->pipelines.default_model == "gpt");
 }
 
 TEST_CASE("service selection keeps catalog order and drops duplicates", "[unit]") {

@@ -22,7 +22,7 @@ constexpr size_t kBatchBytes = 16u << 20;
 
 struct CollectionFlags {
   std::string name;
-  int dimension = 384;
+  int dimension = 0;  // 0: the embedder's
   std::string metric = "cosine";
   std::string index = "Flat";
   std::string embedder;
@@ -268,7 +268,7 @@ void AddCollectionCommands(CLI::App& app, CommandRunner& runner) {
   auto create_flags = std::make_shared<CollectionFlags>();
   CLI::App* create = collections->add_subcommand("create", "Create a collection");
   create->add_option("name", create_flags->name, "Collection name")->required();
-  create->add_option("--dimension", create_flags->dimension, "Vector dimension");
+  create->add_option("--dimension", create_flags->dimension, "Vector dimension (default: the embedder's)");
   create->add_option("--metric", create_flags->metric, "cosine, ip or l2")
       ->check(CLI::IsMember({"cosine", "ip", "l2"}));
   create->add_option("--index", create_flags->index, "FAISS index spec: Flat, HNSW32, IVF1024,Flat, IVF1024,PQ32, SQ8");

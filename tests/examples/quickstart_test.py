@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""The quick start, end to end (docs/quickstart.md): `make run` on a fresh data directory, then the commands it
+prints, checked for what the guide promises. Run by CTest as `quickstart_test`:
+
+  /usr/bin/python3 tests/examples/quickstart_test.py --source-dir . --build-dir build
+
+`make run` is started exactly as a user starts it (installing, building, fetching assets are no-ops on a built
+tree), with its own gRPC port and data directory; it is stopped with Ctrl-C (SIGINT) like a user would.
+"""
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+READY_LINE = "catenad is serving on"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class MakeRun:
+    """`make run` in its own process group; `lines` collects its output."""
+
+    def __init__(self, source_dir, build_dir, data_dir, port):
+        env = dict(os.environ, CATENA_RUN_GRPC_PORT=str(port))
+        self.lines = []
+        self.process = subprocess.Popen(
+            ["make", "-s", "run", f"BUILD_DIR={build_dir}", f"RUN_DATA_DIR={data_dir}", "RUN_ARGS=--http-port 0"],
+            cwd=source_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            start_new_session=True)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def wait_ready(self, timeout_s):
+        # The first start converts the GloVe vectors (about a minute) before ingesting.
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if any(READY_LINE in line for line in self.lines):
+                time.sleep(0.2)  # the rest of the printed instructions
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.2)
+        self.stop()
+        raise AssertionError("make run did not get ready:\n" + "\n".join(self.lines[-40:]))
+
+    def stop(self):
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGINT)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.reader.join(timeout=5)
+
+
+class Cli:
+    def __init__(self, source_dir, build_dir, port):
+        self.source_dir = source_dir
+        self.command = [os.path.join(build_dir, "bin", "catena"), "--address", f"localhost:{port}"]
+
+    def __call__(self, *args, stdin=None, check=True):
+        result = subprocess.run(self.command + list(args), cwd=self.source_dir, input=stdin, capture_output=True,
+                                text=True, timeout=300)
+        if check and result.returncode != 0:
+            raise AssertionError(f"catena {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n"
+                                 f"{result.stderr}")
+        return result.stdout
+
+
+def expect(condition, message, context=""):
+    if not condition:
+        raise AssertionError(f"{message}\n{context}")
+
+
+def check_printed_commands(run):
+    text = "\n".join(run.lines)
+    for command in ["catena chat banking-assistant", "catena eval banking-qa examples/banking/eval.jsonl"]:
+        expect(command in text, f"make run does not print '{command}'", text)
+
+
+def check_banking_chat(cli):
+    """`catena chat banking-assistant`: a cited answer, a follow-up that uses the conversation, French in French."""
+    session = "quickstart-chat"
+    out = cli("chat", "banking-assistant", "--session", session,
+              stdin="How do I block my card?\nAnd what does a replacement cost?\n"
+                    "Comment faire opposition sur ma carte ?\n")
+    answers = [line for line in out.splitlines() if line.strip()]
+    expect(len(answers) == 3, "expected one answer line per question", out)
+    expect("then Block card [" in answers[0], "the lost-card answer cites the knowledge base", out)
+    expect("10 EUR [" in answers[1], "the follow-up is answered with the replacement card's cited price", out)
+    expect("faites opposition" in answers[2] and "[1]" in answers[2], "a French question gets a French answer", out)
+    expect("block" not in answers[2].lower(), "the French answer holds no English sentence", out)
+    shown = cli("sessions", "show", session)
+    expect("messages=6" in shown, "the session remembers the three exchanges", shown)
+    expect("#3 user: And what does a replacement cost?" in shown, "the follow-up is stored as asked", shown)
+
+
+def check_banking_escalation(cli):
+    """A question the knowledge base cannot answer waits for a colleague, whose reply becomes the answer."""
+    out = cli("pipeline", "run", "banking-assistant", "--input", "question=Do you offer cryptocurrency trading?")
+    expect("interrupted at node escalate" in out, "an unsupported question is escalated", out)
+    run_id = out.split("catena pipeline resume ")[1].split()[0]
+    reply = "We do not offer cryptocurrency trading."
+    resumed = cli("pipeline", "resume", run_id, "--approve", "--payload-json", json.dumps({"answer": reply}))
+    outputs = json.loads(resumed[resumed.index("{"):resumed.rindex("}") + 1])
+    expect(outputs["answer"] == reply and outputs["escalated"] is True, "the colleague's reply is the answer",
+           resumed)
+    redacted = json.loads(cli("pipeline", "run", "banking-assistant", "--input",
+                              "question=My card 4111 1111 1111 1111 was stolen, how do I block it?").split("run ")[0])
+    expect(redacted["redacted"] == 1 and "4111" not in redacted["query"], "card numbers are redacted", redacted)
+
+
+def check_banking_eval(cli):
+    """`catena eval banking-qa`: the scores recorded in docs/eval.md, within a small margin."""
+    summary = json.loads(cli("eval", "banking-qa", "examples/banking/eval.jsonl", "--json"))["summary"]
+    expect(summary["cases"] == 55 and summary["failed"] == 0, "every case runs", summary)
+    expect(summary["recall_at_k"] >= 0.95 and summary["mrr"] >= 0.9 and summary["ndcg_at_10"] >= 0.9,
+           "retrieval scores as recorded", summary)
+    expect(summary["token_f1"] >= 0.3 and summary["citation_precision"] >= 0.8, "answer scores as recorded", summary)
+    expect(summary["abstained_unanswerable"] == summary["unanswerable"] == 4, "no-answer cases abstain", summary)
+
+
+def check_restart_is_idempotent(run_factory):
+    run = run_factory()
+    try:
+        run.wait_ready(300)
+        text = "\n".join(run.lines)
+        expect("0 failed" in text and "41 unchanged" in text, "a second make run re-ingests nothing", text)
+    finally:
+        run.stop()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--source-dir", required=True)
+    parser.add_argument("--build-dir", required=True)
+    args = parser.parse_args()
+    source_dir = os.path.abspath(args.source_dir)
+    build_dir = os.path.abspath(args.build_dir)
+    with tempfile.TemporaryDirectory(prefix="catena-quickstart-") as tmp:
+        data_dir = os.path.join(tmp, "data")
+        port = free_port()
+        start = lambda: MakeRun(source_dir, build_dir, data_dir, port)
+        run = start()
+        try:
+            run.wait_ready(600)
+            cli = Cli(source_dir, build_dir, port)
+            check_printed_commands(run)
+            check_banking_chat(cli)
+            check_banking_escalation(cli)
+            check_banking_eval(cli)
+        finally:
+            run.stop()
+        expect(run.process.returncode is not None, "make run stops on Ctrl-C")
+        check_restart_is_idempotent(start)
+    print("quickstart: all checks passed")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except AssertionError as error:
+        print(f"FAILED: {error}", file=sys.stderr)
+        sys.exit(1)
