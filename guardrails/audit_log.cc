@@ -1,5 +1,6 @@
-// AuditLog (audit_log.h): O_APPEND writes with fdatasync, a head file replaced by write + fsync + rename, and
-// verification that names the first bad record.
+// AuditLog (audit_log.h): O_APPEND writes made durable by group commit (one fdatasync and one head replacement,
+// write + fsync + rename, for every record written since the last), and verification that names the first bad
+// record.
 #include "guardrails/audit_log.h"
 
 #include <fcntl.h>
@@ -100,7 +101,12 @@ std::string AuditChainHash(std::string_view prev, std::string_view canonical_rec
 }
 
 AuditLog::AuditLog(std::string dir, int fd, bool sync, int64_t count, std::string last_hash)
-    : dir_(std::move(dir)), fd_(fd), sync_(sync), count_(count), last_hash_(std::move(last_hash)) {}
+    : dir_(std::move(dir)),
+      fd_(fd),
+      sync_(sync),
+      count_(count),
+      last_hash_(std::move(last_hash)),
+      durable_count_(count) {}
 
 AuditLog::~AuditLog() { ::close(fd_); }
 
@@ -147,16 +153,39 @@ absl::StatusOr<int64_t> AuditLog::Append(const nlohmann::json& record) {
   if (!record.is_object() || !record.contains("run_id") || !record["run_id"].is_string()) {
     return absl::InvalidArgumentError("an audit record must be a JSON object with a string run_id");
   }
-  std::lock_guard lock(mutex_);
-  const std::string hash = AuditChainHash(last_hash_, CanonicalAuditJson(record));
+  const std::string canonical = CanonicalAuditJson(record);
+  std::unique_lock lock(mutex_);
+  const std::string hash = AuditChainHash(last_hash_, canonical);
   const Json entry = {{"index", count_}, {"prev", last_hash_}, {"hash", hash}, {"record", record}};
   const std::string line = entry.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
   if (absl::Status s = WriteAll(fd_, line, LogPath(dir_)); !s.ok()) return s;
-  if (sync_ && ::fdatasync(fd_) != 0) return Errno("cannot sync", LogPath(dir_));
   last_hash_ = hash;
   const int64_t index = count_++;
-  if (absl::Status s = WriteHead(count_, hash); !s.ok()) return s;
+  if (absl::Status s = WaitDurable(lock, count_); !s.ok()) return s;
   return index;
+}
+
+absl::Status AuditLog::WaitDurable(std::unique_lock<std::mutex>& lock, int64_t count) {
+  while (durable_count_ < count) {
+    if (syncing_) {
+      synced_.wait(lock);
+      continue;
+    }
+    syncing_ = true;
+    const int64_t batch_count = count_;
+    const std::string batch_hash = last_hash_;
+    ++sync_calls_;
+    lock.unlock();
+    absl::Status status = absl::OkStatus();
+    if (sync_ && ::fdatasync(fd_) != 0) status = Errno("cannot sync", LogPath(dir_));
+    if (status.ok()) status = WriteHead(batch_count, batch_hash);
+    lock.lock();
+    syncing_ = false;
+    if (status.ok()) durable_count_ = std::max(durable_count_, batch_count);
+    synced_.notify_all();
+    if (!status.ok()) return status;  // waiters retry the sync themselves
+  }
+  return absl::OkStatus();
 }
 
 int64_t AuditLog::size() const {
@@ -164,9 +193,20 @@ int64_t AuditLog::size() const {
   return count_;
 }
 
+int64_t AuditLog::sync_count() const {
+  std::lock_guard lock(mutex_);
+  return sync_calls_;
+}
+
 absl::StatusOr<AuditVerifyResult> VerifyAuditLog(const std::string& dir) {
   absl::StatusOr<std::string> text = ReadFile(LogPath(dir));
   if (!text.ok()) return absl::NotFoundError(absl::StrCat("no audit log in ", dir));
+  absl::StatusOr<std::string> head_text = ReadFile(HeadPath(dir));
+  const Json head = head_text.ok() ? Json::parse(*head_text, nullptr, false) : Json();
+  const bool has_head = head.is_object() && head.contains("count") && head["count"].is_number_integer() &&
+                        head.contains("hash") && head["hash"].is_string();
+  const int64_t head_count = has_head ? head["count"].get<int64_t>() : -1;
+  std::string hash_at_head = head_count == 0 ? kAuditGenesisHash : "";
   AuditVerifyResult result;
   std::string prev = kAuditGenesisHash;
   size_t pos = 0;
@@ -181,19 +221,19 @@ absl::StatusOr<AuditVerifyResult> VerifyAuditLog(const std::string& dir) {
     if (!problem.empty()) return AuditVerifyResult{false, result.records, result.records, run_id, problem};
     prev = hash;
     ++result.records;
+    if (result.records == head_count) hash_at_head = hash;
     pos = end + 1;
   }
-  absl::StatusOr<std::string> head_text = ReadFile(HeadPath(dir));
-  const Json head = head_text.ok() ? Json::parse(*head_text, nullptr, false) : Json();
-  if (!head.is_object() || !head.contains("count") || !head.contains("hash")) {
+  if (!has_head) {
     if (result.records == 0) return result;
     return AuditVerifyResult{false, result.records, result.records, "", "audit.head is missing or unreadable"};
   }
-  if (head["count"] != result.records || head["hash"] != prev) {
-    return AuditVerifyResult{false, result.records, result.records, "",
+  // The head names the last record of the last group commit; records after it were written since.
+  if (head_count > result.records || head["hash"] != hash_at_head) {
+    return AuditVerifyResult{false, result.records, std::min(result.records, head_count), "",
                              absl::StrCat("the log ends after ", result.records, " records but audit.head records ",
-                                          head["count"].dump(), " ending in another hash (records removed or "
-                                          "added at the end)")};
+                                          head_count, " ending in another hash (records removed at the end, or "
+                                          "rewritten)")};
   }
   return result;
 }

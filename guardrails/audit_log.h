@@ -1,11 +1,13 @@
 // AuditLog: the append-only, hash-chained record of pipeline runs, kept in <data_dir>/audit/audit.jsonl (one
 // JSON line per record: {index, prev, hash, record}; hash = SHA-256 hex of prev + "\n" + the record's canonical
 // JSON, keys sorted, no spaces) plus audit.head ({count, hash} of the last record, replaced atomically) so that
-// records removed from the end are detected too. Every append is fsync'd before it returns (file and head).
+// records removed from the end are detected too. Every append is durable before it returns: concurrent appends
+// share one fdatasync and one head update (group commit), so a burst of run completions pays for one sync.
 // Written by chains::PipelineService at run end and at interrupts; read by `catena audit verify|show`.
 // One writer process per directory; AuditLog is thread-safe.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -37,28 +39,38 @@ class AuditLog {
   static absl::StatusOr<std::unique_ptr<AuditLog>> Open(const std::string& dir, bool sync = true);
   ~AuditLog();
 
-  // Appends `record` (a JSON object with a string `run_id`) and syncs it; returns its index.
+  // Appends `record` (a JSON object with a string `run_id`) and returns its index once it is synced.
   absl::StatusOr<int64_t> Append(const nlohmann::json& record);
   // Records appended so far (in the file).
   int64_t size() const;
+  // fdatasync calls made by appends (each covers every record written before it).
+  int64_t sync_count() const;
 
  private:
   AuditLog(std::string dir, int fd, bool sync, int64_t count, std::string last_hash);
   absl::Status WriteHead(int64_t count, const std::string& hash);
+  // Returns once the first `count` records are synced and in the head; the caller that finds no sync running
+  // syncs everything written so far for all waiters.
+  absl::Status WaitDurable(std::unique_lock<std::mutex>& lock, int64_t count);
 
   const std::string dir_;
   const int fd_;
   const bool sync_;
   mutable std::mutex mutex_;
+  std::condition_variable synced_;
   int64_t count_;
   std::string last_hash_;
+  int64_t durable_count_;     // records covered by a finished sync and head update
+  bool syncing_ = false;      // a caller is syncing (outside the lock)
+  int64_t sync_calls_ = 0;
 };
 
 // Hex SHA-256 of `prev` + "\n" + `canonical_record`.
 std::string AuditChainHash(std::string_view prev, std::string_view canonical_record);
 // The record's canonical JSON text (keys sorted, compact).
 std::string CanonicalAuditJson(const nlohmann::json& record);
-// Reads and checks the whole log in `dir`: JSON per line, index, prev link, hash, and the head.
+// Reads and checks the whole log in `dir`: JSON per line, index, prev link, hash, and the head, which must name
+// a record of the log (records after it were appended after the last head update).
 absl::StatusOr<AuditVerifyResult> VerifyAuditLog(const std::string& dir);
 // The records of run `run_id` (each {index, hash, record}), in order; NOT_FOUND when there are none.
 absl::StatusOr<std::vector<nlohmann::json>> FindAuditRecords(const std::string& dir, std::string_view run_id);

@@ -3,8 +3,10 @@
 // record with its run id.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "guardrails/audit_log.h"
 #include "tests/support/temp_dir.h"
@@ -141,6 +143,56 @@ TEST_CASE("a cut tail is reported, and so are whole records removed from the end
   });
   CHECK((!removed.ok && removed.first_bad == 4));
   CHECK_THAT(removed.problem, Catch::Contains("audit.head records 5"));
+}
+
+TEST_CASE("records written after the last head update verify; a head naming no record does not", "[unit]") {
+  catena::testing::TempDir dir("audit-head");
+  const std::string d = dir.path().string();
+  WriteFive(d);
+  const std::vector<std::string> lines = Lines(Read(d + "/audit.jsonl"));
+  const std::string third_hash = Json::parse(lines[2])["hash"].get<std::string>();
+  // A crash between writing records 3-4 and the next head update leaves the head at record 2.
+  Write(d + "/audit.head", Json{{"count", 3}, {"hash", third_hash}}.dump() + "\n");
+  auto behind = VerifyAuditLog(d);
+  REQUIRE(behind.ok());
+  CHECK((behind->ok && behind->records == 5));
+  Write(d + "/audit.head", Json{{"count", 3}, {"hash", std::string(64, 'a')}}.dump() + "\n");
+  auto forged = VerifyAuditLog(d);
+  REQUIRE(forged.ok());
+  CHECK((!forged->ok && forged->first_bad == 3));
+  CHECK_THAT(forged->problem, Catch::Contains("audit.head records 3"));
+}
+
+TEST_CASE("concurrent appends share syncs and every record is chained exactly once", "[unit]") {
+  catena::testing::TempDir dir("audit-group");
+  const std::string d = dir.path().string();
+  auto log = AuditLog::Open(d, /*sync=*/true);
+  REQUIRE(log.ok());
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 40;
+  std::vector<std::vector<int64_t>> indexes(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        auto index = (*log)->Append({{"run_id", "run-" + std::to_string(t) + "-" + std::to_string(i)}});
+        indexes[t].push_back(index.ok() ? *index : -1);
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  std::vector<int64_t> all;
+  for (const auto& list : indexes) all.insert(all.end(), list.begin(), list.end());
+  std::sort(all.begin(), all.end());
+  for (int64_t i = 0; i < kThreads * kPerThread; ++i) REQUIRE(all[i] == i);
+  // Each append returned after a sync that covered it, and waiting appends were covered by one sync.
+  CHECK((*log)->sync_count() >= 1);
+  CHECK((*log)->sync_count() < kThreads * kPerThread);
+  auto verified = VerifyAuditLog(d);
+  REQUIRE(verified.ok());
+  CHECK((verified->ok && verified->records == kThreads * kPerThread));
+  const Json head = Json::parse(Read(d + "/audit.head"));
+  CHECK(head["count"] == kThreads * kPerThread);
 }
 
 TEST_CASE("a log whose last line is cut short is not appended to", "[unit]") {
