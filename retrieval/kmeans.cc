@@ -56,8 +56,8 @@ void Assign(std::span<const float> unit_rows, KMeansResult& result) {
     const float* row = unit_rows.data() + i * result.dimension;
     double best = -std::numeric_limits<double>::infinity();
     for (int c = 0; c < result.k; ++c) {
-      const double cosine = Dot(row, result.centroids.data() + static_cast<size_t>(c) * result.dimension,
-                                result.dimension);
+      const double cosine =
+          Dot(row, result.centroids.data() + static_cast<size_t>(c) * result.dimension, result.dimension);
       if (cosine > best) {
         best = cosine;
         result.assignments[i] = c;
@@ -128,7 +128,7 @@ absl::StatusOr<KMeansResult> SphericalKMeansFrom(std::span<const float> unit_row
   parameters.niter = iterations;
   parameters.nredo = 1;
   parameters.spherical = true;
-  parameters.min_points_per_centroid = 1;                         // no "please provide more points" warning
+  parameters.min_points_per_centroid = 1;  // no "please provide more points" warning
   parameters.max_points_per_centroid = std::numeric_limits<int>::max() / static_cast<int>(k);  // no sampling
   KMeansResult result{.k = static_cast<int>(k), .dimension = dimension};
   try {
@@ -145,13 +145,12 @@ absl::StatusOr<KMeansResult> SphericalKMeansFrom(std::span<const float> unit_row
   return result;
 }
 
-absl::StatusOr<KMeansResult> SphericalKMeans(std::span<const float> rows, int dimension,
-                                             const KMeansOptions& options) {
+absl::StatusOr<KMeansResult> SphericalKMeans(std::span<const float> rows, int dimension, const KMeansOptions& options) {
   if (absl::Status shape = CheckShape(rows, dimension); !shape.ok()) return shape;
   const size_t n = rows.size() / dimension;
   if (options.k < 1 || static_cast<size_t>(options.k) > n) {
-    return absl::InvalidArgumentError(absl::StrCat("k-means k must be in 1..", n, " (the number of vectors), got ",
-                                                   options.k));
+    return absl::InvalidArgumentError(
+        absl::StrCat("k-means k must be in 1..", n, " (the number of vectors), got ", options.k));
   }
   const std::vector<float> unit = NormalizeRows(rows, dimension);
   std::optional<KMeansResult> best;

@@ -49,8 +49,7 @@ absl::StatusOr<KMeansResult> SphericalKMeansFrom(std::span<const float> unit_row
 
 // Spherical k-means of `rows` (normalized first): `restarts` k-means++ seedings, the lowest inertia wins.
 // INVALID_ARGUMENT when rows are empty, k is outside 1..rows, or the shapes do not match.
-absl::StatusOr<KMeansResult> SphericalKMeans(std::span<const float> rows, int dimension,
-                                             const KMeansOptions& options);
+absl::StatusOr<KMeansResult> SphericalKMeans(std::span<const float> rows, int dimension, const KMeansOptions& options);
 
 // Mean silhouette of a clustering of unit rows with cosine distance (1 - cos), in [-1, 1]; members of
 // single-member clusters count 0. Exact, in O(rows x k x dimension). 0 when k < 2.

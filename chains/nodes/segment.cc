@@ -45,7 +45,8 @@ absl::StatusOr<std::vector<Item>> ItemsFrom(const tmpl::Value& params) {
   CATENA_ASSIGN_OR_RETURN(std::string id_field, nodes::GetString(params, "id_field", "id"));
   if (list.list().items.empty()) return absl::InvalidArgumentError("segment got no items to cluster");
   if (static_cast<int64_t>(list.list().items.size()) > kMaxItems) {
-    return absl::InvalidArgumentError(absl::StrCat("items holds ", list.list().items.size(), " items; at most ", kMaxItems));
+    return absl::InvalidArgumentError(
+        absl::StrCat("items holds ", list.list().items.size(), " items; at most ", kMaxItems));
   }
   std::vector<Item> items;
   for (size_t i = 0; i < list.list().items.size(); ++i) {
@@ -57,8 +58,8 @@ absl::StatusOr<std::vector<Item>> ItemsFrom(const tmpl::Value& params) {
       if (const tmpl::Value* id = entry.map().Find(id_field); id != nullptr && !id->is_none()) item.id = *id;
     }
     if (text == nullptr || !text->is_string()) {
-      return absl::InvalidArgumentError(absl::StrCat("items[", i, "] must be a string or a mapping with a string '",
-                                                     text_field, "' field"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("items[", i, "] must be a string or a mapping with a string '", text_field, "' field"));
     }
     if (absl::StripAsciiWhitespace(text->string_value()).empty()) {
       return absl::InvalidArgumentError(absl::StrCat("items[", i, "] has an empty text"));
@@ -106,8 +107,8 @@ absl::StatusOr<Choice> Cluster(const Settings& settings, const std::vector<float
   Choice choice;
   if (settings.k > 0) {
     if (settings.k > distinct) {
-      return absl::InvalidArgumentError(absl::StrCat("k = ", settings.k, " but the items hold only ", distinct,
-                                                     " distinct texts"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("k = ", settings.k, " but the items hold only ", distinct, " distinct texts"));
     }
     options.k = static_cast<int>(settings.k);
     CATENA_ASSIGN_OR_RETURN(choice.result, retrieval::SphericalKMeans(unit, dimension, options));
@@ -117,8 +118,7 @@ absl::StatusOr<Choice> Cluster(const Settings& settings, const std::vector<float
   const int64_t k_max = std::min(settings.k_max, distinct - 1);
   if (k_max < settings.k_min) {
     return absl::InvalidArgumentError(absl::StrCat("k: auto tries k in ", settings.k_min, "..", settings.k_max,
-                                                   " and needs more than k distinct texts; the items hold ",
-                                                   distinct));
+                                                   " and needs more than k distinct texts; the items hold ", distinct));
   }
   bool first = true;
   for (int64_t k = settings.k_min; k <= k_max; ++k) {
@@ -211,7 +211,8 @@ tmpl::Value ClusterValue(const Settings& settings, const std::vector<std::set<st
        {"size", static_cast<int64_t>(members.size())},
        {"members", tmpl::Value::List(std::move(indices))},
        {"terms", tmpl::Value::List(std::move(term_values))},
-       {"label", absl::StrJoin(std::vector<std::string>(terms.begin(), terms.begin() + std::min<size_t>(3, terms.size())), ", ")},
+       {"label", absl::StrJoin(
+                     std::vector<std::string>(terms.begin(), terms.begin() + std::min<size_t>(3, terms.size())), ", ")},
        {"representative", std::move(rep)},
        {"cohesion", cohesion / static_cast<double>(members.size())}});
   if (!ids.empty()) cluster.map().Set("ids", tmpl::Value::List(std::move(ids)));
@@ -224,7 +225,8 @@ absl::StatusOr<tmpl::Value> Segment(NodeCall& call) {
   CATENA_ASSIGN_OR_RETURN(auto embedder, call.services().embedders->Find(settings.embedder));
   std::vector<std::string> texts;
   for (const Item& item : settings.items) texts.push_back(item.text);
-  CATENA_ASSIGN_OR_RETURN(inference::Embeddings embeddings, embedder->Embed(texts, inference::EmbedInputKind::kDocument));
+  CATENA_ASSIGN_OR_RETURN(inference::Embeddings embeddings,
+                          embedder->Embed(texts, inference::EmbedInputKind::kDocument));
   const std::vector<float> unit = retrieval::NormalizeRows(embeddings.values, embeddings.dimension);
   CATENA_ASSIGN_OR_RETURN(Choice choice, Cluster(settings, unit, embeddings.dimension));
   std::vector<std::set<std::string>> words;
@@ -232,12 +234,13 @@ absl::StatusOr<tmpl::Value> Segment(NodeCall& call) {
   const std::vector<std::vector<int>> clusters = OrderedClusters(choice.result);
   std::vector<tmpl::Value> cluster_values, assignments(settings.items.size());
   for (size_t c = 0; c < clusters.size(); ++c) {
-    cluster_values.push_back(ClusterValue(settings, words, unit, embeddings.dimension, choice.result, clusters[c],
-                                          static_cast<int>(c)));
+    cluster_values.push_back(
+        ClusterValue(settings, words, unit, embeddings.dimension, choice.result, clusters[c], static_cast<int>(c)));
     for (int member : clusters[c]) assignments[member] = tmpl::Value(static_cast<int64_t>(c));
   }
   std::vector<tmpl::Value> scores;
-  for (const auto& [k, silhouette] : choice.scores) scores.push_back(nodes::MakeDict({{"k", k}, {"silhouette", silhouette}}));
+  for (const auto& [k, silhouette] : choice.scores)
+    scores.push_back(nodes::MakeDict({{"k", k}, {"silhouette", silhouette}}));
   return nodes::MakeDict({{"clusters", tmpl::Value::List(std::move(cluster_values))},
                           {"assignments", tmpl::Value::List(std::move(assignments))},
                           {"k", static_cast<int64_t>(clusters.size())},
@@ -261,15 +264,18 @@ void CheckK(const NodeSpec& spec, NodeCompileContext& context) {
 std::unique_ptr<NodeType> NewSegmentNodeType() {
   NodeTypeInfo info{
       .name = "segment",
-      .summary = "Clusters texts by embedding (spherical k-means) and labels each cluster with its characteristic words.",
+      .summary =
+          "Clusters texts by embedding (spherical k-means) and labels each cluster with its characteristic words.",
       .params = {{"items", FieldType::kList, true, false, "", "Texts, or mappings with a text field (at most 4096)."},
                  {"text_field", FieldType::kString, false, false, "text", "Field holding the text of mapping items."},
                  {"id_field", FieldType::kString, false, false, "id", "Field of mapping items listed in `ids`."},
                  {"embedder", FieldType::kString, false, false, "\"\"", "Embedder name; empty = the default one."},
-                 {"k", FieldType::kAny, false, false, "auto", "Clusters, 1..64, or auto (best silhouette in k_min..k_max)."},
+                 {"k", FieldType::kAny, false, false, "auto",
+                  "Clusters, 1..64, or auto (best silhouette in k_min..k_max)."},
                  {"k_min", FieldType::kInt, false, false, "2", "Smallest k tried by auto."},
                  {"k_max", FieldType::kInt, false, false, "8", "Largest k tried by auto (at most distinct texts - 1)."},
-                 {"seed", FieldType::kInt, false, false, "42", "Seed of the k-means++ seeding; same seed, same clusters."},
+                 {"seed", FieldType::kInt, false, false, "42",
+                  "Seed of the k-means++ seeding; same seed, same clusters."},
                  {"restarts", FieldType::kInt, false, false, "4", "Seedings tried per k (1..32); lowest inertia wins."},
                  {"label_terms", FieldType::kInt, false, false, "5", "Characteristic words kept per cluster."}},
       .outputs = {{"clusters", FieldType::kList,

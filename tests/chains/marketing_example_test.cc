@@ -2,9 +2,8 @@
 // guide whole, product sheets by sentence) into a retrieval engine with the hashing embedder, copy-studio run
 // for every product sheet on both channels, and segment-customers on examples/marketing/customers.jsonl,
 // whose planted segments must come back (adjusted Rand index against the `segment` field of each line).
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -68,7 +67,8 @@ class Example {
 
   // The collection `marketing` as scripts/run-examples.sh builds it.
   void IngestKnowledgeBase() {
-    retrieval::CollectionSpec spec{.dimension = 384, .embedder = "hashing-384",
+    retrieval::CollectionSpec spec{.dimension = 384,
+                                   .embedder = "hashing-384",
                                    .fields = {{"doc_type", retrieval::FieldType::kString, true},
                                               {"product", retrieval::FieldType::kString, true},
                                               {"lang", retrieval::FieldType::kString, true}}};
@@ -112,7 +112,11 @@ double AdjustedRand(const std::vector<int>& a, const std::vector<std::string>& b
   std::map<std::pair<int, std::string>, double> both;
   std::map<int, double> rows;
   std::map<std::string, double> columns;
-  for (size_t i = 0; i < a.size(); ++i) ++both[{a[i], b[i]}], ++rows[a[i]], ++columns[b[i]];
+  for (size_t i = 0; i < a.size(); ++i) {
+    ++both[{a[i], b[i]}];
+    ++rows[a[i]];
+    ++columns[b[i]];
+  }
   auto pairs = [](double n) { return n * (n - 1) / 2; };
   double index = 0, row_sum = 0, column_sum = 0;
   for (const auto& [key, n] : both) index += pairs(n);
@@ -133,7 +137,8 @@ TEST_CASE("copy-studio composes brand-safe A/B variants for every product sheet 
     REQUIRE(audience_at != std::string::npos);
     const std::string audience = text.substr(audience_at + 11, text.find('\n', audience_at + 1) - audience_at - 11);
     for (const std::string channel : {"email", "ad"}) {
-      const json out = example.Run("copy-studio.yaml", {{"product", product}, {"segment", audience}, {"channel", channel}});
+      const json out =
+          example.Run("copy-studio.yaml", {{"product", product}, {"segment", audience}, {"channel", channel}});
       INFO(product << " " << channel << ": " << out.dump());
       CHECK(out["valid"] == true);
       CHECK(out["passed"] == true);
@@ -176,7 +181,8 @@ TEST_CASE("segment-customers recovers the planted customer segments", "[integrat
   const json hashing = example.Run("segment-customers.yaml", {{"customers", customers}, {"k", 4}});
   CHECK(AdjustedRand(hashing["assignments"].get<std::vector<int>>(), planted) > 0.7);
   // GloVe also groups related words (flies/travels, pension/retired): every segment comes back, k by silhouette.
-  auto cache = inference::EnsureWordVectorCache(DefaultAssetDir(), fs::path(CATENA_BINARY_DIR) / "test-cache" / "word-vectors");
+  auto cache =
+      inference::EnsureWordVectorCache(DefaultAssetDir(), fs::path(CATENA_BINARY_DIR) / "test-cache" / "word-vectors");
   if (!cache.ok()) {
     WARN("glove-100d not available, its part is skipped: " << cache.status());
     return;

@@ -2,7 +2,6 @@
 // (exact partition, with k given and with k auto), labels name the group's own words, representatives are
 // members, runs repeat exactly for a seed, and bad input fails with messages that say what to fix.
 #include <catch2/catch.hpp>
-
 #include <set>
 #include <string>
 #include <vector>

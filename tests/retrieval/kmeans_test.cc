@@ -1,8 +1,9 @@
 // Spherical k-means (retrieval/kmeans.h) on hashing-embedder vectors of texts with planted groups: the partition
 // is recovered, runs are deterministic per seed, bad shapes and k are errors, and seeding, Lloyd assignments,
 // inertia and silhouette match the independent numpy implementation in kmeans_reference.py.
-#include <catch2/catch.hpp>
+#include "retrieval/kmeans.h"
 
+#include <catch2/catch.hpp>
 #include <fstream>
 #include <set>
 #include <string>
@@ -10,7 +11,6 @@
 
 #include "inference/hashing_embedder.h"
 #include "nlohmann/json.hpp"
-#include "retrieval/kmeans.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 
