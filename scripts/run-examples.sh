@@ -32,6 +32,18 @@ fi
 "${catena[@]}" ingest banking examples/banking/kb 2>/dev/null
 "${catena[@]}" pipeline deploy examples/pipelines/banking-assistant.yaml examples/pipelines/banking-qa.yaml
 
+# Marketing example (examples/marketing/README.md): collection `marketing` with the brand guide (whole documents)
+# and the product sheets (one sentence per chunk), pipelines copy-studio and segment-customers.
+if ! "${catena[@]}" collections describe marketing >/dev/null 2>&1; then
+  "${catena[@]}" collections create marketing --field doc_type:string:indexed --field product:string:indexed \
+    --field lang:string:indexed --field doc_id:string >/dev/null
+fi
+"${catena[@]}" ingest marketing examples/marketing/kb/brand 2>/dev/null
+"${catena[@]}" ingest marketing examples/marketing/kb/products --splitter sentence --chunk-size 160 \
+  --chunk-overlap 0 2>/dev/null
+"${catena[@]}" pipeline deploy examples/pipelines/copy-studio.yaml
+"${catena[@]}" pipeline deploy examples/pipelines/segment-customers.yaml
+
 cat <<TEXT
 
 catenad is serving on localhost:$port with the Northwind Bank example loaded (examples/README.md).
@@ -41,6 +53,10 @@ Try, in another terminal (docs/quickstart.md walks through them):
   $build_dir/bin/catena eval banking-qa examples/banking/eval.jsonl
 Answers come from the built-in extractive model (cited knowledge-base sentences, not generated text); switch
 to a GGUF model or an OpenAI-compatible server with one 'model:' line (docs/quickstart.md). Ctrl-C stops catenad.
+TEXT
+cat <<TEXT
+Marketing example (examples/marketing/README.md): A/B copy as JSON, composed from the knowledge base:
+  $build_dir/bin/catena pipeline run copy-studio --input product=travel-card --input segment="frequent travellers who pay abroad in foreign currency" --input channel=ad
 TEXT
 trap - EXIT
 wait "$catenad_pid"

@@ -10,6 +10,7 @@ void AddBuiltInNodeTypes(NodeRegistry& registry) {
   r->Add(NewLlmChatNodeType());
   r->Add(NewLlmGenerateNodeType());
   r->Add(NewEmbedNodeType());
+  r->Add(NewSegmentNodeType());
   r->Add(NewRetrieveNodeType());
   r->Add(NewMemoryLoadNodeType());
   r->Add(NewMemorySaveNodeType());

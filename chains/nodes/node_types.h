@@ -17,6 +17,8 @@ std::unique_ptr<NodeType> NewLlmChatNodeType();
 std::unique_ptr<NodeType> NewLlmGenerateNodeType();
 // embed: vectors of a text or of a list of texts.
 std::unique_ptr<NodeType> NewEmbedNodeType();
+// segment: clusters texts by embedding and labels the clusters.
+std::unique_ptr<NodeType> NewSegmentNodeType();
 // retrieve: searches a collection (dense, sparse or hybrid) and emits the retrieved documents.
 std::unique_ptr<NodeType> NewRetrieveNodeType();
 // memory.load: the conversation context of a session.

@@ -36,7 +36,7 @@ std::unique_ptr<FakeNodeCall> Run(const std::string& type, const Json& with, Run
 
 TEST_CASE("the built-in registry lists every chains node type (tool and agent come from agents/)", "[unit]") {
   const std::set<std::string> expected = {
-      "prompt", "llm.chat", "llm.generate", "embed", "retrieve", "memory.load", "memory.save", "memory.facts",
+      "prompt", "llm.chat", "llm.generate", "embed", "segment", "retrieve", "memory.load", "memory.save", "memory.facts",
       "router", "transform", "map", "loop", "subpipeline", "output.json", "handoff.human",
       "guard.pii_redact", "guard.injection", "guard.topic", "guard.grounding"};
   std::vector<std::string> names;
