@@ -11,6 +11,8 @@ packages=(
   libboost-dev libyaml-cpp-dev libssl-dev libcurl4-openssl-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev catch2
   # guardrails: configured PII patterns, injection rules and topic lists (RE2)
   libre2-dev
+  # agents: SQL tools over SQLite databases
+  libsqlite3-dev
   # storage, vector search and document loaders
   librocksdb-dev libfaiss-dev libopenblas-dev libhnswlib-dev libicu-dev libpoppler-cpp-dev
   # test helpers: Python gRPC clients and reference implementations (run with /usr/bin/python3)
