@@ -85,8 +85,9 @@ absl::Status CheckParameters(sqlite3_stmt* statement, const chains::ToolDefiniti
   for (int i = 1; i <= sqlite3_bind_parameter_count(statement); ++i) {
     const char* name = sqlite3_bind_parameter_name(statement, i);
     if (name == nullptr || name[0] == '?') {
-      return absl::InvalidArgumentError("positional parameters (?) are not supported; write :name for a property "
-                                        "of parameters");
+      return absl::InvalidArgumentError(
+          "positional parameters (?) are not supported; write :name for a property "
+          "of parameters");
     }
     if (name[0] != ':') {
       return absl::InvalidArgumentError(absl::StrCat("write parameters as :name, not ", name));
@@ -104,8 +105,8 @@ absl::Status CheckJsonColumns(sqlite3_stmt* statement, const std::vector<std::st
   for (int i = 0; i < sqlite3_column_count(statement); ++i) columns.push_back(sqlite3_column_name(statement, i));
   for (const std::string& wanted : json_columns) {
     if (std::find(columns.begin(), columns.end(), wanted) != columns.end()) continue;
-    return absl::InvalidArgumentError(absl::StrCat("the query has no result column '", wanted, "' (columns: ",
-                                                   absl::StrJoin(columns, ", "), ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("the query has no result column '", wanted, "' (columns: ", absl::StrJoin(columns, ", "), ")"));
   }
   return absl::OkStatus();
 }
@@ -196,8 +197,9 @@ absl::Status SqlTool::Prepare() {
     return absl::InvalidArgumentError(absl::StrCat("sql.query: ", named.message()));
   }
   if (spec_.read_only && !sqlite3_stmt_readonly(statement->get())) {
-    return absl::InvalidArgumentError("sql.query: the statement writes to the database; set read_only: false to "
-                                      "allow it (and consider approval: always)");
+    return absl::InvalidArgumentError(
+        "sql.query: the statement writes to the database; set read_only: false to "
+        "allow it (and consider approval: always)");
   }
   if (absl::Status columns = CheckJsonColumns(statement->get(), spec_.json_columns); !columns.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("sql.json_columns: ", columns.message()));
@@ -219,10 +221,14 @@ absl::Status SqlTool::StepError(int rc, sqlite3* db, const Watch& watch) const {
   const std::string message = absl::StrCat("SQLite: ", sqlite3_errmsg(db));
   switch (rc & 0xff) {
     case SQLITE_BUSY:
-    case SQLITE_LOCKED: return absl::UnavailableError(absl::StrCat("the database is busy (", message, ")"));
-    case SQLITE_READONLY: return absl::PermissionDeniedError(message);
-    case SQLITE_CONSTRAINT: return absl::FailedPreconditionError(message);
-    default: return absl::InternalError(message);
+    case SQLITE_LOCKED:
+      return absl::UnavailableError(absl::StrCat("the database is busy (", message, ")"));
+    case SQLITE_READONLY:
+      return absl::PermissionDeniedError(message);
+    case SQLITE_CONSTRAINT:
+      return absl::FailedPreconditionError(message);
+    default:
+      return absl::InternalError(message);
   }
 }
 

@@ -17,11 +17,11 @@
 namespace catena::agents {
 
 struct SqlToolSpec {
-  chains::ToolDefinition definition;  // every :name of the query must be a property of its parameters schema
-  std::filesystem::path database;     // an existing SQLite file
-  std::string query;                  // exactly one statement
-  bool read_only = true;              // false: the connection may write (INSERT/UPDATE/DELETE)
-  int max_rows = 100;                 // rows returned at most (1..10000); the rest are not read
+  chains::ToolDefinition definition;          // every :name of the query must be a property of its parameters schema
+  std::filesystem::path database;             // an existing SQLite file
+  std::string query;                          // exactly one statement
+  bool read_only = true;                      // false: the connection may write (INSERT/UPDATE/DELETE)
+  int max_rows = 100;                         // rows returned at most (1..10000); the rest are not read
   absl::Duration timeout = absl::Seconds(5);  // per call, shortened by the caller's deadline
   std::vector<std::string> json_columns;      // columns whose text is JSON (e.g. json_group_array) parsed as such
 };

@@ -4,6 +4,7 @@
 #include <climits>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
@@ -107,6 +108,7 @@ class Reader {
   std::vector<Found> problems_;  // reported in file order
   std::vector<std::string> allowed_hosts_;
   std::map<std::string, std::filesystem::path> databases_;  // name -> file, created from its init script
+  std::set<std::string> broken_databases_;                   // declared, but with a problem already reported
   std::map<std::string, std::string> seen_;  // tool name -> where it was declared
   std::vector<std::shared_ptr<const chains::Tool>> tools_;
 };
@@ -375,6 +377,7 @@ void Reader::ReadDatabases(const YAML::Node& root) {
   for (const auto& entry : databases) {
     const std::string name = entry.first.Scalar();
     const std::string field = absl::StrCat("databases.", name);
+    broken_databases_.insert(name);
     if (!ExpectMap(entry.second, field)) continue;
     CheckKeys(entry.second, kDatabaseKeys, field);
     std::optional<std::string> path = String(entry.second, "path", field, true);
@@ -390,6 +393,7 @@ void Reader::ReadDatabases(const YAML::Node& root) {
       }
     }
     databases_[name] = file;
+    broken_databases_.erase(name);
   }
 }
 
@@ -434,6 +438,7 @@ void Reader::ReadSqlTool(const YAML::Node& node, const std::string& field, chain
   ReadSqlOptions(sql, field + ".sql", spec);
   if (!database || !query || problems_.size() != problems_before) return;
   const auto found = databases_.find(*database);
+  if (found == databases_.end() && broken_databases_.contains(*database)) return;
   if (found == databases_.end()) {
     std::vector<std::string> names;
     for (const auto& [name, unused] : databases_) names.push_back(name);

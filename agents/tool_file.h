@@ -19,7 +19,8 @@ namespace catena::agents {
 struct ToolFileOptions {
   std::shared_ptr<connectors::HttpClient> http_client;  // shared by the file's HTTP tools; null = one created
   SecretResolver resolve_secret;                        // empty = connectors::ResolveSecret
-  std::filesystem::path data_dir;  // relative `databases` paths resolve here (catenad's data_dir); "" = the file's folder
+  // Where relative `databases` paths resolve (catenad's data_dir); "" = the tool file's folder.
+  std::filesystem::path data_dir;
 };
 
 // Reads and builds every tool of the file at `path`. NOT_FOUND when it cannot be read; INVALID_ARGUMENT listing

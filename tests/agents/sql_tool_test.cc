@@ -1,12 +1,12 @@
 // SQL tools: arguments bound to :name parameters (an injection attempt is inert), rows as JSON objects, read-only
 // by default, row caps, timeouts and cancellation, load errors with file:line:column, databases created from their
 // init scripts, and the fraud example's tools (examples/fraud/tools.yaml) over its sample data.
-#include <catch2/catch.hpp>
+#include "agents/sql_tool.h"
 
+#include <catch2/catch.hpp>
 #include <thread>
 
 #include "absl/time/clock.h"
-#include "agents/sql_tool.h"
 #include "agents/tool_file.h"
 #include "agents/tool_invoke.h"
 #include "tests/support/temp_dir.h"
@@ -27,7 +27,8 @@ INSERT INTO cards VALUES ('C3', 'Cy', 20, 'blocked', NULL, NULL);
 absl::StatusOr<std::vector<std::shared_ptr<const chains::Tool>>> Load(const catena::testing::TempDir& dir,
                                                                       const std::string& tools) {
   dir.Write("cards.sql", kScript);
-  const auto file = dir.Write("tools.yaml", "databases:\n  cards: {path: db/cards.db, init: cards.sql}\ntools:\n" + tools);
+  const auto file =
+      dir.Write("tools.yaml", "databases:\n  cards: {path: db/cards.db, init: cards.sql}\ntools:\n" + tools);
   return LoadToolFile(file, {.data_dir = dir.path() / "data"});
 }
 
@@ -84,8 +85,7 @@ TEST_CASE("a SQL tool binds arguments to :name parameters and returns the rows a
   CHECK_THAT(std::string(bad.status().message()), Catch::Contains("tool 'lookup': $.card"));
 }
 
-TEST_CASE("an injection attempt in an argument is bound as a value: it matches nothing and changes nothing",
-          "[unit]") {
+TEST_CASE("an injection attempt in an argument is bound as a value: it matches nothing and changes nothing", "[unit]") {
   catena::testing::TempDir dir("sql-tool-injection");
   auto tools = Load(dir, std::string(kLookup) + R"(  - name: set_note
     description: Notes on a card.
@@ -210,8 +210,18 @@ TEST_CASE("a database is created from its init script once, atomically, and late
   CHECK(failed.code() == absl::StatusCode::kInvalidArgument);
   CHECK_THAT(std::string(failed.message()), Catch::Contains("cards.sql: near \"this\": syntax error"));
   CHECK_FALSE(std::filesystem::exists(other));
-  CHECK(std::distance(std::filesystem::directory_iterator(dir.path()), {}) == 2);  // a/ and cards.sql: no temporary file left
+  CHECK(std::distance(std::filesystem::directory_iterator(dir.path()), {}) ==
+        2);  // a/ and cards.sql: no temporary file left
   CHECK(EnsureSqliteDatabase(other, dir.path() / "missing.sql").code() == absl::StatusCode::kNotFound);
+  const auto file = dir.Write("tools.yaml", R"(databases:
+  cards: {path: other.db, init: cards.sql}
+tools:
+  - {name: t, description: d, sql: {database: cards, query: "SELECT 1"}}
+)");
+  auto loaded = LoadToolFile(file);  // one problem, at the init script; none repeated at the tool
+  REQUIRE_FALSE(loaded.ok());
+  CHECK(std::string(loaded.status().message()) == file.string() + ":2:33: databases.cards.init: init script " +
+                                                      script.string() + ": near \"this\": syntax error");
 }
 
 TEST_CASE("concurrent calls each use their own connection: readers and a writer all succeed", "[unit]") {
@@ -264,9 +274,8 @@ TEST_CASE("the fraud example's tools find the planted patterns and block a card"
   const Json recent = Call(*by_name["lookup_transactions"], R"({"card": "C1003", "days": 11})");
   REQUIRE(recent.size() == 26);  // back to the card-testing burst, newest first
   CHECK(recent[0]["ts"] > recent[25]["ts"]);
-  CHECK(std::count_if(recent.begin(), recent.end(), [](const Json& row) {
-          return row["merchant"] == "QuickPay Online Store";
-        }) == 12);
+  CHECK(std::count_if(recent.begin(), recent.end(),
+                      [](const Json& row) { return row["merchant"] == "QuickPay Online Store"; }) == 12);
   CHECK(Call(*by_name["lookup_transactions"], R"({"card": "C1003"})").size() == 46);
   CHECK(Call(*by_name["block_card"], R"({"card": "C1003", "reason": "card testing"})")[0]["status"] == "blocked");
   CHECK(Call(*by_name["card_status"], R"({"card": "C1003"})")[0]["block_reason"] == "card testing");
