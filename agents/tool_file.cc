@@ -4,6 +4,7 @@
 #include <climits>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
@@ -13,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "agents/mcp_server_config.h"
 #include "agents/mcp_tools.h"
+#include "agents/sql_tool.h"
 #include "agents/tool_registry.h"
 #include "chains/spec_messages.h"
 #include "common/status.h"
@@ -25,11 +27,13 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-const std::vector<std::string> kFileKeys = {"allowed_hosts", "tools", "mcp_servers"};
-const std::vector<std::string> kToolKeys = {"name", "description", "parameters", "http", "response", "approval"};
+const std::vector<std::string> kFileKeys = {"allowed_hosts", "databases", "tools", "mcp_servers"};
+const std::vector<std::string> kToolKeys = {"name", "description", "parameters", "http", "sql", "response", "approval"};
 const std::vector<std::string> kHttpKeys = {"method", "url", "headers", "body", "json", "timeout",
                                             "max_response_bytes"};
 const std::vector<std::string> kResponseKeys = {"pick", "max_items"};
+const std::vector<std::string> kSqlKeys = {"database", "query", "read_only", "max_rows", "timeout", "json_columns"};
+const std::vector<std::string> kDatabaseKeys = {"path", "init"};
 constexpr size_t kMaxResponseBytesLimit = size_t{64} << 20;
 
 // Plain YAML scalars become null, bools, ints or doubles when they read as one; quoted ones stay strings.
@@ -63,7 +67,8 @@ Json YamlToJson(const YAML::Node& node) {
 
 class Reader {
  public:
-  Reader(std::string file, const ToolFileOptions& options) : file_(std::move(file)), options_(options) {}
+  Reader(std::string file, const ToolFileOptions& options)
+      : file_(std::move(file)), folder_(std::filesystem::path(file_).parent_path()), options_(options) {}
   absl::StatusOr<std::vector<std::shared_ptr<const chains::Tool>>> Read(std::string_view yaml);
 
  private:
@@ -87,8 +92,13 @@ class Reader {
   bool ReadHttp(const YAML::Node& node, const std::string& field, HttpToolSpec& spec);
   void ReadLimits(const YAML::Node& node, const std::string& field, HttpToolSpec& spec);
   void ReadResponse(const YAML::Node& node, const std::string& field, HttpToolSpec& spec);
+  std::optional<absl::Duration> ReadTimeout(const YAML::Node& timeout, const std::string& field);
+  void ReadDatabases(const YAML::Node& root);
+  void ReadSqlTool(const YAML::Node& node, const std::string& field, chains::ToolDefinition definition);
+  void ReadSqlOptions(const YAML::Node& sql, const std::string& field, SqlToolSpec& spec);
 
   std::string file_;
+  std::filesystem::path folder_;  // the tool file's folder: init scripts (and databases without data_dir)
   const ToolFileOptions& options_;
   struct Found {
     int line = -1;
@@ -97,6 +107,8 @@ class Reader {
   };
   std::vector<Found> problems_;  // reported in file order
   std::vector<std::string> allowed_hosts_;
+  std::map<std::string, std::filesystem::path> databases_;  // name -> file, created from its init script
+  std::set<std::string> broken_databases_;                   // declared, but with a problem already reported
   std::map<std::string, std::string> seen_;  // tool name -> where it was declared
   std::vector<std::shared_ptr<const chains::Tool>> tools_;
 };
@@ -154,6 +166,7 @@ absl::StatusOr<std::vector<std::shared_ptr<const chains::Tool>>> Reader::Read(st
   if (!root.IsMap()) return absl::InvalidArgumentError(absl::StrCat(file_, ": must be a mapping with a 'tools' list"));
   CheckKeys(root, kFileKeys, "file");
   ReadAllowedHosts(root);
+  ReadDatabases(root);
   const YAML::Node tools = root["tools"];
   if (root["mcp_servers"] && !tools) {
     // A file of MCP servers only.
@@ -247,19 +260,24 @@ void Reader::ReadApproval(const YAML::Node& node, const std::string& field, chai
   }
 }
 
+std::optional<absl::Duration> Reader::ReadTimeout(const YAML::Node& timeout, const std::string& field) {
+  double seconds = 0;
+  absl::Duration parsed;
+  if (timeout.IsScalar() && absl::SimpleAtod(timeout.Scalar(), &seconds)) {
+    parsed = absl::Seconds(seconds);
+  } else if (!timeout.IsScalar() || !absl::ParseDuration(timeout.Scalar(), &parsed)) {
+    parsed = absl::ZeroDuration();
+  }
+  if (parsed <= absl::ZeroDuration() || parsed > absl::Minutes(10)) {
+    Problem(timeout, field, "must be a duration such as 5s or 500ms, above 0 and at most 10m");
+    return std::nullopt;
+  }
+  return parsed;
+}
+
 void Reader::ReadLimits(const YAML::Node& http, const std::string& field, HttpToolSpec& spec) {
   if (const YAML::Node timeout = http["timeout"]) {
-    double seconds = 0;
-    absl::Duration parsed;
-    if (timeout.IsScalar() && absl::SimpleAtod(timeout.Scalar(), &seconds)) {
-      parsed = absl::Seconds(seconds);
-    } else if (!timeout.IsScalar() || !absl::ParseDuration(timeout.Scalar(), &parsed)) {
-      parsed = absl::ZeroDuration();
-    }
-    if (parsed <= absl::ZeroDuration() || parsed > absl::Minutes(10)) {
-      Problem(timeout, field + ".timeout", "must be a duration such as 5s or 500ms, above 0 and at most 10m");
-    }
-    spec.timeout = parsed;
+    if (auto parsed = ReadTimeout(timeout, field + ".timeout")) spec.timeout = *parsed;
   }
   if (const YAML::Node limit = http["max_response_bytes"]) {
     int64_t bytes = 0;
@@ -275,7 +293,7 @@ void Reader::ReadLimits(const YAML::Node& http, const std::string& field, HttpTo
 bool Reader::ReadHttp(const YAML::Node& node, const std::string& field, HttpToolSpec& spec) {
   const YAML::Node http = node["http"];
   if (!http) {
-    Problem(node, field, "missing required key 'http' (the request the tool sends)");
+    Problem(node, field, "missing required key 'http' (the request the tool sends) or 'sql' (the query it runs)");
     return false;
   }
   if (!ExpectMap(http, field + ".http")) return false;
@@ -333,6 +351,12 @@ void Reader::ReadTool(const YAML::Node& node, const std::string& field) {
   if (!ReadDefinition(node, field, spec.definition)) return;
   const std::string& named = field;
   ReadApproval(node, named, spec.definition.approval);
+  if (node["sql"] && node["http"]) return Problem(node["sql"], named, "give either 'http' or 'sql', not both");
+  if (node["sql"]) {
+    if (node["response"]) return Problem(node["response"], named + ".response", "applies to HTTP tools only");
+    if (problems_.size() != problems_before) return;
+    return ReadSqlTool(node, named, std::move(spec.definition));
+  }
   if (!ReadHttp(node, named, spec)) return;
   ReadResponse(node, named, spec);
   if (problems_.size() != problems_before) return;
@@ -342,6 +366,93 @@ void Reader::ReadTool(const YAML::Node& node, const std::string& field) {
   spec.allowed_hosts = allowed_hosts_;
   auto tool = NewHttpTool(std::move(spec), options_.http_client, options_.resolve_secret);
   if (!tool.ok()) return Problem(NodeForError(node, tool.status().message()), named, tool.status().message());
+  tools_.push_back(*std::move(tool));
+}
+
+// databases: name -> {path, init}. A relative path is under options.data_dir (the tool file's folder without
+// one); init is a SQL script beside the tool file that creates the database when the file does not exist.
+void Reader::ReadDatabases(const YAML::Node& root) {
+  const YAML::Node databases = root["databases"];
+  if (!databases || !ExpectMap(databases, "databases")) return;
+  for (const auto& entry : databases) {
+    const std::string name = entry.first.Scalar();
+    const std::string field = absl::StrCat("databases.", name);
+    broken_databases_.insert(name);
+    if (!ExpectMap(entry.second, field)) continue;
+    CheckKeys(entry.second, kDatabaseKeys, field);
+    std::optional<std::string> path = String(entry.second, "path", field, true);
+    if (!path) continue;
+    std::filesystem::path file(*path);
+    if (file.is_relative()) file = (options_.data_dir.empty() ? folder_ : options_.data_dir) / file;
+    if (std::optional<std::string> init = String(entry.second, "init", field, false)) {
+      std::filesystem::path script(*init);
+      if (script.is_relative()) script = folder_ / script;
+      if (absl::Status made = EnsureSqliteDatabase(file, script); !made.ok()) {
+        Problem(entry.second["init"], field + ".init", made.message());
+        continue;
+      }
+    }
+    databases_[name] = file;
+    broken_databases_.erase(name);
+  }
+}
+
+void Reader::ReadSqlOptions(const YAML::Node& sql, const std::string& field, SqlToolSpec& spec) {
+  if (const YAML::Node read_only = sql["read_only"]) {
+    const Json value = read_only.IsScalar() ? ScalarToJson(read_only) : Json();
+    if (!value.is_boolean()) return Problem(read_only, field + ".read_only", "must be true or false");
+    spec.read_only = value.get<bool>();
+  }
+  if (const YAML::Node max_rows = sql["max_rows"]) {
+    if (!max_rows.IsScalar() || !absl::SimpleAtoi(max_rows.Scalar(), &spec.max_rows) || spec.max_rows < 1 ||
+        spec.max_rows > 10000) {
+      return Problem(max_rows, field + ".max_rows", "must be a whole number from 1 to 10000");
+    }
+  }
+  if (const YAML::Node timeout = sql["timeout"]) {
+    if (auto parsed = ReadTimeout(timeout, field + ".timeout")) spec.timeout = *parsed;
+  }
+  if (const YAML::Node columns = sql["json_columns"]) {
+    if (!columns.IsSequence()) return Problem(columns, field + ".json_columns", "must be a list of column names");
+    for (const auto& column : columns) spec.json_columns.push_back(column.Scalar());
+  }
+}
+
+// The YAML node a SqlTool error is about: "sql.query: ..." -> the query value, else the sql mapping.
+YAML::Node SqlNodeForError(const YAML::Node& tool, absl::string_view message) {
+  const YAML::Node sql = tool["sql"];
+  for (const std::string& key : kSqlKeys) {
+    if (absl::StartsWith(message, absl::StrCat("sql.", key)) && sql[key]) return sql[key];
+  }
+  return sql;
+}
+
+void Reader::ReadSqlTool(const YAML::Node& node, const std::string& field, chains::ToolDefinition definition) {
+  const YAML::Node sql = node["sql"];
+  if (!ExpectMap(sql, field + ".sql")) return;
+  CheckKeys(sql, kSqlKeys, field + ".sql");
+  const size_t problems_before = problems_.size();
+  SqlToolSpec spec{.definition = std::move(definition)};
+  std::optional<std::string> database = String(sql, "database", field + ".sql", true);
+  std::optional<std::string> query = String(sql, "query", field + ".sql", true);
+  ReadSqlOptions(sql, field + ".sql", spec);
+  if (!database || !query || problems_.size() != problems_before) return;
+  const auto found = databases_.find(*database);
+  if (found == databases_.end() && broken_databases_.contains(*database)) return;
+  if (found == databases_.end()) {
+    std::vector<std::string> names;
+    for (const auto& [name, unused] : databases_) names.push_back(name);
+    return Problem(sql["database"], field + ".sql.database",
+                   absl::StrCat("no database '", *database, "' under databases",
+                                names.empty() ? "" : absl::StrCat(" (declared: ", absl::StrJoin(names, ", "), ")")));
+  }
+  spec.database = found->second;
+  spec.query = *query;
+  auto tool = NewSqlTool(std::move(spec));
+  if (!tool.ok()) {
+    const absl::string_view message = tool.status().message();
+    return Problem(SqlNodeForError(node, message), field, message);
+  }
   tools_.push_back(*std::move(tool));
 }
 

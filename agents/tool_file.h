@@ -1,6 +1,7 @@
-// Tool files: YAML files declaring HTTP tools and MCP servers (docs/agents.md "Tools"). catenad loads the files
-// named in its config (tools.files) at startup and adds the tools to its ToolRegistry; MCP servers are connected
-// while the file loads and their tools listed then. Every error names
+// Tool files: YAML files declaring HTTP tools, SQL tools over SQLite files and MCP servers (docs/agents.md
+// "Tools"). catenad loads the files named in its config (tools.files) at startup and adds the tools to its
+// ToolRegistry; MCP servers are connected, and missing SQLite databases created from their init scripts, while
+// the file loads. Every error names
 // file:line:column and the field; unknown keys get a "did you mean" hint. Pure loading; thread-compatible.
 #pragma once
 
@@ -18,6 +19,8 @@ namespace catena::agents {
 struct ToolFileOptions {
   std::shared_ptr<connectors::HttpClient> http_client;  // shared by the file's HTTP tools; null = one created
   SecretResolver resolve_secret;                        // empty = connectors::ResolveSecret
+  // Where relative `databases` paths resolve (catenad's data_dir); "" = the tool file's folder.
+  std::filesystem::path data_dir;
 };
 
 // Reads and builds every tool of the file at `path`. NOT_FOUND when it cannot be read; INVALID_ARGUMENT listing

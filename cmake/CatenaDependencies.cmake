@@ -22,6 +22,8 @@ find_package(faiss CONFIG REQUIRED)
 find_package(BLAS REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(POPPLER_CPP REQUIRED IMPORTED_TARGET poppler-cpp)
+# SQL tools of agents (CMake's own FindSQLite3: target SQLite::SQLite3).
+find_package(SQLite3 REQUIRED)
 # hnswlib is header-only (Debian libhnswlib-dev installs /usr/include/hnswlib).
 find_path(CATENA_HNSWLIB_INCLUDE_DIR hnswlib/hnswlib.h REQUIRED)
 add_library(catena_hnswlib INTERFACE)

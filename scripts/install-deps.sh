@@ -11,12 +11,16 @@ packages=(
   libboost-dev libyaml-cpp-dev libssl-dev libcurl4-openssl-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev catch2
   # guardrails: configured PII patterns, injection rules and topic lists (RE2)
   libre2-dev
+  # agents: SQL tools over SQLite databases
+  libsqlite3-dev
   # storage, vector search and document loaders
   librocksdb-dev libfaiss-dev libopenblas-dev libhnswlib-dev libicu-dev libpoppler-cpp-dev
   # test helpers: Python gRPC clients and reference implementations (run with /usr/bin/python3)
   python3 python3-grpcio python3-grpc-tools python3-protobuf python3-jinja2 python3-numpy python3-pytest python3-yaml
   # TLS tests: certificates made at test time (openssl), HTTPS requests (curl)
   openssl curl
+  # the examples' documented commands (jq builds segment-customers' inputs from a JSONL file)
+  jq
 )
 
 missing=()

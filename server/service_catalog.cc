@@ -61,12 +61,12 @@ absl::StatusOr<std::unique_ptr<grpc::Service>> CreateInferenceService(const Serv
 }
 
 // The tools of tool and agent nodes: the built-ins, the tools of tools.files (a broken file stops start-up with
-// its file:line:column problems), plus the test tools with pipelines.test_models.
+// its file:line:column problems; their SQLite databases with relative paths live under data_dir), plus the test tools with pipelines.test_models.
 absl::StatusOr<std::shared_ptr<agents::ToolRegistry>> NewToolRegistry(const ServiceDependencies& dependencies) {
   auto registry = std::make_shared<agents::ToolRegistry>();
   CATENA_RETURN_IF_ERROR(agents::AddBuiltinTools(*registry));
   for (const std::string& file : dependencies.tool_files) {
-    CATENA_ASSIGN_OR_RETURN(auto tools, agents::LoadToolFile(file));
+    CATENA_ASSIGN_OR_RETURN(auto tools, agents::LoadToolFile(file, {.data_dir = dependencies.data_dir}));
     for (auto& tool : tools) CATENA_RETURN_IF_ERROR(registry->Add(std::move(tool)));
   }
   if (dependencies.pipelines.test_models) CATENA_RETURN_IF_ERROR(agents::AddTestTools(*registry));

@@ -1,8 +1,10 @@
-// Pipeline files with agents' node types (tool, agent) run by the shared pipeline file runner, and the node
+// Pipeline files with agents' node types (tool, agent) run by the shared pipeline file runner (with real tool
+// files for `tests.tool_files`, e.g. the fraud example's SQL tools), and the node
 // reference (docs/pipeline-nodes.md) documents every parameter and output of those types.
 #include <catch2/catch.hpp>
 
 #include "agents/node_types.h"
+#include "agents/tool_file.h"
 #include "tests/chains/pipeline_file_runner.h"
 #include "tests/support/temp_dir.h"
 
@@ -14,7 +16,9 @@ TEST_CASE("pipeline test files that use the tool and agent node types pass", "[i
   for (const auto& file : chains::testing::PipelineTestFiles()) {
     if (chains::testing::UsesOnly(file, chains::NodeRegistry::BuiltIn())) continue;
     INFO(file.filename().string());
-    chains::testing::RunPipelineFile(file, AllNodeTypes());
+    chains::testing::RunPipelineFile(file, AllNodeTypes(), [](const auto& tool_file, const auto& data_dir) {
+      return LoadToolFile(tool_file, {.data_dir = data_dir});
+    });
     ++ran;
   }
   REQUIRE(ran >= 1);

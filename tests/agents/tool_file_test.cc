@@ -64,11 +64,11 @@ tools:
     http: {url: "https://h.example/", methdo: GET}
 )") == "tools.yaml:3:5: tools[0]: missing required key 'description'\n"
        "tools.yaml:4:5: tools[0]: unknown key 'descripton' (did you mean 'description'?); allowed: name, description, "
-       "parameters, http, response, approval");
+       "parameters, http, sql, response, approval");
   CHECK(ErrorOf(R"(allowed_hosts: [h.example]
 tool:
   - name: t
-)") == "tools.yaml:2:1: file: unknown key 'tool' (did you mean 'tools'?); allowed: allowed_hosts, tools, mcp_servers\n"
+)") == "tools.yaml:2:1: file: unknown key 'tool' (did you mean 'tools'?); allowed: allowed_hosts, databases, tools, mcp_servers\n"
        "tools.yaml: tools: must be a list of tools");
   CHECK_THAT(ErrorOf(R"(allowed_hosts: [h.example]
 tools:

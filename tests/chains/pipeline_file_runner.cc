@@ -1,6 +1,7 @@
 // The pipeline test-file runner (pipeline_file_runner.h): each file runs against real components: the given
-// node types, the deterministic test model, scripted tools from `tests.tools`, a RocksDB retrieval engine with
-// the hashing embedder and a RocksDB memory store (checkpoints on), all in a temporary directory.
+// node types, the deterministic test model, scripted tools from `tests.tools` and real ones from the tool files
+// of `tests.tool_files`, a RocksDB retrieval engine with the hashing embedder and a RocksDB memory store
+// (checkpoints on), all in a temporary directory.
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -93,6 +94,7 @@ class ScriptedTool final : public Tool {
 class ScriptedToolSet final : public ToolSet {
  public:
   void Add(const json& spec) { tools_.push_back(std::make_shared<ScriptedTool>(spec)); }
+  void Add(std::shared_ptr<const Tool> tool) { tools_.push_back(std::move(tool)); }
   std::shared_ptr<const Tool> Find(std::string_view, std::string_view name) const override {
     for (const auto& tool : tools_) {
       if (tool->definition().name == name) return tool;
@@ -110,7 +112,7 @@ class ScriptedToolSet final : public ToolSet {
 // Everything a file's runs use, built from its `tests` section.
 class Fixture {
  public:
-  explicit Fixture(const json& tests)
+  Fixture(const json& tests, const fs::path& file, const ToolFileLoader& load_tool_file)
       : dir_("pipeline-files"), executor_(ExecutorOptions{.threads = 2, .name = "pfile"}) {
     auto hashing = inference::HashingEmbedder::Create({});
     REQUIRE(hashing.ok());
@@ -128,6 +130,13 @@ class Fixture {
     retrieval_ = *std::move(retrieval);
     for (const json& collection : Field(tests, "collections", json::array())) AddCollection(collection);
     for (const json& tool : Field(tests, "tools", json::array())) tools_.Add(tool);
+    for (const json& tool_file : Field(tests, "tool_files", json::array())) {
+      REQUIRE(load_tool_file);
+      auto loaded = load_tool_file(file.parent_path() / tool_file.get<std::string>(), dir_.path() / "tool-data");
+      INFO(loaded.status());
+      REQUIRE(loaded.ok());
+      for (auto& tool : *loaded) tools_.Add(std::move(tool));
+    }
     checkpoints_ = NewMemoryCheckpointStore(memory_.get());
     RunnerOptions options;
     options.services = RunServices{.executor = &executor_,
@@ -279,7 +288,7 @@ void RunCase(Fixture& fixture, std::shared_ptr<const CompiledPipeline> pipeline,
 
 }  // namespace
 
-void RunPipelineFile(const fs::path& path, const NodeRegistry& registry) {
+void RunPipelineFile(const fs::path& path, const NodeRegistry& registry, const ToolFileLoader& load_tool_file) {
   const std::string source = ReadText(path);
   // The test model serves every model name the file's tests define (and "test"), so validate without models.
   std::vector<Problem> problems;
@@ -289,7 +298,7 @@ void RunPipelineFile(const fs::path& path, const NodeRegistry& registry) {
   REQUIRE((*pipeline)->spec.tests.has_value());
   const json tests = ToJson(*(*pipeline)->spec.tests);
   REQUIRE(tests.contains("cases"));
-  Fixture fixture(tests);
+  Fixture fixture(tests, path, load_tool_file);
   for (const json& test_case : tests["cases"]) {
     INFO(path.filename().string() << ": case '" << test_case.value("name", "unnamed") << "'");
     RunCase(fixture, *pipeline, test_case);

@@ -4,9 +4,13 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "chains/node_type.h"
+#include "chains/tool.h"
 
 namespace catena::chains::testing {
 
@@ -14,7 +18,13 @@ namespace catena::chains::testing {
 std::vector<std::filesystem::path> PipelineTestFiles();
 // Whether every top-level node of the file has a type in `registry`.
 bool UsesOnly(const std::filesystem::path& path, const NodeRegistry& registry);
-// Compiles the file against `registry` and runs each of its cases (Catch2 CHECK/REQUIRE inside).
-void RunPipelineFile(const std::filesystem::path& path, const NodeRegistry& registry);
+// Loads a real tool file named by a file's `tests.tool_files` (agents' LoadToolFile; chains cannot link it), with
+// relative SQLite databases under `data_dir` (the fixture's temporary directory).
+using ToolFileLoader = std::function<absl::StatusOr<std::vector<std::shared_ptr<const Tool>>>(
+    const std::filesystem::path& file, const std::filesystem::path& data_dir)>;
+// Compiles the file against `registry` and runs each of its cases (Catch2 CHECK/REQUIRE inside). A file with
+// `tests.tool_files` needs `load_tool_file`.
+void RunPipelineFile(const std::filesystem::path& path, const NodeRegistry& registry,
+                     const ToolFileLoader& load_tool_file = {});
 
 }  // namespace catena::chains::testing
