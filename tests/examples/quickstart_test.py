@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -93,7 +94,9 @@ def expect(condition, message, context=""):
 
 def check_printed_commands(run):
     text = "\n".join(run.lines)
-    for command in ["catena chat banking-assistant", "catena eval banking-qa examples/banking/eval.jsonl"]:
+    for command in ["catena chat banking-assistant", "catena eval banking-qa examples/banking/eval.jsonl",
+                    "catena pipeline run fraud-triage --input card=C1003", "catena pipeline run copy-studio",
+                    "catena pipeline run segment-customers"]:
         expect(command in text, f"make run does not print '{command}'", text)
 
 
@@ -137,6 +140,43 @@ def check_banking_eval(cli):
            "retrieval scores as recorded", summary)
     expect(summary["token_f1"] >= 0.3 and summary["citation_precision"] >= 0.8, "answer scores as recorded", summary)
     expect(summary["abstained_unanswerable"] == summary["unanswerable"] == 4, "no-answer cases abstain", summary)
+
+
+def check_fraud_triage(cli, data_dir):
+    """fraud-triage: card testing on C1003 waits for approval; approved, the card is blocked in the SQLite file."""
+    out = cli("pipeline", "run", "fraud-triage", "--input", "card=C1003")
+    expect("interrupted at node block" in out and "block_card" in out, "blocking waits for a person", out)
+    run_id = out.split("catena pipeline resume ")[1].split()[0]
+    outputs = json.loads(cli("pipeline", "resume", run_id, "--approve"))
+    expect(outputs["risk"] == "high" and outputs["card_blocked"] is True and outputs["valid"] is True,
+           "approved, the card is blocked and the report is schema-valid", outputs)
+    flags = [flag["pattern"] for flag in outputs["report"]["flags"]]
+    expect(flags == ["card_testing"], "the report names the planted pattern", outputs)
+    database = os.path.join(data_dir, "fraud", "transactions.db")
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+        status = db.execute("SELECT status FROM cards WHERE card_id = 'C1003'").fetchone()
+    expect(status == ("blocked",), "the card's status in the database", status)
+    medium = json.loads(cli("pipeline", "run", "fraud-triage", "--input", "card=C1007"))
+    expect(medium["risk"] == "medium" and medium["card_blocked"] is False, "a medium risk is reported only", medium)
+
+
+def check_marketing(cli, source_dir):
+    """copy-studio: two schema-valid variants that pass the brand checks; segment-customers: the planted groups."""
+    copy = json.loads(cli("pipeline", "run", "copy-studio", "--input", "product=travel-card", "--input", "channel=ad",
+                          "--input", "segment=frequent travellers who pay abroad in foreign currency"))
+    expect(copy["valid"] is True and copy["passed"] is True, "the copy is schema-valid and on brand", copy)
+    variants = copy["variants"]
+    expect([v["id"] for v in variants] == ["A", "B"] and variants[0] != variants[1], "two different variants", copy)
+    with open(os.path.join(source_dir, "examples/marketing/customers.jsonl")) as lines:
+        customers = [json.loads(line) for line in lines if line.strip()]
+    inputs = {"customers": [{"id": c["id"], "text": c["text"]} for c in customers], "embedder": "glove-100d"}
+    segments = json.loads(cli("pipeline", "run", "segment-customers", "--inputs-json", json.dumps(inputs)))
+    expect(segments["k"] == len({c["segment"] for c in customers}), "k auto finds the planted segments", segments)
+    members = {}
+    for customer, cluster in zip(customers, segments["assignments"]):
+        members.setdefault(cluster, set()).add(customer["segment"])
+    expect(all(len(planted) == 1 for planted in members.values()), "each cluster holds one planted segment",
+           segments)
 
 
 def tiny_model(build_dir, tmp):
@@ -188,6 +228,8 @@ def main():
             check_banking_chat(cli)
             check_banking_escalation(cli)
             check_banking_eval(cli)
+            check_fraud_triage(cli, data_dir)
+            check_marketing(cli, source_dir)
             out = cli("pipeline", "run", "banking-qa", "--input", "question=How do I block my card?")
             extractive_answer = json.loads(out)["answer"]
         finally:
