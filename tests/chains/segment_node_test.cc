@@ -6,9 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "inference/embedder_registry.h"
-#include "inference/hashing_embedder.h"
 #include "tests/chains/fake_node_call.h"
+#include "tests/chains/hashing_embedders.h"
 
 namespace catena::chains {
 namespace {
@@ -16,17 +15,10 @@ namespace {
 using testing::CompileNode;
 using testing::FakeCompileContext;
 using testing::FakeNodeCall;
+using testing::HashingEmbedders;
 using testing::J;
 using testing::ParamsOf;
 using Json = nlohmann::ordered_json;
-
-std::shared_ptr<inference::EmbedderRegistry> Embedders() {
-  auto registry = std::make_shared<inference::EmbedderRegistry>();
-  auto hashing = inference::HashingEmbedder::Create();
-  REQUIRE(hashing.ok());
-  REQUIRE(registry->Register(std::shared_ptr<const inference::Embedder>(std::move(*hashing))).ok());
-  return registry;
-}
 
 // Fifteen customers in three planted groups (group = index % 3), interleaved so order cannot help.
 Json Customers() {
@@ -74,7 +66,7 @@ bool MatchesPlanted(const nlohmann::json& assignments) {
 }
 
 TEST_CASE("segment recovers planted customer groups and labels them with their own words", "[unit]") {
-  auto embedders = Embedders();
+  auto embedders = HashingEmbedders();
   auto call = Run(Json{{"items", Customers()}, {"k", 3}}, *embedders);
   REQUIRE(call->output().ok());
   const nlohmann::json out = J(*call->output());
@@ -103,7 +95,7 @@ TEST_CASE("segment recovers planted customer groups and labels them with their o
 }
 
 TEST_CASE("segment with k auto chooses the planted number of groups by silhouette", "[unit]") {
-  auto embedders = Embedders();
+  auto embedders = HashingEmbedders();
   Json plain = Json::array();
   for (const auto& item : Customers()) plain.push_back(item["text"]);
   auto call = Run(Json{{"items", plain}, {"k", "auto"}, {"k_max", 6}}, *embedders);
@@ -117,7 +109,7 @@ TEST_CASE("segment with k auto chooses the planted number of groups by silhouett
 }
 
 TEST_CASE("segment gives the same clusters for the same seed", "[unit]") {
-  auto embedders = Embedders();
+  auto embedders = HashingEmbedders();
   const Json with = {{"items", Customers()}, {"k", 4}, {"seed", 5}};
   const nlohmann::json first = J(*Run(with, *embedders)->output());
   const nlohmann::json second = J(*Run(with, *embedders)->output());
@@ -125,7 +117,7 @@ TEST_CASE("segment gives the same clusters for the same seed", "[unit]") {
 }
 
 TEST_CASE("segment reports empty input, k above the texts, unknown embedders and bad items", "[unit]") {
-  auto embedders = Embedders();
+  auto embedders = HashingEmbedders();
   auto error = [&](const Json& with) { return Run(with, *embedders)->output().status(); };
   CHECK_THAT(std::string(error(Json{{"items", Json::array()}}).message()), Catch::Contains("no items to cluster"));
   const absl::Status too_many = error(Json{{"items", {"a card", "a loan", "a card"}}, {"k", 3}});

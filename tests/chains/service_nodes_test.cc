@@ -2,11 +2,10 @@
 // RetrievalEngine in a temporary directory, memory.load/save/facts on a MemoryStore.
 #include <catch2/catch.hpp>
 
-#include "inference/embedder_registry.h"
-#include "inference/hashing_embedder.h"
 #include "memory/memory_store.h"
 #include "retrieval/retrieval_engine.h"
 #include "tests/chains/fake_node_call.h"
+#include "tests/chains/hashing_embedders.h"
 #include "tests/support/temp_dir.h"
 
 namespace catena::chains {
@@ -15,17 +14,10 @@ namespace {
 using testing::CompileNode;
 using testing::FakeCompileContext;
 using testing::FakeNodeCall;
+using testing::HashingEmbedders;
 using testing::J;
 using testing::ParamsOf;
 using Json = nlohmann::ordered_json;
-
-std::shared_ptr<inference::EmbedderRegistry> Embedders() {
-  auto registry = std::make_shared<inference::EmbedderRegistry>();
-  auto hashing = inference::HashingEmbedder::Create();
-  REQUIRE(hashing.ok());
-  REQUIRE(registry->Register(std::shared_ptr<const inference::Embedder>(std::move(*hashing))).ok());
-  return registry;
-}
 
 std::unique_ptr<FakeNodeCall> Run(const std::string& type, const Json& with, const RunServices& services) {
   FakeCompileContext compile;
@@ -39,7 +31,7 @@ std::unique_ptr<FakeNodeCall> Run(const std::string& type, const Json& with, con
 }
 
 TEST_CASE("embed returns the registry embedder's vectors for text and texts", "[unit]") {
-  auto embedders = Embedders();
+  auto embedders = HashingEmbedders();
   auto call = Run("embed", Json{{"text", "lost card"}, {"texts", {"fees", "loans"}}}, {.embedders = embedders.get()});
   REQUIRE(call->output().ok());
   const nlohmann::json out = J(*call->output());
@@ -62,7 +54,7 @@ TEST_CASE("embed returns the registry embedder's vectors for text and texts", "[
 }
 
 struct RetrievalFixture {
-  RetrievalFixture() : dir("chains-retrieve"), embedders(Embedders()) {
+  RetrievalFixture() : dir("chains-retrieve"), embedders(HashingEmbedders()) {
     auto opened = retrieval::RetrievalEngine::Open({.data_dir = dir.path(), .embedders = embedders});
     REQUIRE(opened.ok());
     engine = *std::move(opened);
