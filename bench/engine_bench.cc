@@ -2,7 +2,8 @@
 // 16 and 64 concurrent sequences, time to first token for a 512-token prompt without and with a prefix-cache
 // hit, and JSON-schema constrained decoding against unconstrained. Environment: CATENA_BENCH_THREADS (default
 // 2), CATENA_BENCH_TYPE (default q8_0), CATENA_ENGINE_BENCH_CONCURRENCY (default 1,4,16,64),
-// CATENA_ENGINE_BENCH_REPS (best of N per concurrency, default 3), CATENA_ENGINE_BENCH_AGGREGATE_ONLY=1.
+// CATENA_ENGINE_BENCH_REPS (best of N per concurrency, default 3), CATENA_ENGINE_BENCH_AGGREGATE_ONLY=1,
+// CATENA_ENGINE_BENCH_KV (KV cache type, default f16; q8_0).
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -143,7 +144,9 @@ int main() {
   const int threads = std::stoi(catena::bench::EnvOr("CATENA_BENCH_THREADS", "2"));
   const std::string type = catena::bench::EnvOr("CATENA_BENCH_TYPE", "q8_0");
   std::shared_ptr<const Model> model = catena::bench::LoadOrDie(catena::bench::EnsureM130(type), threads);
-  auto engine = Engine::Create(model, {.kv_memory_bytes = int64_t{1} << 30, .max_step_tokens = 512});
+  auto kv_type = ParseKvType(catena::bench::EnvOr("CATENA_ENGINE_BENCH_KV", "f16"));
+  if (!kv_type.ok()) return 1;
+  auto engine = Engine::Create(model, {.kv_memory_bytes = int64_t{1} << 30, .kv_type = *kv_type, .max_step_tokens = 512});
   if (!engine.ok()) {
     std::fprintf(stderr, "engine_bench: %s\n", engine.status().ToString().c_str());
     return 1;

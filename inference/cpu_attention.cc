@@ -146,6 +146,112 @@ CATENA_SIMD void SimdWeightedValues(const PagedKvView& values, const T* v_data, 
   }
 }
 
+// Q8_0 rows (ggml blocks: f16 scale, 32 int8): head slices are whole blocks (head_dim a multiple of 32).
+float PortableDotQ8(const float* q, const BlockQ8_0* k, int64_t head_dim) {
+  float sum = 0;
+  for (int64_t b = 0; b < head_dim / 32; ++b) {
+    float part = 0;
+    for (int i = 0; i < 32; ++i) part += q[32 * b + i] * static_cast<float>(k[b].qs[i]);
+    sum += HalfToFloat(k[b].d) * part;
+  }
+  return sum;
+}
+
+void PortableAxpyQ8(float a, const BlockQ8_0* v, float* out, int64_t head_dim) {
+  for (int64_t b = 0; b < head_dim / 32; ++b) {
+    const float s = a * HalfToFloat(v[b].d);
+    for (int i = 0; i < 32; ++i) out[32 * b + i] += s * static_cast<float>(v[b].qs[i]);
+  }
+}
+
+CATENA_SIMD inline __m256 LoadQ8x8(const int8_t* p) {
+  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+}
+
+// sum over blocks of d * (q . k) as 8 partial lanes.
+CATENA_SIMD inline __m256 DotQ8(const float* q, const BlockQ8_0* k, int64_t blocks) {
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < blocks; ++b) {
+    const float* qb = q + 32 * b;
+    __m256 part = _mm256_mul_ps(_mm256_loadu_ps(qb), LoadQ8x8(k[b].qs));
+    part = _mm256_fmadd_ps(_mm256_loadu_ps(qb + 8), LoadQ8x8(k[b].qs + 8), part);
+    part = _mm256_fmadd_ps(_mm256_loadu_ps(qb + 16), LoadQ8x8(k[b].qs + 16), part);
+    part = _mm256_fmadd_ps(_mm256_loadu_ps(qb + 24), LoadQ8x8(k[b].qs + 24), part);
+    acc = _mm256_fmadd_ps(part, _mm256_set1_ps(_cvtsh_ss(k[b].d)), acc);
+  }
+  return acc;
+}
+
+CATENA_SIMD void SimdScoresQ8(const float* q, const PagedKvView& keys, const BlockQ8_0* k_data, int64_t head_dim,
+                              int64_t n_keys, float scale, float* scores) {
+  const int64_t blocks = head_dim / 32, row_blocks = keys.kv_dim / 32;
+  for (int64_t start = 0; start < n_keys; start += keys.block_size) {
+    const int64_t n = std::min(keys.block_size, n_keys - start);
+    const BlockQ8_0* block = k_data + keys.table[start / keys.block_size] * keys.block_size * row_blocks;
+    int64_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+      const BlockQ8_0* k = block + j * row_blocks;
+      const __m128 sums = Sum4(DotQ8(q, k, blocks), DotQ8(q, k + row_blocks, blocks),
+                               DotQ8(q, k + 2 * row_blocks, blocks), DotQ8(q, k + 3 * row_blocks, blocks));
+      _mm_storeu_ps(scores + start + j, _mm_mul_ps(sums, _mm_set1_ps(scale)));
+    }
+    for (; j < n; ++j) scores[start + j] = scale * Sum1(DotQ8(q, block + j * row_blocks, blocks));
+  }
+}
+
+CATENA_SIMD void SimdWeightedValuesQ8(const PagedKvView& values, const BlockQ8_0* v_data, int64_t head_dim,
+                                      int64_t n_keys, const float* weights, float* out) {
+  const int64_t row_blocks = values.kv_dim / 32;
+  for (int64_t slab = 0; slab < head_dim / 32; slab += 2) {  // 64 dimensions (or a last 32) in registers
+    const int64_t width = std::min<int64_t>(2, head_dim / 32 - slab);
+    __m256 acc[8];
+    for (__m256& a : acc) a = _mm256_setzero_ps();
+    for (int64_t start = 0; start < n_keys; start += values.block_size) {
+      const int64_t n = std::min(values.block_size, n_keys - start);
+      const BlockQ8_0* block =
+          v_data + values.table[start / values.block_size] * values.block_size * row_blocks + slab;
+      for (int64_t j = 0; j < n; ++j) {
+        const BlockQ8_0* v = block + j * row_blocks;
+        for (int64_t b = 0; b < width; ++b) {
+          const __m256 w = _mm256_set1_ps(weights[start + j] * _cvtsh_ss(v[b].d));
+          for (int c = 0; c < 4; ++c) acc[4 * b + c] = _mm256_fmadd_ps(w, LoadQ8x8(v[b].qs + 8 * c), acc[4 * b + c]);
+        }
+      }
+    }
+    for (int c = 0; c < 4 * width; ++c) _mm256_storeu_ps(out + 32 * slab + 8 * c, acc[c]);
+  }
+}
+
+void AttendQ8(const float* q, const PagedKvView& keys, const PagedKvView& values, int64_t kv_head,
+              int64_t head_dim, int64_t n_keys, float scale, float* out) {
+  const BlockQ8_0* k_data = static_cast<const BlockQ8_0*>(keys.data) + kv_head * head_dim / 32;
+  const BlockQ8_0* v_data = static_cast<const BlockQ8_0*>(values.data) + kv_head * head_dim / 32;
+  const bool simd = HasSimd();
+  std::fill(out, out + head_dim, 0.0f);
+  if (n_keys <= 0) return;
+  thread_local std::vector<float> scores;
+  scores.resize(static_cast<size_t>(n_keys));
+  if (simd) {
+    SimdScoresQ8(q, keys, k_data, head_dim, n_keys, scale, scores.data());
+  } else {
+    for (int64_t p = 0; p < n_keys; ++p) scores[p] = scale * PortableDotQ8(q, k_data + keys.RowOffset(p) / 32, head_dim);
+  }
+  const float max_score = *std::max_element(scores.begin(), scores.end());
+  float sum = 0;
+  if (simd) {
+    sum = SimdExpShifted(scores.data(), n_keys, max_score);
+  } else {
+    for (int64_t p = 0; p < n_keys; ++p) sum += scores[p] = std::exp(scores[p] - max_score);
+  }
+  const float inv_sum = 1.0f / sum;
+  for (int64_t p = 0; p < n_keys; ++p) scores[p] *= inv_sum;
+  if (simd) {
+    SimdWeightedValuesQ8(values, v_data, head_dim, n_keys, scores.data(), out);
+    return;
+  }
+  for (int64_t p = 0; p < n_keys; ++p) PortableAxpyQ8(scores[p], v_data + values.RowOffset(p) / 32, out, head_dim);
+}
+
 template <typename T>
 void Attend(const float* q, const PagedKvView& keys, const PagedKvView& values, int64_t kv_head,
             int64_t head_dim, int64_t n_keys, float scale, float* out) {
@@ -193,7 +299,9 @@ CATENA_SIMD void StoreHalves(const float* row, int64_t n, uint16_t* out) {
 
 void PagedAttend(const float* q, const PagedKvView& keys, const PagedKvView& values, int64_t kv_head,
                  int64_t head_dim, int64_t n_keys, float scale, float* out) {
-  if (keys.type == KvType::kF16) {
+  if (keys.type == KvType::kQ8_0) {
+    AttendQ8(q, keys, values, kv_head, head_dim, n_keys, scale, out);
+  } else if (keys.type == KvType::kF16) {
     Attend<uint16_t>(q, keys, values, kv_head, head_dim, n_keys, scale, out);
   } else {
     Attend<float>(q, keys, values, kv_head, head_dim, n_keys, scale, out);
@@ -202,6 +310,11 @@ void PagedAttend(const float* q, const PagedKvView& keys, const PagedKvView& val
 
 void StoreKvRow(const PagedKvView& view, void* data, int64_t p, std::span<const float> row) {
   const int64_t offset = view.RowOffset(p);
+  if (view.type == KvType::kQ8_0) {  // ggml's encoder: d = amax / 127 as f16, codes rounded to nearest
+    std::byte* out = static_cast<std::byte*>(data) + offset / 32 * static_cast<int64_t>(sizeof(BlockQ8_0));
+    (void)QuantizeRow(GgmlType::kQ8_0, row, std::span<std::byte>(out, row.size() / 32 * sizeof(BlockQ8_0)));
+    return;
+  }
   if (view.type == KvType::kF32) {
     std::copy(row.begin(), row.end(), static_cast<float*>(data) + offset);
     return;

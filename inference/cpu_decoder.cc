@@ -266,6 +266,10 @@ absl::StatusOr<std::unique_ptr<KvStorage>> CpuModel::NewKvStorage(const KvLayout
   if (spec_.kind != TransformerKind::kDecoder) {
     return absl::FailedPreconditionError(absl::StrCat(spec_.architecture, " is an encoder; it has no KV cache"));
   }
+  if (layout.type == KvType::kQ8_0 && spec_.head_dim % 32 != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("a q8_0 KV cache needs a head dimension that is a multiple of 32; ",
+                                                   spec_.architecture, " has ", spec_.head_dim));
+  }
   if (layout.layers != spec_.layer_count || layout.kv_dim != kv_dim || layout.block_size <= 0 ||
       layout.num_blocks <= 0 || layout.num_blocks > (int64_t{1} << 31)) {
     return absl::InvalidArgumentError(absl::StrCat("KV layout (", layout.layers, " layers, kv_dim ", layout.kv_dim,

@@ -18,18 +18,26 @@ namespace {
 
 double Stored(const std::vector<std::byte>& data, KvType type, int64_t offset) {
   if (type == KvType::kF32) return reinterpret_cast<const float*>(data.data())[offset];
+  if (type == KvType::kQ8_0) {  // decoded by hand from ggml's layout: x = qs[i] * d
+    const std::byte* block = data.data() + offset / 32 * 34;
+    uint16_t d;
+    std::memcpy(&d, block, 2);
+    return static_cast<double>(static_cast<int8_t>(block[2 + offset % 32])) * HalfToFloat(d);
+  }
   return HalfToFloat(reinterpret_cast<const uint16_t*>(data.data())[offset]);
 }
 
 TEST_CASE("paged attention equals double softmax attention over the stored keys and values", "[unit]") {
   std::mt19937 rng(7);
   std::normal_distribution<float> dist(0.0f, 1.0f);
-  for (KvType type : {KvType::kF32, KvType::kF16}) {
-    for (int64_t head_dim : {64, 128, 12}) {  // 12: not a multiple of 8, the portable path
+  for (KvType type : {KvType::kF32, KvType::kF16, KvType::kQ8_0}) {
+    for (int64_t head_dim : {64, 128, 12, 96}) {  // 12: not a multiple of 8, the portable path
+      if (type == KvType::kQ8_0 && head_dim % 32 != 0) continue;
       for (int64_t n_keys : {1, 3, 5, 16, 17, 41}) {
         const int64_t kv_heads = 2, kv_dim = kv_heads * head_dim, block = 16, num_blocks = 8;
         const std::vector<int32_t> table = {5, 2, 7, 0};  // scrambled
-        const size_t bytes = static_cast<size_t>(num_blocks * block * kv_dim * (type == KvType::kF16 ? 2 : 4));
+        const KvLayout layout{.layers = 1, .kv_dim = kv_dim, .block_size = block, .num_blocks = num_blocks, .type = type};
+        const size_t bytes = static_cast<size_t>(num_blocks * block * layout.RowBytes());
         std::vector<std::byte> keys(bytes), values(bytes);
         const PagedKvView kview{keys.data(), type, block, kv_dim, table};
         const PagedKvView vview{values.data(), type, block, kv_dim, table};
@@ -67,6 +75,27 @@ TEST_CASE("paged attention equals double softmax attention over the stored keys 
       }
     }
   }
+}
+
+TEST_CASE("a q8_0 kv row is ggml's q8_0 encoding and takes 53% of f16", "[unit]") {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> dist(0.0f, 3.0f);
+  std::vector<float> row(128);
+  for (float& f : row) f = dist(rng);
+  const std::vector<int32_t> table = {1, 0};
+  std::vector<std::byte> stored(2 * 4 * 4 * 34);  // 2 blocks of 4 positions, 4 q8_0 blocks per row
+  const PagedKvView view{stored.data(), KvType::kQ8_0, 4, 128, table};
+  StoreKvRow(view, stored.data(), 5, row);  // position 5: block table[1] = 0, offset 1
+  std::vector<std::byte> want(4 * 34);
+  REQUIRE(QuantizeRow(GgmlType::kQ8_0, row, want).ok());
+  REQUIRE(std::memcmp(stored.data() + 1 * 4 * 34, want.data(), want.size()) == 0);
+  const KvLayout f16{.layers = 12, .kv_dim = 768, .block_size = 16, .num_blocks = 1, .type = KvType::kF16};
+  KvLayout q8 = f16;
+  q8.type = KvType::kQ8_0;
+  CHECK(q8.BlockBytes() == 12 * 2 * 16 * 24 * 34);
+  CHECK(static_cast<double>(q8.BlockBytes()) / f16.BlockBytes() == Approx(34.0 / 64));
+  CHECK(ParseKvType("q8_0").value() == KvType::kQ8_0);
+  CHECK_FALSE(ParseKvType("q4_0").ok());
 }
 
 TEST_CASE("the f16 kv store rounds exactly as FloatToHalf", "[unit]") {
