@@ -1,6 +1,6 @@
 // CPU kernel benchmark: STREAM-style triad and read-only bandwidth with the kernels' ComputePool, then for each
 // weight type a stack of layers shaped like a 130M-parameter llama (hidden 768, ffn 2048: q,k,v,o, gate, up,
-// down) totalling >= 512 MB so nothing stays in cache: matrix-vector GB/s and its ratio to triad (decode), and
+// down) totalling >= 512 MB so nothing stays in cache: matrix-vector GB/s and its ratio to triad (decode), the same sweep at batch 16 (batched decode) and
 // batch-512 GFLOP/s (prefill). CATENA_BENCH_THREADS (default 2) sets the pool size, CATENA_BENCH_TYPES
 // (e.g. "f16,q4_0") the types, CATENA_BENCH_MB (default 512: at 128 MB
 // part of the set still hit a cache on this VM) the weight bytes per type.
@@ -29,6 +29,7 @@ using catena::inference::WeightView;
 constexpr int64_t kHidden = 768;
 constexpr int64_t kFfn = 2048;
 constexpr int64_t kPrefillBatch = 512;
+constexpr int64_t kDecodeBatch = 16;
 constexpr double kParams134M = 134e6;
 
 double Seconds() {
@@ -115,6 +116,16 @@ void BenchType(GgmlType type, const char* name, double triad_gbs, ComputePool& p
   const std::string label = std::string(name) + "/" + std::to_string(pool.threads()) + "t";
   Emit("inference", "matvec_" + label, "bandwidth_gb_per_s", matvec_gbs, "GB/s");
   Emit("inference", "matvec_" + label, "matvec_efficiency", matvec_gbs / triad_gbs, "ratio");
+  // Batched decode: the same sweep with 16 activation rows (16 sequences' tokens); ideally as fast as one.
+  auto sweep16 = [&] {
+    for (const Matrix& m : layers) MatMul(m.view, x.data(), kDecodeBatch, y.data(), pool);
+  };
+  sweep16();
+  const double time16 = BestSeconds(10, sweep16);
+  Emit("inference", "decode16_" + label, "gflop_per_s", 2.0 * static_cast<double>(params) * kDecodeBatch / time16 / 1e9,
+       "GFLOP/s");
+  Emit("inference", "decode16_" + label, "time_vs_matvec", time16 * matvec_gbs / static_cast<double>(bytes) * 1e9,
+       "ratio");
   // Prefill: one layer's 7 matrices at batch 512.
   auto prefill = [&] {
     for (size_t i = 0; i < 7; ++i) MatMul(layers[i].view, x.data(), kPrefillBatch, y.data(), pool);

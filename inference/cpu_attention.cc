@@ -1,3 +1,6 @@
+// Paged attention and KV stores of the CPU backend. The SIMD path (AVX2+FMA+F16C, chosen once at run time,
+// head_dim a multiple of 8) walks each sequence's block table a block at a time, takes four key dot products
+// per horizontal reduction and accumulates the weighted values in registers; the portable path is the reference.
 #include "inference/cpu_attention.h"
 
 #include <immintrin.h>
@@ -26,35 +29,59 @@ void PortableAxpy(float a, const T* v, float* out, int64_t n) {
   for (int64_t i = 0; i < n; ++i) out[i] += a * ToFloat(v, i);
 }
 
-__attribute__((target("avx2,fma,f16c"))) __m256 Load8(const float* p) { return _mm256_loadu_ps(p); }
-__attribute__((target("avx2,fma,f16c"))) __m256 Load8(const uint16_t* p) {
+#define CATENA_SIMD __attribute__((target("avx2,fma,f16c")))
+
+CATENA_SIMD inline __m256 Load8(const float* p) { return _mm256_loadu_ps(p); }
+CATENA_SIMD inline __m256 Load8(const uint16_t* p) {
   return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
 }
 
-template <typename T>
-__attribute__((target("avx2,fma,f16c"))) float SimdDot(const float* q, const T* k, int64_t n) {
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), Load8(k + i), acc0);
-    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 8), Load8(k + i + 8), acc1);
-  }
-  for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), Load8(k + i), acc0);
-  __m256 acc = _mm256_add_ps(acc0, acc1);
-  __m128 half = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
-  half = _mm_add_ps(half, _mm_movehl_ps(half, half));
-  half = _mm_add_ss(half, _mm_movehdup_ps(half));
-  return _mm_cvtss_f32(half) + PortableDot(q + i, k + i, n - i);
+// The four horizontal sums of a0..a3.
+CATENA_SIMD inline __m128 Sum4(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
+  const __m256 t = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+  return _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
 }
 
-template <typename T>
-__attribute__((target("avx2,fma,f16c"))) void SimdAxpy(float a, const T* v, float* out, int64_t n) {
-  const __m256 scale = _mm256_set1_ps(a);
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    _mm256_storeu_ps(out + i, _mm256_fmadd_ps(scale, Load8(v + i), _mm256_loadu_ps(out + i)));
+CATENA_SIMD inline float Sum1(__m256 a) {
+  __m128 half = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+  half = _mm_add_ps(half, _mm_movehl_ps(half, half));
+  return _mm_cvtss_f32(_mm_add_ss(half, _mm_movehdup_ps(half)));
+}
+
+// e^x for x <= 0 (Cephes' expf: range reduction by ln 2 in two parts, degree-5 polynomial; relative error
+// about 2e-7); inputs below -87.3 give 0.
+CATENA_SIMD inline __m256 ExpNonPositive(__m256 x) {
+  const __m256 low = _mm256_set1_ps(-87.3f);
+  const __m256 under = _mm256_cmp_ps(x, low, _CMP_LT_OQ);
+  x = _mm256_max_ps(x, low);
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+  p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+  const __m256i scale = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  return _mm256_andnot_ps(under, _mm256_mul_ps(p, _mm256_castsi256_ps(scale)));
+}
+
+// scores[p] = e^(scores[p] - max) for p < n; returns their sum.
+CATENA_SIMD float SimdExpShifted(float* scores, int64_t n, float max) {
+  const __m256 m = _mm256_set1_ps(max);
+  __m256 sum = _mm256_setzero_ps();
+  int64_t p = 0;
+  for (; p + 8 <= n; p += 8) {
+    const __m256 e = ExpNonPositive(_mm256_sub_ps(_mm256_loadu_ps(scores + p), m));
+    _mm256_storeu_ps(scores + p, e);
+    sum = _mm256_add_ps(sum, e);
   }
-  PortableAxpy(a, v + i, out + i, n - i);
+  float total = Sum1(sum);
+  for (; p < n; ++p) total += scores[p] = std::exp(scores[p] - max);
+  return total;
 }
 
 bool HasSimd() {
@@ -63,39 +90,218 @@ bool HasSimd() {
   return has;
 }
 
+// scores[p] = scale * dot(q, key p) for p < n_keys, walking the block table one block at a time (head_dim a
+// multiple of 8), four keys per pass so one horizontal reduction serves four dot products.
+template <typename T>
+CATENA_SIMD void SimdScores(const float* q, const PagedKvView& keys, const T* k_data, int64_t head_dim,
+                            int64_t n_keys, float scale, float* scores) {
+  const __m256 scale_v = _mm256_set1_ps(scale);
+  for (int64_t start = 0; start < n_keys; start += keys.block_size) {
+    const int64_t n = std::min(keys.block_size, n_keys - start);
+    const T* block = k_data + keys.table[start / keys.block_size] * keys.block_size * keys.kv_dim;
+    int64_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+      const T* k = block + j * keys.kv_dim;
+      __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+      for (int64_t i = 0; i < head_dim; i += 8) {
+        const __m256 qv = _mm256_loadu_ps(q + i);
+        a0 = _mm256_fmadd_ps(qv, Load8(k + i), a0);
+        a1 = _mm256_fmadd_ps(qv, Load8(k + keys.kv_dim + i), a1);
+        a2 = _mm256_fmadd_ps(qv, Load8(k + 2 * keys.kv_dim + i), a2);
+        a3 = _mm256_fmadd_ps(qv, Load8(k + 3 * keys.kv_dim + i), a3);
+      }
+      _mm_storeu_ps(scores + start + j, _mm_mul_ps(Sum4(a0, a1, a2, a3), _mm256_castps256_ps128(scale_v)));
+    }
+    for (; j < n; ++j) {
+      const T* k = block + j * keys.kv_dim;
+      __m256 a = _mm256_setzero_ps();
+      for (int64_t i = 0; i < head_dim; i += 8) a = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), Load8(k + i), a);
+      scores[start + j] = scale * Sum1(a);
+    }
+  }
+}
+
+// out = sum_p weights[p] * value p, in slabs of 64 dimensions held in registers across all positions.
+template <typename T>
+CATENA_SIMD void SimdWeightedValues(const PagedKvView& values, const T* v_data, int64_t head_dim, int64_t n_keys,
+                                    const float* weights, float* out) {
+  for (int64_t slab = 0; slab < head_dim; slab += 64) {
+    const int64_t width = std::min<int64_t>(64, head_dim - slab);
+    __m256 acc[8];
+    for (__m256& a : acc) a = _mm256_setzero_ps();
+    for (int64_t start = 0; start < n_keys; start += values.block_size) {
+      const int64_t n = std::min(values.block_size, n_keys - start);
+      const T* block = v_data + values.table[start / values.block_size] * values.block_size * values.kv_dim + slab;
+      for (int64_t j = 0; j < n; ++j) {
+        const T* v = block + j * values.kv_dim;
+        const __m256 w = _mm256_set1_ps(weights[start + j]);
+        if (width == 64) {
+          for (int c = 0; c < 8; ++c) acc[c] = _mm256_fmadd_ps(w, Load8(v + 8 * c), acc[c]);
+        } else {
+          for (int c = 0; c < width / 8; ++c) acc[c] = _mm256_fmadd_ps(w, Load8(v + 8 * c), acc[c]);
+        }
+      }
+    }
+    for (int c = 0; c < width / 8; ++c) _mm256_storeu_ps(out + slab + 8 * c, acc[c]);
+  }
+}
+
+// Q8_0 rows (ggml blocks: f16 scale, 32 int8): head slices are whole blocks (head_dim a multiple of 32).
+float PortableDotQ8(const float* q, const BlockQ8_0* k, int64_t head_dim) {
+  float sum = 0;
+  for (int64_t b = 0; b < head_dim / 32; ++b) {
+    float part = 0;
+    for (int i = 0; i < 32; ++i) part += q[32 * b + i] * static_cast<float>(k[b].qs[i]);
+    sum += HalfToFloat(k[b].d) * part;
+  }
+  return sum;
+}
+
+void PortableAxpyQ8(float a, const BlockQ8_0* v, float* out, int64_t head_dim) {
+  for (int64_t b = 0; b < head_dim / 32; ++b) {
+    const float s = a * HalfToFloat(v[b].d);
+    for (int i = 0; i < 32; ++i) out[32 * b + i] += s * static_cast<float>(v[b].qs[i]);
+  }
+}
+
+CATENA_SIMD inline __m256 LoadQ8x8(const int8_t* p) {
+  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+}
+
+// sum over blocks of d * (q . k) as 8 partial lanes.
+CATENA_SIMD inline __m256 DotQ8(const float* q, const BlockQ8_0* k, int64_t blocks) {
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < blocks; ++b) {
+    const float* qb = q + 32 * b;
+    __m256 part = _mm256_mul_ps(_mm256_loadu_ps(qb), LoadQ8x8(k[b].qs));
+    part = _mm256_fmadd_ps(_mm256_loadu_ps(qb + 8), LoadQ8x8(k[b].qs + 8), part);
+    part = _mm256_fmadd_ps(_mm256_loadu_ps(qb + 16), LoadQ8x8(k[b].qs + 16), part);
+    part = _mm256_fmadd_ps(_mm256_loadu_ps(qb + 24), LoadQ8x8(k[b].qs + 24), part);
+    acc = _mm256_fmadd_ps(part, _mm256_set1_ps(_cvtsh_ss(k[b].d)), acc);
+  }
+  return acc;
+}
+
+CATENA_SIMD void SimdScoresQ8(const float* q, const PagedKvView& keys, const BlockQ8_0* k_data, int64_t head_dim,
+                              int64_t n_keys, float scale, float* scores) {
+  const int64_t blocks = head_dim / 32, row_blocks = keys.kv_dim / 32;
+  for (int64_t start = 0; start < n_keys; start += keys.block_size) {
+    const int64_t n = std::min(keys.block_size, n_keys - start);
+    const BlockQ8_0* block = k_data + keys.table[start / keys.block_size] * keys.block_size * row_blocks;
+    int64_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+      const BlockQ8_0* k = block + j * row_blocks;
+      const __m128 sums = Sum4(DotQ8(q, k, blocks), DotQ8(q, k + row_blocks, blocks),
+                               DotQ8(q, k + 2 * row_blocks, blocks), DotQ8(q, k + 3 * row_blocks, blocks));
+      _mm_storeu_ps(scores + start + j, _mm_mul_ps(sums, _mm_set1_ps(scale)));
+    }
+    for (; j < n; ++j) scores[start + j] = scale * Sum1(DotQ8(q, block + j * row_blocks, blocks));
+  }
+}
+
+CATENA_SIMD void SimdWeightedValuesQ8(const PagedKvView& values, const BlockQ8_0* v_data, int64_t head_dim,
+                                      int64_t n_keys, const float* weights, float* out) {
+  const int64_t row_blocks = values.kv_dim / 32;
+  for (int64_t slab = 0; slab < head_dim / 32; slab += 2) {  // 64 dimensions (or a last 32) in registers
+    const int64_t width = std::min<int64_t>(2, head_dim / 32 - slab);
+    __m256 acc[8];
+    for (__m256& a : acc) a = _mm256_setzero_ps();
+    for (int64_t start = 0; start < n_keys; start += values.block_size) {
+      const int64_t n = std::min(values.block_size, n_keys - start);
+      const BlockQ8_0* block =
+          v_data + values.table[start / values.block_size] * values.block_size * row_blocks + slab;
+      for (int64_t j = 0; j < n; ++j) {
+        const BlockQ8_0* v = block + j * row_blocks;
+        for (int64_t b = 0; b < width; ++b) {
+          const __m256 w = _mm256_set1_ps(weights[start + j] * _cvtsh_ss(v[b].d));
+          for (int c = 0; c < 4; ++c) acc[4 * b + c] = _mm256_fmadd_ps(w, LoadQ8x8(v[b].qs + 8 * c), acc[4 * b + c]);
+        }
+      }
+    }
+    for (int c = 0; c < 4 * width; ++c) _mm256_storeu_ps(out + 32 * slab + 8 * c, acc[c]);
+  }
+}
+
+void AttendQ8(const float* q, const PagedKvView& keys, const PagedKvView& values, int64_t kv_head,
+              int64_t head_dim, int64_t n_keys, float scale, float* out) {
+  const BlockQ8_0* k_data = static_cast<const BlockQ8_0*>(keys.data) + kv_head * head_dim / 32;
+  const BlockQ8_0* v_data = static_cast<const BlockQ8_0*>(values.data) + kv_head * head_dim / 32;
+  const bool simd = HasSimd();
+  std::fill(out, out + head_dim, 0.0f);
+  if (n_keys <= 0) return;
+  thread_local std::vector<float> scores;
+  scores.resize(static_cast<size_t>(n_keys));
+  if (simd) {
+    SimdScoresQ8(q, keys, k_data, head_dim, n_keys, scale, scores.data());
+  } else {
+    for (int64_t p = 0; p < n_keys; ++p) scores[p] = scale * PortableDotQ8(q, k_data + keys.RowOffset(p) / 32, head_dim);
+  }
+  const float max_score = *std::max_element(scores.begin(), scores.end());
+  float sum = 0;
+  if (simd) {
+    sum = SimdExpShifted(scores.data(), n_keys, max_score);
+  } else {
+    for (int64_t p = 0; p < n_keys; ++p) sum += scores[p] = std::exp(scores[p] - max_score);
+  }
+  const float inv_sum = 1.0f / sum;
+  for (int64_t p = 0; p < n_keys; ++p) scores[p] *= inv_sum;
+  if (simd) {
+    SimdWeightedValuesQ8(values, v_data, head_dim, n_keys, scores.data(), out);
+    return;
+  }
+  for (int64_t p = 0; p < n_keys; ++p) PortableAxpyQ8(scores[p], v_data + values.RowOffset(p) / 32, out, head_dim);
+}
+
 template <typename T>
 void Attend(const float* q, const PagedKvView& keys, const PagedKvView& values, int64_t kv_head,
             int64_t head_dim, int64_t n_keys, float scale, float* out) {
   const T* k_data = static_cast<const T*>(keys.data) + kv_head * head_dim;
   const T* v_data = static_cast<const T*>(values.data) + kv_head * head_dim;
-  const bool simd = HasSimd();
+  const bool simd = HasSimd() && head_dim % 8 == 0;
+  if (n_keys <= 0) {
+    std::fill(out, out + head_dim, 0.0f);
+    return;
+  }
   thread_local std::vector<float> scores;
   scores.resize(static_cast<size_t>(n_keys));
-  float max_score = -INFINITY;
-  for (int64_t p = 0; p < n_keys; ++p) {
-    const T* k = k_data + keys.RowOffset(p);
-    scores[p] = scale * (simd ? SimdDot(q, k, head_dim) : PortableDot(q, k, head_dim));
-    max_score = std::max(max_score, scores[p]);
+  if (simd) {
+    SimdScores(q, keys, k_data, head_dim, n_keys, scale, scores.data());
+  } else {
+    for (int64_t p = 0; p < n_keys; ++p) scores[p] = scale * PortableDot(q, k_data + keys.RowOffset(p), head_dim);
   }
+  const float max_score = *std::max_element(scores.begin(), scores.end());
   float sum = 0;
-  for (int64_t p = 0; p < n_keys; ++p) sum += scores[p] = std::exp(scores[p] - max_score);
-  std::fill(out, out + head_dim, 0.0f);
-  const float inv_sum = 1.0f / sum;
-  for (int64_t p = 0; p < n_keys; ++p) {
-    const T* v = v_data + values.RowOffset(p);
-    if (simd) {
-      SimdAxpy(scores[p] * inv_sum, v, out, head_dim);
-    } else {
-      PortableAxpy(scores[p] * inv_sum, v, out, head_dim);
-    }
+  if (simd) {
+    sum = SimdExpShifted(scores.data(), n_keys, max_score);
+  } else {
+    for (int64_t p = 0; p < n_keys; ++p) sum += scores[p] = std::exp(scores[p] - max_score);
   }
+  const float inv_sum = 1.0f / sum;
+  for (int64_t p = 0; p < n_keys; ++p) scores[p] *= inv_sum;
+  if (simd) {
+    SimdWeightedValues(values, v_data, head_dim, n_keys, scores.data(), out);
+    return;
+  }
+  std::fill(out, out + head_dim, 0.0f);
+  for (int64_t p = 0; p < n_keys; ++p) PortableAxpy(scores[p], v_data + values.RowOffset(p), out, head_dim);
+}
+
+CATENA_SIMD void StoreHalves(const float* row, int64_t n, uint16_t* out) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i),
+                     _mm256_cvtps_ph(_mm256_loadu_ps(row + i), _MM_FROUND_TO_NEAREST_INT));
+  }
+  for (; i < n; ++i) out[i] = FloatToHalf(row[i]);
 }
 
 }  // namespace
 
 void PagedAttend(const float* q, const PagedKvView& keys, const PagedKvView& values, int64_t kv_head,
                  int64_t head_dim, int64_t n_keys, float scale, float* out) {
-  if (keys.type == KvType::kF16) {
+  if (keys.type == KvType::kQ8_0) {
+    AttendQ8(q, keys, values, kv_head, head_dim, n_keys, scale, out);
+  } else if (keys.type == KvType::kF16) {
     Attend<uint16_t>(q, keys, values, kv_head, head_dim, n_keys, scale, out);
   } else {
     Attend<float>(q, keys, values, kv_head, head_dim, n_keys, scale, out);
@@ -104,11 +310,20 @@ void PagedAttend(const float* q, const PagedKvView& keys, const PagedKvView& val
 
 void StoreKvRow(const PagedKvView& view, void* data, int64_t p, std::span<const float> row) {
   const int64_t offset = view.RowOffset(p);
+  if (view.type == KvType::kQ8_0) {  // ggml's encoder: d = amax / 127 as f16, codes rounded to nearest
+    std::byte* out = static_cast<std::byte*>(data) + offset / 32 * static_cast<int64_t>(sizeof(BlockQ8_0));
+    (void)QuantizeRow(GgmlType::kQ8_0, row, std::span<std::byte>(out, row.size() / 32 * sizeof(BlockQ8_0)));
+    return;
+  }
   if (view.type == KvType::kF32) {
     std::copy(row.begin(), row.end(), static_cast<float*>(data) + offset);
     return;
   }
   uint16_t* out = static_cast<uint16_t*>(data) + offset;
+  if (HasSimd()) {
+    StoreHalves(row.data(), static_cast<int64_t>(row.size()), out);  // F16C rounds to nearest even, as FloatToHalf
+    return;
+  }
   for (size_t i = 0; i < row.size(); ++i) out[i] = FloatToHalf(row[i]);
 }
 

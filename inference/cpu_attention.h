@@ -12,12 +12,12 @@ namespace catena::inference::cpu {
 
 // One layer's keys or values viewed through a sequence's block table.
 struct PagedKvView {
-  const void* data = nullptr;  // [num_blocks][block_size][kv_dim] of F32 or F16
+  const void* data = nullptr;  // [num_blocks][block_size][kv_dim] of F32, F16 or Q8_0 (kv_dim / 32 blocks)
   KvType type = KvType::kF32;
   int64_t block_size = 0;
   int64_t kv_dim = 0;
   std::span<const int32_t> table;
-  // Element offset of position `p`'s row.
+  // Element offset of position `p`'s row (Q8_0: divide by 32 for the block offset).
   int64_t RowOffset(int64_t p) const { return (table[p / block_size] * block_size + p % block_size) * kv_dim; }
 };
 
@@ -25,7 +25,7 @@ struct PagedKvView {
 void PagedAttend(const float* q, const PagedKvView& keys, const PagedKvView& values, int64_t kv_head,
                  int64_t head_dim, int64_t n_keys, float scale, float* out);
 
-// Stores `row` (kv_dim floats) at position `p` of `view` (converted to the view's type).
+// Stores `row` (kv_dim floats) at position `p` of `view` (converted to the view's type; Q8_0 as ggml encodes).
 void StoreKvRow(const PagedKvView& view, void* data, int64_t p, std::span<const float> row);
 
 }  // namespace catena::inference::cpu

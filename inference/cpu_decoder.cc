@@ -17,8 +17,9 @@ class CpuKvStorage final : public KvStorage {
  public:
   explicit CpuKvStorage(const KvLayout& layout) : layout_(layout) {
     const size_t bytes = static_cast<size_t>(layout.BlockBytes() / (2 * layout.layers) * layout.num_blocks);
-    keys_.assign(layout.layers, std::vector<std::byte>(bytes));
-    values_.assign(layout.layers, std::vector<std::byte>(bytes));
+    keys_.resize(layout.layers);
+    values_.resize(layout.layers);
+    for (int64_t l = 0; l < layout.layers; ++l) keys_[l].resize(bytes), values_[l].resize(bytes);
   }
   const KvLayout& layout() const override { return layout_; }
   PagedKvView Keys(int64_t layer, std::span<const int32_t> table) const { return View(keys_[layer], table); }
@@ -65,7 +66,7 @@ class StepRunner {
         kv_dim_(spec_.head_count_kv * spec_.head_dim) {}
 
   std::span<const float> Run(StepScratch& s) {
-    Plan();
+    Plan(s);
     Embed(s);
     for (size_t l = 0; l < spec_.layers.size(); ++l) Layer(s, static_cast<int64_t>(l));
     return Logits(s);
@@ -77,12 +78,20 @@ class StepRunner {
     int64_t position;
   };
 
-  void Plan() {
+  void Plan(StepScratch& s) {
     for (size_t i = 0; i < steps_.size(); ++i) {
       for (size_t t = 0; t < steps_[i].tokens.size(); ++t) {
         rows_.push_back({static_cast<int64_t>(i), steps_[i].start_position + static_cast<int64_t>(t)});
         tokens_.push_back(steps_[i].tokens[t]);
       }
+    }
+    // Each row's rotation once per step (cos then sin), shared by every head of every layer.
+    const size_t half = spec_.rope_inv_freq.size();
+    s.rope.resize(rows_.size() * 2 * half);
+    for (size_t r = 0; r < rows_.size(); ++r) {
+      float* table = s.rope.data() + r * 2 * half;
+      RopeCosSin(spec_.rope_inv_freq, rows_[r].position, std::span<float>(table, half),
+                 std::span<float>(table + half, half));
     }
   }
 
@@ -98,10 +107,12 @@ class StepRunner {
                 std::vector<float>& out) {
     const int64_t dim = spec_.embedding_length;
     out.resize(rows.size() * dim);
-    for (size_t i = 0; i < rows.size(); ++i) {
-      RmsNorm(std::span<const float>(in.data() + rows[i] * dim, dim), Floats(weight), spec_.norm_epsilon,
-              std::span<float>(out.data() + i * dim, dim));
-    }
+    model_.pool().ParallelFor(static_cast<int64_t>(rows.size()), 4, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) {
+        RmsNorm(std::span<const float>(in.data() + rows[i] * dim, dim), Floats(weight), spec_.norm_epsilon,
+                std::span<float>(out.data() + i * dim, dim));
+      }
+    });
   }
 
   std::span<const int64_t> AllRows() {
@@ -114,21 +125,25 @@ class StepRunner {
 
   // Rotates q and k of every row and stores k and v at the row's position in layer `l`.
   void RopeAndStore(StepScratch& s, int64_t l) {
+    model_.pool().ParallelFor(static_cast<int64_t>(rows_.size()), 4, [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r) RopeAndStoreRow(s, l, r);
+    });
+  }
+
+  void RopeAndStoreRow(StepScratch& s, int64_t l, int64_t r) {
     const int64_t hd = spec_.head_dim, dim = spec_.embedding_length;
-    for (size_t r = 0; r < rows_.size(); ++r) {
-      const int64_t pos = rows_[r].position;
-      for (int64_t h = 0; h < spec_.head_count; ++h) {
-        ApplyRope(std::span<float>(s.q.data() + r * dim + h * hd, hd), spec_.rope_inv_freq, pos, spec_.rope_style);
-      }
-      for (int64_t h = 0; h < spec_.head_count_kv; ++h) {
-        ApplyRope(std::span<float>(s.k.data() + r * kv_dim_ + h * hd, hd), spec_.rope_inv_freq, pos,
-                  spec_.rope_style);
-      }
-      const std::span<const int32_t> table = steps_[rows_[r].step].block_table;
-      StoreKvRow(kv_.Keys(l, table), kv_.KeyData(l), pos, std::span<const float>(s.k.data() + r * kv_dim_, kv_dim_));
-      StoreKvRow(kv_.Values(l, table), kv_.ValueData(l), pos,
-                 std::span<const float>(s.v.data() + r * kv_dim_, kv_dim_));
+    const size_t half = spec_.rope_inv_freq.size();
+    const int64_t pos = rows_[r].position;
+    const std::span<const float> cos(s.rope.data() + r * 2 * half, half), sin(cos.data() + half, half);
+    for (int64_t h = 0; h < spec_.head_count; ++h) {
+      ApplyRopeCosSin(std::span<float>(s.q.data() + r * dim + h * hd, hd), cos, sin, spec_.rope_style);
     }
+    for (int64_t h = 0; h < spec_.head_count_kv; ++h) {
+      ApplyRopeCosSin(std::span<float>(s.k.data() + r * kv_dim_ + h * hd, hd), cos, sin, spec_.rope_style);
+    }
+    const std::span<const int32_t> table = steps_[rows_[r].step].block_table;
+    StoreKvRow(kv_.Keys(l, table), kv_.KeyData(l), pos, std::span<const float>(s.k.data() + r * kv_dim_, kv_dim_));
+    StoreKvRow(kv_.Values(l, table), kv_.ValueData(l), pos, std::span<const float>(s.v.data() + r * kv_dim_, kv_dim_));
   }
 
   void Attention(StepScratch& s, int64_t l) {
@@ -157,13 +172,29 @@ class StepRunner {
     RopeAndStore(s, l);
     Attention(s, l);
     Project(layer.wo, layer.bo, s.attn, n, s.out, pool);
-    for (size_t i = 0; i < s.x.size(); ++i) s.x[i] += s.out[i];
+    AddRows(s.x, s.out);
     NormRows(s.x, layer.ffn_norm, AllRows(), s.xn);
     Project(layer.w_gate, {}, s.xn, n, s.gate, pool);
     Project(layer.w_up, {}, s.xn, n, s.up, pool);
-    SwiGlu(s.gate, s.up, s.gate);
+    ParallelSwiGlu(s.gate, s.up);
     Project(layer.w_down, {}, s.gate, n, s.out, pool);
-    for (size_t i = 0; i < s.x.size(); ++i) s.x[i] += s.out[i];
+    AddRows(s.x, s.out);
+  }
+
+  // Element-wise ops split over the pool in spans of kSpan elements (results do not depend on the split).
+  static constexpr int64_t kSpan = 4096;
+  void ParallelSwiGlu(std::vector<float>& gate, const std::vector<float>& up) {
+    const int64_t n = static_cast<int64_t>(gate.size());
+    model_.pool().ParallelFor(n, kSpan, [&](int64_t begin, int64_t end) {
+      SwiGlu(std::span<const float>(gate.data() + begin, end - begin),
+             std::span<const float>(up.data() + begin, end - begin), std::span<float>(gate.data() + begin, end - begin));
+    });
+  }
+  void AddRows(std::vector<float>& x, const std::vector<float>& y) {
+    const int64_t n = static_cast<int64_t>(x.size());
+    model_.pool().ParallelFor(n, kSpan, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) x[i] += y[i];
+    });
   }
 
   std::span<const float> Logits(StepScratch& s) {
@@ -234,6 +265,10 @@ absl::StatusOr<std::unique_ptr<KvStorage>> CpuModel::NewKvStorage(const KvLayout
   const int64_t kv_dim = spec_.head_count_kv * spec_.head_dim;
   if (spec_.kind != TransformerKind::kDecoder) {
     return absl::FailedPreconditionError(absl::StrCat(spec_.architecture, " is an encoder; it has no KV cache"));
+  }
+  if (layout.type == KvType::kQ8_0 && spec_.head_dim % 32 != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("a q8_0 KV cache needs a head dimension that is a multiple of 32; ",
+                                                   spec_.architecture, " has ", spec_.head_dim));
   }
   if (layout.layers != spec_.layer_count || layout.kv_dim != kv_dim || layout.block_size <= 0 ||
       layout.num_blocks <= 0 || layout.num_blocks > (int64_t{1} << 31)) {

@@ -15,6 +15,7 @@ namespace catena::inference::cpu {
 // Activation buffers of a decoder step, reused from step to step.
 struct StepScratch {
   std::vector<float> x, xn, q, k, v, attn, out, gate, up, logits;
+  std::vector<float> rope;  // per row: cos[head_dim / 2], sin[head_dim / 2]
 };
 
 class CpuModel final : public BackendModel {

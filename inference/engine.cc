@@ -78,6 +78,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(std::shared_ptr<const Mod
   CATENA_ASSIGN_OR_RETURN(std::unique_ptr<KvStorage> kv, model->backend_model().NewKvStorage(layout));
   auto state = std::make_unique<State>(std::move(model), options, std::move(kv), blocks);
   state->stats.kv_blocks_total = blocks;
+  state->stats.kv_block_bytes = layout.BlockBytes();
   if (metrics != nullptr) {
     CATENA_ASSIGN_OR_RETURN(state->metrics, RegisterEngineMetrics(*metrics, metrics_label));
     state->metrics.kv_blocks_total->Set(static_cast<double>(blocks));

@@ -58,6 +58,7 @@ struct EngineStats {
   int64_t waiting = 0;
   int64_t kv_blocks_used = 0;
   int64_t kv_blocks_total = 0;
+  int64_t kv_block_bytes = 0;  // keys and values of every layer for block_size positions (q8_0: ~0.53x f16)
   int64_t prefix_lookups = 0;
   int64_t prefix_hits = 0;
   int64_t preemptions = 0;

