@@ -52,8 +52,8 @@ class TriggeredGrammar {
 // Which tokens a sequence may draw next. Outside a constrained part every token is allowed except those that
 // would complete the trigger and go on with text the grammar rejects (checked on the token's whole text, so a
 // trigger split across tokens, or ending inside one, is handled). Inside a part the grammar's cached mask is
-// used, plus, at the closing text, tokens that finish it and go on with free text. A token that closes one
-// part and opens the next is not allowed: the model writes them as separate tokens.
+// used, plus, at the closing text, tokens that finish it and go on with acceptable text (free text, or even
+// the start of the next part). Mask and Accept run the same byte cursor, so they always agree.
 class TriggeredMatcher {
  public:
   explicit TriggeredMatcher(std::shared_ptr<const TriggeredGrammar> grammar);
