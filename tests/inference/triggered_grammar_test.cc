@@ -5,6 +5,8 @@
 #include "inference/triggered_grammar.h"
 
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdio>
 #include <random>
 #include <string>
 #include <vector>
@@ -231,6 +233,39 @@ TEST_CASE("tool grammars are compiled once per format and tool set", "[unit]") {
   REQUIRE(cache.Get(ToolCallFormat::kHermes, Tools()).ok());
   CHECK(cache.compilations() == 4);
   CHECK(cache.Get(ToolCallFormat::kNone, Tools()).status().code() == absl::StatusCode::kInvalidArgument);
+}
+
+// Costs (hidden: `inference_grammar_test "[.bench]"`): compiling a tool set's triggered grammar, and a decoding
+// step (AllowedTokens + ApplyMask + Accept) in free text and inside a call, warm, per vocabulary.
+TEST_CASE("triggered grammar costs", "[.bench]") {
+  using Clock = std::chrono::steady_clock;
+  auto micros = [](Clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); };
+  for (const testing::LoadedVocabulary* vocab : {&testing::Mistral(), &testing::Llama3()}) {
+    const auto compile_start = Clock::now();
+    auto grammar = HermesGrammar(*vocab);
+    const double compile_ms = micros(Clock::now() - compile_start) / 1000;
+    const std::string free_text = "Let me look that up for you, it will take a moment. ";
+    const std::string call =
+        "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Oslo\", \"unit\": \"celsius\"}}\n</tool_call>";
+    const std::vector<int32_t> free_ids = Encode(*vocab, free_text), call_ids = Encode(*vocab, call);
+    std::vector<float> logits(static_cast<size_t>(grammar->vocab_size()));
+    auto run = [&](TriggeredMatcher& matcher, const std::vector<int32_t>& ids) {
+      const auto start = Clock::now();
+      for (int32_t id : ids) {
+        matcher.ApplyMask(logits);
+        REQUIRE(matcher.Accept(id).ok());
+      }
+      return micros(Clock::now() - start) / static_cast<double>(ids.size());
+    };
+    TriggeredMatcher warmup(grammar);
+    run(warmup, free_ids);
+    run(warmup, call_ids);
+    TriggeredMatcher matcher(grammar);
+    const double free_us = run(matcher, free_ids);
+    const double call_us = run(matcher, call_ids);
+    std::printf("triggered grammar, vocab %d: compile %.1f ms, free-text step %.2f us, in-call step %.2f us\n",
+                grammar->vocab_size(), compile_ms, free_us, call_us);
+  }
 }
 
 }  // namespace
