@@ -177,13 +177,16 @@ int main() {
   Emit(kBench, "m130/" + type + "/json_schema", "constrained_tok_per_s", constrained_rate, "1/s");
   Emit(kBench, "m130/" + type + "/json_schema", "unconstrained_tok_per_s", free_rate, "1/s");
   Emit(kBench, "m130/" + type + "/json_schema", "constrained_ratio", constrained_rate / free_rate, "ratio");
-  // Auto tool calls: free text pushed toward `<tool_call>`, then calls under the triggered grammar.
-  ToolGrammarCache tools(BuildGrammarVocabulary(model->tokenizer()), model->tokenizer());
+  // Auto tool calls: Hermes markup opened by the one-token trigger `<` (a random model does not write the five
+  // tokens of `<tool_call>` in order), pushed with logit_bias, so replies mix free text and calls.
   const std::vector<ToolDefinition> lookup = {{"lookup", "Find records", kSchema}};
-  auto triggered = tools.Get(ToolCallFormat::kHermes, lookup);
+  auto spec = ToolCallTriggerSpec(ToolCallFormat::kHermes, lookup, model->tokenizer());
+  if (!spec.ok()) return 1;
+  spec->trigger = "<";
+  auto triggered = TriggeredGrammar::Compile(*spec, BuildGrammarVocabulary(model->tokenizer()));
   if (!triggered.ok()) return 1;
   std::vector<std::pair<int32_t, float>> bias;
-  for (int32_t id : model->tokenizer().Encode("<tool_call>")) bias.emplace_back(id, 6.0f);
+  for (const char* piece : {"<", "\u2581<", "\"", "}"}) bias.emplace_back(model->tokenizer().TokenId(piece), 4.0f);
   const double free_biased = DecodeRate(**engine, nullptr, nullptr, bias);
   const double auto_rate = DecodeRate(**engine, nullptr, *triggered, bias);
   Emit(kBench, "m130/" + type + "/auto_tool_calls", "constrained_tok_per_s", auto_rate, "1/s");
