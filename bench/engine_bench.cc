@@ -1,6 +1,6 @@
 // Inference engine benchmark (issue 5) on the generated ~134M llama in Q8_0: aggregate decode tok/s with 1, 4,
 // 16 and 64 concurrent sequences, time to first token for a 512-token prompt without and with a prefix-cache
-// hit, and JSON-schema constrained decoding against unconstrained. Environment: CATENA_BENCH_THREADS (default
+// hit, JSON-schema constrained decoding and triggered ("auto") tool-call decoding against unconstrained. Environment: CATENA_BENCH_THREADS (default
 // 2), CATENA_BENCH_TYPE (default q8_0), CATENA_ENGINE_BENCH_CONCURRENCY (default 1,4,16,64),
 // CATENA_ENGINE_BENCH_REPS (best of N per concurrency, default 3), CATENA_ENGINE_BENCH_AGGREGATE_ONLY=1,
 // CATENA_ENGINE_BENCH_KV (KV cache type, default f16; q8_0).
@@ -17,6 +17,7 @@
 #include "bench/bench_util.h"
 #include "inference/engine.h"
 #include "inference/json_schema_grammar.h"
+#include "inference/tool_call_grammar.h"
 
 using catena::bench::Emit;
 using namespace catena::inference;
@@ -112,14 +113,17 @@ std::vector<int> Concurrencies() {
 
 // Decode tok/s of one request, with or without a JSON-schema grammar (temperature 1, so the grammar is what
 // shapes the output).
-double DecodeRate(Engine& engine, std::shared_ptr<const CompiledGrammar> grammar) {
+// Best of 3 decode rates; `triggered` with `bias` (toward its trigger) measures auto tool calls.
+double DecodeRate(Engine& engine, std::shared_ptr<const CompiledGrammar> grammar,
+                  std::shared_ptr<const TriggeredGrammar> triggered = nullptr,
+                  std::vector<std::pair<int32_t, float>> bias = {}) {
   double best = 0;
   for (int rep = 0; rep < 3; ++rep) {
     Tracker tracker;
     const auto start = std::chrono::steady_clock::now();
     EngineRequest request{.prompt = Prompt(16, 500 + rep), .max_tokens = 96,
-                          .sampling = {.temperature = 1.0f, .seed = static_cast<uint64_t>(rep)},
-                          .grammar = grammar, .stop_at_end_of_generation = false};
+                          .sampling = {.temperature = 1.0f, .logit_bias = bias, .seed = static_cast<uint64_t>(rep)},
+                          .grammar = grammar, .triggered_grammar = triggered, .stop_at_end_of_generation = false};
     if (!engine.Submit(std::move(request), tracker.Callback()).ok()) std::abort();
     tracker.WaitFor(1);
     best = std::max(best, tracker.tokens / Seconds(start, std::chrono::steady_clock::now()));
@@ -173,6 +177,20 @@ int main() {
   Emit(kBench, "m130/" + type + "/json_schema", "constrained_tok_per_s", constrained_rate, "1/s");
   Emit(kBench, "m130/" + type + "/json_schema", "unconstrained_tok_per_s", free_rate, "1/s");
   Emit(kBench, "m130/" + type + "/json_schema", "constrained_ratio", constrained_rate / free_rate, "ratio");
+  // Auto tool calls: Hermes markup opened by the one-token trigger `<` (a random model does not write the five
+  // tokens of `<tool_call>` in order), pushed with logit_bias, so replies mix free text and calls.
+  const std::vector<ToolDefinition> lookup = {{"lookup", "Find records", kSchema}};
+  auto spec = ToolCallTriggerSpec(ToolCallFormat::kHermes, lookup, model->tokenizer());
+  if (!spec.ok()) return 1;
+  spec->trigger = "<";
+  auto triggered = TriggeredGrammar::Compile(*spec, BuildGrammarVocabulary(model->tokenizer()));
+  if (!triggered.ok()) return 1;
+  std::vector<std::pair<int32_t, float>> bias;
+  for (const char* piece : {"<", "\u2581<", "\"", "}"}) bias.emplace_back(model->tokenizer().TokenId(piece), 4.0f);
+  const double free_biased = DecodeRate(**engine, nullptr, nullptr, bias);
+  const double auto_rate = DecodeRate(**engine, nullptr, *triggered, bias);
+  Emit(kBench, "m130/" + type + "/auto_tool_calls", "constrained_tok_per_s", auto_rate, "1/s");
+  Emit(kBench, "m130/" + type + "/auto_tool_calls", "constrained_ratio", auto_rate / free_biased, "ratio");
 
   const std::vector<int32_t> prompt = Prompt(512, 99);
   const double cold = TimeToFirstToken(**engine, prompt);

@@ -59,6 +59,14 @@ absl::StatusOr<EngineRequest> EngineRequestFor(const ServedModel& served, const 
     auto grammar = inference::CompileJsonSchema(request.json_schema, served.grammar_vocabulary);
     if (!grammar.ok()) return Annotate(grammar.status(), "json_schema");
     engine.grammar = *std::move(grammar);
+  } else if (!request.tools.empty() && !request.raw_prompt && served.tool_grammars != nullptr &&
+             served.tool_call_format != inference::ToolCallFormat::kNone) {
+    // Tools offered, the model chooses ("auto"): calls in the template's format are valid by construction.
+    std::vector<inference::ToolDefinition> tools;
+    for (const ChatTool& tool : request.tools) tools.push_back({tool.name, tool.description, tool.parameters_json_schema});
+    auto grammar = served.tool_grammars->Get(served.tool_call_format, tools);
+    if (!grammar.ok()) return Annotate(grammar.status(), "tools (the schema of a call)");
+    engine.triggered_grammar = *std::move(grammar);
   }
   return engine;
 }

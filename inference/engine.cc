@@ -136,6 +136,13 @@ absl::StatusOr<int64_t> Engine::Submit(EngineRequest request, EngineCallback cal
     }
     seq->grammar.emplace(request.grammar);
   }
+  if (request.triggered_grammar != nullptr) {
+    if (request.grammar != nullptr) return absl::InvalidArgumentError("a request takes a grammar or a triggered one");
+    if (request.triggered_grammar->vocab_size() != spec.vocab_size) {
+      return absl::InvalidArgumentError("the triggered grammar was compiled for another vocabulary");
+    }
+    seq->triggered.emplace(request.triggered_grammar);
+  }
   seq->tokens = request.prompt;
   seq->prompt_tokens = prompt;
   seq->request = std::move(request);
@@ -169,9 +176,15 @@ void Engine::State::Finish(EngineSequence& seq, std::string reason, absl::Status
 }
 
 Sampled Engine::State::Draw(EngineSequence& seq, std::span<const float> logits) {
-  if (!seq.grammar.has_value()) return seq.sampler->Sample(logits);
+  // Free text of a triggered grammar usually allows every token: sample without copying the logits.
+  const bool triggered = seq.triggered.has_value() && !seq.triggered->AllowsEverything();
+  if (!seq.grammar.has_value() && !triggered) return seq.sampler->Sample(logits);
   masked_logits.assign(logits.begin(), logits.end());
-  seq.grammar->ApplyMask(masked_logits);
+  if (triggered) {
+    seq.triggered->ApplyMask(masked_logits);
+  } else {
+    seq.grammar->ApplyMask(masked_logits);
+  }
   return seq.sampler->Sample(masked_logits);
 }
 
@@ -185,7 +198,8 @@ void Engine::State::Emit(EngineSequence& seq, const Sampled& sample) {
     Finish(seq, "stop");
     return;
   }
-  if (seq.grammar.has_value() && !seq.grammar->Accept(token).ok()) {
+  if ((seq.grammar.has_value() && !seq.grammar->Accept(token).ok()) ||
+      (seq.triggered.has_value() && !seq.triggered->Accept(token).ok())) {
     Finish(seq, "error", absl::InternalError("the sampled token is not allowed by the grammar"));
     return;
   }

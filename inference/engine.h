@@ -17,6 +17,7 @@
 #include "inference/json_schema_grammar.h"
 #include "inference/model.h"
 #include "inference/sampler.h"
+#include "inference/triggered_grammar.h"
 #include "inference/serving_options.h"
 
 namespace catena {
@@ -34,6 +35,9 @@ struct EngineRequest {
   // When set, only tokens that keep the output valid against the grammar can be drawn, and the request stops
   // ("stop") as soon as the JSON value is complete.
   std::shared_ptr<const CompiledGrammar> grammar;
+  // When set (not with `grammar`), the output is free until it contains the grammar's trigger; from there up to
+  // the end of the triggered part only tokens that keep it valid can be drawn (tool calls under "auto").
+  std::shared_ptr<const TriggeredGrammar> triggered_grammar;
   bool stop_at_end_of_generation = true;
   std::vector<int32_t> stop_tokens;
   absl::Time deadline = absl::InfiniteFuture();

@@ -34,6 +34,7 @@ struct EngineSequence {
   absl::Time last_token;
   std::optional<Sampler> sampler;
   std::optional<GrammarMatcher> grammar;
+  std::optional<TriggeredMatcher> triggered;
 };
 
 // The engine's exported metrics (children of the registry's families, labelled by model); all null without

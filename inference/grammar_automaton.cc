@@ -242,6 +242,12 @@ void Grammar::Start(Stack stack, int32_t node, std::vector<Stack>& out, int hops
     return;
   }
   if (stack.depth >= kMaxDepth) return;
+  if (nodes[node].kind == Kind::kSequence) {  // the first part starts at once; the frame remembers the next one
+    if (nodes[node].alternatives.empty()) return;
+    stack.frames[stack.depth++] = Frame{node, 0, 0, 0, 1};
+    Start(stack, nodes[node].alternatives[0], out, hops + 1);
+    return;
+  }
   stack.frames[stack.depth++] = Frame{node, 0, 0, 0, 0};
   out.push_back(stack);
 }
@@ -323,6 +329,17 @@ Outcome StepObjectFrame(const Grammar& grammar, const Node& node, Stack& s, uint
   f.phase = kObjAfter;
   f.y = static_cast<uint32_t>(key) + 1;
   grammar.Start(s, node.properties[key].value, out);
+  return Outcome::kPushed;
+}
+
+// Sequence bytes: a part ended, so `b` starts the next part (or, after the last, ends the sequence).
+Outcome StepSequenceFrame(const Grammar& grammar, const Node& node, Stack& s, uint8_t b, std::vector<Stack>& out) {
+  Frame& f = s.frames[s.depth - 1];
+  if (f.y >= node.alternatives.size()) return Outcome::kRedispatch;
+  const int32_t part = node.alternatives[f.y++];
+  std::vector<Stack> started;
+  grammar.Start(s, part, started);
+  for (const Stack& stack : started) grammar.Step(stack, b, out);
   return Outcome::kPushed;
 }
 
@@ -418,6 +435,9 @@ void Grammar::Step(const Stack& in, uint8_t b, std::vector<Stack>& out) const {
       case Kind::kMap:
         outcome = StepMapFrame(*this, node, s, b, out);
         break;
+      case Kind::kSequence:
+        outcome = StepSequenceFrame(*this, node, s, b, out);
+        break;
       case Kind::kAnyOf:
         return;
     }
@@ -435,6 +455,7 @@ bool Grammar::Accepting(const Stack& stack) const {
   if (stack.depth > 1) return false;
   const Frame& f = stack.frames[0];
   const Node& node = nodes[f.node];
+  if (node.kind == Kind::kSequence) return f.y >= node.alternatives.size();
   if (node.kind == Kind::kNumber) return NumberEndable(f.phase);
   return node.kind == Kind::kLiterals && node.literals.nodes[f.x].terminal >= 0;
 }

@@ -25,8 +25,9 @@ struct LiteralTrie {
 };
 
 // kObject has declared properties; kMap is an object with free keys (any JSON string) whose values all share
-// one node.
-enum class Kind : uint8_t { kLiterals, kString, kNumber, kObject, kArray, kAnyOf, kMap };
+// one node; kSequence is its `alternatives` one after another (raw text around a value, e.g. a tool call's
+// markup: literal nodes need not be JSON).
+enum class Kind : uint8_t { kLiterals, kString, kNumber, kObject, kArray, kAnyOf, kMap, kSequence };
 
 struct Property {
   std::string name;
@@ -42,7 +43,7 @@ struct Node {
   std::vector<Property> properties;                  // kObject, in emission order
   int32_t items = -1;                                // kArray: the item node; kMap: the value node
   int32_t key = -1;                                  // kMap: the key string node
-  std::vector<int32_t> alternatives;                 // kAnyOf
+  std::vector<int32_t> alternatives;                 // kAnyOf; kSequence: the parts in order
   std::string pointer;                               // where in the schema (for errors)
 };
 
@@ -53,7 +54,7 @@ struct Frame {
   uint16_t phase = 0;
   uint16_t aux = 0;  // kString: UTF-8 continuation state; kNumber: digits in the current part
   uint32_t x = 0;    // kLiterals/kObject: trie node; kString/kArray: count so far
-  uint32_t y = 0;    // kObject: next property index; kMap frames use only the phase (keys are kString frames)
+  uint32_t y = 0;    // kObject: next property index; kSequence: next part; kMap frames use only the phase
 };
 
 struct Stack {

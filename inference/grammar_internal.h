@@ -30,5 +30,16 @@ struct CompiledGrammar::Impl {
 
 // Compiles a schema document into the automaton's node graph.
 absl::StatusOr<grammar::Grammar> CompileSchemaToGrammar(std::string_view schema_json);
+// Wraps an automaton (e.g. a schema's graph with extra nodes around it) for masking over `vocabulary`;
+// INVALID_ARGUMENT when its root cannot start within the nesting limit.
+absl::StatusOr<std::shared_ptr<const CompiledGrammar>> CompiledGrammarFrom(
+    grammar::Grammar compiled, std::shared_ptr<const GrammarVocabulary> vocabulary);
+
+namespace grammar {
+// Feeds `bytes` to every stack, dropping duplicates; the result may be empty (rejected).
+std::vector<Stack> Advance(const Grammar& grammar, std::vector<Stack> stacks, std::string_view bytes);
+// True when one of `stacks` is a complete value.
+bool AnyAccepting(const Grammar& grammar, const std::vector<Stack>& stacks);
+}  // namespace grammar
 
 }  // namespace catena::inference

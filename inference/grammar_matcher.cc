@@ -14,6 +14,7 @@
 namespace catena::inference {
 namespace {
 
+using grammar::AnyAccepting;
 using grammar::Stack;
 
 constexpr size_t kMaxCacheBytes = size_t{64} << 20;  // per compiled grammar; the cache restarts when full
@@ -50,31 +51,6 @@ class TrieWalker {
   std::vector<std::vector<Stack>> levels_;
 };
 
-// Feeds `bytes` to every stack; the result may be empty (rejected).
-std::vector<Stack> Advance(const grammar::Grammar& grammar, std::vector<Stack> stacks, std::string_view bytes) {
-  std::vector<Stack> next;
-  for (char c : bytes) {
-    next.clear();
-    for (const Stack& stack : stacks) grammar.Step(stack, static_cast<uint8_t>(c), next);
-    std::vector<Stack> unique;
-    for (const Stack& stack : next) {
-      bool seen = false;
-      for (const Stack& kept : unique) seen = seen || kept == stack;
-      if (!seen) unique.push_back(stack);
-    }
-    stacks.swap(unique);
-    if (stacks.empty()) break;
-  }
-  return stacks;
-}
-
-bool AnyAccepting(const grammar::Grammar& grammar, const std::vector<Stack>& stacks) {
-  for (const Stack& stack : stacks) {
-    if (grammar.Accepting(stack)) return true;
-  }
-  return false;
-}
-
 TokenBitmask ComputeMask(const CompiledGrammar::Impl& impl, const std::vector<Stack>& stacks, bool first) {
   const GrammarVocabulary& vocab = *impl.vocabulary;
   TokenBitmask mask(vocab.vocab_size());
@@ -102,6 +78,34 @@ TokenBitmask ComputeMask(const CompiledGrammar::Impl& impl, const std::vector<St
 }
 
 }  // namespace
+
+namespace grammar {
+
+std::vector<Stack> Advance(const Grammar& grammar, std::vector<Stack> stacks, std::string_view bytes) {
+  std::vector<Stack> next;
+  for (char c : bytes) {
+    next.clear();
+    for (const Stack& stack : stacks) grammar.Step(stack, static_cast<uint8_t>(c), next);
+    std::vector<Stack> unique;
+    for (const Stack& stack : next) {
+      bool seen = false;
+      for (const Stack& kept : unique) seen = seen || kept == stack;
+      if (!seen) unique.push_back(stack);
+    }
+    stacks.swap(unique);
+    if (stacks.empty()) break;
+  }
+  return stacks;
+}
+
+bool AnyAccepting(const Grammar& grammar, const std::vector<Stack>& stacks) {
+  for (const Stack& stack : stacks) {
+    if (grammar.Accepting(stack)) return true;
+  }
+  return false;
+}
+
+}  // namespace grammar
 
 std::shared_ptr<const TokenBitmask> CompiledGrammar::Impl::Mask(const std::vector<Stack>& stacks, bool first) const {
   std::string key(1, first ? 'F' : 'N');
@@ -132,8 +136,14 @@ std::shared_ptr<const GrammarVocabulary> BuildGrammarVocabulary(const TextTokeni
 absl::StatusOr<std::shared_ptr<const CompiledGrammar>> CompileJsonSchema(
     std::string_view schema_json, std::shared_ptr<const GrammarVocabulary> vocabulary) {
   if (vocabulary == nullptr) return absl::InvalidArgumentError("CompileJsonSchema: no vocabulary");
+  CATENA_ASSIGN_OR_RETURN(grammar::Grammar compiled, CompileSchemaToGrammar(schema_json));
+  return CompiledGrammarFrom(std::move(compiled), std::move(vocabulary));
+}
+
+absl::StatusOr<std::shared_ptr<const CompiledGrammar>> CompiledGrammarFrom(
+    grammar::Grammar compiled, std::shared_ptr<const GrammarVocabulary> vocabulary) {
   auto impl = std::make_unique<CompiledGrammar::Impl>();
-  CATENA_ASSIGN_OR_RETURN(impl->grammar, CompileSchemaToGrammar(schema_json));
+  impl->grammar = std::move(compiled);
   impl->vocabulary = std::move(vocabulary);
   impl->grammar.Start(Stack{}, impl->grammar.root, impl->start);
   if (impl->start.empty()) return absl::InvalidArgumentError("#: the schema nests deeper than the matcher allows");
@@ -202,7 +212,7 @@ absl::Status GrammarMatcher::Accept(int32_t token) {
   const bool skip = bytes.empty() && state_->first && !vocab.Bytes(token).empty();
   std::vector<Stack> next = skip            ? state_->stacks
                             : bytes.empty() ? std::vector<Stack>{}
-                                            : Advance(impl.grammar, state_->stacks, bytes);
+                                            : grammar::Advance(impl.grammar, state_->stacks, bytes);
   if (next.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("token ", token, " (\"", absl::CEscape(std::string(bytes)),
                                                    "\") is not allowed here by the schema"));
@@ -278,25 +288,6 @@ std::vector<int32_t> GrammarMatcher::ForcedTokens() const {
   return tokens;
 }
 
-void GrammarMatcher::ApplyMask(std::span<float> logits) {
-  const TokenBitmask& mask = AllowedTokens();
-  const std::vector<uint64_t>& words = mask.words();
-  const float minus_infinity = -std::numeric_limits<float>::infinity();
-  const size_t covered = std::min(logits.size(), static_cast<size_t>(mask.size()));
-  for (size_t base = 0; base < covered; base += 64) {
-    const uint64_t word = words[base / 64];
-    const size_t end = std::min(covered, base + 64);
-    if (word == ~uint64_t{0}) continue;
-    if (word == 0) {
-      std::fill(logits.begin() + base, logits.begin() + end, minus_infinity);
-      continue;
-    }
-    for (uint64_t blocked = ~word; blocked != 0; blocked &= blocked - 1) {
-      const size_t i = base + static_cast<size_t>(std::countr_zero(blocked));
-      if (i < end) logits[i] = minus_infinity;
-    }
-  }
-  std::fill(logits.begin() + covered, logits.end(), minus_infinity);
-}
+void GrammarMatcher::ApplyMask(std::span<float> logits) { ApplyTokenMask(AllowedTokens(), logits); }
 
 }  // namespace catena::inference

@@ -264,6 +264,20 @@ absl::StatusOr<std::shared_ptr<const CompiledGrammar>> ChatGrammar(const v1::Cha
   return compiled;
 }
 
+// The triggered grammar of "auto" tool calls: null unless the model's template has a triggered call format
+// and no response_format constrains the whole reply.
+absl::StatusOr<std::shared_ptr<const TriggeredGrammar>> AutoToolCallGrammar(const ToolChoice& choice,
+                                                                           const ServedModel& served,
+                                                                           bool constrained) {
+  if (choice.mode != ToolChoice::Mode::kAuto || constrained || served.tool_call_format == ToolCallFormat::kNone ||
+      served.tool_grammars == nullptr) {
+    return nullptr;
+  }
+  auto grammar = served.tool_grammars->Get(served.tool_call_format, choice.tools);
+  if (!grammar.ok()) return Annotate(grammar.status(), "tools (the schema of a call)");
+  return grammar;
+}
+
 }  // namespace
 
 namespace {
@@ -360,6 +374,7 @@ class InferenceServiceImpl final : public v1::InferenceService::CallbackService 
     CATENA_RETURN_IF_ERROR(ValidateSampling(request.sampling(), served->model->spec()));
     CATENA_ASSIGN_OR_RETURN(ToolChoice choice, ResolveToolChoice(request.tool_choice(), ToolsFromProto(request)));
     CATENA_ASSIGN_OR_RETURN(auto grammar, ChatGrammar(request, choice, *served));
+    CATENA_ASSIGN_OR_RETURN(auto triggered, AutoToolCallGrammar(choice, *served, grammar != nullptr));
     CATENA_ASSIGN_OR_RETURN(std::string prompt, RenderChat(*served, request, choice));
     // The template writes BOS and the turn markers itself, as Hugging Face's apply_chat_template does.
     std::vector<int32_t> tokens = served->model->tokenizer().Encode(prompt, {.parse_special = true});
@@ -370,6 +385,7 @@ class InferenceServiceImpl final : public v1::InferenceService::CallbackService 
     }
     EngineRequest engine = EngineRequestFrom(request.sampling(), std::move(tokens), served->model->spec(), call);
     engine.grammar = std::move(grammar);
+    engine.triggered_grammar = std::move(triggered);
     return Prepared{std::move(served), std::move(engine), choice.names()};
   }
 

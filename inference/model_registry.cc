@@ -113,6 +113,8 @@ absl::StatusOr<std::shared_ptr<ServedModel>> ModelRegistry::Load(const std::stri
     if (!chat.ok()) return Annotate(chat.status(), absl::StrCat("model '", name, "' chat template"));
     served->chat_template = *std::move(chat);
     served->grammar_vocabulary = BuildGrammarVocabulary(served->model->tokenizer());
+    served->tool_call_format = ToolCallFormatOf(*served->chat_template);
+    served->tool_grammars = std::make_shared<ToolGrammarCache>(served->grammar_vocabulary, served->model->tokenizer());
   }
   {
     std::lock_guard lock(mutex_);

@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "inference/chat_template.h"
 #include "inference/engine.h"
+#include "inference/tool_call_grammar.h"
 #include "inference/json_schema_grammar.h"
 #include "inference/model.h"
 
@@ -26,6 +27,10 @@ struct ServedModel {
   std::unique_ptr<Engine> engine;               // decoders only
   std::optional<ChatTemplate> chat_template;    // decoders only
   std::shared_ptr<const GrammarVocabulary> grammar_vocabulary;  // decoders only: for JSON-schema outputs
+  // Decoders only: the call format of the chat template and the compiled grammars of "auto" tool calls (the
+  // cache reads model's tokenizer, which it must not outlive).
+  ToolCallFormat tool_call_format = ToolCallFormat::kNone;
+  std::shared_ptr<ToolGrammarCache> tool_grammars;
 };
 
 struct ModelSummary {

