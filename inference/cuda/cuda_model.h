@@ -1,6 +1,6 @@
 // Internal to the CUDA backend: CudaModel, a decoder loaded onto the GPU (weights uploaded once, one stream,
 // one cuBLAS handle), and CudaKvStorage, the paged KV cache in device memory with the CPU backend's block-table
-// semantics (F32 or F16; Q8_0 is refused). Steps are serialized by the model's mutex; the logits of a step are
+// semantics (F32, F16 or Q8_0). Steps are serialized by the model's mutex; the logits of a step are
 // copied back to host memory before Step returns.
 #pragma once
 
@@ -19,7 +19,7 @@ namespace catena::inference::cuda {
 
 class CudaKvStorage final : public KvStorage {
  public:
-  // Allocates `layout` (already checked against the model) on the device; F32 and F16 only.
+  // Allocates `layout` (already checked against the model: Q8_0 needs kv_dim a multiple of 32) on the device.
   static absl::StatusOr<std::unique_ptr<CudaKvStorage>> Create(const KvLayout& layout);
   const KvLayout& layout() const override { return layout_; }
   const DeviceKv& device() const { return device_; }

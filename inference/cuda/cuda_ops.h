@@ -55,14 +55,17 @@ struct RopeArgs {
 };
 void Rope(float* q, float* k, const RopeArgs& args, cudaStream_t stream);
 
-// One layer-major paged KV cache: keys and values are [layers][num_blocks][block_size][kv_dim] of F16 or F32.
+// Element type of a device KV cache; Q8_0 rows are kv_dim / 32 ggml blocks (f16 scale, 32 int8), as on the CPU.
+enum class DeviceKvType { kF32, kF16, kQ8_0 };
+// One layer-major paged KV cache: keys and values are [layers][num_blocks][block_size] rows of row_bytes bytes.
 struct DeviceKv {
   void* keys = nullptr;
   void* values = nullptr;
-  bool half = true;
+  DeviceKvType type = DeviceKvType::kF16;
   int64_t num_blocks = 0;
   int64_t block_size = 0;
-  int64_t kv_dim = 0;
+  int64_t kv_dim = 0;     // a multiple of 32 for Q8_0
+  int64_t row_bytes = 0;  // bytes of one position's keys (or values) in one layer
 };
 // Where each row of a step lives: position, and the start of its sequence's block table in `tables`.
 struct RowPlan {
