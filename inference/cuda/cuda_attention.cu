@@ -25,8 +25,10 @@ __device__ __forceinline__ int64_t SlotRow(const DeviceKv& kv, int64_t layer, co
 // Element `column` of row `row`.
 __device__ __forceinline__ float LoadKv(const DeviceKv& kv, const void* base, int64_t row, int64_t column) {
   switch (kv.type) {
-    case DeviceKvType::kF32: return static_cast<const float*>(base)[row * kv.kv_dim + column];
-    case DeviceKvType::kF16: return __half2float(static_cast<const __half*>(base)[row * kv.kv_dim + column]);
+    case DeviceKvType::kF32:
+      return static_cast<const float*>(base)[row * kv.kv_dim + column];
+    case DeviceKvType::kF16:
+      return __half2float(static_cast<const __half*>(base)[row * kv.kv_dim + column]);
     case DeviceKvType::kQ8_0: {
       const uint8_t* block = static_cast<const uint8_t*>(base) + row * kv.row_bytes + (column / 32) * 34;
       return LoadHalf(block) * static_cast<float>(static_cast<int8_t>(block[2 + column % 32]));
@@ -153,8 +155,8 @@ void StoreKv(const DeviceKv& kv, int64_t layer, const float* k, const float* v, 
   }
 }
 
-void PagedAttention(const float* q, const DeviceKv& kv, int64_t layer, const RowPlan& plan,
-                    const AttentionArgs& args, float* out, cudaStream_t stream) {
+void PagedAttention(const float* q, const DeviceKv& kv, int64_t layer, const RowPlan& plan, const AttentionArgs& args,
+                    float* out, cudaStream_t stream) {
   if (plan.n <= 0) return;
   const dim3 grid(static_cast<unsigned>(plan.n), static_cast<unsigned>(args.heads));
   PagedAttentionKernel<<<grid, 32 * kWarps, 0, stream>>>(q, kv, layer, plan, args, out);

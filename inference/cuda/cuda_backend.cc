@@ -34,8 +34,7 @@ absl::Status CudaDeviceStatus() {
   if (error != cudaSuccess) {
     cudaGetLastError();
     return absl::FailedPreconditionError(absl::StrCat("backend 'cuda' was requested but CUDA cannot be used: ",
-                                                      cudaGetErrorString(error),
-                                                      "; use backend: cpu or auto"));
+                                                      cudaGetErrorString(error), "; use backend: cpu or auto"));
   }
   if (count == 0) {
     return absl::FailedPreconditionError(

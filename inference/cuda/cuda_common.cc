@@ -8,8 +8,8 @@ namespace catena::inference::cuda {
 
 absl::Status CudaStatus(cudaError_t error, absl::string_view what) {
   if (error == cudaSuccess) return absl::OkStatus();
-  return absl::InternalError(absl::StrCat("CUDA error in ", what, ": ", cudaGetErrorName(error), " (",
-                                          cudaGetErrorString(error), ")"));
+  return absl::InternalError(
+      absl::StrCat("CUDA error in ", what, ": ", cudaGetErrorName(error), " (", cudaGetErrorString(error), ")"));
 }
 
 absl::Status CublasStatus(cublasStatus_t status, absl::string_view what) {
@@ -44,8 +44,8 @@ absl::Status DeviceBuffer::Reserve(size_t bytes) {
   if (error != cudaSuccess) {
     data_ = nullptr;
     cudaGetLastError();  // clears the sticky-free allocation error
-    return absl::ResourceExhaustedError(absl::StrCat("cannot allocate ", bytes, " bytes of GPU memory: ",
-                                                     cudaGetErrorString(error)));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("cannot allocate ", bytes, " bytes of GPU memory: ", cudaGetErrorString(error)));
   }
   size_ = bytes;
   return absl::OkStatus();

@@ -6,9 +6,9 @@
 #include <cuda_runtime.h>
 
 #include <cstddef>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace catena::inference::cuda {
 
@@ -31,7 +31,9 @@ class DeviceBuffer {
   absl::Status Reserve(size_t bytes);
   void* get() const { return data_; }
   template <typename T>
-  T* as() const { return static_cast<T*>(data_); }
+  T* as() const {
+    return static_cast<T*>(data_);
+  }
   size_t size() const { return size_; }
 
  private:

@@ -55,13 +55,15 @@ __device__ __forceinline__ float Q6KElement(const uint8_t* block, int e) {
 __device__ __forceinline__ float DequantElement(GgmlType type, const uint8_t* row, int64_t i) {
   switch (type) {
     case GgmlType::kF32: {
-      const unsigned int bits = static_cast<unsigned int>(row[4 * i]) | (static_cast<unsigned int>(row[4 * i + 1]) << 8) |
-                                (static_cast<unsigned int>(row[4 * i + 2]) << 16) |
-                                (static_cast<unsigned int>(row[4 * i + 3]) << 24);
+      const unsigned int bits =
+          static_cast<unsigned int>(row[4 * i]) | (static_cast<unsigned int>(row[4 * i + 1]) << 8) |
+          (static_cast<unsigned int>(row[4 * i + 2]) << 16) | (static_cast<unsigned int>(row[4 * i + 3]) << 24);
       return __uint_as_float(bits);
     }
-    case GgmlType::kF16: return LoadHalf(row + 2 * i);
-    case GgmlType::kBF16: return LoadBf16(row + 2 * i);
+    case GgmlType::kF16:
+      return LoadHalf(row + 2 * i);
+    case GgmlType::kBF16:
+      return LoadBf16(row + 2 * i);
     case GgmlType::kQ8_0: {
       const uint8_t* block = row + (i / 32) * 34;
       return LoadHalf(block) * static_cast<float>(static_cast<int8_t>(block[2 + i % 32]));
@@ -73,8 +75,10 @@ __device__ __forceinline__ float DequantElement(GgmlType type, const uint8_t* ro
       const int nibble = j < 16 ? (byte & 0xF) : (byte >> 4);
       return static_cast<float>(nibble - 8) * LoadHalf(block);
     }
-    case GgmlType::kQ4_K: return Q4KElement(row + (i / 256) * 144, static_cast<int>(i % 256));
-    case GgmlType::kQ6_K: return Q6KElement(row + (i / 256) * 210, static_cast<int>(i % 256));
+    case GgmlType::kQ4_K:
+      return Q4KElement(row + (i / 256) * 144, static_cast<int>(i % 256));
+    case GgmlType::kQ6_K:
+      return Q6KElement(row + (i / 256) * 210, static_cast<int>(i % 256));
   }
   return 0.0f;
 }

@@ -64,8 +64,8 @@ __device__ __forceinline__ void DotQ4_0(const uint8_t* block, const float* x, in
 
 // kBlockBytes: 34 (Q8_0) or 18 (Q4_0); lane handles blocks lane, lane + 32, ...
 template <int kBlockBytes>
-__global__ void MatVecBlocksKernel(const uint8_t* w, int64_t row_bytes, int64_t rows, int64_t cols,
-                                   const float* x, int batch, float* y) {
+__global__ void MatVecBlocksKernel(const uint8_t* w, int64_t row_bytes, int64_t rows, int64_t cols, const float* x,
+                                   int batch, float* y) {
   const int64_t row = int64_t{blockIdx.x} * kWarpsPerBlock + threadIdx.x / 32;
   if (row >= rows) return;  // whole warps leave together
   const uint8_t* wr = w + row * row_bytes;

@@ -55,7 +55,8 @@ class StepRunner {
     logits.resize(static_cast<size_t>(plan.w()) * vocab_);
     if (!logits.empty()) {
       CATENA_RETURN_IF_ERROR(CudaStatus(cudaMemcpyAsync(logits.data(), s_.logits.get(), logits.size() * sizeof(float),
-                                                        cudaMemcpyDeviceToHost, stream_), "logits copy"));
+                                                        cudaMemcpyDeviceToHost, stream_),
+                                        "logits copy"));
     }
     return CudaStatus(cudaStreamSynchronize(stream_), "decoder step");
   }
@@ -83,16 +84,20 @@ class StepRunner {
     CATENA_RETURN_IF_ERROR(s_.up.Reserve(n * ff_ * f));
     CATENA_RETURN_IF_ERROR(s_.logits.Reserve(std::max<size_t>(1, plan.wanted.size()) * vocab_ * f));
     std::vector<int32_t> ints;
-    for (const std::vector<int32_t>* part : {&plan.tokens, &plan.positions, &plan.table_offsets, &plan.wanted, &plan.tables}) {
+    for (const std::vector<int32_t>* part :
+         {&plan.tokens, &plan.positions, &plan.table_offsets, &plan.wanted, &plan.tables}) {
       ints.insert(ints.end(), part->begin(), part->end());
     }
     CATENA_RETURN_IF_ERROR(s_.ints.Reserve(ints.size() * sizeof(int32_t)));
-    CATENA_RETURN_IF_ERROR(CudaStatus(cudaMemcpyAsync(s_.ints.get(), ints.data(), ints.size() * sizeof(int32_t),
-                                                      cudaMemcpyHostToDevice, stream_), "step plan upload"));
+    CATENA_RETURN_IF_ERROR(CudaStatus(
+        cudaMemcpyAsync(s_.ints.get(), ints.data(), ints.size() * sizeof(int32_t), cudaMemcpyHostToDevice, stream_),
+        "step plan upload"));
     // The host vector dies at return: wait for the copy (pageable copies may still be staging).
     CATENA_RETURN_IF_ERROR(CudaStatus(cudaStreamSynchronize(stream_), "step plan upload"));
     wanted_offset_ = 3 * int64_t{n_};
-    rows_ = RowPlan{.n = n_, .positions = Ints(n_), .table_offsets = Ints(2 * int64_t{n_}),
+    rows_ = RowPlan{.n = n_,
+                    .positions = Ints(n_),
+                    .table_offsets = Ints(2 * int64_t{n_}),
                     .tables = Ints(wanted_offset_ + plan.w())};
     return absl::OkStatus();
   }
@@ -107,10 +112,16 @@ class StepRunner {
     CATENA_RETURN_IF_ERROR(projector_.Project(layer.wk, layer.bk, xn, n_, k));
     CATENA_RETURN_IF_ERROR(projector_.Project(layer.wv, layer.bv, xn, n_, v));
     const int pairs = static_cast<int>(std::min<int64_t>(spec_.head_dim / 2, spec_.rope_inv_freq.size()));
-    Rope(q, k, RopeArgs{.n = n_, .q_heads = static_cast<int>(spec_.head_count),
-                        .kv_heads = static_cast<int>(spec_.head_count_kv), .head_dim = static_cast<int>(spec_.head_dim),
-                        .pairs = pairs, .halves = spec_.rope_style == RopeStyle::kHalves,
-                        .positions = rows_.positions, .inv_freq = w_.rope_inv_freq}, stream_);
+    Rope(q, k,
+         RopeArgs{.n = n_,
+                  .q_heads = static_cast<int>(spec_.head_count),
+                  .kv_heads = static_cast<int>(spec_.head_count_kv),
+                  .head_dim = static_cast<int>(spec_.head_dim),
+                  .pairs = pairs,
+                  .halves = spec_.rope_style == RopeStyle::kHalves,
+                  .positions = rows_.positions,
+                  .inv_freq = w_.rope_inv_freq},
+         stream_);
     StoreKv(kv_, l, k, v, rows_, stream_);
     const AttentionArgs args{.heads = static_cast<int>(spec_.head_count),
                              .kv_heads = static_cast<int>(spec_.head_count_kv),
@@ -148,7 +159,8 @@ class StepRunner {
 
 absl::Status CheckSupported(const TransformerSpec& spec) {
   if (spec.kind != TransformerKind::kDecoder) {
-    return absl::FailedPreconditionError(absl::StrCat(spec.architecture, " is an encoder; the CUDA model runs decoders"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(spec.architecture, " is an encoder; the CUDA model runs decoders"));
   }
   if (spec.head_dim <= 0 || spec.head_dim > kMaxHeadDim || spec.head_count_kv <= 0 ||
       spec.head_count % spec.head_count_kv != 0) {
@@ -170,11 +182,15 @@ absl::StatusOr<std::unique_ptr<CudaKvStorage>> CudaKvStorage::Create(const KvLay
   const size_t bytes = static_cast<size_t>(layout.BlockBytes() / 2 * layout.num_blocks);
   CATENA_RETURN_IF_ERROR(kv->keys_.Reserve(bytes));
   CATENA_RETURN_IF_ERROR(kv->values_.Reserve(bytes));
-  const DeviceKvType type = layout.type == KvType::kQ8_0 ? DeviceKvType::kQ8_0
+  const DeviceKvType type = layout.type == KvType::kQ8_0  ? DeviceKvType::kQ8_0
                             : layout.type == KvType::kF16 ? DeviceKvType::kF16
                                                           : DeviceKvType::kF32;
-  kv->device_ = DeviceKv{.keys = kv->keys_.get(), .values = kv->values_.get(), .type = type,
-                         .num_blocks = layout.num_blocks, .block_size = layout.block_size, .kv_dim = layout.kv_dim,
+  kv->device_ = DeviceKv{.keys = kv->keys_.get(),
+                         .values = kv->values_.get(),
+                         .type = type,
+                         .num_blocks = layout.num_blocks,
+                         .block_size = layout.block_size,
+                         .kv_dim = layout.kv_dim,
                          .row_bytes = layout.RowBytes()};
   return kv;
 }

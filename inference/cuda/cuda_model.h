@@ -58,7 +58,7 @@ class CudaModel final : public BackendModel {
   std::unique_ptr<DeviceWeights> weights_;
   std::unique_ptr<Projector> projector_;
   std::mutex mutex_;
-  DeviceScratch scratch_;          // guarded by mutex_
+  DeviceScratch scratch_;           // guarded by mutex_
   std::vector<float> host_logits_;  // guarded by mutex_
 };
 

@@ -16,8 +16,8 @@ int GridFor(int64_t count) {
   return static_cast<int>(blocks < 65535 * 16 ? blocks : 65535 * 16);
 }
 
-__global__ void DequantizeToHalfKernel(GgmlType type, const uint8_t* w, int64_t row_bytes, int64_t rows,
-                                       int64_t cols, __half* out) {
+__global__ void DequantizeToHalfKernel(GgmlType type, const uint8_t* w, int64_t row_bytes, int64_t rows, int64_t cols,
+                                       __half* out) {
   const int64_t total = rows * cols;
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < total; i += int64_t{gridDim.x} * blockDim.x) {
     const int64_t r = i / cols, c = i % cols;
@@ -32,8 +32,8 @@ __global__ void FloatsToHalvesKernel(const float* x, int64_t count, __half* out)
 }
 
 // Block i copies row tokens[i].
-__global__ void EmbedRowsKernel(GgmlType type, const uint8_t* w, int64_t row_bytes, int64_t cols,
-                                const int32_t* tokens, float* out) {
+__global__ void EmbedRowsKernel(GgmlType type, const uint8_t* w, int64_t row_bytes, int64_t cols, const int32_t* tokens,
+                                float* out) {
   const int64_t i = blockIdx.x;
   const uint8_t* row = w + static_cast<int64_t>(tokens[i]) * row_bytes;
   for (int64_t c = threadIdx.x; c < cols; c += blockDim.x) out[i * cols + c] = DequantElement(type, row, c);
@@ -116,8 +116,8 @@ void FloatsToHalves(const float* x, int64_t count, void* out, cudaStream_t strea
 
 void EmbedRows(const DeviceMatrix& w, const int32_t* tokens, int n, float* out, cudaStream_t stream) {
   if (n <= 0) return;
-  EmbedRowsKernel<<<n, kThreads, 0, stream>>>(w.type, static_cast<const uint8_t*>(w.data), w.row_bytes, w.cols,
-                                              tokens, out);
+  EmbedRowsKernel<<<n, kThreads, 0, stream>>>(w.type, static_cast<const uint8_t*>(w.data), w.row_bytes, w.cols, tokens,
+                                              out);
 }
 
 void RmsNormRows(const float* x, const int32_t* rows, int n, int dim, const float* weight, float eps, float* out,

@@ -83,7 +83,7 @@ struct AttentionArgs {
   int heads = 0, kv_heads = 0, head_dim = 0;
   float scale = 1.0f;
 };
-void PagedAttention(const float* q, const DeviceKv& kv, int64_t layer, const RowPlan& plan,
-                    const AttentionArgs& args, float* out, cudaStream_t stream);
+void PagedAttention(const float* q, const DeviceKv& kv, int64_t layer, const RowPlan& plan, const AttentionArgs& args,
+                    float* out, cudaStream_t stream);
 
 }  // namespace catena::inference::cuda

@@ -1,8 +1,7 @@
 // Backend selection (backend_registry.cc) on any machine: auto/cpu/cuda with and without a CUDA build or device,
 // and the per-model "backend=" override of inference.models items.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <string>
 
 #include "inference/backend.h"

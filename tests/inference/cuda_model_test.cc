@@ -1,9 +1,8 @@
 // The CUDA decoder against the CPU decoder on generated llama models: logits NMSE per weight type (prefill
 // through cuBLAS, decode through matvec), greedy decoding parity, and a batched Step of several sequences with
 // a shared prefix in a scrambled paged KV cache (F16 and Q8_0). Runs only on a CUDA device.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 
 #include "inference/model.h"
 #include "tests/inference/cuda_test_util.h"
@@ -110,8 +109,11 @@ TEST_CASE("a batched cuda step over paged kv with a shared prefix matches the cp
   BackendModel& gpu = models.cuda->backend_model();
   const KvType kv_type = GENERATE(KvType::kF16, KvType::kQ8_0);
   INFO("kv type " << static_cast<int>(kv_type));
-  const KvLayout layout{.layers = cpu.spec().layer_count, .kv_dim = cpu.spec().head_count_kv * cpu.spec().head_dim,
-                        .block_size = 16, .num_blocks = 32, .type = kv_type};
+  const KvLayout layout{.layers = cpu.spec().layer_count,
+                        .kv_dim = cpu.spec().head_count_kv * cpu.spec().head_dim,
+                        .block_size = 16,
+                        .num_blocks = 32,
+                        .type = kv_type};
   auto cpu_kv = cpu.NewKvStorage(layout);
   auto gpu_kv = gpu.NewKvStorage(layout);
   REQUIRE(cpu_kv.ok());
@@ -119,20 +121,17 @@ TEST_CASE("a batched cuda step over paged kv with a shared prefix matches the cp
   const std::vector<int32_t> a = Prompt(21, 1000), b = Prompt(17, 997), c = {5, 6, 7, 8};
   const std::vector<int32_t> table_a = {3, 7}, table_b = {9, 1}, table_c = {3, 12};  // c shares a's first block
   // Step 1: two prefills (20 and 5 tokens), 25 rows: the cuBLAS path.
-  const std::vector<SequenceStep> first = {
-      {std::span(a).first(20), 0, table_a, LogitsWanted::kLast},
-      {std::span(b).first(5), 0, table_b, LogitsWanted::kAll}};
+  const std::vector<SequenceStep> first = {{std::span(a).first(20), 0, table_a, LogitsWanted::kLast},
+                                           {std::span(b).first(5), 0, table_b, LogitsWanted::kAll}};
   // Step 2: a decodes one token, b runs a chunk of 12 with every logit, c continues a's prefix at 16: 17 rows.
-  const std::vector<SequenceStep> second = {
-      {std::span(a).subspan(20, 1), 20, table_a, LogitsWanted::kLast},
-      {std::span(b).subspan(5, 12), 5, table_b, LogitsWanted::kAll},
-      {c, 16, table_c, LogitsWanted::kLast}};
+  const std::vector<SequenceStep> second = {{std::span(a).subspan(20, 1), 20, table_a, LogitsWanted::kLast},
+                                            {std::span(b).subspan(5, 12), 5, table_b, LogitsWanted::kAll},
+                                            {c, 16, table_c, LogitsWanted::kLast}};
   // Step 3: three single decode tokens: the matvec path.
   const std::vector<int32_t> next = {11, 12, 13};
-  const std::vector<SequenceStep> third = {
-      {std::span(next).subspan(0, 1), 21, table_a, LogitsWanted::kLast},
-      {std::span(next).subspan(1, 1), 17, table_b, LogitsWanted::kLast},
-      {std::span(next).subspan(2, 1), 20, table_c, LogitsWanted::kLast}};
+  const std::vector<SequenceStep> third = {{std::span(next).subspan(0, 1), 21, table_a, LogitsWanted::kLast},
+                                           {std::span(next).subspan(1, 1), 17, table_b, LogitsWanted::kLast},
+                                           {std::span(next).subspan(2, 1), 20, table_c, LogitsWanted::kLast}};
   for (const std::vector<SequenceStep>* steps : {&first, &second, &third}) {
     const std::vector<float> want = RunStep(cpu, **cpu_kv, *steps), got = RunStep(gpu, **gpu_kv, *steps);
     const double nmse = Nmse(got, want);
@@ -149,8 +148,11 @@ TEST_CASE("the cuda model refuses bad steps and layouts as the cpu does", "[gpu]
   ::catena::testing::TempDir dir("catena-cuda-errors");
   const LoadedPair models = LoadBoth(testing::MakeSyntheticLlama(dir.path(), "q8_0", GgmlType::kQ8_0, 1));
   BackendModel& gpu = models.cuda->backend_model();
-  KvLayout layout{.layers = 2, .kv_dim = gpu.spec().head_count_kv * gpu.spec().head_dim, .block_size = 16,
-                  .num_blocks = 4, .type = KvType::kF16};
+  KvLayout layout{.layers = 2,
+                  .kv_dim = gpu.spec().head_count_kv * gpu.spec().head_dim,
+                  .block_size = 16,
+                  .num_blocks = 4,
+                  .type = KvType::kF16};
   CHECK(gpu.NewKvStorage(layout).status().code() == absl::StatusCode::kInvalidArgument);  // 1 layer
   layout.layers = 1;
   auto kv = gpu.NewKvStorage(layout);

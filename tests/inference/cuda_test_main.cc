@@ -2,7 +2,6 @@
 // used, so CPU-only machines report the tests skipped rather than failed.
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
-
 #include <cstdio>
 #include <string>
 

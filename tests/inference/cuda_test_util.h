@@ -5,7 +5,6 @@
 #include <cuda_runtime.h>
 
 #include <catch2/catch.hpp>
-
 #include <random>
 #include <span>
 #include <vector>
@@ -23,7 +22,9 @@ DeviceBuffer Upload(std::span<const T> host) {
   return buffer;
 }
 template <typename T>
-DeviceBuffer Upload(const std::vector<T>& host) { return Upload(std::span<const T>(host)); }
+DeviceBuffer Upload(const std::vector<T>& host) {
+  return Upload(std::span<const T>(host));
+}
 
 // `count` values of T copied back from `buffer` after the device finished its work.
 template <typename T>
@@ -36,7 +37,9 @@ std::vector<T> Download(const DeviceBuffer& buffer, size_t count) {
 
 // A zeroed device buffer of `count` Ts.
 template <typename T>
-DeviceBuffer Zeros(size_t count) { return Upload(std::vector<T>(count, T{})); }
+DeviceBuffer Zeros(size_t count) {
+  return Upload(std::vector<T>(count, T{}));
+}
 
 // sum((got - want)^2) / sum(want^2); want is the CPU's answer.
 inline double Nmse(std::span<const float> got, std::span<const float> want) {
