@@ -8,6 +8,7 @@
 #include "common/status.h"
 #include "inference/cpu_attention.h"
 #include "inference/cpu_model.h"
+#include "inference/decoder_common.h"
 #include "inference/kernels.h"
 
 namespace catena::inference::cpu {
@@ -34,29 +35,6 @@ class CpuKvStorage final : public KvStorage {
   KvLayout layout_;
   std::vector<std::vector<std::byte>> keys_, values_;  // per layer: num_blocks x block_size x kv_dim
 };
-
-absl::Status CheckStep(const SequenceStep& step, size_t index, const TransformerSpec& spec, const KvLayout& layout) {
-  const int64_t end = step.start_position + static_cast<int64_t>(step.tokens.size());
-  if (step.tokens.empty() || step.start_position < 0) {
-    return absl::InvalidArgumentError(absl::StrCat("sequence ", index, " of the step has no tokens"));
-  }
-  if (end > spec.context_length) {
-    return absl::OutOfRangeError(absl::StrCat("sequence ", index, " would reach ", end,
-                                              " positions; the model's context length is ", spec.context_length));
-  }
-  if (static_cast<int64_t>(step.block_table.size()) * layout.block_size < end) {
-    return absl::InvalidArgumentError(absl::StrCat("sequence ", index, "'s block table covers ",
-                                                   step.block_table.size() * layout.block_size,
-                                                   " positions, the step needs ", end));
-  }
-  for (int32_t block : step.block_table) {
-    if (block < 0 || block >= layout.num_blocks) {
-      return absl::InvalidArgumentError(absl::StrCat("sequence ", index, " names KV block ", block,
-                                                     ", outside [0, ", layout.num_blocks, ")"));
-    }
-  }
-  return Annotate(CheckTokens(step.tokens, spec.vocab_size), absl::StrCat("sequence ", index));
-}
 
 // The forward pass of one step; scratch buffers live as long as the model (guarded by its forward lock).
 class StepRunner {
@@ -226,79 +204,26 @@ class StepRunner {
   std::vector<int64_t> all_rows_;
 };
 
-// One sequence on its own storage, blocks 0..n-1 in order.
-class CpuDecoderSession final : public DecoderSession {
- public:
-  CpuDecoderSession(CpuModel& model, std::unique_ptr<KvStorage> kv, int64_t capacity)
-      : model_(model), kv_(std::move(kv)), capacity_(capacity) {
-    table_.resize(kv_->layout().num_blocks);
-    for (size_t i = 0; i < table_.size(); ++i) table_[i] = static_cast<int32_t>(i);
-  }
-  int64_t position() const override { return position_; }
-  int64_t capacity() const override { return capacity_; }
-  void Truncate(int64_t length) override { position_ = std::clamp<int64_t>(length, 0, position_); }
-
-  absl::StatusOr<std::span<const float>> Forward(std::span<const int32_t> tokens, bool all_logits) override {
-    if (position_ + static_cast<int64_t>(tokens.size()) > capacity_) {
-      return absl::OutOfRangeError(absl::StrCat("sequence would reach ", position_ + tokens.size(),
-                                                " positions; the session holds ", capacity_));
-    }
-    const SequenceStep step{tokens, position_, table_, all_logits ? LogitsWanted::kAll : LogitsWanted::kLast};
-    CATENA_ASSIGN_OR_RETURN(std::span<const float> logits, model_.Step(std::span(&step, 1), *kv_));
-    logits_.assign(logits.begin(), logits.end());  // the model's buffer is shared with other sessions
-    position_ += static_cast<int64_t>(tokens.size());
-    return std::span<const float>(logits_);
-  }
-
- private:
-  CpuModel& model_;
-  std::unique_ptr<KvStorage> kv_;
-  const int64_t capacity_;
-  std::vector<int32_t> table_;
-  int64_t position_ = 0;
-  std::vector<float> logits_;
-};
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<KvStorage>> CpuModel::NewKvStorage(const KvLayout& layout) {
-  const int64_t kv_dim = spec_.head_count_kv * spec_.head_dim;
-  if (spec_.kind != TransformerKind::kDecoder) {
-    return absl::FailedPreconditionError(absl::StrCat(spec_.architecture, " is an encoder; it has no KV cache"));
-  }
-  if (layout.type == KvType::kQ8_0 && spec_.head_dim % 32 != 0) {
-    return absl::InvalidArgumentError(absl::StrCat("a q8_0 KV cache needs a head dimension that is a multiple of 32; ",
-                                                   spec_.architecture, " has ", spec_.head_dim));
-  }
-  if (layout.layers != spec_.layer_count || layout.kv_dim != kv_dim || layout.block_size <= 0 ||
-      layout.num_blocks <= 0 || layout.num_blocks > (int64_t{1} << 31)) {
-    return absl::InvalidArgumentError(absl::StrCat("KV layout (", layout.layers, " layers, kv_dim ", layout.kv_dim,
-                                                   ", ", layout.num_blocks, " blocks of ", layout.block_size,
-                                                   ") does not fit the model (", spec_.layer_count,
-                                                   " layers, kv_dim ", kv_dim, ")"));
-  }
+  CATENA_RETURN_IF_ERROR(CheckKvLayout(spec_, layout));
   return std::make_unique<CpuKvStorage>(layout);
 }
 
 absl::StatusOr<std::span<const float>> CpuModel::Step(std::span<const SequenceStep> steps, KvStorage& kv) {
   CpuKvStorage* storage = dynamic_cast<CpuKvStorage*>(&kv);
   if (storage == nullptr) return absl::InvalidArgumentError("KV storage of another backend given to the CPU");
-  for (size_t i = 0; i < steps.size(); ++i) CATENA_RETURN_IF_ERROR(CheckStep(steps[i], i, spec_, kv.layout()));
+  for (size_t i = 0; i < steps.size(); ++i) CATENA_RETURN_IF_ERROR(CheckSequenceStep(steps[i], i, spec_, kv.layout()));
   if (steps.empty()) return std::span<const float>();
   std::lock_guard lock(forward_mutex_);
   return StepRunner(*this, steps, *storage).Run(scratch_);
 }
 
 absl::StatusOr<std::unique_ptr<DecoderSession>> CpuModel::NewSession(int64_t max_positions, KvType kv_type) {
-  if (max_positions <= 0 || max_positions > spec_.context_length) {
-    return absl::InvalidArgumentError(absl::StrCat("session length ", max_positions, " must be in [1, ",
-                                                   spec_.context_length, "] (the model's context length)"));
-  }
-  constexpr int64_t kBlock = 16;
-  const KvLayout layout{.layers = spec_.layer_count, .kv_dim = spec_.head_count_kv * spec_.head_dim,
-                        .block_size = kBlock, .num_blocks = (max_positions + kBlock - 1) / kBlock, .type = kv_type};
-  CATENA_ASSIGN_OR_RETURN(std::unique_ptr<KvStorage> kv, NewKvStorage(layout));
-  return std::unique_ptr<DecoderSession>(new CpuDecoderSession(*this, std::move(kv), max_positions));
+  CATENA_RETURN_IF_ERROR(CheckSessionLength(spec_, max_positions));
+  CATENA_ASSIGN_OR_RETURN(std::unique_ptr<KvStorage> kv, NewKvStorage(SessionKvLayout(spec_, max_positions, kv_type)));
+  return NewPagedSession(*this, std::move(kv), max_positions);
 }
 
 }  // namespace catena::inference::cpu

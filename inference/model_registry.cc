@@ -41,6 +41,24 @@ void Describe(const GgufFile& file, ModelSummary& summary) {
   }
 }
 
+// Moves a trailing ",backend=auto|cpu|cuda" of config.path into config.options.backend.
+absl::Status SplitModelOptions(const std::string& item, ModelConfig& config) {
+  constexpr std::string_view kBackend = ",backend=";
+  const size_t at = config.path.rfind(kBackend);
+  if (at == std::string::npos) return absl::OkStatus();
+  const std::string backend = config.path.substr(at + kBackend.size());
+  if (backend != "auto" && backend != "cpu" && backend != "cuda") {
+    return absl::InvalidArgumentError(absl::StrCat("model entry '", item, "' names backend '", backend,
+                                                   "'; expected auto, cpu or cuda"));
+  }
+  config.path.resize(at);
+  if (config.path.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("model entry '", item, "' must be name=path/to/model.gguf"));
+  }
+  config.options.backend = backend;
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<ModelConfig>> ParseModelList(const std::vector<std::string>& items,
@@ -51,7 +69,9 @@ absl::StatusOr<std::vector<ModelConfig>> ParseModelList(const std::vector<std::s
     if (eq == std::string::npos || eq == 0 || eq + 1 == item.size()) {
       return absl::InvalidArgumentError(absl::StrCat("model entry '", item, "' must be name=path/to/model.gguf"));
     }
-    models.push_back({item.substr(0, eq), item.substr(eq + 1), options, engine});
+    ModelConfig config{item.substr(0, eq), item.substr(eq + 1), options, engine};
+    CATENA_RETURN_IF_ERROR(SplitModelOptions(item, config));
+    models.push_back(std::move(config));
   }
   return models;
 }

@@ -39,7 +39,8 @@ struct ModelConfig {
   EngineOptions engine;
 };
 
-// Parses "name=path" items (the inference.models config key).
+// Parses "name=path" items (the inference.models config key); "name=path,backend=cuda" (or cpu, auto)
+// overrides options.backend for that model.
 absl::StatusOr<std::vector<ModelConfig>> ParseModelList(const std::vector<std::string>& items,
                                                         const ModelOptions& options, const EngineOptions& engine);
 

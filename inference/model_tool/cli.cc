@@ -46,6 +46,7 @@ const std::map<std::string, Setter>& ValueFlags() {
       {"--heads", IntFlag("--heads", &TinyModelOptions::heads)},
       {"--ff", IntFlag("--ff", &TinyModelOptions::ff)},
       {"--context", IntFlag("--context", &TinyModelOptions::context)},
+      {"--max-mparams", IntFlag("--max-mparams", &TinyModelOptions::max_million_parameters)},
       {"--out", [](MakeTinyRequest& r, const std::string& v) { r.out_path = v; return absl::OkStatus(); }},
       {"--type", [](MakeTinyRequest& r, const std::string& v) -> absl::Status {
          CATENA_ASSIGN_OR_RETURN(r.options.type, ParseGgmlType(v));
@@ -107,7 +108,7 @@ std::string Usage() {
          "  catena-model make-tiny --arch llama|qwen2|bert --out FILE --vocab TOKENIZER_FILE\n"
          "      [--type f32|f16|bf16|q8_0|q4_0|q4_k|q6_k] [--layers N] [--dim N] [--heads N] [--kv-heads N]\n"
          "      [--ff N] [--context N] [--rope-theta F] [--llama3-rope-scaling] [--tied-output] [--seed N]\n"
-         "      [--name NAME] [--pooling mean|cls]\n";
+         "      [--name NAME] [--pooling mean|cls] [--max-mparams N (default 268)]\n";
 }
 
 absl::StatusOr<MakeTinyRequest> ParseMakeTiny(const std::vector<std::string>& args) {

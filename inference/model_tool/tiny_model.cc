@@ -178,12 +178,13 @@ absl::Status AddBertTensors(const TinyModelOptions& o, int64_t vocab, TensorMake
 
 // An upper bound on the parameter count, checked before any weight is drawn.
 absl::Status CheckSize(const TinyModelOptions& o, int64_t vocab) {
-  constexpr int64_t kMaxParameters = int64_t{1} << 28;
+  const int64_t max_parameters = int64_t{o.max_million_parameters} * 1000000;
   const int64_t d = o.dim, f = o.ff;
   const int64_t total = 2 * vocab * d + o.layers * (4 * d * d + 3 * d * f + 8 * d) + (int64_t{o.context} + 4) * d;
-  if (total <= kMaxParameters) return absl::OkStatus();
+  if (total <= max_parameters) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat("a model of this size would have about ", total,
-                                                 " parameters; make-tiny is limited to ", kMaxParameters));
+                                                 " parameters; make-tiny is limited to ", max_parameters,
+                                                 " (raise it with --max-mparams)"));
 }
 
 }  // namespace

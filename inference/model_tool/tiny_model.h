@@ -30,6 +30,7 @@ struct TinyModelOptions {
   uint64_t seed = 1;
   std::string name;                 // general.name; default "catena-tiny-<arch>"
   std::string pooling = "mean";     // bert: mean or cls
+  int max_million_parameters = 268; // refuses larger models (--max-mparams; the GPU benchmarks use ~1100)
 };
 
 // Draws N(0, 1) values with std::mt19937_64 and the Box-Muller transform (both fully specified, so files are

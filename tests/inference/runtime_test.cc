@@ -217,17 +217,6 @@ TEST_CASE("bad token ids and a full cache are errors that leave the session usab
         absl::StatusCode::kFailedPrecondition);
 }
 
-TEST_CASE("backend selection: auto and cpu work, cuda without a CUDA build is a clear error", "[unit]") {
-  CHECK((*CreateBackend("auto", {}))->name() == "cpu");
-  CHECK((*CreateBackend("cpu", {}))->name() == "cpu");
-  if (CompiledBackends().size() == 1) {
-    auto cuda = CreateBackend("cuda", {});
-    CHECK(cuda.status().code() == absl::StatusCode::kFailedPrecondition);
-    CHECK_THAT(std::string(cuda.status().message()), Catch::Contains("CUDA"));
-  }
-  CHECK(CreateBackend("tpu", {}).status().code() == absl::StatusCode::kInvalidArgument);
-}
-
 TEST_CASE("a model of an unsupported architecture names it and the supported ones", "[unit]") {
   testing::TempDir dir("catena-runtime");
   GgufWriter writer;
