@@ -87,7 +87,10 @@ absl::Status Collection::LoadState() {
     CATENA_ASSIGN_OR_RETURN(bm25_, Bm25Index::Open(db_->db(), db_->family(RetrievalDb::kBm25), prefix_, options));
   }
   const VectorIndexSpec index_spec{
-      .dimension = info_.spec.dimension, .metric = info_.spec.metric, .index = info_.spec.index};
+      .dimension = info_.spec.dimension,
+      .metric = info_.spec.metric,
+      .index = info_.spec.index,
+      .device = info_.spec.device};
   // A snapshot is usable when its recorded change sequence is present; otherwise rebuild from the documents.
   int64_t snapshot_seq = -1;
   if (std::ifstream seq_file(IndexPath().string() + ".seq"); seq_file >> snapshot_seq) {
