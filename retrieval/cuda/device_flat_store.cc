@@ -3,7 +3,6 @@
 // which cuBLAS sees as a column-major dimension x rows matrix.
 #include "retrieval/cuda/device_flat_store.h"
 
-#include <cublas_v2.h>
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -11,6 +10,7 @@
 #include <mutex>
 
 #include "common/status.h"
+#include "retrieval/cuda/cublas_api.h"
 #include "retrieval/cuda/knn_kernels.h"
 
 namespace catena::retrieval::cuda {
@@ -28,9 +28,14 @@ absl::Status CudaError(cudaError_t error, const char* what) {
   return absl::InternalError(message);
 }
 
+const char* StatusString(cublasStatus_t status) {
+  auto api = Cublas();
+  return api.ok() ? (*api)->status_string(status) : "unknown cuBLAS status";
+}
+
 absl::Status BlasError(cublasStatus_t status, const char* what) {
   if (status == CUBLAS_STATUS_SUCCESS) return absl::OkStatus();
-  return absl::InternalError(absl::StrCat("cuBLAS ", what, ": ", cublasGetStatusString(status)));
+  return absl::InternalError(absl::StrCat("cuBLAS ", what, ": ", StatusString(status)));
 }
 
 // An owned device allocation of T elements.
@@ -93,13 +98,14 @@ float SquaredNorm(const float* values, int dimension) {
 
 struct DeviceFlatStore::State {
   ~State() {
-    if (blas != nullptr) cublasDestroy(blas);
+    if (blas != nullptr) api->destroy(blas);
     if (stream != nullptr) cudaStreamDestroy(stream);
   }
 
   int dimension = 0;
   bool l2 = false;
   cudaStream_t stream = nullptr;
+  const CublasApi* api = nullptr;
   cublasHandle_t blas = nullptr;
   std::mutex mutex;  // guards everything below
   size_t rows = 0;
@@ -144,10 +150,11 @@ absl::StatusOr<std::unique_ptr<DeviceFlatStore>> DeviceFlatStore::Create(int dim
   CATENA_RETURN_IF_ERROR(CudaError(cudaSetDevice(0), "cudaSetDevice"));
   CATENA_RETURN_IF_ERROR(
       CudaError(cudaStreamCreateWithFlags(&state->stream, cudaStreamNonBlocking), "cudaStreamCreate"));
-  CATENA_RETURN_IF_ERROR(BlasError(cublasCreate(&state->blas), "cublasCreate"));
-  CATENA_RETURN_IF_ERROR(BlasError(cublasSetStream(state->blas, state->stream), "cublasSetStream"));
+  CATENA_ASSIGN_OR_RETURN(state->api, Cublas());
+  CATENA_RETURN_IF_ERROR(BlasError(state->api->create(&state->blas), "cublasCreate"));
+  CATENA_RETURN_IF_ERROR(BlasError(state->api->set_stream(state->blas, state->stream), "cublasSetStream"));
   // Plain FP32 (no TF32 tensor cores), so scores match the CPU index up to summation order.
-  CATENA_RETURN_IF_ERROR(BlasError(cublasSetMathMode(state->blas, CUBLAS_DEFAULT_MATH), "cublasSetMathMode"));
+  CATENA_RETURN_IF_ERROR(BlasError(state->api->set_math_mode(state->blas, CUBLAS_DEFAULT_MATH), "cublasSetMathMode"));
   return std::unique_ptr<DeviceFlatStore>(new DeviceFlatStore(std::move(state)));
 }
 
@@ -219,13 +226,13 @@ absl::Status DeviceFlatStore::State::ScoreAndSelect(const float* host_queries, s
   const float zero = 0.0f;
   const int m = static_cast<int>(rows);
   if (n == 1) {
-    CATENA_RETURN_IF_ERROR(BlasError(cublasSgemv(blas, CUBLAS_OP_T, dimension, m, &one, vectors.get(), dimension,
-                                                 queries.get(), 1, &zero, scores.get(), 1),
+    CATENA_RETURN_IF_ERROR(BlasError(api->sgemv(blas, CUBLAS_OP_T, dimension, m, &one, vectors.get(), dimension,
+                                                queries.get(), 1, &zero, scores.get(), 1),
                                      "sgemv"));
   } else {
     CATENA_RETURN_IF_ERROR(
-        BlasError(cublasSgemm(blas, CUBLAS_OP_T, CUBLAS_OP_N, m, static_cast<int>(n), dimension, &one, vectors.get(),
-                              dimension, queries.get(), dimension, &zero, scores.get(), m),
+        BlasError(api->sgemm(blas, CUBLAS_OP_T, CUBLAS_OP_N, m, static_cast<int>(n), dimension, &one, vectors.get(),
+                             dimension, queries.get(), dimension, &zero, scores.get(), m),
                   "sgemm"));
   }
   CATENA_RETURN_IF_ERROR(CudaError(LaunchScoresToKeys(scores.get(), rows, n, norms2.get(), query_norms2.get(), l2,
