@@ -103,7 +103,9 @@ absl::Status Collection::LoadState() {
   }
   const bool rebuild = index_ == nullptr;
   if (rebuild) {
-    CATENA_ASSIGN_OR_RETURN(index_, VectorIndex::Create(index_spec));
+    auto created = VectorIndex::Create(index_spec);
+    if (!created.ok() && index_spec.device == IndexDevice::kCuda) return Annotate(created.status(), "spec.device");
+    CATENA_ASSIGN_OR_RETURN(index_, std::move(created));
   }
 
   std::vector<int64_t> numbers;
