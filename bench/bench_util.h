@@ -18,6 +18,16 @@ inline void Emit(const std::string& bench, const std::string& case_name, const s
   std::fflush(stdout);
 }
 
+// Emit() with the device the case ran on as one more field, e.g. ...,"unit":"1/s","device":"NVIDIA H200"}.
+inline void Emit(const std::string& bench, const std::string& case_name, const std::string& metric, double value,
+                 const std::string& unit, const std::string& device) {
+  std::string quoted;
+  for (char c : device) quoted += (c == '"' || c == '\\') ? ' ' : c;
+  std::printf("{\"bench\":\"%s\",\"case\":\"%s\",\"metric\":\"%s\",\"value\":%.6g,\"unit\":\"%s\",\"device\":\"%s\"}\n",
+              bench.c_str(), case_name.c_str(), metric.c_str(), value, unit.c_str(), quoted.c_str());
+  std::fflush(stdout);
+}
+
 // The environment variable `name`, or `fallback` when it is unset or empty (benchmark knobs).
 inline std::string EnvOr(const char* name, const std::string& fallback) {
   const char* value = std::getenv(name);

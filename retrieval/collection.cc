@@ -87,7 +87,10 @@ absl::Status Collection::LoadState() {
     CATENA_ASSIGN_OR_RETURN(bm25_, Bm25Index::Open(db_->db(), db_->family(RetrievalDb::kBm25), prefix_, options));
   }
   const VectorIndexSpec index_spec{
-      .dimension = info_.spec.dimension, .metric = info_.spec.metric, .index = info_.spec.index};
+      .dimension = info_.spec.dimension,
+      .metric = info_.spec.metric,
+      .index = info_.spec.index,
+      .device = info_.spec.device};
   // A snapshot is usable when its recorded change sequence is present; otherwise rebuild from the documents.
   int64_t snapshot_seq = -1;
   if (std::ifstream seq_file(IndexPath().string() + ".seq"); seq_file >> snapshot_seq) {
@@ -100,7 +103,9 @@ absl::Status Collection::LoadState() {
   }
   const bool rebuild = index_ == nullptr;
   if (rebuild) {
-    CATENA_ASSIGN_OR_RETURN(index_, VectorIndex::Create(index_spec));
+    auto created = VectorIndex::Create(index_spec);
+    if (!created.ok() && index_spec.device == IndexDevice::kCuda) return Annotate(created.status(), "spec.device");
+    CATENA_ASSIGN_OR_RETURN(index_, std::move(created));
   }
 
   std::vector<int64_t> numbers;

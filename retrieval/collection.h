@@ -31,6 +31,8 @@ struct CollectionSpec {
   Metric metric = Metric::kCosine;
   // FAISS index-factory string (HNSW<M> runs on hnswlib); see VectorIndex.
   std::string index = "Flat";
+  // Where vectors are searched: kCuda keeps them on CUDA device 0 too (Flat only; see VectorIndexSpec).
+  IndexDevice device = IndexDevice::kCpu;
   // Embedder for documents and queries without vectors; empty = none (vectors must be given).
   std::string embedder;
   std::vector<FieldSpec> fields;

@@ -42,6 +42,7 @@ nlohmann::json SpecToJson(const CollectionSpec& spec) {
   return {{"dimension", spec.dimension},
           {"metric", NameOf(kMetricNames, spec.metric)},
           {"index", spec.index},
+          {"device", IndexDeviceName(spec.device)},
           {"embedder", spec.embedder},
           {"fields", fields},
           {"sparse", spec.sparse},
@@ -56,6 +57,9 @@ absl::StatusOr<CollectionSpec> SpecFromJson(const nlohmann::json& json) {
     if (!metric.has_value()) return absl::DataLossError("collection spec has an unknown metric");
     spec.metric = *metric;
     spec.index = json.at("index").get<std::string>();
+    auto device = ParseIndexDevice(json.value("device", "cpu"));  // absent in catalogs written before devices
+    if (!device.has_value()) return absl::DataLossError("collection spec has an unknown device");
+    spec.device = *device;
     spec.embedder = json.value("embedder", "");
     spec.sparse = json.value("sparse", true);
     spec.language = json.value("language", "en");

@@ -278,10 +278,20 @@ absl::StatusOr<std::vector<std::vector<ScoredId>>> FlatIndex::SearchBatch(std::s
   const size_t count = queries.size() / spec_.dimension;
   absl::ReaderMutexLock lock(&mutex_);
   const bool selective = params.filter != nullptr && Selective(*params.filter, params.k);
-  if (!ApproxReady() && !selective) return store_.SearchBatch(prepared.data(), count, params.k, params.filter);
+  if (!selective && !ApproxReady()) return store_.SearchBatch(prepared.data(), count, params.k, params.filter);
+  if (!selective) return SearchBatchApprox(prepared.data(), count, params);
   std::vector<std::vector<ScoredId>> results(count);
   for (size_t q = 0; q < count; ++q) {
     CATENA_ASSIGN_OR_RETURN(results[q], SearchPrepared(prepared.data() + q * spec_.dimension, params));
+  }
+  return results;
+}
+
+absl::StatusOr<std::vector<std::vector<ScoredId>>> FlatIndex::SearchBatchApprox(
+    const float* queries, size_t count, const IndexSearchParams& params) const {
+  std::vector<std::vector<ScoredId>> results(count);
+  for (size_t q = 0; q < count; ++q) {
+    CATENA_ASSIGN_OR_RETURN(results[q], SearchApprox(queries + q * spec_.dimension, params));
   }
   return results;
 }
@@ -340,6 +350,7 @@ absl::Status FlatIndex::LoadFrom(const std::filesystem::path& path) {
                                                       ", index \"", index, "\") differs from the requested one"));
   }
   CATENA_RETURN_IF_ERROR(store_.Read(in));
+  CATENA_RETURN_IF_ERROR(Reloaded());
   const std::string suffix = SidecarSuffix();
   if (suffix.empty()) return absl::OkStatus();
   return LoadSidecar(path.string() + suffix, saved_trained);

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <istream>
+#include <optional>
 #include <ostream>
 #include <span>
 #include <unordered_map>
@@ -31,6 +32,11 @@ class FlatVectorStore {
   Metric metric() const { return metric_; }
   size_t size() const { return ids_.size(); }
   bool Contains(int64_t id) const { return rows_.contains(id); }
+  // The storage position of `id`, or nullopt when absent.
+  std::optional<size_t> RowOf(int64_t id) const {
+    auto it = rows_.find(id);
+    return it == rows_.end() ? std::nullopt : std::optional<size_t>(it->second);
+  }
   // The row ids in storage order and the rows themselves (size() * dimension floats).
   std::span<const int64_t> ids() const { return ids_; }
   std::span<const float> data() const { return data_; }
@@ -108,7 +114,13 @@ class FlatIndex : public VectorIndex {
                                                              const IndexSearchParams& params) const {
     return store_.Search(query, params.k, params.filter);
   }
+  // Called under the shared lock for a batch of prepared queries when ApproxReady() and the filter (if any) is
+  // not selective; the default runs SearchApprox() per query.
+  virtual absl::StatusOr<std::vector<std::vector<ScoredId>>> SearchBatchApprox(const float* queries, size_t count,
+                                                                               const IndexSearchParams& params) const;
   virtual bool ApproxReady() const { return false; }
+  // Called under the exclusive lock after LoadFrom() replaced the store (before any sidecar is read).
+  virtual absl::Status Reloaded() { return absl::OkStatus(); }
   // Sidecar files: written next to the main file, read back after the store was loaded.
   virtual std::string SidecarSuffix() const { return ""; }
   virtual absl::Status SaveSidecar(const std::filesystem::path& path) const { return absl::OkStatus(); }

@@ -1,6 +1,7 @@
 #include "retrieval/proto_convert.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/status.h"
 
 namespace catena::retrieval {
 namespace {
@@ -52,6 +53,18 @@ constexpr std::pair<v1::FieldType, FieldType> kFieldTypes[] = {
     {v1::FIELD_TYPE_TIMESTAMP, FieldType::kTimestamp},
 };
 
+absl::StatusOr<IndexDevice> DeviceFromProto(int device) {
+  switch (device) {
+    case v1::INDEX_DEVICE_UNSPECIFIED:
+    case v1::INDEX_DEVICE_CPU:
+      return IndexDevice::kCpu;
+    case v1::INDEX_DEVICE_CUDA:
+      return IndexDevice::kCuda;
+    default:
+      return absl::InvalidArgumentError(absl::StrCat("spec.device: unknown value ", device, " (cpu or cuda)"));
+  }
+}
+
 }  // namespace
 
 nlohmann::json StructToJson(const google::protobuf::Struct& value) {
@@ -85,6 +98,7 @@ absl::StatusOr<CollectionSpec> SpecFromProto(const v1::CollectionSpec& proto) {
       return absl::InvalidArgumentError(absl::StrCat("spec.metric: unknown value ", proto.metric()));
   }
   spec.index = proto.index().empty() ? "Flat" : proto.index();
+  CATENA_ASSIGN_OR_RETURN(spec.device, DeviceFromProto(proto.device()));
   spec.embedder = proto.embedder();
   spec.sparse = proto.has_sparse() ? proto.sparse().value() : true;
   for (int i = 0; i < proto.fields_size(); ++i) {
@@ -109,6 +123,7 @@ v1::CollectionSpec SpecToProto(const CollectionSpec& spec) {
                    : spec.metric == Metric::kInnerProduct ? v1::METRIC_INNER_PRODUCT
                                                           : v1::METRIC_L2);
   proto.set_index(spec.index);
+  proto.set_device(spec.device == IndexDevice::kCuda ? v1::INDEX_DEVICE_CUDA : v1::INDEX_DEVICE_CPU);
   proto.set_embedder(spec.embedder);
   proto.mutable_sparse()->set_value(spec.sparse);
   for (const FieldSpec& field : spec.fields) {

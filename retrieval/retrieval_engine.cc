@@ -130,8 +130,11 @@ absl::StatusOr<CollectionInfo> RetrievalEngine::CreateCollection(const std::stri
   if (spec.index.empty()) spec.index = "Flat";
   if (auto schema = MetadataSchema::Create(spec.fields); !schema.ok()) return Annotate(schema.status(), "spec.fields");
   // Validates the index spec before anything is stored.
-  auto kind = ParseIndexKind({.dimension = spec.dimension, .metric = spec.metric, .index = spec.index});
+  const VectorIndexSpec index_spec{
+      .dimension = spec.dimension, .metric = spec.metric, .index = spec.index, .device = spec.device};
+  auto kind = ParseIndexKind(index_spec);
   if (!kind.ok()) return Annotate(kind.status(), "spec.index");
+  CATENA_RETURN_IF_ERROR(Annotate(CheckDevice(index_spec, *kind), "spec.device"));
   CATENA_ASSIGN_OR_RETURN(std::shared_ptr<const inference::Embedder> embedder, ResolveEmbedder(spec));
 
   std::lock_guard lock(mutex_);

@@ -16,6 +16,16 @@ std::string_view MetricName(Metric metric) {
   return "unknown";
 }
 
+std::string_view IndexDeviceName(IndexDevice device) {
+  return device == IndexDevice::kCuda ? "cuda" : "cpu";
+}
+
+std::optional<IndexDevice> ParseIndexDevice(std::string_view name) {
+  if (name == "cpu") return IndexDevice::kCpu;
+  if (name == "cuda") return IndexDevice::kCuda;
+  return std::nullopt;
+}
+
 IdBitset::IdBitset(std::span<const int64_t> ids) {
   for (int64_t id : ids) Insert(id);
 }

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,14 @@ enum class Metric { kCosine, kInnerProduct, kL2 };
 
 // "cosine", "inner_product", "l2".
 std::string_view MetricName(Metric metric);
+
+// Where a collection's vectors are searched: host memory (every index kind) or CUDA device 0 (Flat only).
+enum class IndexDevice { kCpu, kCuda };
+
+// "cpu", "cuda".
+std::string_view IndexDeviceName(IndexDevice device);
+// The device named `name` ("cpu" or "cuda"), or nullopt.
+std::optional<IndexDevice> ParseIndexDevice(std::string_view name);
 
 // A document number with its score.
 struct ScoredId {

@@ -8,6 +8,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/status.h"
+#ifdef CATENA_HAVE_CUDA
+#include "retrieval/cuda/device_flat_store.h"
+#include "retrieval/cuda_flat_index.h"
+#endif
 #include "retrieval/faiss_index.h"
 #include "retrieval/flat_vectors.h"
 #include "retrieval/hnsw_index.h"
@@ -121,8 +125,31 @@ absl::Status ValidateQueries(std::span<const float> queries, int dimension, cons
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::string> CudaDeviceName() {
+#ifdef CATENA_HAVE_CUDA
+  return cuda::DeviceName();
+#else
+  return absl::FailedPreconditionError("this build has no CUDA support (configure with -DCATENA_CUDA=ON and nvcc)");
+#endif
+}
+
+absl::Status CheckDevice(const VectorIndexSpec& spec, const IndexKind& kind) {
+  if (spec.device == IndexDevice::kCpu) return absl::OkStatus();
+  if (kind.type != IndexKind::Type::kFlat) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("device \"cuda\" supports only the \"Flat\" index, got \"", spec.index, "\""));
+  }
+  absl::StatusOr<std::string> name = CudaDeviceName();
+  if (!name.ok()) return Annotate(name.status(), "device \"cuda\" is not available");
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<VectorIndex>> VectorIndex::Create(const VectorIndexSpec& spec) {
   CATENA_ASSIGN_OR_RETURN(const IndexKind kind, ParseIndexKind(spec));
+  CATENA_RETURN_IF_ERROR(CheckDevice(spec, kind));
+#ifdef CATENA_HAVE_CUDA
+  if (spec.device == IndexDevice::kCuda) return CudaFlatIndex::Create(spec);
+#endif
   switch (kind.type) {
     case IndexKind::Type::kFlat:
       return std::unique_ptr<VectorIndex>(std::make_unique<FlatIndex>(spec));

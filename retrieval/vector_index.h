@@ -1,6 +1,6 @@
 // VectorIndex: the approximate/exact nearest-neighbour index of one collection, over dense int64 document
-// numbers. Implementations: Flat (exact BLAS scan), HNSW<M> (hnswlib), IVF/PQ/SQ8 (FAISS); Create() picks
-// one from the FAISS-style factory string in VectorIndexSpec. Used by collections and the retrieval service.
+// numbers. Implementations: Flat (exact BLAS scan), Flat on CUDA (device cuda), HNSW<M> (hnswlib),
+// IVF/PQ/SQ8 (FAISS); Create() picks one from the FAISS-style factory string and device in VectorIndexSpec. Used by collections and the retrieval service.
 // Thread safety: searches (and Save) may run concurrently; Upsert/Remove take an exclusive lock internally.
 #pragma once
 
@@ -24,6 +24,8 @@ struct VectorIndexSpec {
   int dimension = 0;
   Metric metric = Metric::kCosine;
   std::string index = "Flat";
+  // kCuda: the vectors also live on CUDA device 0 and unfiltered or broad-filter searches run there (Flat only).
+  IndexDevice device = IndexDevice::kCpu;
 };
 
 // Per-search knobs; 0 means the index's default.
@@ -79,6 +81,13 @@ class VectorIndex {
   // Writes the index atomically (temp files + rename) to `path` (plus a sidecar `path`.faiss / .hnsw).
   virtual absl::Status Save(const std::filesystem::path& path) const = 0;
 };
+
+// Checks that `spec.device` can serve `kind`: cuda needs the Flat index (INVALID_ARGUMENT) and a CUDA device in
+// a build with CUDA (FAILED_PRECONDITION). Messages start with `device "cuda"`; callers add the field path.
+absl::Status CheckDevice(const VectorIndexSpec& spec, const IndexKind& kind);
+// The name of CUDA device 0, or FAILED_PRECONDITION saying why none is usable (build without CUDA, no device,
+// driver error).
+absl::StatusOr<std::string> CudaDeviceName();
 
 // Checks one batch of ids/vectors against `dimension`: ids >= 0, vectors.size() == ids.size() * dimension,
 // all values finite. INVALID_ARGUMENT names expected vs got (or the first bad position).

@@ -25,6 +25,7 @@ struct CollectionFlags {
   int dimension = 0;  // 0: the embedder's
   std::string metric = "cosine";
   std::string index = "Flat";
+  std::string device = "cpu";
   std::string embedder;
   std::vector<std::string> fields;  // name:type[:indexed]
 };
@@ -52,8 +53,9 @@ int Check(const absl::Status& status, const sdk::Client& client) {
 }
 
 void PrintCollection(const v1::Collection& collection) {
-  std::printf("%-24s dim=%d index=%s embedder=%s documents=%lld%s\n", collection.name().c_str(),
+  std::printf("%-24s dim=%d index=%s%s embedder=%s documents=%lld%s\n", collection.name().c_str(),
               collection.spec().dimension(), collection.spec().index().c_str(),
+              collection.spec().device() == v1::INDEX_DEVICE_CUDA ? " device=cuda" : "",
               collection.spec().embedder().empty() ? "-" : collection.spec().embedder().c_str(),
               static_cast<long long>(collection.document_count()), collection.index_trained() ? "" : " (untrained)");
 }
@@ -100,6 +102,7 @@ int RunCreate(const sdk::Client& client, const CollectionFlags& flags) {
                   : flags.metric == "ip" ? v1::METRIC_INNER_PRODUCT
                                          : v1::METRIC_COSINE);
   spec.set_index(flags.index);
+  spec.set_device(flags.device == "cuda" ? v1::INDEX_DEVICE_CUDA : v1::INDEX_DEVICE_CPU);
   spec.set_embedder(flags.embedder);
   for (const std::string& field : flags.fields) {
     if (ParseField(field, *spec.add_fields()) != 0) {
@@ -272,6 +275,8 @@ void AddCollectionCommands(CLI::App& app, CommandRunner& runner) {
   create->add_option("--metric", create_flags->metric, "cosine, ip or l2")
       ->check(CLI::IsMember({"cosine", "ip", "l2"}));
   create->add_option("--index", create_flags->index, "FAISS index spec: Flat, HNSW32, IVF1024,Flat, IVF1024,PQ32, SQ8");
+  create->add_option("--device", create_flags->device, "Where vectors are searched: cpu, or cuda (Flat index only)")
+      ->check(CLI::IsMember({"cpu", "cuda"}));
   create->add_option("--embedder", create_flags->embedder, "Embedder name (see EmbeddingService)");
   create->add_option("--field", create_flags->fields, "Metadata field name:type[:indexed]; repeatable");
   create->callback([&runner, create_flags] {
