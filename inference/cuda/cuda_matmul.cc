@@ -5,14 +5,15 @@
 namespace catena::inference::cuda {
 
 absl::StatusOr<std::unique_ptr<Projector>> Projector::Create(cudaStream_t stream) {
+  CATENA_ASSIGN_OR_RETURN(const ::catena::cuda::CublasApi* api, ::catena::cuda::Cublas());
   cublasHandle_t handle = nullptr;
-  CATENA_RETURN_IF_ERROR(CublasStatus(cublasCreate(&handle), "cublasCreate"));
-  std::unique_ptr<Projector> projector(new Projector(stream, handle));
-  CATENA_RETURN_IF_ERROR(CublasStatus(cublasSetStream(handle, stream), "cublasSetStream"));
+  CATENA_RETURN_IF_ERROR(CublasStatus(api->create(&handle), "cublasCreate"));
+  std::unique_ptr<Projector> projector(new Projector(stream, api, handle));
+  CATENA_RETURN_IF_ERROR(CublasStatus(api->set_stream(handle, stream), "cublasSetStream"));
   return projector;
 }
 
-Projector::~Projector() { cublasDestroy(handle_); }
+Projector::~Projector() { api_->destroy(handle_); }
 
 absl::Status Projector::Project(const DeviceMatrix& w, const float* bias, const float* x, int batch, float* y) {
   if (batch <= kMatVecMaxBatch) {
@@ -30,7 +31,7 @@ absl::Status Projector::Gemm(const DeviceMatrix& w, const float* x, int batch, f
   const int rows = static_cast<int>(w.rows), cols = static_cast<int>(w.cols);
   const float alpha = 1.0f, beta = 0.0f;
   if (w.type == GgmlType::kF32) {
-    return CublasStatus(cublasSgemm(handle_, CUBLAS_OP_T, CUBLAS_OP_N, rows, batch, cols, &alpha,
+    return CublasStatus(api_->sgemm(handle_, CUBLAS_OP_T, CUBLAS_OP_N, rows, batch, cols, &alpha,
                                     static_cast<const float*>(w.data), cols, x, cols, &beta, y, rows),
                         "cublasSgemm");
   }
@@ -42,9 +43,9 @@ absl::Status Projector::Gemm(const DeviceMatrix& w, const float* x, int batch, f
   }
   CATENA_RETURN_IF_ERROR(half_activations_.Reserve(static_cast<size_t>(batch) * cols * 2));
   FloatsToHalves(x, int64_t{batch} * cols, half_activations_.get(), stream_);
-  return CublasStatus(cublasGemmEx(handle_, CUBLAS_OP_T, CUBLAS_OP_N, rows, batch, cols, &alpha, weights, CUDA_R_16F,
-                                   cols, half_activations_.get(), CUDA_R_16F, cols, &beta, y, CUDA_R_32F, rows,
-                                   CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+  return CublasStatus(api_->gemm_ex(handle_, CUBLAS_OP_T, CUBLAS_OP_N, rows, batch, cols, &alpha, weights, CUDA_R_16F,
+                                    cols, half_activations_.get(), CUDA_R_16F, cols, &beta, y, CUDA_R_32F, rows,
+                                    CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
                       "cublasGemmEx");
 }
 

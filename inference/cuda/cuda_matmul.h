@@ -7,6 +7,7 @@
 #include <cublas_v2.h>
 
 #include "absl/status/statusor.h"
+#include "common/cuda/cublas_loader.h"
 #include "inference/cuda/cuda_common.h"
 #include "inference/cuda/cuda_ops.h"
 
@@ -24,10 +25,12 @@ class Projector {
   absl::Status Project(const DeviceMatrix& w, const float* bias, const float* x, int batch, float* y);
 
  private:
-  Projector(cudaStream_t stream, cublasHandle_t handle) : stream_(stream), handle_(handle) {}
+  Projector(cudaStream_t stream, const ::catena::cuda::CublasApi* api, cublasHandle_t handle)
+      : stream_(stream), api_(api), handle_(handle) {}
   absl::Status Gemm(const DeviceMatrix& w, const float* x, int batch, float* y);
 
   cudaStream_t stream_;
+  const ::catena::cuda::CublasApi* api_;  // loaded with dlopen (common/cuda/cublas_loader.h)
   cublasHandle_t handle_;
   DeviceBuffer half_weights_, half_activations_;
 };

@@ -71,7 +71,7 @@ absl::StatusOr<std::unique_ptr<DeviceWeights>> DeviceWeights::Upload(const Trans
 
 size_t DeviceWeights::bytes() const {
   size_t total = 0;
-  for (const DeviceBuffer& buffer : buffers_) total += buffer.size();
+  for (const DeviceBuffer& buffer : buffers_) total += buffer.bytes();
   return total;
 }
 

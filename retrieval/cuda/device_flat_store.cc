@@ -9,84 +9,24 @@
 #include <limits>
 #include <mutex>
 
+#include "common/cuda/cublas_loader.h"
+#include "common/cuda/cuda_status.h"
+#include "common/cuda/device_buffer.h"
 #include "common/status.h"
-#include "retrieval/cuda/cublas_api.h"
 #include "retrieval/cuda/knn_kernels.h"
 
 namespace catena::retrieval::cuda {
 namespace {
 
+using ::catena::cuda::Cublas;
+using ::catena::cuda::CublasApi;
+using ::catena::cuda::CublasStatus;
+using ::catena::cuda::CudaStatus;
+using ::catena::cuda::DeviceBuffer;
+
 // Score-matrix floats per search chunk (256 MiB): bounds how many queries are scored at once.
 constexpr size_t kScoreFloats = size_t{64} << 20;
 constexpr size_t kMaxQueriesPerChunk = 4096;  // also keeps the kernels' grid.y small
-
-absl::Status CudaError(cudaError_t error, const char* what) {
-  if (error == cudaSuccess) return absl::OkStatus();
-  cudaGetLastError();  // clears a non-sticky error so later calls are not blamed for it
-  const std::string message = absl::StrCat("CUDA ", what, ": ", cudaGetErrorString(error));
-  if (error == cudaErrorMemoryAllocation) return absl::ResourceExhaustedError(message);
-  return absl::InternalError(message);
-}
-
-const char* StatusString(cublasStatus_t status) {
-  auto api = Cublas();
-  return api.ok() ? (*api)->status_string(status) : "unknown cuBLAS status";
-}
-
-absl::Status BlasError(cublasStatus_t status, const char* what) {
-  if (status == CUBLAS_STATUS_SUCCESS) return absl::OkStatus();
-  return absl::InternalError(absl::StrCat("cuBLAS ", what, ": ", StatusString(status)));
-}
-
-// An owned device allocation of T elements.
-template <typename T>
-class DeviceBuffer {
- public:
-  DeviceBuffer() = default;
-  ~DeviceBuffer() { Release(); }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-
-  T* get() const { return data_; }
-  size_t capacity() const { return capacity_; }
-
-  // Ensures room for `count` elements; the contents are lost when it reallocates.
-  absl::Status Reserve(size_t count) {
-    if (count <= capacity_) return absl::OkStatus();
-    Release();
-    CATENA_RETURN_IF_ERROR(CudaError(cudaMalloc(&data_, count * sizeof(T)), "cudaMalloc"));
-    capacity_ = count;
-    return absl::OkStatus();
-  }
-
-  // Ensures room for `count` elements, keeping the first `keep` (<= capacity()).
-  absl::Status Grow(size_t count, size_t keep, cudaStream_t stream) {
-    if (count <= capacity_) return absl::OkStatus();
-    T* grown = nullptr;
-    CATENA_RETURN_IF_ERROR(CudaError(cudaMalloc(&grown, count * sizeof(T)), "cudaMalloc"));
-    cudaError_t error = cudaSuccess;
-    if (keep > 0) error = cudaMemcpyAsync(grown, data_, keep * sizeof(T), cudaMemcpyDeviceToDevice, stream);
-    if (error == cudaSuccess) error = cudaStreamSynchronize(stream);
-    if (error != cudaSuccess) {
-      cudaFree(grown);
-      return CudaError(error, "copying rows into a larger buffer");
-    }
-    Release();
-    data_ = grown;
-    capacity_ = count;
-    return absl::OkStatus();
-  }
-
- private:
-  void Release() {
-    if (data_ != nullptr) cudaFree(data_);
-    data_ = nullptr;
-    capacity_ = 0;
-  }
-
-  T* data_ = nullptr;
-  size_t capacity_ = 0;
-};
 
 float SquaredNorm(const float* values, int dimension) {
   float sum = 0;
@@ -135,7 +75,7 @@ absl::StatusOr<std::string> DeviceName() {
   }
   if (count == 0) return absl::FailedPreconditionError("no CUDA device found");
   cudaDeviceProp properties{};
-  CATENA_RETURN_IF_ERROR(CudaError(cudaGetDeviceProperties(&properties, 0), "cudaGetDeviceProperties"));
+  CATENA_RETURN_IF_ERROR(CudaStatus(cudaGetDeviceProperties(&properties, 0), "cudaGetDeviceProperties"));
   return std::string(properties.name);
 }
 
@@ -147,14 +87,15 @@ absl::StatusOr<std::unique_ptr<DeviceFlatStore>> DeviceFlatStore::Create(int dim
   auto state = std::make_unique<State>();
   state->dimension = dimension;
   state->l2 = l2;
-  CATENA_RETURN_IF_ERROR(CudaError(cudaSetDevice(0), "cudaSetDevice"));
+  CATENA_RETURN_IF_ERROR(CudaStatus(cudaSetDevice(0), "cudaSetDevice"));
   CATENA_RETURN_IF_ERROR(
-      CudaError(cudaStreamCreateWithFlags(&state->stream, cudaStreamNonBlocking), "cudaStreamCreate"));
+      CudaStatus(cudaStreamCreateWithFlags(&state->stream, cudaStreamNonBlocking), "cudaStreamCreate"));
   CATENA_ASSIGN_OR_RETURN(state->api, Cublas());
-  CATENA_RETURN_IF_ERROR(BlasError(state->api->create(&state->blas), "cublasCreate"));
-  CATENA_RETURN_IF_ERROR(BlasError(state->api->set_stream(state->blas, state->stream), "cublasSetStream"));
+  CATENA_RETURN_IF_ERROR(CublasStatus(state->api->create(&state->blas), "cublasCreate"));
+  CATENA_RETURN_IF_ERROR(CublasStatus(state->api->set_stream(state->blas, state->stream), "cublasSetStream"));
   // Plain FP32 (no TF32 tensor cores), so scores match the CPU index up to summation order.
-  CATENA_RETURN_IF_ERROR(BlasError(state->api->set_math_mode(state->blas, CUBLAS_DEFAULT_MATH), "cublasSetMathMode"));
+  CATENA_RETURN_IF_ERROR(
+      CublasStatus(state->api->set_math_mode(state->blas, CUBLAS_DEFAULT_MATH), "cublasSetMathMode"));
   return std::unique_ptr<DeviceFlatStore>(new DeviceFlatStore(std::move(state)));
 }
 
@@ -191,11 +132,11 @@ absl::Status DeviceFlatStore::Write(size_t begin, size_t count, const float* dat
   const size_t dimension = static_cast<size_t>(s.dimension);
   float* target = s.vectors.get() + begin * dimension;
   CATENA_RETURN_IF_ERROR(
-      CudaError(cudaMemcpyAsync(target, data, count * dimension * sizeof(float), cudaMemcpyHostToDevice, s.stream),
-                "uploading rows"));
+      CudaStatus(cudaMemcpyAsync(target, data, count * dimension * sizeof(float), cudaMemcpyHostToDevice, s.stream),
+                 "uploading rows"));
   CATENA_RETURN_IF_ERROR(
-      CudaError(LaunchSquaredNorms(target, count, s.dimension, s.norms2.get() + begin, s.stream), "row norms"));
-  return CudaError(cudaStreamSynchronize(s.stream), "uploading rows");
+      CudaStatus(LaunchSquaredNorms(target, count, s.dimension, s.norms2.get() + begin, s.stream), "row norms"));
+  return CudaStatus(cudaStreamSynchronize(s.stream), "uploading rows");
 }
 
 absl::Status DeviceFlatStore::State::ReserveWorkspace(size_t chunk, size_t k, bool masked) {
@@ -215,10 +156,10 @@ absl::Status DeviceFlatStore::State::ScoreAndSelect(const float* host_queries, s
   const size_t width = static_cast<size_t>(dimension);
   std::vector<float> host_norms2(n);
   for (size_t q = 0; q < n; ++q) host_norms2[q] = SquaredNorm(host_queries + q * width, dimension);
-  CATENA_RETURN_IF_ERROR(
-      CudaError(cudaMemcpyAsync(queries.get(), host_queries, n * width * sizeof(float), cudaMemcpyHostToDevice, stream),
-                "uploading queries"));
-  CATENA_RETURN_IF_ERROR(CudaError(
+  CATENA_RETURN_IF_ERROR(CudaStatus(
+      cudaMemcpyAsync(queries.get(), host_queries, n * width * sizeof(float), cudaMemcpyHostToDevice, stream),
+      "uploading queries"));
+  CATENA_RETURN_IF_ERROR(CudaStatus(
       cudaMemcpyAsync(query_norms2.get(), host_norms2.data(), n * sizeof(float), cudaMemcpyHostToDevice, stream),
       "uploading query norms"));
   // Score column q (rows floats) = vectors^T x query q; the vectors form a column-major dimension x rows matrix.
@@ -226,38 +167,38 @@ absl::Status DeviceFlatStore::State::ScoreAndSelect(const float* host_queries, s
   const float zero = 0.0f;
   const int m = static_cast<int>(rows);
   if (n == 1) {
-    CATENA_RETURN_IF_ERROR(BlasError(api->sgemv(blas, CUBLAS_OP_T, dimension, m, &one, vectors.get(), dimension,
-                                                queries.get(), 1, &zero, scores.get(), 1),
-                                     "sgemv"));
+    CATENA_RETURN_IF_ERROR(CublasStatus(api->sgemv(blas, CUBLAS_OP_T, dimension, m, &one, vectors.get(), dimension,
+                                                   queries.get(), 1, &zero, scores.get(), 1),
+                                        "sgemv"));
   } else {
     CATENA_RETURN_IF_ERROR(
-        BlasError(api->sgemm(blas, CUBLAS_OP_T, CUBLAS_OP_N, m, static_cast<int>(n), dimension, &one, vectors.get(),
-                             dimension, queries.get(), dimension, &zero, scores.get(), m),
-                  "sgemm"));
+        CublasStatus(api->sgemm(blas, CUBLAS_OP_T, CUBLAS_OP_N, m, static_cast<int>(n), dimension, &one, vectors.get(),
+                                dimension, queries.get(), dimension, &zero, scores.get(), m),
+                     "sgemm"));
   }
-  CATENA_RETURN_IF_ERROR(CudaError(LaunchScoresToKeys(scores.get(), rows, n, norms2.get(), query_norms2.get(), l2,
-                                                      masked ? mask.get() : nullptr, stream),
-                                   "scores to keys"));
+  CATENA_RETURN_IF_ERROR(CudaStatus(LaunchScoresToKeys(scores.get(), rows, n, norms2.get(), query_norms2.get(), l2,
+                                                       masked ? mask.get() : nullptr, stream),
+                                    "scores to keys"));
   const TopKWorkspace workspace{.histograms = histograms.get(), .states = states.get(), .counters = counters.get()};
-  return CudaError(LaunchTopK(reinterpret_cast<const uint32_t*>(scores.get()), rows, n, static_cast<int>(k), workspace,
-                              out_rows.get(), out_scores.get(), stream),
-                   "top-k");
+  return CudaStatus(LaunchTopK(reinterpret_cast<const uint32_t*>(scores.get()), rows, n, static_cast<int>(k), workspace,
+                               out_rows.get(), out_scores.get(), stream),
+                    "top-k");
 }
 
 absl::StatusOr<std::vector<std::vector<RowHit>>> DeviceFlatStore::State::Collect(size_t n, size_t k) {
   std::vector<int32_t> hit_rows(n * k);
   std::vector<float> hit_scores(n * k);
   std::vector<SelectState> selected(n);
-  CATENA_RETURN_IF_ERROR(CudaError(
+  CATENA_RETURN_IF_ERROR(CudaStatus(
       cudaMemcpyAsync(hit_rows.data(), out_rows.get(), n * k * sizeof(int32_t), cudaMemcpyDeviceToHost, stream),
       "downloading results"));
-  CATENA_RETURN_IF_ERROR(CudaError(
+  CATENA_RETURN_IF_ERROR(CudaStatus(
       cudaMemcpyAsync(hit_scores.data(), out_scores.get(), n * k * sizeof(float), cudaMemcpyDeviceToHost, stream),
       "downloading results"));
-  CATENA_RETURN_IF_ERROR(
-      CudaError(cudaMemcpyAsync(selected.data(), states.get(), n * sizeof(SelectState), cudaMemcpyDeviceToHost, stream),
-                "downloading results"));
-  CATENA_RETURN_IF_ERROR(CudaError(cudaStreamSynchronize(stream), "search"));
+  CATENA_RETURN_IF_ERROR(CudaStatus(
+      cudaMemcpyAsync(selected.data(), states.get(), n * sizeof(SelectState), cudaMemcpyDeviceToHost, stream),
+      "downloading results"));
+  CATENA_RETURN_IF_ERROR(CudaStatus(cudaStreamSynchronize(stream), "search"));
   std::vector<std::vector<RowHit>> results(n);
   for (size_t q = 0; q < n; ++q) {
     const size_t want = std::min<size_t>(selected[q].want, k);
@@ -280,7 +221,7 @@ absl::StatusOr<std::vector<std::vector<RowHit>>> DeviceFlatStore::Search(const f
   const size_t chunk = std::clamp<size_t>(kScoreFloats / s.rows, 1, std::min(count, kMaxQueriesPerChunk));
   CATENA_RETURN_IF_ERROR(s.ReserveWorkspace(chunk, k_rows, !mask.empty()));
   if (!mask.empty()) {
-    CATENA_RETURN_IF_ERROR(CudaError(
+    CATENA_RETURN_IF_ERROR(CudaStatus(
         cudaMemcpyAsync(s.mask.get(), mask.data(), mask.size(), cudaMemcpyHostToDevice, s.stream), "uploading mask"));
   }
   for (size_t begin = 0; begin < count; begin += chunk) {

@@ -139,6 +139,9 @@ def needed_libraries(binary):
         return None
     needed = re.findall(r"^\s*NEEDED\s+(\S+)", dump.stdout, re.MULTILINE)
     resolved = dict(re.findall(r"^\s*(\S+) => (\S+)", ldd.stdout, re.MULTILINE))
+    # The dynamic loader (NEEDED by binaries that call into it, e.g. the static CUDA runtime) has no "=>".
+    for path in re.findall(r"^\s*(/\S+) \(0x", ldd.stdout, re.MULTILINE):
+        resolved.setdefault(os.path.basename(path), path)
     return {name: resolved.get(name) for name in needed}
 
 

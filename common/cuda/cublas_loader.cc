@@ -1,4 +1,4 @@
-#include "retrieval/cuda/cublas_api.h"
+#include "common/cuda/cublas_loader.h"
 
 #include <dlfcn.h>
 
@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace catena::retrieval::cuda {
+namespace catena::cuda {
 namespace {
 
 // The versioned soname first (found through the binary's RUNPATH or the loader cache), then the toolkit's copy.
@@ -31,11 +31,11 @@ absl::StatusOr<CublasApi> Load() {
   void* library = OpenLibrary(error);  // kept open for the life of the process
   if (library == nullptr) return absl::FailedPreconditionError(absl::StrCat("cannot load cuBLAS: ", error));
   CublasApi api;
-  const bool bound = Bind(library, "cublasCreate_v2", api.create) && Bind(library, "cublasDestroy_v2", api.destroy) &&
-                     Bind(library, "cublasSetStream_v2", api.set_stream) &&
-                     Bind(library, "cublasSetMathMode", api.set_math_mode) &&
-                     Bind(library, "cublasSgemv_v2", api.sgemv) && Bind(library, "cublasSgemm_v2", api.sgemm) &&
-                     Bind(library, "cublasGetStatusString", api.status_string);
+  const bool bound =
+      Bind(library, "cublasCreate_v2", api.create) && Bind(library, "cublasDestroy_v2", api.destroy) &&
+      Bind(library, "cublasSetStream_v2", api.set_stream) && Bind(library, "cublasSetMathMode", api.set_math_mode) &&
+      Bind(library, "cublasSgemv_v2", api.sgemv) && Bind(library, "cublasSgemm_v2", api.sgemm) &&
+      Bind(library, "cublasGemmEx", api.gemm_ex) && Bind(library, "cublasGetStatusString", api.status_string);
   if (!bound) return absl::FailedPreconditionError("cuBLAS lacks an expected entry point");
   return api;
 }
@@ -48,4 +48,4 @@ absl::StatusOr<const CublasApi*> Cublas() {
   return &*api;
 }
 
-}  // namespace catena::retrieval::cuda
+}  // namespace catena::cuda
