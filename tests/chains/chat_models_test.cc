@@ -1,8 +1,7 @@
 // The chat model providers: TestChatModel's documented replies, streaming on timers (no thread sleeps), limits
 // and cancellation; EngineChatModel on a tiny generated llama, against inference::Generate.
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <condition_variable>
 #include <mutex>
 
@@ -65,7 +64,8 @@ ChatRequest UserRequest(std::string model, std::string text) {
 
 TEST_CASE("test models echo, script replies by substring and stream whitespace pieces", "[unit]") {
   TestChatModel model;
-  model.AddModel({.name = "bank", .replies = {{"refund", "Refunds take 5 days."}, {"card", "Card blocked."}},
+  model.AddModel({.name = "bank",
+                  .replies = {{"refund", "Refunds take 5 days."}, {"card", "Card blocked."}},
                   .default_text = "Sorry?"});
   model.AddModel({.name = "load", .token_count = 4});
   auto reply = [&](std::string name, std::string text) { return *model.ReplyFor(UserRequest(name, text)); };
@@ -125,7 +125,9 @@ TEST_CASE("test-json replies the minimal valid instance of the request's schema"
 TEST_CASE("delayed test models stream on executor timers without holding a thread", "[unit]") {
   Executor executor({.threads = 1});
   TestChatModel model(&executor);
-  model.AddModel({.name = "slow", .default_text = "a b c d e", .first_token_delay = absl::Milliseconds(100),
+  model.AddModel({.name = "slow",
+                  .default_text = "a b c d e",
+                  .first_token_delay = absl::Milliseconds(100),
                   .token_interval = absl::Milliseconds(100)});
   const auto start = Clock::now();
   Recorder first, second;
@@ -139,7 +141,8 @@ TEST_CASE("delayed test models stream on executor timers without holding a threa
   CHECK(first.Joined() == "a b c d e");
   REQUIRE(first.times.size() == 5);
   CHECK(first.times[0] - start >= std::chrono::milliseconds(100));
-  for (size_t i = 1; i < first.times.size(); ++i) CHECK(first.times[i] - first.times[i - 1] >= std::chrono::milliseconds(99));
+  for (size_t i = 1; i < first.times.size(); ++i)
+    CHECK(first.times[i] - first.times[i - 1] >= std::chrono::milliseconds(99));
   // Both streams (100 + 4 * 100 = 500 ms each) shared one worker thread: sleeping would take 1000 ms or more.
   CHECK(elapsed < std::chrono::milliseconds(900));
 }
@@ -170,15 +173,21 @@ std::string TinyModelFile(const catena::testing::TempDir& dir, std::string_view 
   return path;
 }
 
-TEST_CASE("EngineChatModel streams the same greedy text as inference::Generate", "[integration]") {
-  catena::testing::TempDir dir("chains-engine-model");
-  const std::string path = TinyModelFile(dir);
+// A registry serving the model at `path` as "tiny" on the CPU (16 MiB of KV), loaded.
+std::shared_ptr<inference::ModelRegistry> LoadedTinyRegistry(const std::string& path) {
   inference::ModelConfig config{.name = "tiny", .path = path, .options = {.backend = "cpu", .threads = 1}};
   config.engine.kv_memory_bytes = int64_t{16} << 20;
   auto registry = inference::ModelRegistry::Create({config});
   REQUIRE(registry.ok());
   std::shared_ptr<inference::ModelRegistry> shared(std::move(*registry));
   REQUIRE(shared->Load("tiny").ok());
+  return shared;
+}
+
+TEST_CASE("EngineChatModel streams the same greedy text as inference::Generate", "[integration]") {
+  catena::testing::TempDir dir("chains-engine-model");
+  const std::string path = TinyModelFile(dir);
+  const std::shared_ptr<inference::ModelRegistry> shared = LoadedTinyRegistry(path);
   auto local = inference::Model::Load(path, {.backend = "cpu", .threads = 1});
   REQUIRE(local.ok());
   EngineChatModel model(shared);
@@ -187,8 +196,10 @@ TEST_CASE("EngineChatModel streams the same greedy text as inference::Generate",
   CHECK_FALSE(model.HasModel("big"));
 
   SECTION("raw prompts (llm.generate)") {
-    ChatRequest request{.model = "tiny", .messages = {{.role = "user", .content = "The bank opened"}},
-                        .raw_prompt = true, .max_tokens = 12};
+    ChatRequest request{.model = "tiny",
+                        .messages = {{.role = "user", .content = "The bank opened"}},
+                        .raw_prompt = true,
+                        .max_tokens = 12};
     Recorder recorder;
     auto handle = model.Chat(request, recorder.OnDelta(), recorder.OnDone());
     const auto& result = recorder.Wait();
@@ -246,8 +257,10 @@ TEST_CASE("EngineChatModel streams the same greedy text as inference::Generate",
     CHECK_THAT(std::string(schema.Wait().status().message()), Catch::StartsWith("json_schema"));
   }
   SECTION("stop strings cut the reply; cancel and deadlines end the call with their status") {
-    ChatRequest raw{.model = "tiny", .messages = {{.role = "user", .content = "Tell me a long story"}},
-                    .raw_prompt = true, .max_tokens = 120};
+    ChatRequest raw{.model = "tiny",
+                    .messages = {{.role = "user", .content = "Tell me a long story"}},
+                    .raw_prompt = true,
+                    .max_tokens = 120};
     const auto prompt = (*local)->tokenizer().Encode("Tell me a long story", {.add_special = true});
     auto expected = inference::Generate(**local, prompt, {.max_tokens = 120});
     REQUIRE(expected.ok());
@@ -288,19 +301,15 @@ TEST_CASE("EngineChatModel decodes auto tool calls under the template's cached c
   catena::testing::TempDir dir("chains-engine-tools");
   const std::string path =
       TinyModelFile(dir, inference::ChatTemplate::BuiltinSource(inference::BuiltinChatFormat::kChatMl));
-  inference::ModelConfig config{.name = "tiny", .path = path, .options = {.backend = "cpu", .threads = 1}};
-  config.engine.kv_memory_bytes = int64_t{16} << 20;
-  auto registry = inference::ModelRegistry::Create({config});
-  REQUIRE(registry.ok());
-  std::shared_ptr<inference::ModelRegistry> shared(std::move(*registry));
-  REQUIRE(shared->Load("tiny").ok());
+  const std::shared_ptr<inference::ModelRegistry> shared = LoadedTinyRegistry(path);
   auto served = shared->Get("tiny");
   REQUIRE(served.ok());
   CHECK((*served)->tool_call_format == inference::ToolCallFormat::kHermes);
   EngineChatModel model(shared);
   ChatRequest request = UserRequest("tiny", "Weather in Oslo?");
   request.max_tokens = 10;
-  request.tools = {{.name = "get_weather", .description = "Weather",
+  request.tools = {{.name = "get_weather",
+                    .description = "Weather",
                     .parameters_json_schema = R"({"type":"object","properties":{"city":{"type":"string"}}})"}};
   for (int call = 0; call < 2; ++call) {
     Recorder recorder;
@@ -310,8 +319,8 @@ TEST_CASE("EngineChatModel decodes auto tool calls under the template's cached c
     std::vector<inference::ChatMessage> messages = {{.role = "system", .content = "Be kind."},
                                                     {.role = "user", .content = "Weather in Oslo?"}};
     inference::ChatTemplateOptions options;
-    options.tools = *inference::ToolsToJson(std::vector<inference::ToolDefinition>{
-        {"get_weather", "Weather", request.tools[0].parameters_json_schema}});
+    options.tools = *inference::ToolsToJson(
+        std::vector<inference::ToolDefinition>{{"get_weather", "Weather", request.tools[0].parameters_json_schema}});
     auto prompt_text = (*served)->chat_template->Render(messages, options);
     REQUIRE(prompt_text.ok());
     const auto prompt = (*served)->model->tokenizer().Encode(*prompt_text, {.parse_special = true});

@@ -4,7 +4,6 @@
 // valid call (over many seeds, often several per reply), without it the same model writes broken calls. Text
 // without the (real) trigger is drawn exactly as without the grammar.
 #include <catch2/catch.hpp>
-
 #include <string>
 #include <vector>
 
@@ -43,15 +42,29 @@ std::vector<std::pair<int32_t, float>> TriggerBias(const TextTokenizer& tok) {
   return bias;
 }
 
-// Hermes markup opened by `<` alone.
-std::shared_ptr<const TriggeredGrammar> OneTokenTriggerGrammar(const TextTokenizer& tok) {
+// Hermes markup for Tools(), opened by `trigger` (the format's own `<tool_call>` when empty).
+std::shared_ptr<const TriggeredGrammar> HermesGrammar(const TextTokenizer& tok, const std::string& trigger = "") {
   auto spec = ToolCallTriggerSpec(ToolCallFormat::kHermes, Tools(), tok);
   REQUIRE(spec.ok());
-  spec->trigger = "<";
+  if (!trigger.empty()) spec->trigger = trigger;
   auto grammar = TriggeredGrammar::Compile(*spec, BuildGrammarVocabulary(tok));
   REQUIRE(grammar.ok());
   return *grammar;
 }
+
+// A generated tiny llama and an engine over it, one per test case.
+struct ToolEngine {
+  ToolEngine() {
+    auto created = Engine::Create(model);
+    REQUIRE(created.ok());
+    engine = std::move(*created);
+  }
+  const TextTokenizer& tok() const { return model->tokenizer(); }
+
+  catena::testing::TempDir dir{"catena-engine-tools"};
+  std::shared_ptr<const Model> model = TinyModel(dir);
+  std::unique_ptr<Engine> engine;
+};
 
 // Rewrites each call opened by `<` as a `<tool_call>` block for ParseToolCalls; `opened` counts the triggers.
 std::string AsHermes(const std::string& text, size_t& opened) {
@@ -78,7 +91,8 @@ Replies Run(Engine& engine, const TextTokenizer& tok, std::shared_ptr<const Trig
             std::vector<std::pair<int32_t, float>> bias, int count, int max_tokens) {
   std::vector<Outcome> outcomes(static_cast<size_t>(count));
   for (int i = 0; i < count; ++i) {
-    EngineRequest request{.prompt = {1, 450, 4723, 338}, .max_tokens = max_tokens,
+    EngineRequest request{.prompt = {1, 450, 4723, 338},
+                          .max_tokens = max_tokens,
                           .sampling = {.temperature = 1.0f, .logit_bias = bias, .seed = 100u + i}};
     request.triggered_grammar = grammar;
     REQUIRE(engine.Submit(std::move(request), outcomes[i].Callback()).ok());
@@ -94,15 +108,12 @@ Replies Run(Engine& engine, const TextTokenizer& tok, std::shared_ptr<const Trig
 }
 
 TEST_CASE("auto tool calls opened under a triggered grammar are valid calls, over many seeds", "[unit]") {
-  catena::testing::TempDir dir("catena-engine-tools");
-  auto model = TinyModel(dir);
-  auto engine = Engine::Create(model);
-  REQUIRE(engine.ok());
-  const TextTokenizer& tok = model->tokenizer();
-  auto grammar = OneTokenTriggerGrammar(tok);
+  ToolEngine t;
+  const TextTokenizer& tok = t.tok();
+  auto grammar = HermesGrammar(tok, "<");
   const std::vector<std::string> names = {"get_weather", "add"};
 
-  const Replies constrained = Run(**engine, tok, grammar, TriggerBias(tok), 16, 160);
+  const Replies constrained = Run(*t.engine, tok, grammar, TriggerBias(tok), 16, 160);
   size_t calls = 0, parallel = 0;
   for (const std::string& text : constrained.texts) {
     size_t opened = 0;
@@ -118,7 +129,7 @@ TEST_CASE("auto tool calls opened under a triggered grammar are valid calls, ove
   CHECK(parallel >= 1);
 
   // The same requests without the grammar: the model opens calls it does not write validly.
-  const Replies free = Run(**engine, tok, nullptr, TriggerBias(tok), 16, 160);
+  const Replies free = Run(*t.engine, tok, nullptr, TriggerBias(tok), 16, 160);
   size_t broken = 0;
   for (const std::string& text : free.texts) {
     size_t opened = 0;
@@ -129,40 +140,28 @@ TEST_CASE("auto tool calls opened under a triggered grammar are valid calls, ove
 }
 
 TEST_CASE("without the trigger, output under a triggered grammar is drawn exactly as without it", "[unit]") {
-  catena::testing::TempDir dir("catena-engine-tools");
-  auto model = TinyModel(dir);
-  auto engine = Engine::Create(model);
-  REQUIRE(engine.ok());
-  const TextTokenizer& tok = model->tokenizer();
-  auto spec = ToolCallTriggerSpec(ToolCallFormat::kHermes, Tools(), tok);
-  REQUIRE(spec.ok());
-  auto grammar = TriggeredGrammar::Compile(*spec, BuildGrammarVocabulary(tok));
-  REQUIRE(grammar.ok());
-  const Replies with = Run(**engine, tok, *grammar, {}, 6, 60);
-  const Replies without = Run(**engine, tok, nullptr, {}, 6, 60);
+  ToolEngine t;
+  const TextTokenizer& tok = t.tok();
+  const auto grammar = HermesGrammar(tok);
+  const Replies with = Run(*t.engine, tok, grammar, {}, 6, 60);
+  const Replies without = Run(*t.engine, tok, nullptr, {}, 6, 60);
   for (size_t i = 0; i < with.tokens.size(); ++i) {
     INFO(with.texts[i]);
     CHECK(with.texts[i].find("<tool_call>") == std::string::npos);
     CHECK(with.tokens[i] == without.tokens[i]);
   }
-  CHECK((*grammar)->cached_masks() == 0);  // no part was entered: the free-text masks are all it used
+  CHECK(grammar->cached_masks() == 0);  // no part was entered: the free-text masks are all it used
 }
 
 TEST_CASE("a request takes a grammar or a triggered grammar, for its own vocabulary", "[unit]") {
-  catena::testing::TempDir dir("catena-engine-tools");
-  auto model = TinyModel(dir);
-  auto engine = Engine::Create(model);
-  REQUIRE(engine.ok());
-  const TextTokenizer& tok = model->tokenizer();
-  auto spec = ToolCallTriggerSpec(ToolCallFormat::kHermes, Tools(), tok);
-  REQUIRE(spec.ok());
-  auto triggered = TriggeredGrammar::Compile(*spec, BuildGrammarVocabulary(tok));
-  REQUIRE(triggered.ok());
+  ToolEngine t;
+  const TextTokenizer& tok = t.tok();
+  const auto triggered = HermesGrammar(tok);
   auto plain = CompileJsonSchema(R"({"type":"object"})", tok);
   REQUIRE(plain.ok());
   EngineRequest both{.prompt = {1, 450}, .grammar = *plain};
-  both.triggered_grammar = *triggered;
-  CHECK((*engine)->Submit(std::move(both), [](const EngineEvent&) {}).status().code() ==
+  both.triggered_grammar = triggered;
+  CHECK(t.engine->Submit(std::move(both), [](const EngineEvent&) {}).status().code() ==
         absl::StatusCode::kInvalidArgument);
 }
 
