@@ -36,9 +36,15 @@ size_t Utf8Length(std::string_view text) {
 void AppendJsonString(std::string& out, std::string_view text) {
   out.reserve(out.size() + text.size() + 2);
   out += '"';
+  size_t plain = 0;  // text[plain, i) needs no escaping and is not copied yet: copied in one append
   size_t i = 0;
   while (i < text.size()) {
     const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+      ++i;
+      continue;
+    }
+    out.append(text.data() + plain, i - plain);
     if (c >= 0x80) {
       const size_t length = Utf8Length(text.substr(i));
       if (length == 0) {
@@ -48,6 +54,7 @@ void AppendJsonString(std::string& out, std::string_view text) {
         out.append(text.data() + i, length);
         i += length;
       }
+      plain = i;
       continue;
     }
     switch (c) {
@@ -56,18 +63,16 @@ void AppendJsonString(std::string& out, std::string_view text) {
       case '\n': out += "\\n"; break;
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          static constexpr char kHex[] = "0123456789abcdef";
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        } else {
-          out += static_cast<char>(c);
-        }
+      default: {
+        static constexpr char kHex[] = "0123456789abcdef";
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+      }
     }
-    ++i;
+    plain = ++i;
   }
+  out.append(text.data() + plain, i - plain);
   out += '"';
 }
 

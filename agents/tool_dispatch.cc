@@ -8,28 +8,12 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "agents/tool_invoke.h"
-#include "chains/json_schema_check.h"
 #include "common/executor.h"
 #include "common/status.h"
-#include "nlohmann/json.hpp"
 
 namespace catena::agents {
-namespace {
-
-using Json = nlohmann::ordered_json;
-
-}  // namespace
-
 absl::Status ValidateArguments(const chains::ToolDefinition& tool, std::string_view arguments_json) {
-  CATENA_ASSIGN_OR_RETURN(Json arguments, ParseToolArguments(tool.name, arguments_json));
-  const Json schema = Json::parse(tool.parameters_json_schema, nullptr, false);
-  if (schema.is_discarded()) {
-    return absl::FailedPreconditionError(absl::StrCat("tool '", tool.name, "': its parameter schema is not valid JSON"));
-  }
-  if (absl::Status valid = chains::CheckJsonSchema(schema, arguments); !valid.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("tool '", tool.name, "': ", valid.message()));
-  }
-  return absl::OkStatus();
+  return CheckedToolArguments(tool, arguments_json).status();
 }
 
 ToolCallOutcome CallTool(const chains::ToolSet& tools, const chains::ToolCallContext& context, std::string_view name,
@@ -38,8 +22,8 @@ ToolCallOutcome CallTool(const chains::ToolSet& tools, const chains::ToolCallCon
   if (tool == nullptr) {
     std::vector<std::string> names;
     for (const auto& known : tools.List(context.tenant)) names.push_back(known->definition().name);
-    return {absl::StrCat("unknown tool '", std::string(name), "' (available: ", names.empty() ? "none" : absl::StrJoin(names, ", "),
-                         ")"),
+    return {absl::StrCat("unknown tool '", std::string(name),
+                         "' (available: ", names.empty() ? "none" : absl::StrJoin(names, ", "), ")"),
             false, true};
   }
   absl::StatusOr<chains::ToolOutput> output = InvokeTool(*tool, context, arguments_json);

@@ -15,7 +15,13 @@ namespace catena::agents {
 // byte N" or "... must be a JSON object".
 absl::StatusOr<nlohmann::ordered_json> ParseToolArguments(std::string_view tool_name, std::string_view arguments_json);
 
-// Parses and schema-checks the arguments, then calls tool.Invoke with them re-serialized. Errors: INVALID_ARGUMENT
+// Parses `arguments_json` and checks it against the tool's parameter schema (parsed once per distinct schema
+// text and cached): INVALID_ARGUMENT as ParseToolArguments or "tool 'x': $.amount: expected number, got string";
+// FAILED_PRECONDITION when the schema itself is not JSON.
+absl::StatusOr<nlohmann::ordered_json> CheckedToolArguments(const chains::ToolDefinition& tool,
+                                                            std::string_view arguments_json);
+
+// Checks the arguments (CheckedToolArguments), then calls tool.Invoke with them re-serialized. Errors: INVALID_ARGUMENT
 // for bad JSON or a schema violation ("tool 'x': $.amount: expected number, got string"), DEADLINE_EXCEEDED
 // when the deadline passed before or during the call, CANCELLED when the run was cancelled first; the tool's own
 // errors come back with "tool 'x': " prepended. Tools must bound blocking work by context.deadline.

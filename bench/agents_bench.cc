@@ -1,7 +1,8 @@
 // Agent step overhead: what the agent node adds per step (model call -> tool call -> results back), excluding
 // model and tool time. The model answers inline with a prepared tool call (no text generation, no parsing) and
 // the tool returns at once; a run is max_steps steps (max_steps - 1 tool steps and a final answer). Cases:
-// without checkpoints, and with the RocksDB checkpoint store (each step's progress saved twice).
+// without checkpoints, and with the RocksDB checkpoint store (each step's progress saved twice), written before
+// each step goes on (durability sync) or behind it in order (async).
 // Prints {"bench":"agents","case":...,"metric":"agent_step_overhead_us",...} (p50 over runs, per step).
 #include <unistd.h>
 
@@ -127,16 +128,22 @@ int main() {
     std::fprintf(stderr, "agents_bench: %s\n", std::string(store.status().message()).c_str());
     return 1;
   }
-  auto checkpoints = chains::NewMemoryCheckpointStore(store->get());
+  const chains::RunServices services{.executor = &executor, .models = &model, .tools = &tools};
   {
-    chains::Runner runner({.services = {.executor = &executor, .models = &model, .tools = &tools},
-                           .checkpoints = checkpoints.get()});
-    // CATENA_AGENTS_BENCH_CHECKPOINTED_ONLY=1 skips the first case (for profiling the checkpointed one).
+    auto checkpoints = chains::NewMemoryCheckpointStore(store->get());
+    chains::Runner runner({.services = services, .checkpoints = checkpoints.get()});
+    // CATENA_AGENTS_BENCH_CHECKPOINTED_ONLY=1 skips the first case (for profiling the checkpointed ones).
     if (bench::EnvOr("CATENA_AGENTS_BENCH_CHECKPOINTED_ONLY", "0") != "1") {
-      bench::Emit("agents", "native_noop_tool", "agent_step_overhead_us",
-                  MeasureStepUs(runner, *pipeline, false, runs), "us");
+      bench::Emit("agents", "native_noop_tool", "agent_step_overhead_us", MeasureStepUs(runner, *pipeline, false, runs),
+                  "us");
     }
     bench::Emit("agents", "native_noop_tool_checkpointed", "agent_step_overhead_us",
+                MeasureStepUs(runner, *pipeline, true, runs / 4), "us");
+  }
+  {  // pipelines.checkpoint_durability: async, the same store behind the ordered write-behind queue
+    auto checkpoints = chains::NewAsyncCheckpointStore(chains::NewMemoryCheckpointStore(store->get()));
+    chains::Runner runner({.services = services, .checkpoints = checkpoints.get()});
+    bench::Emit("agents", "native_noop_tool_checkpointed_async", "agent_step_overhead_us",
                 MeasureStepUs(runner, *pipeline, true, runs / 4), "us");
   }
   store->reset();

@@ -48,4 +48,20 @@ class CheckpointStore {
 // Checkpoints in a ConversationMemory (not owned; must outlive the result).
 std::unique_ptr<CheckpointStore> NewMemoryCheckpointStore(memory::ConversationMemory* store);
 
+// How a run's checkpoint records reach the store (pipelines.checkpoint_durability), as LangGraph's durability
+// modes "sync" and "async":
+//  - kSync: every record is written before the step goes on (a killed process loses nothing acknowledged).
+//  - kAsync: records without sync are queued and written in order by one background writer while the run goes
+//    on; a killed process can lose the records still queued (the run then resumes from an earlier step). Synced
+//    records (a run pausing for approval) and reads (Latest, Get) wait until everything queued before them is
+//    written, so nothing is ever read out of order.
+enum class CheckpointDurability { kSync, kAsync };
+
+// `inner` behind an ordered write-behind queue (kAsync above). Put without sync returns at once, unless an
+// earlier queued write of the same run failed: that error is returned (once) and the record is not queued.
+// Put with sync, Latest and Get first wait for the queue. At most `max_queued` records wait; a Put beyond that
+// waits for room. The destructor writes everything still queued.
+std::unique_ptr<CheckpointStore> NewAsyncCheckpointStore(std::unique_ptr<CheckpointStore> inner,
+                                                         size_t max_queued = 4096);
+
 }  // namespace catena::chains

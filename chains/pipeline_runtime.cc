@@ -54,7 +54,12 @@ absl::StatusOr<std::unique_ptr<grpc::Service>> CreatePipelineService(const Pipel
                                                .sync_writes = settings.sync_writes,
                                                .max_runs_per_tenant = settings.max_traces_per_tenant}));
   runtime->pipelines = std::make_unique<StoredPipelines>(runtime->store.get(), deps.models.get(), deps.node_types);
-  if (deps.memory != nullptr) runtime->checkpoints = NewMemoryCheckpointStore(deps.memory.get());
+  if (deps.memory != nullptr) {
+    runtime->checkpoints = NewMemoryCheckpointStore(deps.memory.get());
+    if (settings.checkpoint_durability == CheckpointDurability::kAsync) {
+      runtime->checkpoints = NewAsyncCheckpointStore(std::move(runtime->checkpoints));
+    }
+  }
   RunnerOptions options{.services = {.executor = deps.executor,
                                      .models = deps.models.get(),
                                      .embedders = deps.embedders.get(),

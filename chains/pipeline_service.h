@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "chains/checkpoint_store.h"
 #include "common/template/value.h"
 
 namespace catena {
@@ -57,6 +58,8 @@ struct PipelineServiceSettings {
   // Run traces kept per tenant.
   int64_t max_traces_per_tenant = 10000;
   bool sync_writes = false;
+  // How run checkpoints are written (checkpoint_store.h): before each step goes on, or behind it in order.
+  CheckpointDurability checkpoint_durability = CheckpointDurability::kSync;
 };
 
 // Applied to the pipeline outputs a caller receives (Run's response, the stream's final event), never to traces

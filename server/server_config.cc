@@ -43,6 +43,9 @@ absl::StatusOr<chains::PipelineServiceSettings> PipelineSettingsFromConfig(const
   settings.default_model = config.GetString("pipelines.default_model");
   settings.max_traces_per_tenant = config.GetInt("pipelines.max_traces_per_tenant");
   settings.sync_writes = config.GetBool("memory.sync_writes");
+  settings.checkpoint_durability = config.GetString("pipelines.checkpoint_durability") == "async"
+                                       ? chains::CheckpointDurability::kAsync
+                                       : chains::CheckpointDurability::kSync;
   return settings;
 }
 
@@ -245,6 +248,13 @@ absl::Status RegisterServerConfig(ConfigSchema& schema) {
                         "is served (inference.models or models.remote); empty = no alias."},
       IntKey("pipelines.max_traces_per_tenant", 10000, 1, int64_t{100000000},
              "Run traces kept per tenant (GetRun); older ones are deleted."),
+      ConfigKey{.path = "pipelines.checkpoint_durability",
+                .type = ConfigType::kString,
+                .default_value = "sync",
+                .help = "sync: each run checkpoint record is written before the step goes on; async: written in "
+                        "order behind the run (a killed process can lose the last queued steps; approval pauses "
+                        "stay synced).",
+                .allowed_values = {"sync", "async"}},
   };
   for (const ConfigKey& key : keys) CATENA_RETURN_IF_ERROR(schema.Add(key));
   for (const ConfigKey& key : RemoteConfigKeys()) CATENA_RETURN_IF_ERROR(schema.Add(key));

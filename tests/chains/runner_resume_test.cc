@@ -1,7 +1,9 @@
 // Checkpoints and resume: the MemoryStore-backed CheckpointStore, interrupts, and resuming after a restart
 // (a new Runner over the reopened store) where only the remaining branch runs.
 #include <catch2/catch.hpp>
+#include <mutex>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "chains/checkpoint_store.h"
 #include "chains/runner.h"
@@ -23,6 +25,89 @@ std::unique_ptr<memory::MemoryStore> OpenStore(const catena::testing::TempDir& d
   auto store = memory::MemoryStore::Open({.path = (dir.path() / "db").string()});
   REQUIRE(store.ok());
   return *std::move(store);
+}
+
+// The memory checkpoint store, behind the write-behind queue for durability async.
+std::unique_ptr<CheckpointStore> Checkpoints(memory::MemoryStore* store, CheckpointDurability durability) {
+  auto checkpoints = NewMemoryCheckpointStore(store);
+  if (durability == CheckpointDurability::kAsync) return NewAsyncCheckpointStore(std::move(checkpoints));
+  return checkpoints;
+}
+
+// Counts and fails writes on demand; records what reached it, in order.
+class FlakyStore final : public CheckpointStore {
+ public:
+  absl::Status Put(std::string_view, std::string_view, std::string_view run_id, int64_t step, std::string state,
+                   bool sync) override {
+    if (gate != nullptr) gate->WaitForNotification();
+    std::lock_guard<std::mutex> lock(mutex);
+    if (fail_step == step) return absl::UnavailableError(absl::StrCat("disk gone at step ", step));
+    written.push_back(absl::StrCat(std::string(run_id), "/", step, "=", state, sync ? " (sync)" : ""));
+    return absl::OkStatus();
+  }
+  absl::StatusOr<StoredCheckpoint> Latest(std::string_view, std::string_view run_id) const override {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (written.empty()) return absl::NotFoundError("none");
+    return StoredCheckpoint{std::string(run_id), static_cast<int64_t>(written.size()) - 1, written.back()};
+  }
+  absl::StatusOr<StoredCheckpoint> Get(std::string_view tenant, std::string_view run_id, int64_t) const override {
+    return Latest(tenant, run_id);
+  }
+
+  mutable std::mutex mutex;
+  std::vector<std::string> written;
+  int64_t fail_step = -1;
+  absl::Notification* gate = nullptr;  // when set, writes wait for it
+};
+
+TEST_CASE("the async checkpoint store writes in order behind the caller and reads after its queue", "[unit]") {
+  auto flaky = std::make_unique<FlakyStore>();
+  FlakyStore& inner = *flaky;
+  absl::Notification open;
+  inner.gate = &open;
+  auto store = NewAsyncCheckpointStore(std::move(flaky));
+  for (int step = 0; step < 50; ++step) REQUIRE(store->Put("t", "u", "run", step, absl::StrCat("s", step)).ok());
+  {
+    std::lock_guard<std::mutex> lock(inner.mutex);  // the writer is held at the gate: nothing written yet
+    CHECK(inner.written.empty());
+  }
+  open.Notify();
+  auto latest = store->Latest("t", "run");  // waits for the 50 queued records
+  REQUIRE(latest.ok());
+  CHECK(latest->state == "run/49=s49");
+  std::vector<std::string> want;
+  for (int step = 0; step < 50; ++step) want.push_back(absl::StrCat("run/", step, "=s", step));
+  CHECK(inner.written == want);
+}
+
+TEST_CASE("the async checkpoint store reports a failed write on the run's next put, a synced put at once", "[unit]") {
+  auto flaky = std::make_unique<FlakyStore>();
+  FlakyStore& inner = *flaky;
+  inner.fail_step = 1;
+  auto store = NewAsyncCheckpointStore(std::move(flaky));
+  REQUIRE(store->Put("t", "u", "run", 0, "a").ok());
+  REQUIRE(store->Put("t", "u", "run", 1, "b").ok());  // queued; fails in the writer
+  REQUIRE(store->Latest("t", "run").ok());            // the queue is written
+  const absl::Status next = store->Put("t", "u", "run", 2, "c");
+  CHECK(next.code() == absl::StatusCode::kUnavailable);
+  CHECK(next.message() == "disk gone at step 1");
+  CHECK(store->Put("t", "u", "other-run", 1, "x", /*sync=*/true).code() == absl::StatusCode::kUnavailable);
+  CHECK(store->Put("t", "u", "other-run", 2, "y", /*sync=*/true).ok());
+  std::lock_guard<std::mutex> lock(inner.mutex);
+  CHECK(inner.written == std::vector<std::string>{"run/0=a", "other-run/2=y (sync)"});
+}
+
+TEST_CASE("the async checkpoint store writes everything queued before it is destroyed", "[unit]") {
+  catena::testing::TempDir dir("chains-ckpt-async");
+  auto memory = OpenStore(dir);
+  {
+    auto store = Checkpoints(memory.get(), CheckpointDurability::kAsync);
+    for (int step = 0; step < 200; ++step) REQUIRE(store->Put("t", "u", "run", step, absl::StrCat(step)).ok());
+  }
+  auto latest = NewMemoryCheckpointStore(memory.get())->Latest("t", "run");
+  REQUIRE(latest.ok());
+  CHECK(latest->step == 199);
+  CHECK(latest->state == "199");
 }
 
 TEST_CASE("the memory checkpoint store keeps each step and returns the latest", "[unit]") {
@@ -67,13 +152,14 @@ struct ApprovalPipeline {
 };
 
 TEST_CASE("an interrupted run resumes after a restart and runs only what remained", "[unit]") {
+  const CheckpointDurability durability = GENERATE(CheckpointDurability::kSync, CheckpointDurability::kAsync);
   catena::testing::TempDir dir("chains-resume");
   ApprovalPipeline graph;
   std::vector<std::string> events;
   {
     Executor executor(ExecutorOptions{.threads = 2});
     auto store = OpenStore(dir);
-    auto checkpoints = NewMemoryCheckpointStore(store.get());
+    auto checkpoints = Checkpoints(store.get(), durability);
     RunnerOptions options;
     options.services.executor = &executor;
     options.checkpoints = checkpoints.get();
@@ -103,7 +189,7 @@ TEST_CASE("an interrupted run resumes after a restart and runs only what remaine
 
   Executor executor(ExecutorOptions{.threads = 2});
   auto store = OpenStore(dir);
-  auto checkpoints = NewMemoryCheckpointStore(store.get());
+  auto checkpoints = Checkpoints(store.get(), durability);
   RunnerOptions options;
   options.services.executor = &executor;
   options.checkpoints = checkpoints.get();
@@ -369,8 +455,7 @@ class AppendingNode final : public NodeImpl {
   }
 };
 
-TEST_CASE("progress deltas are small records of their own; resume replays them after the latest full state",
-          "[unit]") {
+TEST_CASE("progress deltas are small records of their own; resume replays them after the latest full state", "[unit]") {
   catena::testing::TempDir dir("chains-deltas");
   PipelineBuilder builder("deltas-v1");
   builder.Add("agent", std::make_unique<AppendingNode>());
@@ -389,7 +474,8 @@ TEST_CASE("progress deltas are small records of their own; resume replays them a
   // Steps: 0 = the SaveProgress state, 1 and 2 = the deltas alone, 3 = the interrupt's full state with the log.
   auto delta = checkpoints->Get("t", "deltas-1", 1);
   REQUIRE(delta.ok());
-  CHECK(nlohmann::json::parse(delta->state) == nlohmann::json::parse(R"({"progress_delta": "agent", "value": {"n": 1}})"));
+  CHECK(nlohmann::json::parse(delta->state) ==
+        nlohmann::json::parse(R"({"progress_delta": "agent", "value": {"n": 1}})"));
   auto latest = checkpoints->Latest("t", "deltas-1");
   REQUIRE(latest.ok());
   CHECK(latest->step == 3);

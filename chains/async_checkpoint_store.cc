@@ -1,0 +1,138 @@
+// AsyncCheckpointStore (checkpoint_store.h, CheckpointDurability::kAsync): one writer thread drains a FIFO of
+// records into the inner store, so a run's records are written in step order (each record's parent is the one
+// before it) while the run goes on. Sequence numbers say what has been written: a waiter needs everything
+// enqueued before it to be done.
+#include <algorithm>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "chains/checkpoint_store.h"
+#include "common/status.h"
+#include "spdlog/spdlog.h"
+
+namespace catena::chains {
+namespace {
+
+class AsyncCheckpointStore final : public CheckpointStore {
+ public:
+  AsyncCheckpointStore(std::unique_ptr<CheckpointStore> inner, size_t max_queued)
+      : inner_(std::move(inner)), max_queued_(std::max<size_t>(1, max_queued)), writer_([this] { Write(); }) {}
+
+  ~AsyncCheckpointStore() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    changed_.notify_all();
+    writer_.join();  // the writer empties the queue before it stops
+  }
+
+  absl::Status Put(std::string_view tenant, std::string_view user_id, std::string_view run_id, int64_t step,
+                   std::string state, bool sync) override {
+    std::unique_lock<std::mutex> lock(mu_);
+    const std::string run = RunKey(tenant, run_id);
+    if (auto failed = failed_.find(run); failed != failed_.end()) {
+      absl::Status status = std::move(failed->second);
+      failed_.erase(failed);
+      return status;
+    }
+    changed_.wait(lock, [&] { return queue_.size() < max_queued_; });
+    queue_.push_back({std::string(tenant), std::string(user_id), std::string(run_id), step, std::move(state), sync});
+    const uint64_t ticket = ++enqueued_;
+    changed_.notify_all();
+    if (!sync) return absl::OkStatus();
+    changed_.wait(lock, [&] { return written_ >= ticket; });
+    absl::Status status = absl::OkStatus();
+    if (auto failed = failed_.find(run); failed != failed_.end()) {
+      status = std::move(failed->second);
+      failed_.erase(failed);
+    }
+    return status;
+  }
+
+  absl::StatusOr<StoredCheckpoint> Latest(std::string_view tenant, std::string_view run_id) const override {
+    WaitForQueue();
+    return inner_->Latest(tenant, run_id);
+  }
+
+  absl::StatusOr<StoredCheckpoint> Get(std::string_view tenant, std::string_view run_id, int64_t step) const override {
+    WaitForQueue();
+    return inner_->Get(tenant, run_id, step);
+  }
+
+ private:
+  struct Record {
+    std::string tenant, user_id, run_id;
+    int64_t step = 0;
+    std::string state;
+    bool sync = false;
+  };
+
+  static std::string RunKey(std::string_view tenant, std::string_view run_id) {
+    std::string key(tenant);
+    key += '\n';
+    key += run_id;
+    return key;
+  }
+
+  void WaitForQueue() const {
+    std::unique_lock<std::mutex> lock(mu_);
+    const uint64_t ticket = enqueued_;
+    changed_.wait(lock, [&] { return written_ >= ticket; });
+  }
+
+  // The writer thread: takes what is queued, writes it outside the lock, repeats; stops once asked to and empty.
+  void Write() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      changed_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      std::deque<Record> batch;
+      batch.swap(queue_);
+      changed_.notify_all();  // room for producers waiting on max_queued
+      lock.unlock();
+      std::vector<std::pair<std::string, absl::Status>> failures;
+      for (Record& record : batch) {
+        absl::Status status = inner_->Put(record.tenant, record.user_id, record.run_id, record.step,
+                                          std::move(record.state), record.sync);
+        if (!status.ok()) failures.emplace_back(RunKey(record.tenant, record.run_id), std::move(status));
+      }
+      lock.lock();
+      for (auto& [run, status] : failures) {
+        spdlog::warn("checkpoint of run {} not written: {}", run.substr(run.find('\n') + 1),
+                     std::string(status.message()));
+        if (failed_.size() >= kMaxFailedRuns) failed_.clear();  // runs that never write again must not pile up
+        failed_.try_emplace(run, std::move(status));
+      }
+      written_ += batch.size();
+      changed_.notify_all();
+    }
+  }
+
+  static constexpr size_t kMaxFailedRuns = 1024;
+
+  const std::unique_ptr<CheckpointStore> inner_;
+  const size_t max_queued_;
+  mutable std::mutex mu_;
+  mutable std::condition_variable changed_;  // queue, written_ or stopping_ changed
+  std::deque<Record> queue_;
+  uint64_t enqueued_ = 0;                                  // records ever queued
+  uint64_t written_ = 0;                                   // records the writer finished (ok or not), in queue order
+  absl::flat_hash_map<std::string, absl::Status> failed_;  // first failed write per run, not yet reported
+  bool stopping_ = false;
+  std::thread writer_;  // last: starts after everything above exists
+};
+
+}  // namespace
+
+std::unique_ptr<CheckpointStore> NewAsyncCheckpointStore(std::unique_ptr<CheckpointStore> inner, size_t max_queued) {
+  return std::make_unique<AsyncCheckpointStore>(std::move(inner), max_queued);
+}
+
+}  // namespace catena::chains
