@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <span>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -67,7 +68,7 @@ class AsyncCheckpointStore final : public CheckpointStore {
   }
 
  private:
-  struct Record {
+  struct Queued {
     std::string tenant, user_id, run_id;
     int64_t step = 0;
     std::string state;
@@ -79,6 +80,31 @@ class AsyncCheckpointStore final : public CheckpointStore {
     key += '\n';
     key += run_id;
     return key;
+  }
+
+  // Writes `batch` in order: each stretch of one tenant's records with one PutAll (one storage write), going on
+  // past a failed record so that one broken run does not hold up the others.
+  void WriteBatch(std::deque<Queued>& batch, std::vector<std::pair<std::string, absl::Status>>& failures) {
+    std::vector<Record> group;
+    size_t begin = 0;
+    while (begin < batch.size()) {
+      size_t end = begin;
+      bool sync = false;
+      group.clear();
+      for (; end < batch.size() && batch[end].tenant == batch[begin].tenant; ++end) {
+        Queued& record = batch[end];
+        sync = sync || record.sync;
+        group.push_back({std::move(record.user_id), std::move(record.run_id), record.step, std::move(record.state)});
+      }
+      for (size_t next = 0; next < group.size();) {
+        PutAllResult result = inner_->PutAll(batch[begin].tenant, std::span(group).subspan(next), sync);
+        next += result.stored;
+        if (result.status.ok()) break;
+        failures.emplace_back(RunKey(batch[begin].tenant, group[next].run_id), std::move(result.status));
+        ++next;
+      }
+      begin = end;
+    }
   }
 
   void WaitForQueue() const {
@@ -93,16 +119,12 @@ class AsyncCheckpointStore final : public CheckpointStore {
     for (;;) {
       changed_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;
-      std::deque<Record> batch;
+      std::deque<Queued> batch;
       batch.swap(queue_);
       changed_.notify_all();  // room for producers waiting on max_queued
       lock.unlock();
       std::vector<std::pair<std::string, absl::Status>> failures;
-      for (Record& record : batch) {
-        absl::Status status = inner_->Put(record.tenant, record.user_id, record.run_id, record.step,
-                                          std::move(record.state), record.sync);
-        if (!status.ok()) failures.emplace_back(RunKey(record.tenant, record.run_id), std::move(status));
-      }
+      WriteBatch(batch, failures);
       lock.lock();
       for (auto& [run, status] : failures) {
         spdlog::warn("checkpoint of run {} not written: {}", run.substr(run.find('\n') + 1),
@@ -121,7 +143,7 @@ class AsyncCheckpointStore final : public CheckpointStore {
   const size_t max_queued_;
   mutable std::mutex mu_;
   mutable std::condition_variable changed_;  // queue, written_ or stopping_ changed
-  std::deque<Record> queue_;
+  std::deque<Queued> queue_;
   uint64_t enqueued_ = 0;                                  // records ever queued
   uint64_t written_ = 0;                                   // records the writer finished (ok or not), in queue order
   absl::flat_hash_map<std::string, absl::Status> failed_;  // first failed write per run, not yet reported

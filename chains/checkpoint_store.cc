@@ -3,6 +3,7 @@
 #include "chains/checkpoint_store.h"
 
 #include <utility>
+#include <vector>
 
 #include "common/status.h"
 #include "memory/conversation_memory.h"
@@ -16,13 +17,17 @@ class MemoryCheckpointStore final : public CheckpointStore {
 
   absl::Status Put(std::string_view tenant, std::string_view user_id, std::string_view run_id, int64_t step,
                    std::string state, bool sync) override {
-    memory::Checkpoint checkpoint;
-    checkpoint.run_id = std::string(run_id);
-    checkpoint.step = step;
-    checkpoint.parent_step = step - 1;
-    checkpoint.state = std::move(state);
-    checkpoint.user_id = std::string(user_id);
-    return store_->PutCheckpoint(tenant, std::move(checkpoint), sync).status();
+    return store_->PutCheckpoint(tenant, ToCheckpoint(user_id, run_id, step, std::move(state)), sync).status();
+  }
+
+  PutAllResult PutAll(std::string_view tenant, std::span<Record> records, bool sync) override {
+    std::vector<memory::Checkpoint> checkpoints(records.size());
+    for (size_t i = 0; i < records.size(); ++i) {
+      checkpoints[i] =
+          ToCheckpoint(records[i].user_id, records[i].run_id, records[i].step, std::move(records[i].state));
+    }
+    memory::ConversationMemory::PutCheckpointsResult result = store_->PutCheckpoints(tenant, checkpoints, sync);
+    return {result.stored, std::move(result.status)};
   }
 
   absl::StatusOr<StoredCheckpoint> Latest(std::string_view tenant, std::string_view run_id) const override {
@@ -35,6 +40,17 @@ class MemoryCheckpointStore final : public CheckpointStore {
   }
 
  private:
+  static memory::Checkpoint ToCheckpoint(std::string_view user_id, std::string_view run_id, int64_t step,
+                                         std::string state) {
+    memory::Checkpoint checkpoint;
+    checkpoint.run_id = std::string(run_id);
+    checkpoint.step = step;
+    checkpoint.parent_step = step - 1;
+    checkpoint.state = std::move(state);
+    checkpoint.user_id = std::string(user_id);
+    return checkpoint;
+  }
+
   memory::ConversationMemory* const store_;
 };
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -37,6 +38,27 @@ class CheckpointStore {
   absl::Status Put(std::string_view tenant, std::string_view user_id, std::string_view run_id, int64_t step,
                    std::string state) {
     return Put(tenant, user_id, run_id, step, std::move(state), false);
+  }
+  // Several records of one tenant in order (a record's parent may be an earlier one of the same call), up to the
+  // first that fails: `stored` counts those before it, `status` is its error. The default calls Put for each;
+  // the memory store writes them in one batch.
+  struct Record {
+    std::string user_id, run_id;
+    int64_t step = 0;
+    std::string state;
+  };
+  struct PutAllResult {
+    size_t stored = 0;
+    absl::Status status;
+  };
+  virtual PutAllResult PutAll(std::string_view tenant, std::span<Record> records, bool sync) {
+    PutAllResult result;
+    for (Record& record : records) {
+      result.status = Put(tenant, record.user_id, record.run_id, record.step, std::move(record.state), sync);
+      if (!result.status.ok()) break;
+      ++result.stored;
+    }
+    return result;
   }
   // The latest checkpoint of the run; NOT_FOUND when it has none.
   virtual absl::StatusOr<StoredCheckpoint> Latest(std::string_view tenant, std::string_view run_id) const = 0;

@@ -2,6 +2,12 @@
 // latest step and replays from any earlier one by following parent pointers.
 #include <rocksdb/db.h>
 
+#include <algorithm>
+#include <mutex>
+#include <vector>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/grpc_util.h"
 #include "common/status.h"
@@ -32,28 +38,61 @@ absl::Status ValidateCheckpoint(const Checkpoint& checkpoint) {
 }  // namespace
 
 absl::StatusOr<Checkpoint> MemoryStore::PutCheckpoint(std::string_view tenant, Checkpoint checkpoint, bool sync) {
-  CATENA_RETURN_IF_ERROR(ValidateCheckpoint(checkpoint));
-  const std::string key = codec::KeyNumbered(tenant, checkpoint.run_id, checkpoint.step);
-  std::lock_guard<std::mutex> lock(Stripe(tenant, absl::StrCat("run\n", checkpoint.run_id)));
-  CATENA_ASSIGN_OR_RETURN(std::optional<std::string> existing, GetLive(kCheckpoints, key));
-  if (existing) {
-    return absl::AlreadyExistsError(
-        absl::StrCat("checkpoint ", checkpoint.step, " of run '", checkpoint.run_id, "' already exists"));
+  PutCheckpointsResult result = PutCheckpoints(tenant, std::span<Checkpoint>(&checkpoint, 1), sync);
+  if (!result.status.ok()) return result.status;
+  return checkpoint;
+}
+
+MemoryStore::PutCheckpointsResult MemoryStore::PutCheckpoints(std::string_view tenant,
+                                                              std::span<Checkpoint> checkpoints, bool sync) {
+  // Every run's stripe, locked in address order so that two batches never wait on each other.
+  std::vector<std::mutex*> stripes;
+  for (const Checkpoint& checkpoint : checkpoints) {
+    stripes.push_back(&Stripe(tenant, absl::StrCat("run\n", checkpoint.run_id)));
   }
-  if (checkpoint.parent_step >= 0) {
-    const std::string parent = codec::KeyNumbered(tenant, checkpoint.run_id, checkpoint.parent_step);
-    CATENA_ASSIGN_OR_RETURN(std::optional<std::string> found, GetLive(kCheckpoints, parent));
-    if (!found) {
+  std::sort(stripes.begin(), stripes.end());
+  stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
+  for (std::mutex* stripe : stripes) stripe->lock();
+  absl::Cleanup unlock = [&] {
+    for (std::mutex* stripe : stripes) stripe->unlock();
+  };
+
+  PutCheckpointsResult result;
+  absl::flat_hash_set<std::string> batched;  // keys of the checkpoints already in `batch`
+  const auto exists = [&](const std::string& key) -> absl::StatusOr<bool> {
+    if (batched.contains(key)) return true;
+    CATENA_ASSIGN_OR_RETURN(std::optional<std::string> found, GetLive(kCheckpoints, key));
+    return found.has_value();
+  };
+  const auto check = [&](const Checkpoint& checkpoint, const std::string& key) -> absl::Status {
+    CATENA_RETURN_IF_ERROR(ValidateCheckpoint(checkpoint));
+    CATENA_ASSIGN_OR_RETURN(const bool taken, exists(key));
+    if (taken) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("checkpoint ", checkpoint.step, " of run '", checkpoint.run_id, "' already exists"));
+    }
+    if (checkpoint.parent_step < 0) return absl::OkStatus();
+    CATENA_ASSIGN_OR_RETURN(const bool parent,
+                            exists(codec::KeyNumbered(tenant, checkpoint.run_id, checkpoint.parent_step)));
+    if (!parent) {
       return absl::FailedPreconditionError(absl::StrCat("checkpoint.parent_step: step ", checkpoint.parent_step,
                                                         " of run '", checkpoint.run_id, "' does not exist"));
     }
-  }
-  checkpoint.created_at_unix_ms = ttl_.NowMs();
+    return absl::OkStatus();
+  };
   BatchWriter batch;
-  batch.batch.Put(handles_[kCheckpoints], key,
-                  codec::EncodeValue(checkpoint.created_at_unix_ms, codec::EncodeCheckpoint(checkpoint)));
-  CATENA_RETURN_IF_ERROR(Write(batch, sync));
-  return checkpoint;
+  const int64_t now = ttl_.NowMs();
+  for (Checkpoint& checkpoint : checkpoints) {
+    std::string key = codec::KeyNumbered(tenant, checkpoint.run_id, checkpoint.step);
+    if (result.status = check(checkpoint, key); !result.status.ok()) break;
+    checkpoint.created_at_unix_ms = now;
+    batch.batch.Put(handles_[kCheckpoints], key, codec::EncodeValue(now, codec::EncodeCheckpoint(checkpoint)));
+    batched.insert(std::move(key));
+    ++result.stored;
+  }
+  if (result.stored == 0) return result;
+  if (absl::Status written = Write(batch, sync); !written.ok()) return {0, written};
+  return result;
 }
 
 absl::StatusOr<Checkpoint> MemoryStore::GetCheckpoint(std::string_view tenant, std::string_view run_id,

@@ -38,6 +38,22 @@ class ConversationMemory {
   // Stores a checkpoint; ALREADY_EXISTS for a step already stored, FAILED_PRECONDITION for a missing parent.
   // `sync`: the write reaches the disk before returning (a remote store applies its own sync setting).
   virtual absl::StatusOr<Checkpoint> PutCheckpoint(std::string_view tenant, Checkpoint checkpoint, bool sync) = 0;
+  // Stores `checkpoints` in order (a checkpoint's parent may be an earlier one of the same call) up to the first
+  // that fails; `stored` counts those before it and `status` is its error (OK when all were stored). The
+  // default calls PutCheckpoint for each; MemoryStore writes them in one batch.
+  struct PutCheckpointsResult {
+    size_t stored = 0;
+    absl::Status status;
+  };
+  virtual PutCheckpointsResult PutCheckpoints(std::string_view tenant, std::span<Checkpoint> checkpoints, bool sync) {
+    PutCheckpointsResult result;
+    for (Checkpoint& checkpoint : checkpoints) {
+      result.status = PutCheckpoint(tenant, std::move(checkpoint), sync).status();
+      if (!result.status.ok()) break;
+      ++result.stored;
+    }
+    return result;
+  }
   // The checkpoint at `step` (-1 = latest). NOT_FOUND when absent.
   virtual absl::StatusOr<Checkpoint> GetCheckpoint(std::string_view tenant, std::string_view run_id,
                                                    int64_t step) const = 0;

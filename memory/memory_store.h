@@ -104,6 +104,8 @@ class MemoryStore final : public ConversationMemory {
   // Stores a checkpoint; ALREADY_EXISTS for a step already stored, FAILED_PRECONDITION for a missing parent.
   // `sync` forces an fsync of the write-ahead log for this write even when sync_writes is off.
   absl::StatusOr<Checkpoint> PutCheckpoint(std::string_view tenant, Checkpoint checkpoint, bool sync = false) override;
+  // The checks of PutCheckpoint for each in turn, then one write of those before the first that fails.
+  PutCheckpointsResult PutCheckpoints(std::string_view tenant, std::span<Checkpoint> checkpoints, bool sync) override;
   // The checkpoint at `step` (-1 = latest). NOT_FOUND when absent.
   absl::StatusOr<Checkpoint> GetCheckpoint(std::string_view tenant, std::string_view run_id,
                                            int64_t step) const override;

@@ -206,6 +206,38 @@ TEST_CASE("checkpoints resume from the latest step and replay along parent point
   CHECK(store->GetCheckpoint("other", "run-1", 0).status().code() == absl::StatusCode::kNotFound);
 }
 
+TEST_CASE("a checkpoint batch is checked in order and written up to its first bad checkpoint", "[unit]") {
+  auto store = OpenStore({});
+  const auto checkpoint = [](std::string run, int64_t step, int64_t parent) {
+    return memory::Checkpoint{.run_id = run, .step = step, .parent_step = parent, .state = "s", .user_id = "u"};
+  };
+  // Parents earlier in the same batch count; two runs interleave.
+  std::vector<memory::Checkpoint> good = {checkpoint("a", 0, -1), checkpoint("b", 0, -1), checkpoint("a", 1, 0),
+                                          checkpoint("b", 1, 0), checkpoint("a", 2, 1)};
+  auto all = store->PutCheckpoints("t", good, false);
+  REQUIRE(all.status.ok());
+  CHECK(all.stored == 5);
+  CHECK(store->GetCheckpoint("t", "a", -1)->step == 2);
+  CHECK(store->GetCheckpoint("t", "b", -1)->step == 1);
+  CHECK(store->GetCheckpoint("t", "a", 2)->created_at_unix_ms > 0);
+
+  // A duplicate inside the batch, then a step after it: the first two are written, nothing after the duplicate.
+  std::vector<memory::Checkpoint> duplicate = {checkpoint("c", 0, -1), checkpoint("c", 1, 0), checkpoint("c", 1, 0),
+                                               checkpoint("c", 2, 1)};
+  auto partial = store->PutCheckpoints("t", duplicate, false);
+  CHECK(partial.stored == 2);
+  CHECK(partial.status.code() == absl::StatusCode::kAlreadyExists);
+  CHECK(partial.status.message() == "checkpoint 1 of run 'c' already exists");
+  CHECK(store->GetCheckpoint("t", "c", -1)->step == 1);
+
+  // A missing parent stops the batch at once: nothing is written.
+  std::vector<memory::Checkpoint> orphan = {checkpoint("d", 3, 2), checkpoint("e", 0, -1)};
+  auto none = store->PutCheckpoints("t", orphan, false);
+  CHECK(none.stored == 0);
+  CHECK(none.status.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(store->GetCheckpoint("t", "e", -1).status().code() == absl::StatusCode::kNotFound);
+}
+
 TEST_CASE("checkpoints survive reopening the store", "[unit]") {
   const std::string path = FreshDir("memory-reopen").string();
   {
