@@ -29,16 +29,21 @@ def asset_dir() -> pathlib.Path:
 
 
 def start_catenad(*extra, data_dir=None, grpc_port="0"):
-    """Starts catenad and returns (process, grpc address) once it printed its ready line."""
-    data_dir = data_dir or tempfile.mkdtemp(prefix="catena-sdk-py-")
+    """Starts catenad and returns (process, grpc address) once it printed its ready line. Without `data_dir` it
+    uses a fresh temporary one, which stop() removes."""
+    owned_dir = None if data_dir else tempfile.mkdtemp(prefix="catena-sdk-py-")
+    data_dir = data_dir or owned_dir
     process = subprocess.Popen(
         [str(BUILD / "bin" / "catenad"), "--grpc-port", str(grpc_port), "--http-port", "0", "--data-dir", data_dir,
          "--log-level", "warn", *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process.catena_owned_dir = owned_dir
     line = process.stdout.readline()
     match = re.search(r"ready: grpc=(\S+) http=(\S+) ", line)
     if not match:
         process.kill()
+        if owned_dir:
+            shutil.rmtree(owned_dir, ignore_errors=True)
         raise AssertionError(f"catenad did not start: {line!r} {process.stderr.read()}")
     return process, match.group(1)
 
@@ -49,6 +54,8 @@ def stop(process):
     process.wait(timeout=10)
     process.stdout.close()
     process.stderr.close()
+    if process.catena_owned_dir:
+        shutil.rmtree(process.catena_owned_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
