@@ -14,6 +14,28 @@ using Json = nlohmann::ordered_json;
 
 constexpr std::string_view kHermesOpen = "<tool_call>";
 constexpr std::string_view kMistralMarker = "[TOOL_CALLS]";
+constexpr std::string_view kPythonTag = "<|python_tag|>";
+constexpr std::string_view kLlama3Reply = "\"parameters\"";   // Llama 3.1: {"name": ..., "parameters": ...}
+constexpr std::string_view kLlama3Trigger = "{\"name\": \"";  // canonical JSON's first bytes of a call object
+
+// The call schema with each tool's "arguments" property renamed "parameters" (Llama 3's key), order kept.
+std::string WithParametersKey(const std::string& call_schema) {
+  Json root = Json::parse(call_schema);
+  auto rename = [](Json& call) {
+    Json properties = Json::object();
+    for (auto it = call["properties"].begin(); it != call["properties"].end(); ++it) {
+      properties[it.key() == "arguments" ? "parameters" : it.key()] = it.value();
+    }
+    call["properties"] = std::move(properties);
+    call["required"] = {"name", "parameters"};
+  };
+  if (root.contains("anyOf")) {
+    for (Json& call : root["anyOf"]) rename(call);
+  } else {
+    rename(root);
+  }
+  return root.dump();
+}
 
 // Mistral's calls come as an array; the call schema's $defs stay at the root so its $refs still resolve.
 std::string ArrayOfCalls(const std::string& call_schema) {
@@ -34,6 +56,10 @@ ToolCallFormat ToolCallFormatOf(const ChatTemplate& chat_template) {
   const std::string& source = chat_template.source();
   if (source.find(kHermesOpen) != std::string::npos) return ToolCallFormat::kHermes;
   if (source.find(kMistralMarker) != std::string::npos) return ToolCallFormat::kMistral;
+  if (source.find(kPythonTag) != std::string::npos ||
+      (source.find(kLlama3Reply) != std::string::npos && source.find("{\"name\"") != std::string::npos)) {
+    return ToolCallFormat::kLlama3Json;
+  }
   return ToolCallFormat::kNone;
 }
 
@@ -49,12 +75,16 @@ absl::StatusOr<TriggeredGrammarSpec> ToolCallTriggerSpec(ToolCallFormat format, 
     spec.schema_json = std::move(call_schema);
     spec.before = {"", "\n"};
     spec.after = {"\n</tool_call>", "</tool_call>"};
-  } else {
+  } else if (format == ToolCallFormat::kMistral) {
     spec.trigger = std::string(kMistralMarker);
     spec.schema_json = ArrayOfCalls(call_schema);
     spec.before = {"", " "};
+  } else {
+    spec.trigger = std::string(kLlama3Trigger);
+    spec.trigger_starts_value = true;
+    spec.schema_json = WithParametersKey(call_schema);
   }
-  const int32_t id = tokenizer.TokenId(spec.trigger);
+  const int32_t id = tokenizer.TokenId(format == ToolCallFormat::kLlama3Json ? kPythonTag : spec.trigger);
   if (id >= 0 && tokenizer.IsSpecial(id)) spec.trigger_tokens.push_back(id);
   return spec;
 }

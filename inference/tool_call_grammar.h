@@ -21,17 +21,21 @@
 namespace catena::inference {
 
 enum class ToolCallFormat {
-  kNone,     // no triggered format (e.g. Llama 3.1's bare JSON reply): "auto" calls decode freely
-  kHermes,   // <tool_call>\n{"name": ..., "arguments": ...}\n</tool_call>, one block per call (Qwen2.5, Hermes)
-  kMistral,  // [TOOL_CALLS] [{"name": ..., "arguments": ...}, ...]
+  kNone,        // no triggered format: "auto" calls decode freely
+  kHermes,      // <tool_call>\n{"name": ..., "arguments": ...}\n</tool_call>, one block per call (Qwen2.5, Hermes)
+  kMistral,     // [TOOL_CALLS] [{"name": ..., "arguments": ...}, ...]
+  kLlama3Json,  // the reply is {"name": ..., "parameters": ...} (Llama 3.1/3.2), optionally after <|python_tag|>
 };
 
 // The format `chat_template` asks the model to write calls in: Hermes when its source mentions <tool_call>,
-// Mistral when it mentions [TOOL_CALLS], else kNone.
+// Mistral when it mentions [TOOL_CALLS], Llama 3 JSON when it mentions <|python_tag|> or asks for
+// {"name": ..., "parameters": ...} replies, else kNone.
 ToolCallFormat ToolCallFormatOf(const ChatTemplate& chat_template);
 
 // The triggered grammar spec of calls to `tools` in `format` (trigger, call schema, markup around it); the
-// trigger's special token, if `tokenizer` has one, is a trigger too. INVALID_ARGUMENT for kNone or no tools;
+// trigger's special token, if `tokenizer` has one, is a trigger too. Llama 3 JSON's trigger `{"name": "` is the
+// start of the call object (trigger_starts_value), and the special token <|python_tag|>, where the tokenizer
+// has one, starts a call too. INVALID_ARGUMENT for kNone or no tools;
 // UNIMPLEMENTED as ToolCallSchema.
 absl::StatusOr<TriggeredGrammarSpec> ToolCallTriggerSpec(ToolCallFormat format, std::span<const ToolDefinition> tools,
                                                          const TextTokenizer& tokenizer);

@@ -3,6 +3,7 @@
 // are run through the cursor), and the masks at a part's closing text.
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
 #include "common/status.h"
 #include "inference/triggered_grammar_internal.h"
 
@@ -132,7 +133,7 @@ bool TriggeredGrammar::Impl::Feed(TriggerCursor& cursor, std::string_view bytes)
       if (cursor.partial < trigger.size()) continue;
       cursor.inside = true;
       cursor.partial = 0;
-      cursor.stacks = body->impl().start;
+      cursor.stacks = triggered;  // the start, or past the trigger's bytes when they begin the value
       continue;
     }
     cursor.stacks = grammar::Advance(g, std::move(cursor.stacks), std::string_view(&byte, 1));
@@ -198,6 +199,14 @@ absl::StatusOr<std::shared_ptr<const TriggeredGrammar>> TriggeredGrammar::Compil
   g.root = static_cast<int32_t>(g.nodes.size() - 1);
   CATENA_ASSIGN_OR_RETURN(impl->body, CompiledGrammarFrom(std::move(g), std::move(vocabulary)));
   impl->trigger = spec.trigger;
+  impl->triggered = impl->body->impl().start;
+  if (spec.trigger_starts_value) {
+    impl->triggered = grammar::Advance(impl->body->impl().grammar, impl->triggered, spec.trigger);
+    if (impl->triggered.empty() || grammar::AnyAccepting(impl->body->impl().grammar, impl->triggered)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("triggered grammar: the value cannot start with the trigger ", spec.trigger));
+    }
+  }
   impl->trigger_tokens = spec.trigger_tokens;
   std::sort(impl->trigger_tokens.begin(), impl->trigger_tokens.end());
   const int32_t size = impl->body->vocab_size();

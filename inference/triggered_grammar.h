@@ -20,11 +20,14 @@
 namespace catena::inference {
 
 struct TriggeredGrammarSpec {
-  std::string trigger;                      // non-empty text that starts a constrained part
-  std::vector<int32_t> trigger_tokens;      // special tokens (no text in the output) that also start one
-  std::string schema_json;                  // the JSON Schema of the value after the trigger
-  std::vector<std::string> before = {""};   // one of these raw texts comes between the trigger and the value
-  std::vector<std::string> after;           // one of these must follow the value (none: the value ends the part)
+  std::string trigger;                     // non-empty text that starts a constrained part
+  std::vector<int32_t> trigger_tokens;     // special tokens (no text in the output) that also start one
+  std::string schema_json;                 // the JSON Schema of the value after the trigger
+  std::vector<std::string> before = {""};  // one of these raw texts comes between the trigger and the value
+  std::vector<std::string> after;          // one of these must follow the value (none: the value ends the part)
+  // The trigger's bytes are the value's first bytes (Llama 3.1's `{"name": "`): a part starts inside the value,
+  // already advanced by them. Trigger tokens still start a part at its beginning (`before`, then the value).
+  bool trigger_starts_value = false;
 };
 
 class TriggeredGrammar {
@@ -35,7 +38,8 @@ class TriggeredGrammar {
 
   // Compiles the wrapped schema and the free-text masks (one per partial trigger), tens of milliseconds for a
   // large vocabulary. INVALID_ARGUMENT for an empty trigger, a `before`/`after` set where one text is a proper
-  // prefix of another, or a bad schema (as CompileJsonSchema).
+  // prefix of another, a bad schema (as CompileJsonSchema), or with `trigger_starts_value` a trigger that the
+  // wrapped value cannot start with (or that completes it).
   static absl::StatusOr<std::shared_ptr<const TriggeredGrammar>> Compile(
       const TriggeredGrammarSpec& spec, std::shared_ptr<const GrammarVocabulary> vocabulary);
 

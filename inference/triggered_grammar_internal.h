@@ -25,12 +25,13 @@ struct TriggerCursor {
 
 struct TriggeredGrammar::Impl {
   std::string trigger;
-  std::vector<int32_t> trigger_tokens;           // sorted
-  std::shared_ptr<const CompiledGrammar> body;   // sequence [before, value, after?]
-  int32_t after_part = -1;                       // index of `after` in the sequence; -1 without one
-  std::vector<TokenBitmask> free_masks;          // by `partial`
-  std::vector<bool> free_full;                   // by `partial`: the mask allows every token
-  TokenBitmask free_first;                       // partial 0 at the first token (first-token bytes)
+  std::vector<int32_t> trigger_tokens;          // sorted
+  std::shared_ptr<const CompiledGrammar> body;  // sequence [before, value, after?]
+  std::vector<grammar::Stack> triggered;        // where a part starts once the trigger text is complete
+  int32_t after_part = -1;                      // index of `after` in the sequence; -1 without one
+  std::vector<TokenBitmask> free_masks;         // by `partial`
+  std::vector<bool> free_full;                  // by `partial`: the mask allows every token
+  TokenBitmask free_first;                      // partial 0 at the first token (first-token bytes)
   bool free_first_full = false;
 
   const GrammarVocabulary& vocabulary() const { return *body->impl().vocabulary; }

@@ -1,7 +1,8 @@
 // "auto" tool calls in the engine on a generated tiny llama (random weights, Llama-2 vocabulary). A random
 // model cannot write the five tokens of `<tool_call>` in order, so the first test uses Hermes markup with a
 // one-token trigger `<`, pushed with logit_bias: under the triggered grammar every call the model opens is a
-// valid call (over many seeds, often several per reply), without it the same model writes broken calls. Text
+// valid call (over many seeds, often several per reply), without it the same model writes broken calls. The
+// second does the same for Llama 3's JSON reply with a trigger `{` that is the call object's own first byte. Text
 // without the (real) trigger is drawn exactly as without the grammar.
 #include <catch2/catch.hpp>
 #include <string>
@@ -135,6 +136,91 @@ TEST_CASE("auto tool calls opened under a triggered grammar are valid calls, ove
     size_t opened = 0;
     const std::string hermes = AsHermes(text, opened);
     broken += opened - ParseToolCalls(hermes, names).calls.size();
+  }
+  CHECK(broken >= 8);
+}
+
+// Llama 3's JSON reply for Tools(), its trigger shortened to the call object's first byte `{` (still the start of
+// the value): one token a random model can be pushed toward.
+std::shared_ptr<const TriggeredGrammar> Llama3JsonGrammar(const TextTokenizer& tok) {
+  auto spec = ToolCallTriggerSpec(ToolCallFormat::kLlama3Json, Tools(), tok);
+  REQUIRE(spec.ok());
+  REQUIRE(spec->trigger_starts_value);
+  spec->trigger = "{";
+  auto grammar = TriggeredGrammar::Compile(*spec, BuildGrammarVocabulary(tok));
+  REQUIRE(grammar.ok());
+  return *grammar;
+}
+
+// The JSON objects opened by `{` in free text, each up to its closing brace (strings skipped); an object cut
+// off by the end of the text is left out. `opened` counts the objects.
+std::vector<std::string> OpenedObjects(const std::string& text, size_t& opened) {
+  std::vector<std::string> objects;
+  opened = 0;
+  for (size_t open = text.find('{'); open != std::string::npos; open = text.find('{', open)) {
+    ++opened;
+    int depth = 0;
+    bool in_string = false;
+    size_t pos = open;
+    for (; pos < text.size(); ++pos) {
+      const char c = text[pos];
+      if (in_string) {
+        if (c == '\\')
+          ++pos;
+        else if (c == '"')
+          in_string = false;
+      } else if (c == '"') {
+        in_string = true;
+      } else if (c == '{') {
+        ++depth;
+      } else if (c == '}' && --depth == 0) {
+        break;
+      }
+    }
+    if (pos >= text.size()) break;
+    objects.push_back(text.substr(open, pos + 1 - open));
+    open = pos + 1;
+  }
+  return objects;
+}
+
+TEST_CASE("Llama 3 JSON tool calls opened under a triggered grammar are valid calls, over many seeds", "[unit]") {
+  ToolEngine t;
+  const TextTokenizer& tok = t.tok();
+  auto grammar = Llama3JsonGrammar(tok);
+  const std::vector<std::string> names = {"get_weather", "add"};
+  std::vector<std::pair<int32_t, float>> bias;
+  for (const char* piece : {"{", "\u2581{"}) bias.emplace_back(tok.TokenId(piece), 6.0f);
+  for (const char* piece : {"\"", "}"}) bias.emplace_back(tok.TokenId(piece), 5.0f);
+  for (const auto& [id, weight] : bias) REQUIRE(id >= 0);
+
+  const Replies constrained = Run(*t.engine, tok, grammar, bias, 16, 160);
+  size_t calls = 0;
+  for (const std::string& text : constrained.texts) {
+    size_t opened = 0;
+    const std::vector<std::string> objects = OpenedObjects(text, opened);
+    INFO(text);
+    CHECK(objects.size() + 1 >= opened);  // every call is closed, but the last may be cut by max_tokens
+    for (const std::string& object : objects) {
+      INFO(object);
+      const ToolCallParse parse = ParseToolCalls(object, names);  // each object is a whole Llama 3 reply
+      REQUIRE(parse.calls.size() == 1);
+      CHECK(ValidCall(parse.calls[0]));
+      ++calls;
+    }
+  }
+  CHECK(calls >= 8);
+
+  // The same requests without the grammar: the model opens objects that are not valid calls.
+  const Replies free = Run(*t.engine, tok, nullptr, bias, 16, 160);
+  size_t broken = 0;
+  for (const std::string& text : free.texts) {
+    size_t opened = 0;
+    for (const std::string& object : OpenedObjects(text, opened)) {
+      const ToolCallParse parse = ParseToolCalls(object, names);
+      opened -= parse.calls.size() == 1 && ValidCall(parse.calls[0]) ? 1 : 0;
+    }
+    broken += opened;
   }
   CHECK(broken >= 8);
 }

@@ -7,10 +7,13 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "inference/chat_template.h"
 #include "inference/grammar_vocabulary.h"
 #include "inference/tool_call_grammar.h"
 #include "inference/tool_call_parser.h"
@@ -84,8 +87,10 @@ TEST_CASE("a triggered matcher leaves text free and accepts valid calls after th
   CHECK_FALSE(matcher.InsidePart());
   CHECK(ParseToolCalls(text, Names()).calls.size() == 2);
 
-  for (const std::string bad : {"<tool_call>\n{\"name\": \"delete_all\"", "<tool_call>\n{\"name\": \"add\", "
-                                "\"arguments\": {\"a\": \"two\"", "<tool_call>\nSure!"}) {
+  for (const std::string bad : {"<tool_call>\n{\"name\": \"delete_all\"",
+                                "<tool_call>\n{\"name\": \"add\", "
+                                "\"arguments\": {\"a\": \"two\"",
+                                "<tool_call>\nSure!"}) {
     TriggeredMatcher fresh(grammar);
     INFO(bad);
     CHECK_FALSE(AcceptAll(fresh, Encode(vocab, bad)));
@@ -133,7 +138,7 @@ TEST_CASE("a trigger split across tokens or ending inside a token starts the cal
   TriggeredMatcher matcher(grammar);
   REQUIRE(AcceptAll(matcher, Encode(vocab, "ok <tool_call")));
   CHECK_FALSE(matcher.InsidePart());
-  CHECK(matcher.AllowedTokens().Test(gt_newline));          // the trigger ends inside it; "\n" is valid markup
+  CHECK(matcher.AllowedTokens().Test(gt_newline));               // the trigger ends inside it; "\n" is valid markup
   CHECK_FALSE(matcher.AllowedTokens().Test(gt_double_newline));  // "\n\n" is not
   REQUIRE(matcher.Accept(gt_newline).ok());
   CHECK(matcher.InsidePart());
@@ -233,6 +238,175 @@ TEST_CASE("tool grammars are compiled once per format and tool set", "[unit]") {
   REQUIRE(cache.Get(ToolCallFormat::kHermes, Tools()).ok());
   CHECK(cache.compilations() == 4);
   CHECK(cache.Get(ToolCallFormat::kNone, Tools()).status().code() == absl::StatusCode::kInvalidArgument);
+  auto llama = cache.Get(ToolCallFormat::kLlama3Json, Tools());  // same tools, another format: its own entry
+  REQUIRE(llama.ok());
+  CHECK((*llama)->trigger() == "{\"name\": \"");
+  CHECK(cache.compilations() == 5);
+}
+
+std::shared_ptr<const TriggeredGrammar> Llama3JsonGrammar(const testing::LoadedVocabulary& vocab) {
+  auto spec = ToolCallTriggerSpec(ToolCallFormat::kLlama3Json, Tools(), *vocab.tokenizer);
+  REQUIRE(spec.ok());
+  CHECK(spec->trigger == "{\"name\": \"");
+  CHECK(spec->trigger_starts_value);
+  auto grammar = TriggeredGrammar::Compile(*spec, vocab.vocabulary);
+  INFO(grammar.status());
+  REQUIRE(grammar.ok());
+  return *grammar;
+}
+
+// Every token's mask bit equals whether Accept takes it, at the matcher's current state.
+void CheckMaskEqualsAccept(TriggeredMatcher& matcher, int32_t vocab_size) {
+  const TokenBitmask mask = matcher.AllowedTokens();
+  int disagreements = 0, refused = 0;
+  for (int32_t id = 0; id < vocab_size; ++id) {
+    TriggeredMatcher probe = matcher;
+    const bool accepted = probe.Accept(id).ok();
+    disagreements += accepted != mask.Test(id) ? 1 : 0;
+    refused += accepted ? 0 : 1;
+  }
+  CHECK(disagreements == 0);
+  CHECK(refused > 0);
+}
+
+TEST_CASE("Llama 3 JSON calls start at a trigger that is the call object's own first bytes", "[unit]") {
+  const testing::LoadedVocabulary& vocab = testing::Llama3();
+  auto grammar = Llama3JsonGrammar(vocab);
+  const std::string call = "{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Paris\", \"unit\": \"celsius\"}}";
+  {
+    TriggeredMatcher matcher(grammar);
+    REQUIRE(AcceptAll(matcher, Encode(vocab, call)));
+    CHECK(matcher.completed_parts() == 1);
+    CHECK_FALSE(matcher.InsidePart());
+    const ToolCallParse parse = ParseToolCalls(call, Names());
+    REQUIRE(parse.calls.size() == 1);
+    CHECK(parse.calls[0].name == "get_weather");
+    CHECK(ArgumentProblem(parse.calls[0]) == "");
+  }
+  {
+    // Free text before the trigger, JSON that is not a call, then a call split across tokens.
+    TriggeredMatcher matcher(grammar);
+    REQUIRE(AcceptAll(matcher, Encode(vocab, "Sure, {\"city\": 1} {\"name\":")));
+    CHECK_FALSE(matcher.InsidePart());
+    CHECK(matcher.completed_parts() == 0);
+    CheckMaskEqualsAccept(matcher, grammar->vocab_size());  // partial trigger: tokens completing it badly refused
+    REQUIRE(AcceptAll(matcher, Encode(vocab, " \"add")));
+    CHECK(matcher.InsidePart());
+    CheckMaskEqualsAccept(matcher, grammar->vocab_size());
+    REQUIRE(AcceptAll(matcher, Encode(vocab, "\", \"parameters\": {\"a\": 1, \"b\": 2}}")));
+    CHECK(matcher.completed_parts() == 1);
+    CHECK_FALSE(matcher.InsidePart());
+    CHECK(matcher.AllowsEverything());
+  }
+  for (const std::string bad : {"{\"name\": \"delete_all\"", "{\"name\": \"add\", \"parameters\": {\"a\": \"two\"",
+                                "{\"name\": \"add\", \"arguments\": {", "ok {\"name\": \"add\"}",
+                                "{\"name\": \"get_weather\", \"parameters\": {\"unit\": \"celsius\", \"city\""}) {
+    TriggeredMatcher fresh(grammar);
+    INFO(bad);
+    CHECK_FALSE(AcceptAll(fresh, Encode(vocab, bad)));
+  }
+  // <|python_tag|> starts a call too. This Llama 3 (not 3.1) vocabulary has no such token, so the spec has no
+  // trigger token; its id in Llama 3.1, 128010, is a reserved special token here and stands in for it.
+  auto spec = ToolCallTriggerSpec(ToolCallFormat::kLlama3Json, Tools(), *vocab.tokenizer);
+  REQUIRE(spec.ok());
+  CHECK(vocab.tokenizer->TokenId("<|python_tag|>") < 0);
+  CHECK(spec->trigger_tokens.empty());
+  const int32_t python_tag = vocab.tokenizer->TokenId("<|reserved_special_token_5|>");
+  REQUIRE(python_tag == 128010);
+  REQUIRE(vocab.tokenizer->IsSpecial(python_tag));
+  spec->trigger_tokens = {python_tag};
+  auto tag_grammar = TriggeredGrammar::Compile(*spec, vocab.vocabulary);
+  REQUIRE(tag_grammar.ok());
+  TriggeredMatcher tagged(*tag_grammar);
+  REQUIRE(tagged.AllowedTokens().Test(python_tag));
+  REQUIRE(tagged.Accept(python_tag).ok());
+  CHECK(tagged.InsidePart());
+  TriggeredMatcher tagged_bad = tagged;
+  CHECK_FALSE(AcceptAll(tagged_bad, Encode(vocab, "brave_search.call(query=\"x\")")));
+  REQUIRE(AcceptAll(tagged, Encode(vocab, call)));
+  CHECK(tagged.completed_parts() == 1);
+  CHECK(ParseToolCalls("<|python_tag|>" + call, Names()).calls.size() == 1);
+}
+
+TEST_CASE("random walks through Llama 3 JSON call grammars always parse to valid calls", "[unit]") {
+  const testing::LoadedVocabulary& vocab = testing::Llama3();
+  auto grammar = Llama3JsonGrammar(vocab);
+  const std::string trigger = "{\"name\": \"";
+  std::mt19937 rng(5);
+  int finished = 0;
+  for (int walk = 0; walk < 20; ++walk) {
+    TriggeredMatcher matcher(grammar);
+    const std::string free_text = walk % 2 == 0 ? "" : "Let me check. ";
+    const size_t at = std::uniform_int_distribution<size_t>(1, trigger.size())(rng);
+    std::vector<int32_t> ids = Encode(vocab, free_text + trigger.substr(0, at));
+    if (at < trigger.size()) {
+      for (int32_t id : Encode(vocab, trigger.substr(at))) ids.push_back(id);
+    }
+    REQUIRE(AcceptAll(matcher, ids));
+    REQUIRE(matcher.InsidePart());
+    for (int step = 0; step < 400 && matcher.InsidePart(); ++step) {
+      const TokenBitmask& mask = matcher.AllowedTokens();
+      int32_t pick = std::uniform_int_distribution<int32_t>(0, mask.Count() - 1)(rng);
+      int32_t id = 0;
+      while (!mask.Test(id) || pick-- > 0) ++id;
+      REQUIRE(matcher.Accept(id).ok());
+      ids.push_back(id);
+    }
+    if (matcher.InsidePart()) continue;
+    const std::string text = testing::OutputBytes(*vocab.tokenizer, ids);
+    INFO(text);
+    const size_t start = text.find(trigger);
+    REQUIRE(start == free_text.size());
+    const ToolCallParse parse = ParseToolCalls(text.substr(start), Names());
+    REQUIRE(parse.calls.size() == 1);
+    CHECK(ArgumentProblem(parse.calls[0]) == "");
+    if (free_text.empty()) CHECK(ParseToolCalls(text, Names()).calls.size() == 1);  // the whole reply is the call
+    ++finished;
+  }
+  CHECK(finished >= 8);
+}
+
+TEST_CASE("a trigger that cannot start the value is refused when it is to start it", "[unit]") {
+  const testing::LoadedVocabulary& vocab = testing::Llama3();
+  auto spec = ToolCallTriggerSpec(ToolCallFormat::kLlama3Json, Tools(), *vocab.tokenizer);
+  REQUIRE(spec.ok());
+  for (const std::string trigger : {"<call>", "{\"name\": \"rm", "{\"parameters\"", "{ \"name\""}) {
+    TriggeredGrammarSpec bad = *spec;
+    bad.trigger = trigger;
+    const auto grammar = TriggeredGrammar::Compile(bad, vocab.vocabulary);
+    INFO(trigger);
+    CHECK(grammar.status().code() == absl::StatusCode::kInvalidArgument);
+    CHECK(std::string(grammar.status().message()).find(trigger) != std::string::npos);
+    bad.trigger_starts_value = false;  // as a marker before the value it is fine
+    CHECK(TriggeredGrammar::Compile(bad, vocab.vocabulary).ok());
+  }
+}
+
+ToolCallFormat FormatOfSource(const std::string& source) {
+  auto chat_template = ChatTemplate::FromSource(source, "<s>", "</s>");
+  INFO(chat_template.status());
+  REQUIRE(chat_template.ok());
+  return ToolCallFormatOf(*chat_template);
+}
+
+std::string TemplateFile(const std::string& name) {
+  std::ifstream in(std::string(CATENA_SOURCE_DIR) + "/tests/inference/data/chat_templates/" + name);
+  REQUIRE(in.good());
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+TEST_CASE("chat templates' tool-call formats: Hermes and Mistral first, then Llama 3's JSON reply", "[unit]") {
+  CHECK(FormatOfSource(TemplateFile("llama3_1_tools.jinja")) == ToolCallFormat::kLlama3Json);
+  CHECK(FormatOfSource(TemplateFile("qwen2_5_tools.jinja")) == ToolCallFormat::kHermes);
+  CHECK(FormatOfSource(TemplateFile("feature_mix.jinja")) == ToolCallFormat::kNone);
+  CHECK(FormatOfSource("{{ '<|python_tag|>' }}{{ messages[0].content }}") == ToolCallFormat::kLlama3Json);
+  CHECK(FormatOfSource("{{ '[TOOL_CALLS] ' }}{{ messages[0].content }}") == ToolCallFormat::kMistral);
+  CHECK(FormatOfSource("{{ '[TOOL_CALLS] {\"name\": f, \"parameters\": x}' }}") == ToolCallFormat::kMistral);
+  CHECK(FormatOfSource("{{ '<tool_call> <|python_tag|> {\"name\": f, \"parameters\": x}' }}") ==
+        ToolCallFormat::kHermes);
+  CHECK(FormatOfSource("{{ 'tool parameters: ' }}{{ messages[0].content }}") == ToolCallFormat::kNone);
 }
 
 // Costs (hidden: `inference_grammar_test "[.bench]"`): compiling a tool set's triggered grammar, and a decoding
@@ -246,7 +420,8 @@ TEST_CASE("triggered grammar costs", "[.bench]") {
     const double compile_ms = micros(Clock::now() - compile_start) / 1000;
     const std::string free_text = "Let me look that up for you, it will take a moment. ";
     const std::string call =
-        "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Oslo\", \"unit\": \"celsius\"}}\n</tool_call>";
+        "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Oslo\", \"unit\": "
+        "\"celsius\"}}\n</tool_call>";
     const std::vector<int32_t> free_ids = Encode(*vocab, free_text), call_ids = Encode(*vocab, call);
     std::vector<float> logits(static_cast<size_t>(grammar->vocab_size()));
     auto run = [&](TriggeredMatcher& matcher, const std::vector<int32_t>& ids) {
