@@ -58,6 +58,16 @@ std::shared_ptr<const TriggeredGrammar> HermesGrammar(const testing::LoadedVocab
   return *grammar;
 }
 
+// Draws one of the tokens the matcher allows (uniformly), accepts it and returns it.
+int32_t AcceptRandomAllowed(TriggeredMatcher& matcher, std::mt19937& rng) {
+  const TokenBitmask& mask = matcher.AllowedTokens();
+  int32_t pick = std::uniform_int_distribution<int32_t>(0, mask.Count() - 1)(rng);
+  int32_t id = 0;
+  while (!mask.Test(id) || pick-- > 0) ++id;
+  REQUIRE(matcher.Accept(id).ok());
+  return id;
+}
+
 // Accepts `ids` one by one, each of which must be in the mask first; false at the first refused token.
 bool AcceptAll(TriggeredMatcher& matcher, const std::vector<int32_t>& ids) {
   for (int32_t id : ids) {
@@ -172,12 +182,7 @@ std::string RandomWalk(const testing::LoadedVocabulary& vocab, std::shared_ptr<c
       REQUIRE(matcher.InsidePart());
       continue;
     }
-    const TokenBitmask& mask = matcher.AllowedTokens();
-    int32_t pick = std::uniform_int_distribution<int32_t>(0, mask.Count() - 1)(rng);
-    int32_t id = 0;
-    while (!mask.Test(id) || pick-- > 0) ++id;
-    REQUIRE(matcher.Accept(id).ok());
-    ids.push_back(id);
+    ids.push_back(AcceptRandomAllowed(matcher, rng));
   }
   completed = matcher.completed_parts();
   if (matcher.InsidePart()) return "";
@@ -345,12 +350,7 @@ TEST_CASE("random walks through Llama 3 JSON call grammars always parse to valid
     REQUIRE(AcceptAll(matcher, ids));
     REQUIRE(matcher.InsidePart());
     for (int step = 0; step < 400 && matcher.InsidePart(); ++step) {
-      const TokenBitmask& mask = matcher.AllowedTokens();
-      int32_t pick = std::uniform_int_distribution<int32_t>(0, mask.Count() - 1)(rng);
-      int32_t id = 0;
-      while (!mask.Test(id) || pick-- > 0) ++id;
-      REQUIRE(matcher.Accept(id).ok());
-      ids.push_back(id);
+      ids.push_back(AcceptRandomAllowed(matcher, rng));
     }
     if (matcher.InsidePart()) continue;
     const std::string text = testing::OutputBytes(*vocab.tokenizer, ids);
