@@ -38,23 +38,14 @@ class AsyncCheckpointStore final : public CheckpointStore {
                    std::string state, bool sync) override {
     std::unique_lock<std::mutex> lock(mu_);
     const std::string run = RunKey(tenant, run_id);
-    if (auto failed = failed_.find(run); failed != failed_.end()) {
-      absl::Status status = std::move(failed->second);
-      failed_.erase(failed);
-      return status;
-    }
+    if (absl::Status failed = TakeFailureLocked(run); !failed.ok()) return failed;
     changed_.wait(lock, [&] { return queue_.size() < max_queued_; });
     queue_.push_back({std::string(tenant), std::string(user_id), std::string(run_id), step, std::move(state), sync});
     const uint64_t ticket = ++enqueued_;
     changed_.notify_all();
     if (!sync) return absl::OkStatus();
     changed_.wait(lock, [&] { return written_ >= ticket; });
-    absl::Status status = absl::OkStatus();
-    if (auto failed = failed_.find(run); failed != failed_.end()) {
-      status = std::move(failed->second);
-      failed_.erase(failed);
-    }
-    return status;
+    return TakeFailureLocked(run);
   }
 
   absl::StatusOr<StoredCheckpoint> Latest(std::string_view tenant, std::string_view run_id) const override {
@@ -105,6 +96,15 @@ class AsyncCheckpointStore final : public CheckpointStore {
       }
       begin = end;
     }
+  }
+
+  // The run's unreported failed write, now reported (OK when there is none). Needs mu_.
+  absl::Status TakeFailureLocked(const std::string& run) {
+    auto failed = failed_.find(run);
+    if (failed == failed_.end()) return absl::OkStatus();
+    absl::Status status = std::move(failed->second);
+    failed_.erase(failed);
+    return status;
   }
 
   void WaitForQueue() const {

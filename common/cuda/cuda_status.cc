@@ -24,4 +24,20 @@ absl::Status CublasStatus(cublasStatus_t status, absl::string_view what) {
                                           name != nullptr ? name : absl::StrCat("status ", static_cast<int>(status))));
 }
 
+absl::StatusOr<std::string> FirstDeviceName() {
+  int count = 0;
+  const cudaError_t error = cudaGetDeviceCount(&count);
+  if (error != cudaSuccess) {
+    cudaGetLastError();
+    return absl::FailedPreconditionError(absl::StrCat("no usable CUDA device: ", cudaGetErrorString(error)));
+  }
+  if (count == 0) return absl::FailedPreconditionError("no CUDA device found");
+  cudaDeviceProp properties{};
+  if (absl::Status status = CudaStatus(cudaGetDeviceProperties(&properties, 0), "cudaGetDeviceProperties");
+      !status.ok()) {
+    return status;
+  }
+  return std::string(properties.name);
+}
+
 }  // namespace catena::cuda

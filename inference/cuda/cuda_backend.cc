@@ -1,8 +1,7 @@
 #include "inference/cuda/cuda_backend.h"
 
-#include <cuda_runtime.h>
-
 #include "absl/strings/str_cat.h"
+#include "common/cuda/cuda_status.h"
 #include "common/status.h"
 #include "inference/cpu_backend.h"
 #include "inference/cuda/cuda_model.h"
@@ -29,25 +28,15 @@ class CudaBackend final : public Backend {
 }  // namespace
 
 absl::Status CudaDeviceStatus() {
-  int count = 0;
-  const cudaError_t error = cudaGetDeviceCount(&count);
-  if (error != cudaSuccess) {
-    cudaGetLastError();
-    return absl::FailedPreconditionError(absl::StrCat("backend 'cuda' was requested but CUDA cannot be used: ",
-                                                      cudaGetErrorString(error), "; use backend: cpu or auto"));
-  }
-  if (count == 0) {
-    return absl::FailedPreconditionError(
-        "backend 'cuda' was requested but no CUDA device is present; use backend: cpu or auto");
-  }
-  return absl::OkStatus();
+  const absl::StatusOr<std::string> device = ::catena::cuda::FirstDeviceName();
+  if (device.ok()) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat("backend 'cuda' was requested but CUDA cannot be used (",
+                                                    device.status().message(), "); use backend: cpu or auto"));
 }
 
 std::string CudaDeviceName() {
-  if (absl::Status status = CudaDeviceStatus(); !status.ok()) return std::string(status.message());
-  cudaDeviceProp properties{};
-  if (cudaGetDeviceProperties(&properties, 0) != cudaSuccess) return "unknown CUDA device";
-  return properties.name;
+  const absl::StatusOr<std::string> device = ::catena::cuda::FirstDeviceName();
+  return device.ok() ? *device : std::string(device.status().message());
 }
 
 std::unique_ptr<Backend> NewCudaBackend(const BackendOptions& options) {

@@ -66,18 +66,7 @@ struct DeviceFlatStore::State {
   absl::StatusOr<std::vector<std::vector<RowHit>>> Collect(size_t n, size_t k);
 };
 
-absl::StatusOr<std::string> DeviceName() {
-  int count = 0;
-  const cudaError_t error = cudaGetDeviceCount(&count);
-  if (error != cudaSuccess) {
-    cudaGetLastError();
-    return absl::FailedPreconditionError(absl::StrCat("no usable CUDA device: ", cudaGetErrorString(error)));
-  }
-  if (count == 0) return absl::FailedPreconditionError("no CUDA device found");
-  cudaDeviceProp properties{};
-  CATENA_RETURN_IF_ERROR(CudaStatus(cudaGetDeviceProperties(&properties, 0), "cudaGetDeviceProperties"));
-  return std::string(properties.name);
-}
+absl::StatusOr<std::string> DeviceName() { return ::catena::cuda::FirstDeviceName(); }
 
 DeviceFlatStore::DeviceFlatStore(std::unique_ptr<State> state) : state_(std::move(state)) {}
 DeviceFlatStore::~DeviceFlatStore() = default;
