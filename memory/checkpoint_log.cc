@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "absl/cleanup/cleanup.h"
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "common/grpc_util.h"
 #include "common/status.h"
@@ -58,22 +58,32 @@ MemoryStore::PutCheckpointsResult MemoryStore::PutCheckpoints(std::string_view t
   };
 
   PutCheckpointsResult result;
-  absl::flat_hash_set<std::string> batched;  // keys of the checkpoints already in `batch`
-  const auto exists = [&](const std::string& key) -> absl::StatusOr<bool> {
-    if (batched.contains(key)) return true;
-    CATENA_ASSIGN_OR_RETURN(std::optional<std::string> found, GetLive(kCheckpoints, key));
+  // Each run's tip as of this batch: a step above it is free, the tip itself is live unless it expired, and
+  // anything else is read (a client may leave gaps between steps).
+  absl::flat_hash_map<std::string, CheckpointTip> tips;
+  const auto exists = [&](std::string_view run_id, const std::string& run_key, int64_t step) -> absl::StatusOr<bool> {
+    auto tip = tips.find(run_key);
+    if (tip == tips.end()) {
+      CATENA_ASSIGN_OR_RETURN(CheckpointTip stored, TipOf(tenant, run_id, run_key));
+      tip = tips.emplace(run_key, stored).first;
+    }
+    if (step > tip->second.step) return false;
+    if (step == tip->second.step && tip->second.written_unix_ms >= 0) {
+      return !ttl_.Expired(tenant, tip->second.written_unix_ms);
+    }
+    CATENA_ASSIGN_OR_RETURN(std::optional<std::string> found,
+                            GetLive(kCheckpoints, codec::KeyNumbered(tenant, run_id, step)));
     return found.has_value();
   };
-  const auto check = [&](const Checkpoint& checkpoint, const std::string& key) -> absl::Status {
+  const auto check = [&](const Checkpoint& checkpoint, const std::string& run_key) -> absl::Status {
     CATENA_RETURN_IF_ERROR(ValidateCheckpoint(checkpoint));
-    CATENA_ASSIGN_OR_RETURN(const bool taken, exists(key));
+    CATENA_ASSIGN_OR_RETURN(const bool taken, exists(checkpoint.run_id, run_key, checkpoint.step));
     if (taken) {
       return absl::AlreadyExistsError(
           absl::StrCat("checkpoint ", checkpoint.step, " of run '", checkpoint.run_id, "' already exists"));
     }
     if (checkpoint.parent_step < 0) return absl::OkStatus();
-    CATENA_ASSIGN_OR_RETURN(const bool parent,
-                            exists(codec::KeyNumbered(tenant, checkpoint.run_id, checkpoint.parent_step)));
+    CATENA_ASSIGN_OR_RETURN(const bool parent, exists(checkpoint.run_id, run_key, checkpoint.parent_step));
     if (!parent) {
       return absl::FailedPreconditionError(absl::StrCat("checkpoint.parent_step: step ", checkpoint.parent_step,
                                                         " of run '", checkpoint.run_id, "' does not exist"));
@@ -83,16 +93,37 @@ MemoryStore::PutCheckpointsResult MemoryStore::PutCheckpoints(std::string_view t
   BatchWriter batch;
   const int64_t now = ttl_.NowMs();
   for (Checkpoint& checkpoint : checkpoints) {
-    std::string key = codec::KeyNumbered(tenant, checkpoint.run_id, checkpoint.step);
-    if (result.status = check(checkpoint, key); !result.status.ok()) break;
+    const std::string run_key = codec::Key2(tenant, checkpoint.run_id);
+    if (result.status = check(checkpoint, run_key); !result.status.ok()) break;
     checkpoint.created_at_unix_ms = now;
-    batch.batch.Put(handles_[kCheckpoints], key, codec::EncodeValue(now, codec::EncodeCheckpoint(checkpoint)));
-    batched.insert(std::move(key));
+    batch.batch.Put(handles_[kCheckpoints], codec::KeyNumbered(tenant, checkpoint.run_id, checkpoint.step),
+                    codec::EncodeValue(now, codec::EncodeCheckpoint(checkpoint)));
+    CheckpointTip& tip = tips[run_key];
+    if (checkpoint.step > tip.step) tip = {checkpoint.step, now};
     ++result.stored;
   }
   if (result.stored == 0) return result;
   if (absl::Status written = Write(batch, sync); !written.ok()) return {0, written};
+  std::lock_guard<std::mutex> lock(tips_mu_);
+  if (tips_.size() + tips.size() > kMaxTips) tips_.clear();
+  for (auto& [run_key, tip] : tips) tips_.insert_or_assign(run_key, tip);
   return result;
+}
+
+absl::StatusOr<MemoryStore::CheckpointTip> MemoryStore::TipOf(std::string_view tenant, std::string_view run_id,
+                                                              const std::string& run_key) {
+  {
+    std::lock_guard<std::mutex> lock(tips_mu_);
+    if (auto tip = tips_.find(run_key); tip != tips_.end()) return tip->second;
+  }
+  CheckpointTip tip;
+  std::optional<int64_t> latest;
+  CATENA_RETURN_IF_ERROR(Scan(kCheckpoints, codec::Key2(tenant, run_id), "", true, [&](std::string_view key, auto) {
+    latest = codec::TrailingNumber(key);
+    return false;
+  }));
+  if (latest.has_value()) tip.step = *latest;
+  return tip;
 }
 
 absl::StatusOr<Checkpoint> MemoryStore::GetCheckpoint(std::string_view tenant, std::string_view run_id,
@@ -162,6 +193,8 @@ absl::StatusOr<int64_t> MemoryStore::EraseCheckpoints(std::string_view tenant, s
       /*include_expired=*/true));
   CATENA_RETURN_IF_ERROR(status);
   CATENA_RETURN_IF_ERROR(Write(batch));
+  std::lock_guard<std::mutex> lock(tips_mu_);
+  tips_.clear();
   return erased;
 }
 

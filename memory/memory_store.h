@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "memory/conversation_memory.h"
 #include "memory/memory_types.h"
@@ -148,6 +149,12 @@ class MemoryStore final : public ConversationMemory {
   absl::StatusOr<ContextResult> SummaryContext(std::string_view tenant, const ContextRequest& request,
                                                const inference::Tokenizer* tokenizer);
   absl::StatusOr<ContextResult> SemanticContext(std::string_view tenant, const ContextRequest& request);
+  // The newest live checkpoint step of a run (-1 when it has none), read once per run and then kept in tips_.
+  struct CheckpointTip {
+    int64_t step = -1;
+    int64_t written_unix_ms = -1;  // -1: unknown (read from disk), so its liveness is checked by a read
+  };
+  absl::StatusOr<CheckpointTip> TipOf(std::string_view tenant, std::string_view run_id, const std::string& run_key);
   // Deletes the user's checkpoints (expired ones too); returns how many live ones were deleted.
   absl::StatusOr<int64_t> EraseCheckpoints(std::string_view tenant, std::string_view user_id);
   absl::StatusOr<int64_t> EraseSession(std::string_view tenant, const Session& session, EraseCounts& counts);
@@ -162,6 +169,11 @@ class MemoryStore final : public ConversationMemory {
   static constexpr size_t kStripes = 256;
   std::unique_ptr<std::mutex[]> stripes_;
   std::unique_ptr<std::mutex[]> summary_stripes_;
+  // Checkpoint tips by Key2(tenant, run id): a run's next step (parent = its tip) is checked without reading
+  // RocksDB. An entry changes only under its run's stripe; erasure clears them all.
+  static constexpr size_t kMaxTips = 1 << 16;
+  std::mutex tips_mu_;
+  absl::flat_hash_map<std::string, CheckpointTip> tips_;
 };
 
 }  // namespace catena::memory

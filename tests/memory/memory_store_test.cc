@@ -249,6 +249,43 @@ TEST_CASE("checkpoints survive reopening the store", "[unit]") {
   CHECK(store->GetCheckpoint("t", "r", -1)->state == "x");
 }
 
+// PutCheckpoints keeps each run's newest step in memory to skip its existence reads; these are the cases where
+// that memory must not be trusted blindly: steps written by an earlier process, gaps, erasure and expiry.
+TEST_CASE("checkpoint checks stay exact across reopening, gaps, erasure and expiry", "[unit]") {
+  const std::string path = FreshDir("memory-tips").string();
+  const auto checkpoint = [](int64_t step, int64_t parent) {
+    return memory::Checkpoint{.run_id = "r", .step = step, .parent_step = parent, .state = "s", .user_id = "u"};
+  };
+  {
+    auto store = OpenStore({.path = path});
+    for (auto [step, parent] : {std::pair{0, -1}, {1, 0}, {5, 1}}) {
+      REQUIRE(store->PutCheckpoint("t", checkpoint(step, parent)).ok());
+    }
+  }
+  ManualClock clock;
+  auto store = OpenStore({.path = path, .tenant_ttl_seconds = {{"short", 60}}, .clock = clock.AsClock()});
+  CHECK(store->PutCheckpoint("t", checkpoint(2, 1)).ok());  // below the newest step on disk: read, free
+  CHECK(store->PutCheckpoint("t", checkpoint(5, 2)).status().code() == absl::StatusCode::kAlreadyExists);
+  CHECK(store->PutCheckpoint("t", checkpoint(6, 4)).status().code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(store->PutCheckpoint("t", checkpoint(6, 5)).ok());
+  CHECK(store->PutCheckpoint("t", checkpoint(7, 6)).ok());
+  CHECK(store->PutCheckpoint("t", checkpoint(7, 6)).status().code() == absl::StatusCode::kAlreadyExists);
+  CHECK(store->PutCheckpoint("t", checkpoint(9, 8)).status().code() == absl::StatusCode::kFailedPrecondition);
+
+  REQUIRE(store->EraseUser("t", "u").ok());
+  CHECK(store->PutCheckpoint("t", checkpoint(8, 7)).status().code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(store->PutCheckpoint("t", checkpoint(0, -1)).ok());
+  CHECK(store->PutCheckpoint("t", checkpoint(1, 0)).ok());
+
+  // In a tenant with a 60 s TTL, a run's newest step expires like any record: its child has no parent.
+  REQUIRE(store->PutCheckpoint("short", checkpoint(0, -1)).ok());
+  REQUIRE(store->PutCheckpoint("short", checkpoint(1, 0)).ok());
+  clock.Advance(61'000);
+  CHECK(store->PutCheckpoint("short", checkpoint(2, 1)).status().code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(store->PutCheckpoint("short", checkpoint(1, 0)).status().code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(store->PutCheckpoint("short", checkpoint(0, -1)).ok());  // expired records are gone for every reader
+}
+
 TEST_CASE("concurrent writers to one session keep a total order without gaps", "[unit]") {
   auto store = OpenStore({});
   REQUIRE(store->CreateSession("t", NewSession("s", "u")).ok());
