@@ -1,8 +1,12 @@
 // AsyncCheckpointStore (checkpoint_store.h, CheckpointDurability::kAsync): one writer thread drains a FIFO of
 // records into the inner store, so a run's records are written in step order (each record's parent is the one
 // before it) while the run goes on. Sequence numbers say what has been written: a waiter needs everything
-// enqueued before it to be done.
+// enqueued before it to be done. A wake-up and a storage write cost more than encoding a small record, so
+// while records keep coming the writer gathers them for up to kGather and writes them in one batch: a Put
+// wakes the writer only when it is idle (the queue was empty), or when the Put (or a read) must wait for it;
+// the writer wakes producers only when one waits.
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -30,7 +34,7 @@ class AsyncCheckpointStore final : public CheckpointStore {
       std::lock_guard<std::mutex> lock(mu_);
       stopping_ = true;
     }
-    changed_.notify_all();
+    queued_.notify_one();
     writer_.join();  // the writer empties the queue before it stops
   }
 
@@ -39,12 +43,12 @@ class AsyncCheckpointStore final : public CheckpointStore {
     std::unique_lock<std::mutex> lock(mu_);
     const std::string run = RunKey(tenant, run_id);
     if (absl::Status failed = TakeFailureLocked(run); !failed.ok()) return failed;
-    changed_.wait(lock, [&] { return queue_.size() < max_queued_; });
+    WaitLocked(lock, [&] { return queue_.size() < max_queued_; });
     queue_.push_back({std::string(tenant), std::string(user_id), std::string(run_id), step, std::move(state), sync});
     const uint64_t ticket = ++enqueued_;
-    changed_.notify_all();
+    if (writer_state_ == WriterState::kIdle) queued_.notify_one();
     if (!sync) return absl::OkStatus();
-    changed_.wait(lock, [&] { return written_ >= ticket; });
+    WaitLocked(lock, [&] { return written_ >= ticket; });
     return TakeFailureLocked(run);
   }
 
@@ -107,21 +111,35 @@ class AsyncCheckpointStore final : public CheckpointStore {
     return status;
   }
 
+  // Waits on drained_ until `done` holds, counted in waiters_ so that the writer knows to wake it. Needs mu_.
+  template <class Done>
+  void WaitLocked(std::unique_lock<std::mutex>& lock, Done done) const {
+    if (done()) return;
+    if (writer_state_ != WriterState::kBusy) queued_.notify_one();  // cut the gathering short
+    ++waiters_;
+    drained_.wait(lock, done);
+    --waiters_;
+  }
+
   void WaitForQueue() const {
     std::unique_lock<std::mutex> lock(mu_);
     const uint64_t ticket = enqueued_;
-    changed_.wait(lock, [&] { return written_ >= ticket; });
+    WaitLocked(lock, [&] { return written_ >= ticket; });
   }
 
   // The writer thread: takes what is queued, writes it outside the lock, repeats; stops once asked to and empty.
   void Write() {
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
-      changed_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      writer_state_ = WriterState::kIdle;
+      queued_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;
+      writer_state_ = WriterState::kGathering;
+      queued_.wait_for(lock, kGather, [&] { return stopping_ || waiters_ > 0 || queue_.size() >= max_queued_ / 2; });
+      writer_state_ = WriterState::kBusy;
       std::deque<Queued> batch;
       batch.swap(queue_);
-      changed_.notify_all();  // room for producers waiting on max_queued
+      if (waiters_ > 0) drained_.notify_all();  // room for producers waiting on max_queued
       lock.unlock();
       std::vector<std::pair<std::string, absl::Status>> failures;
       WriteBatch(batch, failures);
@@ -133,16 +151,21 @@ class AsyncCheckpointStore final : public CheckpointStore {
         failed_.try_emplace(run, std::move(status));
       }
       written_ += batch.size();
-      changed_.notify_all();
+      if (waiters_ > 0) drained_.notify_all();
     }
   }
 
   static constexpr size_t kMaxFailedRuns = 1024;
+  static constexpr std::chrono::microseconds kGather{1000};
 
   const std::unique_ptr<CheckpointStore> inner_;
   const size_t max_queued_;
   mutable std::mutex mu_;
-  mutable std::condition_variable changed_;  // queue, written_ or stopping_ changed
+  mutable std::condition_variable queued_;   // for the writer: a record was queued, or stopping_ was set
+  mutable std::condition_variable drained_;  // for producers and readers: the queue shrank or written_ grew
+  mutable int waiters_ = 0;                  // threads waiting on drained_
+  enum class WriterState { kBusy, kIdle, kGathering };
+  WriterState writer_state_ = WriterState::kBusy;  // kIdle: waits for a record; kGathering: waits up to kGather
   std::deque<Queued> queue_;
   uint64_t enqueued_ = 0;                                  // records ever queued
   uint64_t written_ = 0;                                   // records the writer finished (ok or not), in queue order

@@ -59,7 +59,7 @@ struct PipelineServiceSettings {
   int64_t max_traces_per_tenant = 10000;
   bool sync_writes = false;
   // How run checkpoints are written (checkpoint_store.h): before each step goes on, or behind it in order.
-  CheckpointDurability checkpoint_durability = CheckpointDurability::kSync;
+  CheckpointDurability checkpoint_durability = CheckpointDurability::kAsync;
 };
 
 // Applied to the pipeline outputs a caller receives (Run's response, the stream's final event), never to traces

@@ -43,9 +43,9 @@ absl::StatusOr<chains::PipelineServiceSettings> PipelineSettingsFromConfig(const
   settings.default_model = config.GetString("pipelines.default_model");
   settings.max_traces_per_tenant = config.GetInt("pipelines.max_traces_per_tenant");
   settings.sync_writes = config.GetBool("memory.sync_writes");
-  settings.checkpoint_durability = config.GetString("pipelines.checkpoint_durability") == "async"
-                                       ? chains::CheckpointDurability::kAsync
-                                       : chains::CheckpointDurability::kSync;
+  settings.checkpoint_durability = config.GetString("pipelines.checkpoint_durability") == "sync"
+                                       ? chains::CheckpointDurability::kSync
+                                       : chains::CheckpointDurability::kAsync;
   return settings;
 }
 
@@ -250,10 +250,10 @@ absl::Status RegisterServerConfig(ConfigSchema& schema) {
              "Run traces kept per tenant (GetRun); older ones are deleted."),
       ConfigKey{.path = "pipelines.checkpoint_durability",
                 .type = ConfigType::kString,
-                .default_value = "sync",
-                .help = "sync: each run checkpoint record is written before the step goes on; async: written in "
-                        "order behind the run (a killed process can lose the last queued steps; approval pauses "
-                        "stay synced).",
+                .default_value = "async",
+                .help = "async (LangGraph's default): run checkpoint records are written in order behind the run "
+                        "(a killed process can lose the last queued steps; approval pauses stay synced); sync: "
+                        "each record is written before the step goes on.",
                 .allowed_values = {"sync", "async"}},
   };
   for (const ConfigKey& key : keys) CATENA_RETURN_IF_ERROR(schema.Add(key));
