@@ -41,6 +41,14 @@ chains::ToolCallContext ContextFor(chains::NodeCall& call, absl::Time deadline) 
   return context;
 }
 
+namespace {
+
+// How many tool batches run inline, one inside the other, on this thread (see RunToolCalls).
+constexpr int kMaxInlineDepth = 8;
+thread_local int inline_depth = 0;
+
+}  // namespace
+
 void RunToolCalls(Executor& executor, const chains::ToolSet& tools, chains::ToolCallContext context,
                   std::vector<PendingToolCall> calls, bool parallel,
                   std::function<void(size_t index, const ToolCallOutcome&)> on_each,
@@ -71,6 +79,14 @@ void RunToolCalls(Executor& executor, const chains::ToolSet& tools, chains::Tool
     auto sequence = [batch, run_one] {
       for (size_t i = 0; i < batch->calls.size(); ++i) run_one(i);
     };
+    // Already on one of the executor's threads: run here, saving a hand-off to another thread (most of a
+    // step's overhead), unless a chain of inline steps (a model that answers inline) has grown deep.
+    if (Executor::Current() == &executor && inline_depth < kMaxInlineDepth) {
+      ++inline_depth;
+      sequence();
+      --inline_depth;
+      return;
+    }
     if (!executor.Post(sequence)) sequence();
     return;
   }

@@ -43,9 +43,9 @@ struct PendingToolCall {
   std::string arguments_json;
 };
 
-// Runs `calls` on `executor` (all at once when `parallel`, else one after another on one task) and calls
-// `on_each` as each finishes (any thread) and then `done` once with every outcome in order. `tools` must
-// outlive the calls.
+// Runs `calls` on `executor` (all at once when `parallel`, else one after another on one task; a sequential batch
+// called from one of the executor's threads runs right there) and calls `on_each` as each finishes (any thread)
+// and then `done` once with every outcome in order. `tools` must outlive the calls.
 void RunToolCalls(Executor& executor, const chains::ToolSet& tools, chains::ToolCallContext context,
                   std::vector<PendingToolCall> calls, bool parallel,
                   std::function<void(size_t index, const ToolCallOutcome&)> on_each,

@@ -3,11 +3,14 @@
 // the tool returns at once; a run is max_steps steps (max_steps - 1 tool steps and a final answer). Cases:
 // without checkpoints, and with the RocksDB checkpoint store (each step's progress saved twice), written before
 // each step goes on (durability sync) or behind it in order (async).
-// Prints {"bench":"agents","case":...,"metric":"agent_step_overhead_us",...} (p50 over runs, per step).
+// Prints {"bench":"agents","case":...,"metric":"agent_step_overhead_us",...} (p50 over runs, per step) and
+// cpu_us_per_step (process CPU time, all threads, over the measured runs: steadier than wall time on a shared
+// machine, and it counts the background checkpoint writer too).
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -88,11 +91,13 @@ outputs:
   text: "{{ nodes.agent.text }}"
 )";
 
-// Per-step microseconds of `runs` sequential runs (p50).
-double MeasureStepUs(chains::Runner& runner, const std::shared_ptr<const chains::CompiledPipeline>& pipeline,
-                     bool checkpoint, int runs) {
+// Emits the per-step microseconds of `runs` sequential runs (p50) and their CPU time per step.
+void MeasureSteps(const std::string& case_name, chains::Runner& runner,
+                  const std::shared_ptr<const chains::CompiledPipeline>& pipeline, bool checkpoint, int runs) {
   std::vector<double> per_step;
+  double cpu_start = 0;
   for (int i = 0; i < runs; ++i) {
+    if (i == runs / 10) cpu_start = bench::CpuSeconds();
     chains::RunOptions options;
     options.tenant = "bench";
     options.checkpoint = checkpoint;
@@ -101,11 +106,13 @@ double MeasureStepUs(chains::Runner& runner, const std::shared_ptr<const chains:
     const double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
     if (result.state != chains::RunResult::State::kCompleted) {
       std::fprintf(stderr, "agents_bench: run failed: %s\n", std::string(result.status.message()).c_str());
-      return -1;
+      std::exit(1);
     }
     if (i >= runs / 10) per_step.push_back(us / kSteps);  // the first tenth warms up
   }
-  return bench::Quantile(per_step, 0.5);
+  const double cpu_us = (bench::CpuSeconds() - cpu_start) * 1e6 / static_cast<double>(per_step.size() * kSteps);
+  bench::Emit("agents", case_name, "agent_step_overhead_us", bench::Quantile(per_step, 0.5), "us");
+  bench::Emit("agents", case_name, "cpu_us_per_step", cpu_us, "us");
 }
 
 }  // namespace
@@ -134,17 +141,14 @@ int main() {
     chains::Runner runner({.services = services, .checkpoints = checkpoints.get()});
     // CATENA_AGENTS_BENCH_CHECKPOINTED_ONLY=1 skips the first case (for profiling the checkpointed ones).
     if (bench::EnvOr("CATENA_AGENTS_BENCH_CHECKPOINTED_ONLY", "0") != "1") {
-      bench::Emit("agents", "native_noop_tool", "agent_step_overhead_us", MeasureStepUs(runner, *pipeline, false, runs),
-                  "us");
+      MeasureSteps("native_noop_tool", runner, *pipeline, false, runs);
     }
-    bench::Emit("agents", "native_noop_tool_checkpointed", "agent_step_overhead_us",
-                MeasureStepUs(runner, *pipeline, true, runs / 4), "us");
+    MeasureSteps("native_noop_tool_checkpointed", runner, *pipeline, true, runs / 4);
   }
   {  // pipelines.checkpoint_durability: async, the same store behind the ordered write-behind queue
     auto checkpoints = chains::NewAsyncCheckpointStore(chains::NewMemoryCheckpointStore(store->get()));
     chains::Runner runner({.services = services, .checkpoints = checkpoints.get()});
-    bench::Emit("agents", "native_noop_tool_checkpointed_async", "agent_step_overhead_us",
-                MeasureStepUs(runner, *pipeline, true, runs / 4), "us");
+    MeasureSteps("native_noop_tool_checkpointed_async", runner, *pipeline, true, runs / 4);
   }
   store->reset();
   std::filesystem::remove_all(dir);

@@ -2,6 +2,8 @@
 // latency percentiles. Benchmarks print only result lines on stdout; progress goes to stderr.
 #pragma once
 
+#include <time.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -40,6 +42,14 @@ inline double Quantile(std::vector<double>& samples, double q) {
   std::sort(samples.begin(), samples.end());
   const size_t index = std::min(samples.size() - 1, static_cast<size_t>(q * static_cast<double>(samples.size())));
   return samples[index];
+}
+
+// CPU seconds of the whole process (all threads): less sensitive than wall time to other processes on a shared
+// machine.
+inline double CpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
 }  // namespace catena::bench

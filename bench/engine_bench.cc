@@ -1,14 +1,14 @@
 // Inference engine benchmark (issue 5) on the generated ~134M llama in Q8_0: aggregate decode tok/s with 1, 4,
 // 16 and 64 concurrent sequences, time to first token for a 512-token prompt without and with a prefix-cache
-// hit, JSON-schema constrained decoding and triggered ("auto") tool-call decoding against unconstrained. Environment: CATENA_BENCH_THREADS (default
-// 2), CATENA_BENCH_TYPE (default q8_0), CATENA_ENGINE_BENCH_CONCURRENCY (default 1,4,16,64),
-// CATENA_ENGINE_BENCH_REPS (best of N per concurrency, default 3), CATENA_ENGINE_BENCH_AGGREGATE_ONLY=1,
+// hit, JSON-schema constrained decoding and triggered ("auto") tool-call decoding against unconstrained. Environment:
+// CATENA_BENCH_THREADS (default 2), CATENA_BENCH_TYPE (default q8_0), CATENA_ENGINE_BENCH_CONCURRENCY (default
+// 1,4,16,64), CATENA_ENGINE_BENCH_REPS (best of N per concurrency, default 3), CATENA_ENGINE_BENCH_AGGREGATE_ONLY=1,
 // CATENA_ENGINE_BENCH_KV (KV cache type, default f16; q8_0).
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
-#include <ctime>
 #include <cstdlib>
+#include <ctime>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -64,20 +64,13 @@ double Seconds(std::chrono::steady_clock::time_point start, std::chrono::steady_
   return std::chrono::duration<double>(end - start).count();
 }
 
-// Process CPU seconds (all threads): less sensitive than wall time to other processes on a shared machine.
-double CpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
-
 // Best aggregate tok/s of `reps` runs of `concurrency` requests of 64 tokens each (16-token prompts).
 double Aggregate(Engine& engine, const std::string& type, int concurrency, int reps) {
   constexpr int kTokens = 64;
   double best = 0, best_cpu_ms = 0;
   for (int rep = 0; rep < reps; ++rep) {
     Tracker tracker;
-    const double cpu_start = CpuSeconds();
+    const double cpu_start = catena::bench::CpuSeconds();
     const auto start = std::chrono::steady_clock::now();
     for (int i = 0; i < concurrency; ++i) {
       auto id = engine.Submit(
@@ -89,7 +82,7 @@ double Aggregate(Engine& engine, const std::string& type, int concurrency, int r
     const double rate = tracker.tokens / Seconds(start, std::chrono::steady_clock::now());
     if (rate > best) {
       best = rate;
-      best_cpu_ms = (CpuSeconds() - cpu_start) * 1e3 / static_cast<double>(tracker.tokens);
+      best_cpu_ms = (catena::bench::CpuSeconds() - cpu_start) * 1e3 / static_cast<double>(tracker.tokens);
     }
   }
   const std::string name = "m130/" + type + "/c" + std::to_string(concurrency);
@@ -121,9 +114,12 @@ double DecodeRate(Engine& engine, std::shared_ptr<const CompiledGrammar> grammar
   for (int rep = 0; rep < 3; ++rep) {
     Tracker tracker;
     const auto start = std::chrono::steady_clock::now();
-    EngineRequest request{.prompt = Prompt(16, 500 + rep), .max_tokens = 96,
+    EngineRequest request{.prompt = Prompt(16, 500 + rep),
+                          .max_tokens = 96,
                           .sampling = {.temperature = 1.0f, .logit_bias = bias, .seed = static_cast<uint64_t>(rep)},
-                          .grammar = grammar, .triggered_grammar = triggered, .stop_at_end_of_generation = false};
+                          .grammar = grammar,
+                          .triggered_grammar = triggered,
+                          .stop_at_end_of_generation = false};
     if (!engine.Submit(std::move(request), tracker.Callback()).ok()) std::abort();
     tracker.WaitFor(1);
     best = std::max(best, tracker.tokens / Seconds(start, std::chrono::steady_clock::now()));
@@ -150,7 +146,8 @@ int main() {
   std::shared_ptr<const Model> model = catena::bench::LoadOrDie(catena::bench::EnsureM130(type), threads);
   auto kv_type = ParseKvType(catena::bench::EnvOr("CATENA_ENGINE_BENCH_KV", "f16"));
   if (!kv_type.ok()) return 1;
-  auto engine = Engine::Create(model, {.kv_memory_bytes = int64_t{1} << 30, .kv_type = *kv_type, .max_step_tokens = 512});
+  auto engine =
+      Engine::Create(model, {.kv_memory_bytes = int64_t{1} << 30, .kv_type = *kv_type, .max_step_tokens = 512});
   if (!engine.ok()) {
     std::fprintf(stderr, "engine_bench: %s\n", engine.status().ToString().c_str());
     return 1;
