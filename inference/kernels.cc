@@ -81,10 +81,12 @@ bool IsQuantized(GgmlType type) {
   return type == GgmlType::kQ8_0 || type == GgmlType::kQ4_0 || type == GgmlType::kQ4_K || type == GgmlType::kQ6_K;
 }
 
-// Per-thread scratch for quantized activations, grown as needed and reused across calls.
-QuantizedActivations QuantBuffer(int64_t batch, int64_t blocks) {
+// Per-thread scratch for quantized activations, grown as needed and reused across calls. `regrouped_bytes`
+// per batch row (a multiple of 32) for the table's regrouped copy, 0 for none.
+QuantizedActivations QuantBuffer(int64_t batch, int64_t blocks, int64_t regrouped_bytes) {
   thread_local std::vector<float> floats;
   thread_local std::vector<int8_t> codes;
+  thread_local std::vector<std::byte> regrouped;
   const size_t n = static_cast<size_t>(batch * blocks);
   if (floats.size() < 4 * n) floats.resize(4 * n);
   if (codes.size() < 32 * n) codes.resize(32 * n);
@@ -94,6 +96,13 @@ QuantizedActivations QuantBuffer(int64_t batch, int64_t blocks) {
   qx.sum32 = qx.d + n;
   qx.sum16 = qx.sum32 + n;
   qx.q = codes.data();
+  if (regrouped_bytes > 0) {
+    const size_t bytes = static_cast<size_t>(batch * regrouped_bytes) + 32;
+    if (regrouped.size() < bytes) regrouped.resize(bytes);
+    const auto address = reinterpret_cast<uintptr_t>(regrouped.data());
+    qx.regrouped = regrouped.data() + ((32 - address % 32) % 32);
+    qx.regrouped_stride = regrouped_bytes;
+  }
   return qx;
 }
 
@@ -139,7 +148,9 @@ void MatMul(const WeightView& w, const float* x, int64_t batch, float* y, Comput
   task.y = y;
   QuantizedActivations qx;
   if (IsQuantized(w.type)) {
-    qx = QuantBuffer(batch, w.cols / 32);
+    const bool regroup = w.type == GgmlType::kQ8_0 || w.type == GgmlType::kQ4_0;
+    const int64_t groups = (w.cols / 32 + 3) / 4;
+    qx = QuantBuffer(batch, w.cols / 32, regroup ? groups * table.regrouped_group_bytes : 0);
     pool.ParallelFor(batch, 8, [&](int64_t begin, int64_t end) { table.quantize(x, w.cols, begin, end, qx); });
     task.qx = &qx;
   }

@@ -23,6 +23,10 @@ struct QuantizedActivations {
   float* sum32 = nullptr;    // batch * blocks
   float* sum16 = nullptr;    // batch * blocks * 2
   int8_t* q = nullptr;       // batch * blocks * 32
+  // A table's own regrouped copy for Q8_0/Q4_0 (KernelTable::regrouped_group_bytes per 4 blocks, the last group
+  // padded): `regrouped_stride` bytes per batch row, 32-byte aligned; null when the table or type needs none.
+  std::byte* regrouped = nullptr;
+  int64_t regrouped_stride = 0;
   const float* Scale(int64_t b) const { return d + b * blocks; }
   const float* Sum32(int64_t b) const { return sum32 + b * blocks; }
   const float* Sum16(int64_t b) const { return sum16 + b * blocks * 2; }
@@ -56,6 +60,8 @@ struct KernelTable {
   RowKernel q4_k = nullptr;
   RowKernel q6_k = nullptr;
   QuantizeKernel quantize = nullptr;
+  // Bytes per 4 activation blocks of the regrouped copy `quantize` also writes for Q8_0/Q4_0 (0: none).
+  int64_t regrouped_group_bytes = 0;
 };
 
 const KernelTable& PortableKernels();
