@@ -6,7 +6,6 @@
 // interrupt (synced) and at the end. Between full states, each NodeCall::AppendProgress is its own small record
 // {"progress_delta": id, "value": delta}; LoadSeed reads the latest full state and replays the deltas after it.
 #include <algorithm>
-
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
@@ -43,8 +42,8 @@ absl::Status CheckUnknown(const CompiledPipeline& pipeline, const tmpl::Value& i
   const PipelineSpec& spec = pipeline.spec;
   for (const auto& [key, value] : inputs.map().entries()) {
     const std::string name = tmpl::ToStr(key);
-    bool known = std::find(pipeline.extra_roots.begin(), pipeline.extra_roots.end(), name) !=
-                 pipeline.extra_roots.end();
+    bool known =
+        std::find(pipeline.extra_roots.begin(), pipeline.extra_roots.end(), name) != pipeline.extra_roots.end();
     for (const InputSpec& input : spec.inputs) known = known || input.name == name;
     if (known) continue;
     std::vector<std::string> names;
@@ -61,6 +60,12 @@ constexpr char kDeltaPrefix[] = "{\"progress_delta\":";
 Json ToJsonOrNull(const tmpl::Value& value) {
   absl::StatusOr<Json> json = tmpl::ToOrderedJson(value);
   return json.ok() ? *std::move(json) : Json();
+}
+
+// ToJsonOrNull's value as JSON text.
+std::string JsonTextOrNull(const tmpl::Value& value) {
+  absl::StatusOr<std::string> text = tmpl::ToJsonText(value);
+  return text.ok() ? *std::move(text) : "null";
 }
 
 bool IsProgressDelta(const std::string& record) { return record.rfind(kDeltaPrefix, 0) == 0; }
@@ -103,7 +108,8 @@ absl::StatusOr<tmpl::Value> RunState::CheckInputs(const CompiledPipeline& pipeli
       if (!input.default_value.has_value()) continue;
       if (!copied) {  // never mutate the caller's mapping
         checked = tmpl::Value::Dict();
-        for (const auto& [key, field] : inputs.map().entries()) CATENA_RETURN_IF_ERROR(checked.map().SetKey(key, field));
+        for (const auto& [key, field] : inputs.map().entries())
+          CATENA_RETURN_IF_ERROR(checked.map().SetKey(key, field));
         copied = true;
       }
       checked.map().Set(input.name, SpecToValue(*input.default_value));
@@ -111,49 +117,57 @@ absl::StatusOr<tmpl::Value> RunState::CheckInputs(const CompiledPipeline& pipeli
     }
     if (!HasType(*value, input.type)) {
       return absl::InvalidArgumentError(absl::StrCat("input '", input.name, "' must be ",
-                                                     std::string(FieldTypeName(input.type)), ", got ", tmpl::TypeName(*value)));
+                                                     std::string(FieldTypeName(input.type)), ", got ",
+                                                     tmpl::TypeName(*value)));
     }
   }
   return checked;
 }
 
 std::string RunState::EncodeStateLocked() const {
-  Json state = Json::object();
-  state["pipeline_version"] = pipeline_->version;
-  state["inputs"] = ToJsonOrNull(inputs_);
-  Json finished = Json::object();
-  Json skipped = Json::array();
-  Json routes = Json::object();
+  // Written as text directly (tmpl::ToJsonText): a finished agent's output makes most of a state, and building
+  // a JSON tree of it first cost more than the rest of a step.
+  std::string out = "{\"pipeline_version\":";
+  out += JsonTextOrNull(tmpl::Value(pipeline_->version));
+  out += ",\"inputs\":";
+  out += JsonTextOrNull(inputs_);
+  std::string finished, skipped, routes;
   Json progress = Json::object();
   Json progress_log = Json::object();
+  const auto append = [](std::string& list, const std::string& item) {
+    if (!list.empty()) list.push_back(',');
+    list += item;
+  };
   const int n = static_cast<int>(pipeline_->nodes.size());
   for (int i = 0; i < n; ++i) {
     const NodeSlot& slot = slots_[i];
-    if (!slot.progress.is_undefined() && slot.state != SlotState::kFinished && slot.state != SlotState::kSkipped) {
-      progress[node(i).id] = ToJsonOrNull(slot.progress);
-    }
-    if (!slot.progress_log.empty() && slot.state != SlotState::kFinished && slot.state != SlotState::kSkipped) {
+    const std::string id = JsonTextOrNull(tmpl::Value(node(i).id));
+    const bool done = slot.state == SlotState::kFinished || slot.state == SlotState::kSkipped;
+    if (!slot.progress.is_undefined() && !done) progress[node(i).id] = ToJsonOrNull(slot.progress);
+    if (!slot.progress_log.empty() && !done) {
       Json& log = progress_log[node(i).id] = Json::array();
       for (const std::string& delta : slot.progress_log) {
         Json json = Json::parse(delta, nullptr, /*allow_exceptions=*/false);
         log.push_back(json.is_discarded() ? Json() : std::move(json));
       }
     }
-    if (slot.state == SlotState::kFinished) finished[node(i).id] = ToJsonOrNull(slot.output);
-    if (slot.state == SlotState::kSkipped) skipped.push_back(node(i).id);
+    if (slot.state == SlotState::kFinished) append(finished, absl::StrCat(id, ":", JsonTextOrNull(slot.output)));
+    if (slot.state == SlotState::kSkipped) append(skipped, id);
     if (slot.state != SlotState::kFinished || node(i).route_targets.empty()) continue;
-    Json chosen = Json::array();
-    for (int target : slot.chosen) chosen.push_back(node(target).id);
-    routes[node(i).id] = std::move(chosen);
+    std::string chosen;
+    for (int target : slot.chosen) append(chosen, JsonTextOrNull(tmpl::Value(node(target).id)));
+    append(routes, absl::StrCat(id, ":[", chosen, "]"));
   }
-  state["finished"] = std::move(finished);
-  state["skipped"] = std::move(skipped);
-  state["routes"] = std::move(routes);
-  state["interrupted_at"] = interrupted_at_ >= 0 ? Json(node(interrupted_at_).id) : Json();
-  state["resume_data"] = ToJsonOrNull(resume_data_);
-  if (!progress.empty()) state["progress"] = std::move(progress);
-  if (!progress_log.empty()) state["progress_log"] = std::move(progress_log);
-  return state.dump(-1, ' ', false, Json::error_handler_t::replace);  // invalid UTF-8 must not throw
+  absl::StrAppend(&out, ",\"finished\":{", finished, "},\"skipped\":[", skipped, "],\"routes\":{", routes, "}");
+  out += ",\"interrupted_at\":";
+  out += interrupted_at_ >= 0 ? JsonTextOrNull(tmpl::Value(node(interrupted_at_).id)) : "null";
+  out += ",\"resume_data\":";
+  out += JsonTextOrNull(resume_data_);
+  constexpr auto kReplace = Json::error_handler_t::replace;  // invalid UTF-8 must not throw
+  if (!progress.empty()) absl::StrAppend(&out, ",\"progress\":", progress.dump(-1, ' ', false, kReplace));
+  if (!progress_log.empty()) absl::StrAppend(&out, ",\"progress_log\":", progress_log.dump(-1, ' ', false, kReplace));
+  out.push_back('}');
+  return out;
 }
 
 absl::Status RunState::CheckpointLocked(bool sync) {
@@ -210,8 +224,8 @@ absl::StatusOr<RunSeed> DecodeState(const CompiledPipeline& pipeline, const std:
   Json state = Json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!state.is_object()) return absl::DataLossError("checkpoint state is not a JSON object");
   if (const std::string version = state.value("pipeline_version", ""); version != pipeline.version) {
-    return absl::FailedPreconditionError(absl::StrCat("checkpoint was written by pipeline version '", version,
-                                                      "', not '", pipeline.version, "'"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("checkpoint was written by pipeline version '", version, "', not '", pipeline.version, "'"));
   }
   auto node_index = [&](const Json& id) -> absl::StatusOr<std::string> {
     if (!id.is_string() || IndexOfNode(pipeline, id.get<std::string>()) < 0) {

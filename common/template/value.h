@@ -221,5 +221,8 @@ Value DeepCopy(const Value& v);
 absl::StatusOr<nlohmann::json> ToJson(const Value& v);
 // Converts to JSON keeping mapping order.
 absl::StatusOr<nlohmann::ordered_json> ToOrderedJson(const Value& v);
+// Compact JSON text, exactly ToOrderedJson(v)->dump(-1, ' ', false, error_handler_t::replace) (invalid UTF-8
+// replaced, NaN and infinities as null) but written directly, without building the JSON tree; same errors.
+absl::StatusOr<std::string> ToJsonText(const Value& v);
 
 }  // namespace catena::tmpl

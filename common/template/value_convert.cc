@@ -1,4 +1,7 @@
-// Conversions of template values: JSON in and out (nlohmann::json and ordered_json) and deep copies.
+// Conversions of template values: JSON in and out (nlohmann::json and ordered_json, and JSON text written
+// directly) and deep copies.
+#include <charconv>
+
 #include "common/status.h"
 #include "common/template/text.h"
 #include "common/template/value.h"
@@ -79,6 +82,143 @@ absl::StatusOr<Json> ToJsonImpl(const Value& v, int depth) {
   }
 }
 
+using OrderedJson = nlohmann::ordered_json;
+
+std::string DumpLikeToJsonText(const OrderedJson& json) {
+  return json.dump(-1, ' ', false, OrderedJson::error_handler_t::replace);
+}
+
+// Length of the strictly valid UTF-8 sequence starting at s[i] (no overlongs, surrogates or code points past
+// U+10FFFF), 0 when invalid.
+size_t Utf8SequenceLength(std::string_view s, size_t i) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char lead = byte(i);
+  const auto continuation = [&](size_t k, unsigned char low = 0x80, unsigned char high = 0xBF) {
+    return k < s.size() && byte(k) >= low && byte(k) <= high;
+  };
+  if (lead >= 0xC2 && lead <= 0xDF) return continuation(i + 1) ? 2 : 0;
+  if (lead >= 0xE0 && lead <= 0xEF) {
+    const unsigned char low = lead == 0xE0 ? 0xA0 : 0x80, high = lead == 0xED ? 0x9F : 0xBF;
+    return continuation(i + 1, low, high) && continuation(i + 2) ? 3 : 0;
+  }
+  if (lead >= 0xF0 && lead <= 0xF4) {
+    const unsigned char low = lead == 0xF0 ? 0x90 : 0x80, high = lead == 0xF4 ? 0x8F : 0xBF;
+    return continuation(i + 1, low, high) && continuation(i + 2) && continuation(i + 3) ? 4 : 0;
+  }
+  return 0;
+}
+
+// `text` as a JSON string the way nlohmann's dump (ensure_ascii off, invalid UTF-8 replaced) writes it.
+void AppendJsonText(std::string_view text, std::string& out) {
+  const size_t start = out.size();
+  out.push_back('"');
+  for (size_t i = 0; i < text.size();) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x80) {
+      const size_t length = Utf8SequenceLength(text, i);
+      if (length == 0) {  // rare: let nlohmann apply its own replacement rules to the whole string
+        out.resize(start);
+        out += DumpLikeToJsonText(OrderedJson(std::string(text)));
+        return;
+      }
+      out.append(text.substr(i, length));
+      i += length;
+      continue;
+    }
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          static constexpr char kHex[] = "0123456789abcdef";
+          out += "\\u00";
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 0xF]);
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+    ++i;
+  }
+  out.push_back('"');
+}
+
+absl::Status WriteJsonText(const Value& v, int depth, std::string& out) {
+  if (depth > kMaxNesting) return absl::InvalidArgumentError("value nests too deeply for JSON");
+  switch (v.kind()) {
+    case Value::Kind::kNone:
+      out += "null";
+      return absl::OkStatus();
+    case Value::Kind::kBool:
+      out += v.bool_value() ? "true" : "false";
+      return absl::OkStatus();
+    case Value::Kind::kInt: {
+      char buf[24];
+      const auto [end, error] = std::to_chars(buf, buf + sizeof(buf), v.int_value());
+      out.append(buf, end);
+      return absl::OkStatus();
+    }
+    case Value::Kind::kFloat:  // nlohmann's shortest round-trip form (and null for NaN and infinities)
+      out += DumpLikeToJsonText(OrderedJson(v.float_value()));
+      return absl::OkStatus();
+    case Value::Kind::kString:
+      AppendJsonText(v.string_value(), out);
+      return absl::OkStatus();
+    case Value::Kind::kList: {
+      out.push_back('[');
+      bool first = true;
+      for (const Value& item : v.list().items) {
+        if (!first) out.push_back(',');
+        first = false;
+        CATENA_RETURN_IF_ERROR(WriteJsonText(item, depth + 1, out));
+      }
+      out.push_back(']');
+      return absl::OkStatus();
+    }
+    case Value::Kind::kMap: {
+      for (const auto& [key, value] : v.map().entries()) {
+        if (key.is_string()) continue;
+        // Other keys become their str(), which may repeat a key: ordered_json's rules decide (rare).
+        CATENA_ASSIGN_OR_RETURN(OrderedJson json, ToJsonImpl<OrderedJson>(v, depth));
+        out += DumpLikeToJsonText(json);
+        return absl::OkStatus();
+      }
+      out.push_back('{');
+      bool first = true;
+      for (const auto& [key, value] : v.map().entries()) {
+        if (!first) out.push_back(',');
+        first = false;
+        AppendJsonText(key.string_value(), out);
+        out.push_back(':');
+        CATENA_RETURN_IF_ERROR(WriteJsonText(value, depth + 1, out));
+      }
+      out.push_back('}');
+      return absl::OkStatus();
+    }
+    default:
+      return absl::InvalidArgumentError(text::Cat("object of type '", TypeName(v), "' is not JSON serializable"));
+  }
+}
+
 }  // namespace
 
 Value Value::FromJson(const nlohmann::json& json) { return FromJsonImpl(json); }
@@ -110,6 +250,12 @@ absl::StatusOr<nlohmann::json> ToJson(const Value& v) { return ToJsonImpl<nlohma
 
 absl::StatusOr<nlohmann::ordered_json> ToOrderedJson(const Value& v) {
   return ToJsonImpl<nlohmann::ordered_json>(v, 0);
+}
+
+absl::StatusOr<std::string> ToJsonText(const Value& v) {
+  std::string out;
+  CATENA_RETURN_IF_ERROR(WriteJsonText(v, 0, out));
+  return out;
 }
 
 }  // namespace catena::tmpl

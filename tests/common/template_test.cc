@@ -2,7 +2,6 @@
 // error messages with positions, resource limits, and the differential corpus whose goldens come from the
 // reference jinja2 (tests/common/make_template_goldens.py).
 #include "common/template/template.h"
-#include "tests/support/temp_dir.h"
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -12,6 +11,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "tests/support/temp_dir.h"
 
 namespace catena::tmpl {
 namespace {
@@ -70,6 +71,62 @@ TEST_CASE("values convert to and from JSON keeping object order", "[unit][templa
   CHECK(back->dump() == json.dump());
   CHECK_FALSE(ToJson(Value::Undefined("x")).ok());
   CHECK(Render("{% for k in m %}{{ k }}{% endfor %}", json) == "yx");
+}
+
+// ToJsonText must write exactly what dumping ToOrderedJson writes (checkpoint states and events rely on it).
+TEST_CASE("values write JSON text exactly as dumping their ordered JSON does", "[unit][template]") {
+  const auto dumped = [](const Value& v) -> std::string {
+    absl::StatusOr<Json> json = ToOrderedJson(v);
+    return json.ok() ? json->dump(-1, ' ', false, Json::error_handler_t::replace) : "error";
+  };
+  const auto written = [](const Value& v) -> std::string {
+    absl::StatusOr<std::string> text = ToJsonText(v);
+    return text.ok() ? *text : "error";
+  };
+  const std::vector<std::string> strings = {"",
+                                            "plain",
+                                            "quote \" back \\ slash /",
+                                            std::string("nul\0x", 5),
+                                            "\b\f\n\r\t\x01\x1f\x7f",
+                                            "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+                                            "bad \xff end",
+                                            "cut \xe2\x82",
+                                            "overlong \xc0\xaf",
+                                            "surrogate \xed\xa0\x80",
+                                            "past \xf4\x90\x80\x80",
+                                            "lone \x80\x80 x"};
+  std::vector<Value> scalars = {Value::None(),    Value(true),         Value(false),  Value(int64_t{0}),
+                                Value(INT64_MIN), Value(INT64_MAX),    Value(0.1),    Value(-0.0),
+                                Value(1.0),       Value(1e300),        Value(5e-324), Value(std::nan("")),
+                                Value(-INFINITY), Value(123456789.125)};
+  for (const std::string& text : strings) scalars.push_back(Value(text));
+  for (const Value& scalar : scalars) CHECK(written(scalar) == dumped(scalar));
+
+  std::mt19937 rng(7);
+  const std::function<Value(int)> random_value = [&](int depth) -> Value {
+    const int kind = static_cast<int>(rng() % (depth > 3 ? 4 : 7));
+    if (kind < 4) return scalars[rng() % scalars.size()];
+    if (kind == 4) {
+      std::vector<Value> items;
+      for (int n = static_cast<int>(rng() % 4); n > 0; --n) items.push_back(random_value(depth + 1));
+      return Value::List(std::move(items));
+    }
+    Value map = Value::Dict();
+    for (int n = static_cast<int>(rng() % 4); n > 0; --n) {
+      if (kind == 6 && rng() % 3 == 0) {  // non-string keys, which may repeat one as text
+        (void)map.map().SetKey(Value(static_cast<int64_t>(rng() % 3)), random_value(depth + 1));
+      } else {
+        map.map().Set(strings[rng() % strings.size()], random_value(depth + 1));
+      }
+    }
+    return map;
+  };
+  for (int i = 0; i < 500; ++i) {
+    const Value value = random_value(0);
+    INFO(dumped(value));
+    CHECK(written(value) == dumped(value));
+  }
+  CHECK(written(Value::List({Value(1), Value::Undefined("x")})) == "error");
 }
 
 TEST_CASE("arithmetic follows Python semantics", "[unit][template]") {
