@@ -2,36 +2,9 @@
 #include "agents/json_text.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/template/text.h"
 
 namespace catena::agents {
-namespace {
-
-// Length of the valid UTF-8 sequence at the start of `text` (1-4), or 0 when it is not one.
-size_t Utf8Length(std::string_view text) {
-  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
-  const unsigned char lead = byte(0);
-  size_t length = 0;
-  uint32_t min = 0;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2, min = 0x80;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3, min = 0x800;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4, min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (text.size() < length) return 0;
-  uint32_t code = lead & (0x7F >> length);
-  for (size_t i = 1; i < length; ++i) {
-    if ((byte(i) & 0xC0) != 0x80) return 0;
-    code = (code << 6) | (byte(i) & 0x3F);
-  }
-  if (code < min || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return 0;
-  return length;
-}
-
-}  // namespace
 
 void AppendJsonString(std::string& out, std::string_view text) {
   out.reserve(out.size() + text.size() + 2);
@@ -46,7 +19,7 @@ void AppendJsonString(std::string& out, std::string_view text) {
     }
     out.append(text.data() + plain, i - plain);
     if (c >= 0x80) {
-      const size_t length = Utf8Length(text.substr(i));
+      const size_t length = tmpl::text::ValidUtf8Length(text.substr(i));
       if (length == 0) {
         out += "\\ufffd";
         ++i;

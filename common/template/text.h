@@ -38,6 +38,9 @@ void Append(std::string* out, const Args&... args) {
 std::vector<std::string_view> CodePoints(std::string_view s);
 // Number of code points (Python len()).
 size_t CodePointCount(std::string_view s);
+// Length (1-4) of the valid UTF-8 sequence at the start of `s` (ASCII: 1), or 0 when there is none (empty, a
+// stray byte, an overlong form, a surrogate or a code point past U+10FFFF).
+size_t ValidUtf8Length(std::string_view s);
 // Decodes one code point at `s[*pos]` and advances `*pos`; invalid bytes decode as themselves.
 uint32_t DecodeOne(std::string_view s, size_t* pos);
 // Appends the UTF-8 encoding of `cp`.

@@ -88,40 +88,20 @@ std::string DumpLikeToJsonText(const OrderedJson& json) {
   return json.dump(-1, ' ', false, OrderedJson::error_handler_t::replace);
 }
 
-// Length of the strictly valid UTF-8 sequence starting at s[i] (no overlongs, surrogates or code points past
-// U+10FFFF), 0 when invalid.
-size_t Utf8SequenceLength(std::string_view s, size_t i) {
-  const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char lead = byte(i);
-  const auto continuation = [&](size_t k, unsigned char low = 0x80, unsigned char high = 0xBF) {
-    return k < s.size() && byte(k) >= low && byte(k) <= high;
-  };
-  if (lead >= 0xC2 && lead <= 0xDF) return continuation(i + 1) ? 2 : 0;
-  if (lead >= 0xE0 && lead <= 0xEF) {
-    const unsigned char low = lead == 0xE0 ? 0xA0 : 0x80, high = lead == 0xED ? 0x9F : 0xBF;
-    return continuation(i + 1, low, high) && continuation(i + 2) ? 3 : 0;
-  }
-  if (lead >= 0xF0 && lead <= 0xF4) {
-    const unsigned char low = lead == 0xF0 ? 0x90 : 0x80, high = lead == 0xF4 ? 0x8F : 0xBF;
-    return continuation(i + 1, low, high) && continuation(i + 2) && continuation(i + 3) ? 4 : 0;
-  }
-  return 0;
-}
-
-// `text` as a JSON string the way nlohmann's dump (ensure_ascii off, invalid UTF-8 replaced) writes it.
-void AppendJsonText(std::string_view text, std::string& out) {
+// `s` as a JSON string the way nlohmann's dump (ensure_ascii off, invalid UTF-8 replaced) writes it.
+void AppendJsonText(std::string_view s, std::string& out) {
   const size_t start = out.size();
   out.push_back('"');
-  for (size_t i = 0; i < text.size();) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
-      const size_t length = Utf8SequenceLength(text, i);
+      const size_t length = text::ValidUtf8Length(s.substr(i));
       if (length == 0) {  // rare: let nlohmann apply its own replacement rules to the whole string
         out.resize(start);
-        out += DumpLikeToJsonText(OrderedJson(std::string(text)));
+        out += DumpLikeToJsonText(OrderedJson(std::string(s)));
         return;
       }
-      out.append(text.substr(i, length));
+      out.append(s.substr(i, length));
       i += length;
       continue;
     }
