@@ -136,19 +136,21 @@ int main() {
     return 1;
   }
   const chains::RunServices services{.executor = &executor, .models = &model, .tools = &tools};
+  // CATENA_BENCH_CASES picks cases (comma list of plain, sync, async; default all), e.g. for profiling one.
+  const std::string cases = bench::EnvOr("CATENA_BENCH_CASES", "plain,sync,async");
+  const auto wanted = [&](const std::string& name) {
+    return ("," + cases + ",").find("," + name + ",") != std::string::npos;
+  };
   {
     auto checkpoints = chains::NewMemoryCheckpointStore(store->get());
     chains::Runner runner({.services = services, .checkpoints = checkpoints.get()});
-    // CATENA_AGENTS_BENCH_CHECKPOINTED_ONLY=1 skips the first case (for profiling the checkpointed ones).
-    if (bench::EnvOr("CATENA_AGENTS_BENCH_CHECKPOINTED_ONLY", "0") != "1") {
-      MeasureSteps("native_noop_tool", runner, *pipeline, false, runs);
-    }
-    MeasureSteps("native_noop_tool_checkpointed", runner, *pipeline, true, runs / 4);
+    if (wanted("plain")) MeasureSteps("native_noop_tool", runner, *pipeline, false, runs);
+    if (wanted("sync")) MeasureSteps("native_noop_tool_checkpointed", runner, *pipeline, true, runs / 4);
   }
-  {  // pipelines.checkpoint_durability: async, the same store behind the ordered write-behind queue
+  if (wanted("async")) {  // pipelines.checkpoint_durability: async (the default), the same store behind the queue
     auto checkpoints = chains::NewAsyncCheckpointStore(chains::NewMemoryCheckpointStore(store->get()));
     chains::Runner runner({.services = services, .checkpoints = checkpoints.get()});
-    MeasureSteps("native_noop_tool_checkpointed_async", runner, *pipeline, true, runs / 4);
+    MeasureSteps("native_noop_tool_checkpointed_async", runner, *pipeline, true, runs / 2);
   }
   store->reset();
   std::filesystem::remove_all(dir);
