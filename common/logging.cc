@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
+#include "common/template/text.h"
 #include "spdlog/formatter.h"
 #include "spdlog/pattern_formatter.h"
 #include "spdlog/sinks/ostream_sink.h"
@@ -43,32 +44,6 @@ absl::StatusOr<spdlog::level::level_enum> ParseLevel(std::string_view text) {
 }
 
 void Append(spdlog::memory_buf_t& dest, std::string_view text) { dest.append(text.data(), text.data() + text.size()); }
-
-// Length of the well-formed UTF-8 sequence at the start of `text`, or 0 when it is malformed.
-size_t Utf8SequenceLength(std::string_view text) {
-  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
-  const unsigned char lead = byte(0);
-  size_t length = 0;
-  uint32_t min_code_point = 0;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2, min_code_point = 0x80;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3, min_code_point = 0x800;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4, min_code_point = 0x10000;
-  } else {
-    return 0;
-  }
-  if (text.size() < length) return 0;
-  uint32_t code_point = lead & (0x7F >> length);
-  for (size_t i = 1; i < length; ++i) {
-    if ((byte(i) & 0xC0) != 0x80) return 0;
-    code_point = (code_point << 6) | (byte(i) & 0x3F);
-  }
-  const bool surrogate = code_point >= 0xD800 && code_point <= 0xDFFF;
-  if (code_point < min_code_point || code_point > 0x10FFFF || surrogate) return 0;
-  return length;
-}
 
 void AppendEscapedAscii(spdlog::memory_buf_t& dest, unsigned char c) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -108,7 +83,7 @@ void AppendJsonString(spdlog::memory_buf_t& dest, std::string_view text) {
       ++i;
       continue;
     }
-    const size_t length = Utf8SequenceLength(text.substr(i));
+    const size_t length = tmpl::text::ValidUtf8Length(text.substr(i));
     if (length == 0) {
       Append(dest, "\\ufffd");
       ++i;
