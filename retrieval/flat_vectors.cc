@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
@@ -71,8 +72,10 @@ void FlatVectorStore::Put(int64_t id, std::span<const float> row) {
     ids_.push_back(id);
     data_.insert(data_.end(), row.begin(), row.end());
     norms2_.push_back(0);
+    codes_.Append(row);
   } else {
     std::copy(row.begin(), row.end(), data_.begin() + it->second * dimension_);
+    codes_.Set(it->second, row);
   }
   norms2_[it->second] = SquaredNorm(row.data(), dimension_);
 }
@@ -91,6 +94,7 @@ bool FlatVectorStore::Erase(int64_t id) {
   }
   ids_.pop_back();
   norms2_.pop_back();
+  codes_.MoveLastTo(row);
   data_.resize(last * dimension_);
   return true;
 }
@@ -106,26 +110,76 @@ void FlatVectorStore::FinishScores(const float* query_norm2, size_t begin, size_
   for (size_t i = 0; i < n; ++i) scores[i] = -(norms2_[begin + i] - 2 * scores[i] + *query_norm2);
 }
 
-float FlatVectorStore::ScoreRow(const float* query, size_t row) const {
+float FlatVectorStore::ScoreRow(const float* query, float query_norm2, size_t row) const {
   const float* r = data_.data() + row * dimension_;
   const float dot = cblas_sdot(dimension_, query, 1, r, 1);
   if (metric_ != Metric::kL2) return dot;
-  return -(norms2_[row] - 2 * dot + SquaredNorm(query, dimension_));
+  return -(norms2_[row] - 2 * dot + query_norm2);
+}
+
+ScoreRange FlatVectorStore::ToScoreRange(const DotBounds& dot, float query_norm2, size_t row) const {
+  if (metric_ != Metric::kL2) return {dot.approx - dot.margin, dot.approx + dot.margin};
+  // -(|x|^2 - 2 q.x + |q|^2): twice the dot's margin, plus 8 ulps of the magnitudes for the float operations.
+  constexpr float kL2Rounding = 0x1p-21f;
+  const float n2 = norms2_[row];
+  const float score = -(n2 - 2 * dot.approx + query_norm2);
+  const float margin = 2 * dot.margin + kL2Rounding * (n2 + query_norm2 + 2 * (std::fabs(dot.approx) + dot.margin));
+  return {score - margin, score + margin};
+}
+
+float FlatVectorStore::CoarsePass(const Int8Query& query, float query_norm2, int k, const IdFilter* filter,
+                                  float* upper) const {
+  std::vector<float> best;  // a min-heap of the best k lower bounds so far
+  best.reserve(static_cast<size_t>(k));
+  constexpr size_t kBlock = 512;
+  DotBounds bounds[kBlock];
+  for (size_t block = 0; block < ids_.size(); block += kBlock) {
+    const size_t rows = std::min(kBlock, ids_.size() - block);
+    codes_.CoarseBounds(query, block, rows, bounds);
+    for (size_t i = 0; i < rows; ++i) {
+      const ScoreRange range = ToScoreRange(bounds[i], query_norm2, block + i);
+      upper[block + i] = range.upper;
+      if (best.size() == static_cast<size_t>(k) && !(range.lower > best.front())) continue;
+      if (filter != nullptr && !filter->Contains(ids_[block + i])) continue;
+      if (best.size() == static_cast<size_t>(k)) {
+        std::pop_heap(best.begin(), best.end(), std::greater<>());
+        best.back() = range.lower;
+      } else {
+        best.push_back(range.lower);
+      }
+      std::push_heap(best.begin(), best.end(), std::greater<>());
+    }
+  }
+  return best.size() == static_cast<size_t>(k) ? best.front() : -std::numeric_limits<float>::infinity();
 }
 
 std::vector<ScoredId> FlatVectorStore::Search(const float* query, int k, const IdFilter* filter) const {
   const size_t n = ids_.size();
   TopK top(k);
-  if (n == 0) return top.Take();
-  std::vector<float> scores(n);
-  cblas_sgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(n), dimension_, 1.0f, data_.data(), dimension_, query, 1,
-              0.0f, scores.data(), 1);
+  if (n == 0 || k <= 0) return top.Take();
+  const Int8Query code = codes_.Quantize(query);
   const float query_norm2 = SquaredNorm(query, dimension_);
-  FinishScores(&query_norm2, 0, n, scores.data());
+  // Pass 1 (high nibbles of every row): at least k rows passing the filter score >= threshold, so a row whose
+  // upper bound is below it cannot be in the top k.
+  std::vector<float> upper(n);
+  float threshold = CoarsePass(code, query_norm2, k, filter, upper.data());
+  // Pass 2 (whole int8 codes of the rows left): tighter bounds, a higher threshold.
+  std::vector<std::pair<size_t, float>> candidates;  // row, upper bound
+  std::vector<float> lowers;
   for (size_t i = 0; i < n; ++i) {
-    if (!top.MayAccept(scores[i])) continue;
+    if (upper[i] < threshold) continue;
     if (filter != nullptr && !filter->Contains(ids_[i])) continue;
-    top.Offer(ids_[i], scores[i]);
+    const ScoreRange range = ToScoreRange(codes_.FineBounds(code, i), query_norm2, i);
+    candidates.push_back({i, range.upper});
+    lowers.push_back(range.lower);
+  }
+  if (lowers.size() >= static_cast<size_t>(k)) {
+    std::nth_element(lowers.begin(), lowers.begin() + (k - 1), lowers.end(), std::greater<>());
+    threshold = std::max(threshold, lowers[k - 1]);
+  }
+  // Pass 3: exact scores of the rows that may still reach the top k.
+  for (const auto& [row, bound] : candidates) {
+    if (bound >= threshold) top.Offer(ids_[row], ScoreRow(query, query_norm2, row));
   }
   return top.Take();
 }
@@ -161,9 +215,10 @@ std::vector<std::vector<ScoredId>> FlatVectorStore::SearchBatch(const float* que
 
 std::vector<ScoredId> FlatVectorStore::SearchAmong(const float* query, int k, std::span<const int64_t> ids) const {
   TopK top(k);
+  const float query_norm2 = SquaredNorm(query, dimension_);
   for (int64_t id : ids) {
     auto it = rows_.find(id);
-    if (it != rows_.end()) top.Offer(id, ScoreRow(query, it->second));
+    if (it != rows_.end()) top.Offer(id, ScoreRow(query, query_norm2, it->second));
   }
   return top.Take();
 }
@@ -287,8 +342,8 @@ absl::StatusOr<std::vector<std::vector<ScoredId>>> FlatIndex::SearchBatch(std::s
   return results;
 }
 
-absl::StatusOr<std::vector<std::vector<ScoredId>>> FlatIndex::SearchBatchApprox(
-    const float* queries, size_t count, const IndexSearchParams& params) const {
+absl::StatusOr<std::vector<std::vector<ScoredId>>> FlatIndex::SearchBatchApprox(const float* queries, size_t count,
+                                                                                const IndexSearchParams& params) const {
   std::vector<std::vector<ScoredId>> results(count);
   for (size_t q = 0; q < count; ++q) {
     CATENA_ASSIGN_OR_RETURN(results[q], SearchApprox(queries + q * spec_.dimension, params));

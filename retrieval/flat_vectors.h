@@ -1,5 +1,6 @@
 // FlatVectorStore: the exact copy of every vector an index holds (contiguous rows + id->row map with
-// swap-remove) and the exact top-k scans over it (BLAS sgemv/sgemm + partial selection). Every VectorIndex
+// swap-remove, plus an int8 code per row) and the exact top-k scans over it (single query: bounded int8 scan,
+// then exact dot products for the rows it cannot rule out; batches: BLAS sgemm). Every VectorIndex
 // keeps one: it is the Flat index itself, the fallback while IVF/PQ is untrained or a filter is very
 // selective, and the source of exact distances for re-ranking. Not synchronized: the owning index locks.
 #pragma once
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "retrieval/int8_rows.h"
 #include "retrieval/types.h"
 
 namespace catena::retrieval {
@@ -24,9 +26,15 @@ void NormalizeInPlace(std::span<float> vector);
 // Orders best first: higher score, then lower id (a total order, so results are deterministic).
 bool BetterScored(const ScoredId& a, const ScoredId& b);
 
+// Bounds on one row's score.
+struct ScoreRange {
+  float lower = 0;
+  float upper = 0;
+};
+
 class FlatVectorStore {
  public:
-  FlatVectorStore(int dimension, Metric metric) : dimension_(dimension), metric_(metric) {}
+  FlatVectorStore(int dimension, Metric metric) : dimension_(dimension), metric_(metric), codes_(dimension) {}
 
   int dimension() const { return dimension_; }
   Metric metric() const { return metric_; }
@@ -48,7 +56,8 @@ class FlatVectorStore {
   // The stored row of `id`, or an empty span.
   std::span<const float> Row(int64_t id) const;
 
-  // Exact top-k over all rows (passing `filter` when non-null) for one prepared query.
+  // Exact top-k over all rows (passing `filter` when non-null) for one prepared query: the int8 codes bound
+  // every row's score, and only rows whose upper bound reaches the k-th best lower bound are scored exactly.
   std::vector<ScoredId> Search(const float* query, int k, const IdFilter* filter) const;
   // Search() for `count` contiguous prepared queries, scored block-wise with one sgemm per block.
   std::vector<std::vector<ScoredId>> SearchBatch(const float* queries, size_t count, int k,
@@ -63,12 +72,18 @@ class FlatVectorStore {
  private:
   // Turns inner products into scores (negated squared L2 for kL2) for rows [begin, begin + n).
   void FinishScores(const float* query_norm2, size_t begin, size_t n, float* scores) const;
-  float ScoreRow(const float* query, size_t row) const;
+  float ScoreRow(const float* query, float query_norm2, size_t row) const;
+  // Lower and upper bounds on row `row`'s score from bounds on its dot product with the query.
+  ScoreRange ToScoreRange(const DotBounds& dot, float query_norm2, size_t row) const;
+  // Search's first pass: writes every row's coarse upper score bound to `upper` and returns the k-th best
+  // coarse lower bound among rows passing `filter` (-infinity when fewer than k pass).
+  float CoarsePass(const Int8Query& query, float query_norm2, int k, const IdFilter* filter, float* upper) const;
 
   int dimension_;
   Metric metric_;
   std::vector<float> data_;
   std::vector<float> norms2_;  // squared norm per row (for L2)
+  Int8Rows codes_;             // in step with data_: one code per row
   std::vector<int64_t> ids_;
   std::unordered_map<int64_t, size_t> rows_;
 };
