@@ -141,6 +141,8 @@ void Report(const std::string& name, const Timing& ours, const Timing& raw, cons
   Emit("retrieval", name + "/inproc", "recall_at_10", Recall(ours.results, truth), "ratio");
   Emit("retrieval", name + "/inproc", "qps", ours.qps, "1/s");
   Emit("retrieval", name + "/inproc", "qps_batched", ours.batched_qps, "1/s");
+  if (ours.batched_qps > 0)
+    Emit("retrieval", name + "/inproc", "single_vs_batched", ours.qps / ours.batched_qps, "ratio");
   Emit("retrieval", name + "/inproc", "p99_ms", ours.p99_ms, "ms");
   Emit("retrieval", name + "/raw_faiss", "recall_at_10", Recall(raw.results, truth), "ratio");
   Emit("retrieval", name + "/raw_faiss", "qps", raw.qps, "1/s");
