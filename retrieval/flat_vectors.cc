@@ -127,10 +127,12 @@ ScoreRange FlatVectorStore::ToScoreRange(const DotBounds& dot, float query_norm2
   return {score - margin, score + margin};
 }
 
-float FlatVectorStore::CoarsePass(const Int8Query& query, float query_norm2, int k, const IdFilter* filter,
-                                  float* upper) const {
+std::vector<size_t> FlatVectorStore::CoarsePass(const Int8Query& query, float query_norm2, int k,
+                                                const IdFilter* filter, float* threshold) const {
   std::vector<float> best;  // a min-heap of the best k lower bounds so far
   best.reserve(static_cast<size_t>(k));
+  std::vector<size_t> candidates;
+  float bar = -std::numeric_limits<float>::infinity();  // only rises, so no dropped row could come back
   constexpr size_t kBlock = 512;
   DotBounds bounds[kBlock];
   for (size_t block = 0; block < ids_.size(); block += kBlock) {
@@ -138,39 +140,40 @@ float FlatVectorStore::CoarsePass(const Int8Query& query, float query_norm2, int
     codes_.CoarseBounds(query, block, rows, bounds);
     for (size_t i = 0; i < rows; ++i) {
       const ScoreRange range = ToScoreRange(bounds[i], query_norm2, block + i);
-      upper[block + i] = range.upper;
-      if (best.size() == static_cast<size_t>(k) && !(range.lower > best.front())) continue;
+      if (range.upper < bar) continue;
       if (filter != nullptr && !filter->Contains(ids_[block + i])) continue;
+      candidates.push_back(block + i);
       if (best.size() == static_cast<size_t>(k)) {
+        if (!(range.lower > best.front())) continue;
         std::pop_heap(best.begin(), best.end(), std::greater<>());
         best.back() = range.lower;
       } else {
         best.push_back(range.lower);
       }
       std::push_heap(best.begin(), best.end(), std::greater<>());
+      if (best.size() == static_cast<size_t>(k)) bar = best.front();
     }
   }
-  return best.size() == static_cast<size_t>(k) ? best.front() : -std::numeric_limits<float>::infinity();
+  *threshold = bar;
+  return candidates;
 }
 
 std::vector<ScoredId> FlatVectorStore::Search(const float* query, int k, const IdFilter* filter) const {
-  const size_t n = ids_.size();
   TopK top(k);
-  if (n == 0 || k <= 0) return top.Take();
+  if (ids_.empty() || k <= 0) return top.Take();
   const Int8Query code = codes_.Quantize(query);
   const float query_norm2 = SquaredNorm(query, dimension_);
   // Pass 1 (high nibbles of every row): at least k rows passing the filter score >= threshold, so a row whose
   // upper bound is below it cannot be in the top k.
-  std::vector<float> upper(n);
-  float threshold = CoarsePass(code, query_norm2, k, filter, upper.data());
+  float threshold = 0;
+  const std::vector<size_t> coarse = CoarsePass(code, query_norm2, k, filter, &threshold);
   // Pass 2 (whole int8 codes of the rows left): tighter bounds, a higher threshold.
   std::vector<std::pair<size_t, float>> candidates;  // row, upper bound
   std::vector<float> lowers;
-  for (size_t i = 0; i < n; ++i) {
-    if (upper[i] < threshold) continue;
-    if (filter != nullptr && !filter->Contains(ids_[i])) continue;
-    const ScoreRange range = ToScoreRange(codes_.FineBounds(code, i), query_norm2, i);
-    candidates.push_back({i, range.upper});
+  for (size_t row : coarse) {
+    const ScoreRange range = ToScoreRange(codes_.FineBounds(code, row), query_norm2, row);
+    if (range.upper < threshold) continue;
+    candidates.push_back({row, range.upper});
     lowers.push_back(range.lower);
   }
   if (lowers.size() >= static_cast<size_t>(k)) {

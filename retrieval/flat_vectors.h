@@ -75,9 +75,11 @@ class FlatVectorStore {
   float ScoreRow(const float* query, float query_norm2, size_t row) const;
   // Lower and upper bounds on row `row`'s score from bounds on its dot product with the query.
   ScoreRange ToScoreRange(const DotBounds& dot, float query_norm2, size_t row) const;
-  // Search's first pass: writes every row's coarse upper score bound to `upper` and returns the k-th best
-  // coarse lower bound among rows passing `filter` (-infinity when fewer than k pass).
-  float CoarsePass(const Int8Query& query, float query_norm2, int k, const IdFilter* filter, float* upper) const;
+  // Search's first pass (coarse bounds): returns the rows passing `filter` whose upper bound reaches the k-th
+  // best lower bound among them (in row order; a superset of them is fine) and stores that bound (-infinity when
+  // fewer than k rows pass) in `threshold`.
+  std::vector<size_t> CoarsePass(const Int8Query& query, float query_norm2, int k, const IdFilter* filter,
+                                 float* threshold) const;
 
   int dimension_;
   Metric metric_;
