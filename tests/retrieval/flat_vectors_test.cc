@@ -242,5 +242,28 @@ TEST_CASE("int8 bounds hold when every rounding error points the same way", "[un
   }
 }
 
+TEST_CASE("flat search keeps the best row even when its coarse code is as far off as the bound allows", "[unit]") {
+  // Row 1's zeros round to the coarse code's middle, 8 steps off each, all against the query: its coarse estimate
+  // is as low as the margin allows. Row 2 scores a little worse, with codes that are nearly exact.
+  constexpr int kDimension = 100;
+  constexpr double kGap = 0.01;
+  std::vector<float> query(kDimension, -1.0f), best(kDimension, 0.0f), decoy(kDimension, 0.0f);
+  query[0] = 0.0f;
+  best[0] = 1.0f;
+  for (Metric metric : {Metric::kInnerProduct, Metric::kL2}) {
+    // Inner product: q.decoy = -kGap. L2: -(d - 1)(t + 1)^2 = -(d + kGap), row 1 scores -d.
+    const double t =
+        metric == Metric::kL2 ? std::sqrt((kDimension + kGap) / (kDimension - 1)) - 1 : kGap / (kDimension - 1);
+    std::fill(decoy.begin() + 1, decoy.end(), static_cast<float>(t));
+    FlatVectorStore store(kDimension, metric);
+    store.Put(1, best);
+    store.Put(2, decoy);
+    const auto got = store.Search(query.data(), 1, nullptr);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].id == 1);
+    CheckSearch(store, query.data(), 1, nullptr);
+  }
+}
+
 }  // namespace
 }  // namespace catena::retrieval
