@@ -40,26 +40,15 @@ inline __m256i RowDot(const uint8_t* row, const int8_t* query, size_t bytes) {
 }  // namespace
 
 void NibbleDotsAvx2(const int8_t* query_codes, const uint8_t* rows, size_t bytes, size_t count, int32_t* out) {
-  const __m256i ones = _mm256_set1_epi16(1);
   size_t r = 0;
   for (; r + 4 <= count; r += 4) {
-    // Four rows at a time, block by block, so each block of query codes is loaded once for all four.
     const uint8_t* row = rows + r * bytes;
-    __m256i acc[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
-                      _mm256_setzero_si256()};
-    for (size_t begin = 0; begin < bytes; begin += 32 * kBlocksPerFlush) {
-      __m256i partial[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
-                            _mm256_setzero_si256()};
-      const size_t end = begin + 32 * kBlocksPerFlush < bytes ? begin + 32 * kBlocksPerFlush : bytes;
-      for (size_t j = begin; j < end; j += 32) {
-        for (int i = 0; i < 4; ++i) {
-          partial[i] = _mm256_add_epi16(partial[i], BlockDot(row + i * bytes + j, query_codes + 2 * j));
-        }
-      }
-      for (int i = 0; i < 4; ++i) acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(partial[i], ones));
-    }
+    const __m256i a0 = RowDot(row, query_codes, bytes);
+    const __m256i a1 = RowDot(row + bytes, query_codes, bytes);
+    const __m256i a2 = RowDot(row + 2 * bytes, query_codes, bytes);
+    const __m256i a3 = RowDot(row + 3 * bytes, query_codes, bytes);
     // hadd twice leaves per 128-bit lane [row0, row1, row2, row3] partial sums; add the two lanes.
-    const __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(acc[0], acc[1]), _mm256_hadd_epi32(acc[2], acc[3]));
+    const __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(a0, a1), _mm256_hadd_epi32(a2, a3));
     const __m128i sums = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out + r), sums);
   }
