@@ -17,6 +17,8 @@ namespace {
 
 // Rows scored per sgemm block in SearchBatch: bounds the score buffer to about 16 MiB.
 constexpr size_t kBatchScoreFloats = size_t{4} << 20;
+// Single-query searches over at least this many rows split their coarse pass over two threads.
+constexpr size_t kParallelScanRows = 32768;
 
 // A size-k min-heap on BetterScored: the worst kept result sits at front().
 class TopK {
@@ -128,15 +130,16 @@ ScoreRange FlatVectorStore::ToScoreRange(const DotBounds& dot, float query_norm2
 }
 
 std::vector<size_t> FlatVectorStore::CoarsePass(const Int8Query& query, float query_norm2, int k,
-                                                const IdFilter* filter, float* threshold) const {
-  std::vector<float> best;  // a min-heap of the best k lower bounds so far
+                                                const IdFilter* filter, size_t begin, size_t end,
+                                                std::vector<float>* lowers) const {
+  std::vector<float>& best = *lowers;  // a min-heap of the best k lower bounds so far
   best.reserve(static_cast<size_t>(k));
   std::vector<size_t> candidates;
   float bar = -std::numeric_limits<float>::infinity();  // only rises, so no dropped row could come back
   constexpr size_t kBlock = 512;
   DotBounds bounds[kBlock];
-  for (size_t block = 0; block < ids_.size(); block += kBlock) {
-    const size_t rows = std::min(kBlock, ids_.size() - block);
+  for (size_t block = begin; block < end; block += kBlock) {
+    const size_t rows = std::min(kBlock, end - block);
     codes_.CoarseBounds(query, block, rows, bounds);
     for (size_t i = 0; i < rows; ++i) {
       const ScoreRange range = ToScoreRange(bounds[i], query_norm2, block + i);
@@ -154,7 +157,6 @@ std::vector<size_t> FlatVectorStore::CoarsePass(const Int8Query& query, float qu
       if (best.size() == static_cast<size_t>(k)) bar = best.front();
     }
   }
-  *threshold = bar;
   return candidates;
 }
 
@@ -165,8 +167,23 @@ std::vector<ScoredId> FlatVectorStore::Search(const float* query, int k, const I
   const float query_norm2 = SquaredNorm(query, dimension_);
   // Pass 1 (high nibbles of every row): at least k rows passing the filter score >= threshold, so a row whose
   // upper bound is below it cannot be in the top k.
-  float threshold = 0;
-  const std::vector<size_t> coarse = CoarsePass(code, query_norm2, k, filter, &threshold);
+  const size_t n = ids_.size();
+  const int parts = n >= kParallelScanRows ? 2 : 1;
+  std::vector<size_t> part_rows[2];
+  std::vector<float> part_lowers[2];
+#pragma omp parallel for num_threads(parts) schedule(static, 1)
+  for (int p = 0; p < parts; ++p) {
+    part_rows[p] = CoarsePass(code, query_norm2, k, filter, n * p / parts, n * (p + 1) / parts, &part_lowers[p]);
+  }
+  std::vector<size_t> coarse = std::move(part_rows[0]);
+  coarse.insert(coarse.end(), part_rows[1].begin(), part_rows[1].end());
+  std::vector<float>& best = part_lowers[0];
+  best.insert(best.end(), part_lowers[1].begin(), part_lowers[1].end());
+  float threshold = -std::numeric_limits<float>::infinity();
+  if (best.size() >= static_cast<size_t>(k)) {
+    std::nth_element(best.begin(), best.begin() + (k - 1), best.end(), std::greater<>());
+    threshold = best[k - 1];
+  }
   // Pass 2 (whole int8 codes of the rows left): tighter bounds, a higher threshold.
   std::vector<std::pair<size_t, float>> candidates;  // row, upper bound
   std::vector<float> lowers;

@@ -75,11 +75,11 @@ class FlatVectorStore {
   float ScoreRow(const float* query, float query_norm2, size_t row) const;
   // Lower and upper bounds on row `row`'s score from bounds on its dot product with the query.
   ScoreRange ToScoreRange(const DotBounds& dot, float query_norm2, size_t row) const;
-  // Search's first pass (coarse bounds): returns the rows passing `filter` whose upper bound reaches the k-th
-  // best lower bound among them (in row order; a superset of them is fine) and stores that bound (-infinity when
-  // fewer than k rows pass) in `threshold`.
-  std::vector<size_t> CoarsePass(const Int8Query& query, float query_norm2, int k, const IdFilter* filter,
-                                 float* threshold) const;
+  // Search's first pass (coarse bounds) over rows [begin, end): returns the rows passing `filter` whose upper
+  // bound reaches the k-th best lower bound among them (a superset of them, in row order) and leaves the best k
+  // lower bounds among them (fewer when fewer pass) in `lowers`.
+  std::vector<size_t> CoarsePass(const Int8Query& query, float query_norm2, int k, const IdFilter* filter, size_t begin,
+                                 size_t end, std::vector<float>* lowers) const;
 
   int dimension_;
   Metric metric_;
