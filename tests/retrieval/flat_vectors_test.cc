@@ -121,6 +121,15 @@ TEST_CASE("flat search equals the double-precision brute-force top-k for every m
   }
 }
 
+TEST_CASE("flat search stays exact when its first pass is split over two threads (32k rows and more)", "[unit]") {
+  for (Metric metric : {Metric::kInnerProduct, Metric::kL2}) {
+    std::mt19937 rng(31 + static_cast<int>(metric));
+    FlatVectorStore store(7, metric);
+    PutAll(store, MakeRows(40000, 7, true, rng), 1);
+    CheckAllQueries(store, true, rng);
+  }
+}
+
 TEST_CASE("flat search stays exact after replacements, erasures and a save/load round trip", "[unit]") {
   for (Metric metric : {Metric::kInnerProduct, Metric::kL2}) {
     std::mt19937 rng(77 + static_cast<int>(metric));
