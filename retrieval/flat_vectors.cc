@@ -3,6 +3,7 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -17,8 +18,15 @@ namespace {
 
 // Rows scored per sgemm block in SearchBatch: bounds the score buffer to about 16 MiB.
 constexpr size_t kBatchScoreFloats = size_t{4} << 20;
-// Single-query searches over at least this many rows split their coarse pass over two threads.
+// Single-query searches over at least this many rows split their coarse pass over two threads, when no other
+// single-query search runs (concurrent searches already keep the cores busy; teams of two each would
+// oversubscribe them).
 constexpr size_t kParallelScanRows = 32768;
+std::atomic<int> searches_in_flight{0};
+// When the coarse pass keeps more than 1 / kFallbackFraction of the rows (data without structure, where 4-bit
+// bounds cannot separate scores), one plain scan of the floats is cheaper than bounding and scoring them one by
+// one.
+constexpr size_t kFallbackFraction = 4;
 
 // A size-k min-heap on BetterScored: the worst kept result sits at front().
 class TopK {
@@ -160,6 +168,22 @@ std::vector<size_t> FlatVectorStore::CoarsePass(const Int8Query& query, float qu
   return candidates;
 }
 
+std::vector<ScoredId> FlatVectorStore::ScanAll(const float* query, float query_norm2, int k,
+                                               const IdFilter* filter) const {
+  const size_t n = ids_.size();
+  std::vector<float> scores(n);
+  cblas_sgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(n), dimension_, 1.0f, data_.data(), dimension_, query, 1,
+              0.0f, scores.data(), 1);
+  FinishScores(&query_norm2, 0, n, scores.data());
+  TopK top(k);
+  for (size_t i = 0; i < n; ++i) {
+    if (!top.MayAccept(scores[i])) continue;
+    if (filter != nullptr && !filter->Contains(ids_[i])) continue;
+    top.Offer(ids_[i], scores[i]);
+  }
+  return top.Take();
+}
+
 std::vector<ScoredId> FlatVectorStore::Search(const float* query, int k, const IdFilter* filter) const {
   TopK top(k);
   if (ids_.empty() || k <= 0) return top.Take();
@@ -168,13 +192,16 @@ std::vector<ScoredId> FlatVectorStore::Search(const float* query, int k, const I
   // Pass 1 (high nibbles of every row): at least k rows passing the filter score >= threshold, so a row whose
   // upper bound is below it cannot be in the top k.
   const size_t n = ids_.size();
-  const int parts = n >= kParallelScanRows ? 2 : 1;
+  const bool alone = searches_in_flight.fetch_add(1, std::memory_order_relaxed) == 0;
+  const int parts = n >= kParallelScanRows && alone ? 2 : 1;
   std::vector<size_t> part_rows[2];
   std::vector<float> part_lowers[2];
 #pragma omp parallel for num_threads(parts) schedule(static, 1)
   for (int p = 0; p < parts; ++p) {
     part_rows[p] = CoarsePass(code, query_norm2, k, filter, n * p / parts, n * (p + 1) / parts, &part_lowers[p]);
   }
+  searches_in_flight.fetch_sub(1, std::memory_order_relaxed);
+  if (part_rows[0].size() + part_rows[1].size() > n / kFallbackFraction) return ScanAll(query, query_norm2, k, filter);
   std::vector<size_t> coarse = std::move(part_rows[0]);
   coarse.insert(coarse.end(), part_rows[1].begin(), part_rows[1].end());
   std::vector<float>& best = part_lowers[0];

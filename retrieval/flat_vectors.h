@@ -57,7 +57,8 @@ class FlatVectorStore {
   std::span<const float> Row(int64_t id) const;
 
   // Exact top-k over all rows (passing `filter` when non-null) for one prepared query: the int8 codes bound
-  // every row's score, and only rows whose upper bound reaches the k-th best lower bound are scored exactly.
+  // every row's score, and only rows whose upper bound reaches the k-th best lower bound are scored exactly
+  // (one plain scan of the floats instead when the bounds keep more than a quarter of the rows).
   std::vector<ScoredId> Search(const float* query, int k, const IdFilter* filter) const;
   // Search() for `count` contiguous prepared queries, scored block-wise with one sgemm per block.
   std::vector<std::vector<ScoredId>> SearchBatch(const float* queries, size_t count, int k,
@@ -73,6 +74,8 @@ class FlatVectorStore {
   // Turns inner products into scores (negated squared L2 for kL2) for rows [begin, begin + n).
   void FinishScores(const float* query_norm2, size_t begin, size_t n, float* scores) const;
   float ScoreRow(const float* query, float query_norm2, size_t row) const;
+  // Exact top-k from one matrix-vector product over every row (Search's fallback when bounds prune little).
+  std::vector<ScoredId> ScanAll(const float* query, float query_norm2, int k, const IdFilter* filter) const;
   // Lower and upper bounds on row `row`'s score from bounds on its dot product with the query.
   ScoreRange ToScoreRange(const DotBounds& dot, float query_norm2, size_t row) const;
   // Search's first pass (coarse bounds) over rows [begin, end): returns the rows passing `filter` whose upper
