@@ -58,19 +58,24 @@ MemoryStore::PutCheckpointsResult MemoryStore::PutCheckpoints(std::string_view t
   };
 
   PutCheckpointsResult result;
-  // Each run's tip as of this batch: a step above it is free, the tip itself is live unless it expired, and
-  // anything else is read (a client may leave gaps between steps).
-  absl::flat_hash_map<std::string, CheckpointTip> tips;
+  // Each run as of this batch: the steps already in the batch exist; above the run's tip a step is free, the tip
+  // itself is live unless it expired, and anything else is read (a client may leave gaps between steps).
+  struct BatchedRun {
+    CheckpointTip tip;
+    std::vector<int64_t> batched;  // steps already in `batch`
+  };
+  absl::flat_hash_map<std::string, BatchedRun> runs;
   const auto exists = [&](std::string_view run_id, const std::string& run_key, int64_t step) -> absl::StatusOr<bool> {
-    auto tip = tips.find(run_key);
-    if (tip == tips.end()) {
+    auto run = runs.find(run_key);
+    if (run == runs.end()) {
       CATENA_ASSIGN_OR_RETURN(CheckpointTip stored, TipOf(tenant, run_id, run_key));
-      tip = tips.emplace(run_key, stored).first;
+      run = runs.emplace(run_key, BatchedRun{stored, {}}).first;
     }
-    if (step > tip->second.step) return false;
-    if (step == tip->second.step && tip->second.written_unix_ms >= 0) {
-      return !ttl_.Expired(tenant, tip->second.written_unix_ms);
-    }
+    const BatchedRun& known = run->second;
+    if (std::find(known.batched.begin(), known.batched.end(), step) != known.batched.end()) return true;
+    if (step > known.tip.step) return false;
+    if (step == known.tip.step && known.tip.written_unix_ms >= 0)
+      return !ttl_.Expired(tenant, known.tip.written_unix_ms);
     CATENA_ASSIGN_OR_RETURN(std::optional<std::string> found,
                             GetLive(kCheckpoints, codec::KeyNumbered(tenant, run_id, step)));
     return found.has_value();
@@ -98,15 +103,16 @@ MemoryStore::PutCheckpointsResult MemoryStore::PutCheckpoints(std::string_view t
     checkpoint.created_at_unix_ms = now;
     batch.batch.Put(handles_[kCheckpoints], codec::KeyNumbered(tenant, checkpoint.run_id, checkpoint.step),
                     codec::EncodeValue(now, codec::EncodeCheckpoint(checkpoint)));
-    CheckpointTip& tip = tips[run_key];
-    if (checkpoint.step > tip.step) tip = {checkpoint.step, now};
+    BatchedRun& run = runs[run_key];
+    run.batched.push_back(checkpoint.step);
+    if (checkpoint.step > run.tip.step) run.tip = {checkpoint.step, now};
     ++result.stored;
   }
   if (result.stored == 0) return result;
   if (absl::Status written = Write(batch, sync); !written.ok()) return {0, written};
   std::lock_guard<std::mutex> lock(tips_mu_);
-  if (tips_.size() + tips.size() > kMaxTips) tips_.clear();
-  for (auto& [run_key, tip] : tips) tips_.insert_or_assign(run_key, tip);
+  if (tips_.size() + runs.size() > kMaxTips) tips_.clear();
+  for (auto& [run_key, run] : runs) tips_.insert_or_assign(run_key, run.tip);
   return result;
 }
 

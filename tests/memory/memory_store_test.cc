@@ -230,6 +230,15 @@ TEST_CASE("a checkpoint batch is checked in order and written up to its first ba
   CHECK(partial.status.message() == "checkpoint 1 of run 'c' already exists");
   CHECK(store->GetCheckpoint("t", "c", -1)->step == 1);
 
+  // Steps out of order inside one batch: an earlier record of the batch counts as existing, both as a parent
+  // and as a duplicate, even below the run's newest step.
+  std::vector<memory::Checkpoint> unordered = {checkpoint("f", 0, -1), checkpoint("f", 2, 0), checkpoint("f", 1, 0),
+                                               checkpoint("f", 1, 0)};
+  auto mixed = store->PutCheckpoints("t", unordered, false);
+  CHECK(mixed.stored == 3);
+  CHECK(mixed.status.code() == absl::StatusCode::kAlreadyExists);
+  CHECK(store->GetCheckpoint("t", "f", -1)->step == 2);
+
   // A missing parent stops the batch at once: nothing is written.
   std::vector<memory::Checkpoint> orphan = {checkpoint("d", 3, 2), checkpoint("e", 0, -1)};
   auto none = store->PutCheckpoints("t", orphan, false);
