@@ -59,7 +59,7 @@ class Int8Rows {
   int dimension_;
   size_t stride_;  // dimensions per row including zero padding (a multiple of 64)
   float rounding_;
-  std::vector<uint8_t> high_;  // stride / 2 bytes a row, see PackNibbles in int8_rows.cc
+  std::vector<uint8_t> high_;  // stride / 2 bytes a row, laid out as PutNibble in int8_rows.cc says
   std::vector<uint8_t> low_;
   std::vector<RowTerms> terms_;
 };

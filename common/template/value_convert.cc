@@ -1,5 +1,6 @@
 // Conversions of template values: JSON in and out (nlohmann::json and ordered_json, and JSON text written
 // directly) and deep copies.
+#include <algorithm>
 #include <charconv>
 
 #include "common/status.h"
@@ -45,6 +46,10 @@ Value FromJsonImpl(const Json& json) {
   }
 }
 
+absl::Status NotSerializable(const Value& v) {
+  return absl::InvalidArgumentError(text::Cat("object of type '", TypeName(v), "' is not JSON serializable"));
+}
+
 template <typename Json>
 absl::StatusOr<Json> ToJsonImpl(const Value& v, int depth) {
   if (depth > kMaxNesting) return absl::InvalidArgumentError("value nests too deeply for JSON");
@@ -78,7 +83,7 @@ absl::StatusOr<Json> ToJsonImpl(const Value& v, int depth) {
       return out;
     }
     default:
-      return absl::InvalidArgumentError(text::Cat("object of type '", TypeName(v), "' is not JSON serializable"));
+      return NotSerializable(v);
   }
 }
 
@@ -175,8 +180,8 @@ absl::Status WriteJsonText(const Value& v, int depth, std::string& out) {
       return absl::OkStatus();
     }
     case Value::Kind::kMap: {
-      for (const auto& [key, value] : v.map().entries()) {
-        if (key.is_string()) continue;
+      const auto& entries = v.map().entries();
+      if (!std::all_of(entries.begin(), entries.end(), [](const auto& entry) { return entry.first.is_string(); })) {
         // Other keys become their str(), which may repeat a key: ordered_json's rules decide (rare).
         CATENA_ASSIGN_OR_RETURN(OrderedJson json, ToJsonImpl<OrderedJson>(v, depth));
         out += DumpLikeToJsonText(json);
@@ -195,7 +200,7 @@ absl::Status WriteJsonText(const Value& v, int depth, std::string& out) {
       return absl::OkStatus();
     }
     default:
-      return absl::InvalidArgumentError(text::Cat("object of type '", TypeName(v), "' is not JSON serializable"));
+      return NotSerializable(v);
   }
 }
 
