@@ -1,6 +1,10 @@
 #include "inference/cpu_backend.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cmath>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
@@ -10,6 +14,18 @@
 
 namespace catena::inference {
 namespace cpu {
+namespace {
+
+// MADV_PAGEOUT over the whole pages inside [data, data + size): clean pages of a mapped file leave memory now
+// (and are read back if touched); an owned buffer without swap keeps its pages.
+void AdviseUnneeded(const std::byte* data, int64_t size) {
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(data) + page - 1) / page * page;
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(data) + static_cast<uintptr_t>(size)) / page * page;
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_PAGEOUT);
+}
+
+}  // namespace
 
 std::span<const float> Floats(const TensorRef& ref) {
   if (!ref.present()) return {};
@@ -30,14 +46,34 @@ void Project(const TensorRef& w, const TensorRef& bias, const std::vector<float>
 absl::Status CheckTokens(std::span<const int32_t> tokens, int64_t vocab_size) {
   for (size_t i = 0; i < tokens.size(); ++i) {
     if (tokens[i] < 0 || tokens[i] >= vocab_size) {
-      return absl::InvalidArgumentError(absl::StrCat("token ", i, " has id ", tokens[i],
-                                                     ", outside the vocabulary [0, ", vocab_size, ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("token ", i, " has id ", tokens[i], ", outside the vocabulary [0, ", vocab_size, ")"));
     }
   }
   return absl::OkStatus();
 }
 
-CpuModel::CpuModel(const TransformerSpec& spec, int threads) : spec_(spec), pool_(threads) {}
+CpuModel::CpuModel(const TransformerSpec& spec, int threads) : spec_(spec), pool_(threads) { PackWeights(); }
+
+void CpuModel::PackWeights() {
+  const std::byte* embedding = spec_.token_embedding.view.data;
+  auto pack = [&](TensorRef& ref) {
+    if (!ref.present()) return;
+    std::optional<PackedWeights> packed = PackForKernels(ref.view, pool_);
+    if (!packed) return;
+    // The GGUF bytes are no longer read (unless they are also the embedding table): let the kernel drop them
+    // from memory. A hint only: a mapped file reads them back if they are touched, an owned buffer keeps them.
+    if (ref.view.data != embedding) AdviseUnneeded(ref.view.data, ref.view.rows * ref.view.row_bytes);
+    ref.view = packed->view;
+    packed_.push_back(std::move(packed->bytes));
+  };
+  for (TransformerLayer& layer : spec_.layers) {
+    for (TensorRef* ref : {&layer.wq, &layer.wk, &layer.wv, &layer.wo, &layer.w_gate, &layer.w_up, &layer.w_down}) {
+      pack(*ref);
+    }
+  }
+  pack(spec_.output);
+}
 
 namespace {
 
@@ -68,16 +104,15 @@ void EncoderAttention(const TransformerSpec& spec, const Batch& batch, const std
   });
 }
 
-void LayerNormRows(std::vector<float>& x, int64_t n, int64_t dim, const TensorRef& w, const TensorRef& b,
-                   float eps) {
+void LayerNormRows(std::vector<float>& x, int64_t n, int64_t dim, const TensorRef& w, const TensorRef& b, float eps) {
   for (int64_t t = 0; t < n; ++t) {
     std::span<float> row(x.data() + t * dim, dim);
     LayerNorm(row, Floats(w), Floats(b), eps, row);
   }
 }
 
-void EncoderLayer(const TransformerSpec& spec, const TransformerLayer& layer, const Batch& batch,
-                  std::vector<float>& x, ComputePool& pool) {
+void EncoderLayer(const TransformerSpec& spec, const TransformerLayer& layer, const Batch& batch, std::vector<float>& x,
+                  ComputePool& pool) {
   const int64_t dim = spec.embedding_length, n = batch.rows();
   std::vector<float> q, k, v, attn, o, up, down;
   Project(layer.wq, layer.bq, x, n, q, pool);
@@ -170,8 +205,6 @@ class CpuBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> NewCpuBackend(const BackendOptions& options) {
-  return std::make_unique<CpuBackend>(options);
-}
+std::unique_ptr<Backend> NewCpuBackend(const BackendOptions& options) { return std::make_unique<CpuBackend>(options); }
 
 }  // namespace catena::inference

@@ -32,8 +32,12 @@ class CpuModel final : public BackendModel {
   std::mutex& forward_mutex() { return forward_mutex_; }
 
  private:
-  TransformerSpec spec_;
+  // Repacks the matrices into the layout the active kernels read fastest (PackForKernels).
+  void PackWeights();
+
+  TransformerSpec spec_;  // its matrices point into packed_ where they were repacked
   ComputePool pool_;
+  std::vector<std::shared_ptr<const std::byte[]>> packed_;
   std::mutex forward_mutex_;
   StepScratch scratch_;  // guarded by forward_mutex_
 };
@@ -45,6 +49,5 @@ void Project(const TensorRef& w, const TensorRef& bias, const std::vector<float>
 absl::Status CheckTokens(std::span<const int32_t> tokens, int64_t vocab_size);
 // A TensorRef's data as a float span (F32 vectors only).
 std::span<const float> Floats(const TensorRef& ref);
-
 
 }  // namespace catena::inference::cpu

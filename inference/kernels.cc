@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <string_view>
 #include <vector>
 
 #include "inference/kernels_internal.h"
@@ -66,16 +67,30 @@ const KernelTable& Active() { return *ActiveSlot().load(std::memory_order_acquir
 
 kernels_internal::RowKernel RowKernelFor(const KernelTable& table, GgmlType type) {
   switch (type) {
-    case GgmlType::kF32: return table.f32;
-    case GgmlType::kF16: return table.f16;
-    case GgmlType::kBF16: return table.bf16;
-    case GgmlType::kQ8_0: return table.q8_0;
-    case GgmlType::kQ4_0: return table.q4_0;
-    case GgmlType::kQ4_K: return table.q4_k;
-    case GgmlType::kQ6_K: return table.q6_k;
+    case GgmlType::kF32:
+      return table.f32;
+    case GgmlType::kF16:
+      return table.f16;
+    case GgmlType::kBF16:
+      return table.bf16;
+    case GgmlType::kQ8_0:
+      return table.q8_0;
+    case GgmlType::kQ4_0:
+      return table.q4_0;
+    case GgmlType::kQ4_K:
+      return table.q4_k;
+    case GgmlType::kQ6_K:
+      return table.q6_k;
   }
   return nullptr;
 }
+
+kernels_internal::RowKernel GroupedKernelFor(const KernelTable& table, GgmlType type) {
+  return type == GgmlType::kQ8_0 ? table.q8_0_grouped : type == GgmlType::kQ4_0 ? table.q4_0_grouped : nullptr;
+}
+
+// The types WeightLayout::kGrouped4 holds.
+bool IsGroupable(GgmlType type) { return type == GgmlType::kQ8_0 || type == GgmlType::kQ4_0; }
 
 bool IsQuantized(GgmlType type) {
   return type == GgmlType::kQ8_0 || type == GgmlType::kQ4_0 || type == GgmlType::kQ4_K || type == GgmlType::kQ6_K;
@@ -106,6 +121,30 @@ QuantizedActivations QuantBuffer(int64_t batch, int64_t blocks, int64_t regroupe
   return qx;
 }
 
+// Grouped rows for a table that reads only GGUF rows: the task's rows are unpacked into scratch and multiplied
+// there by `gguf_kernel` (same arithmetic as the GGUF view, so the same bits).
+void RunUnpacked(const RowTask& t, kernels_internal::RowKernel gguf_kernel) {
+  const WeightView& w = *t.w;
+  const int64_t n = t.row_end - t.row_begin, blocks = w.cols / 32;
+  const int64_t row_bytes = blocks * TraitsOf(w.type).block_bytes;
+  thread_local std::vector<std::byte> rows;
+  thread_local std::vector<float> y;
+  rows.resize(static_cast<size_t>(n * row_bytes));
+  y.resize(static_cast<size_t>(n * t.batch));
+  for (int64_t i = 0; i < n; ++i) {
+    kernels_internal::UnpackGroupedRow(w.type, w.data + (t.row_begin + i) * w.row_bytes, blocks,
+                                       rows.data() + i * row_bytes);
+  }
+  const WeightView unpacked{.type = w.type, .rows = n, .cols = w.cols, .data = rows.data(), .row_bytes = row_bytes};
+  RowTask part = t;
+  part.w = &unpacked;
+  part.row_begin = 0;
+  part.row_end = n;
+  part.y = y.data();
+  gguf_kernel(part);
+  for (int64_t b = 0; b < t.batch; ++b) std::copy_n(y.data() + b * n, n, t.y + b * w.rows + t.row_begin);
+}
+
 }  // namespace
 
 std::string_view KernelIsa() { return Active().name; }
@@ -122,11 +161,14 @@ int64_t BlockElements(GgmlType type) {
   switch (type) {
     case GgmlType::kF32:
     case GgmlType::kF16:
-    case GgmlType::kBF16: return 1;
+    case GgmlType::kBF16:
+      return 1;
     case GgmlType::kQ8_0:
-    case GgmlType::kQ4_0: return 32;
+    case GgmlType::kQ4_0:
+      return 32;
     case GgmlType::kQ4_K:
-    case GgmlType::kQ6_K: return 256;
+    case GgmlType::kQ6_K:
+      return 256;
   }
   return 0;
 }
@@ -134,9 +176,12 @@ int64_t BlockElements(GgmlType type) {
 void MatMul(const WeightView& w, const float* x, int64_t batch, float* y, ComputePool& pool) {
   if (batch <= 0 || w.rows <= 0) return;
   const KernelTable& table = Active();
-  const kernels_internal::RowKernel kernel = RowKernelFor(table, w.type);
+  const bool grouped = w.layout == WeightLayout::kGrouped4;
+  const kernels_internal::RowKernel gguf_kernel = RowKernelFor(table, w.type);
+  const kernels_internal::RowKernel grouped_kernel = grouped ? GroupedKernelFor(table, w.type) : nullptr;
   const int64_t block = BlockElements(w.type);
-  if (kernel == nullptr || block == 0 || w.cols <= 0 || w.cols % block != 0 || w.data == nullptr) {
+  if (gguf_kernel == nullptr || block == 0 || w.cols <= 0 || w.cols % block != 0 || w.data == nullptr ||
+      (grouped && !IsGroupable(w.type))) {
     // A shape the loader should have rejected: make the misuse loud (NaN) rather than silently wrong.
     std::fill(y, y + batch * w.rows, std::numeric_limits<float>::quiet_NaN());
     return;
@@ -148,9 +193,8 @@ void MatMul(const WeightView& w, const float* x, int64_t batch, float* y, Comput
   task.y = y;
   QuantizedActivations qx;
   if (IsQuantized(w.type)) {
-    const bool regroup = w.type == GgmlType::kQ8_0 || w.type == GgmlType::kQ4_0;
     const int64_t groups = (w.cols / 32 + 3) / 4;
-    qx = QuantBuffer(batch, w.cols / 32, regroup ? groups * table.regrouped_group_bytes : 0);
+    qx = QuantBuffer(batch, w.cols / 32, IsGroupable(w.type) ? groups * table.regrouped_group_bytes : 0);
     pool.ParallelFor(batch, 8, [&](int64_t begin, int64_t end) { table.quantize(x, w.cols, begin, end, qx); });
     task.qx = &qx;
   }
@@ -165,13 +209,56 @@ void MatMul(const WeightView& w, const float* x, int64_t batch, float* y, Comput
       RowTask part = task;
       part.row_begin = c * chunk_rows;
       part.row_end = std::min(w.rows, part.row_begin + chunk_rows);
-      kernel(part);
+      if (!grouped) {
+        gguf_kernel(part);
+      } else if (grouped_kernel != nullptr) {
+        grouped_kernel(part);
+      } else {
+        RunUnpacked(part, gguf_kernel);
+      }
     }
   });
 }
 
+std::optional<PackedWeights> PackForKernels(const WeightView& w, ComputePool& pool) {
+  const KernelTable& table = Active();
+  if (table.pack_grouped_row == nullptr || w.layout != WeightLayout::kGguf || !IsGroupable(w.type) || w.cols <= 0 ||
+      w.cols % 32 != 0 || w.rows <= 0 || w.data == nullptr) {
+    return std::nullopt;
+  }
+  if (const char* setting = std::getenv("CATENA_WEIGHT_PACKING");
+      setting != nullptr && std::string_view(setting) == "0") {
+    return std::nullopt;
+  }
+  const int64_t blocks = w.cols / 32;
+  const int64_t row_bytes = kernels_internal::GroupedRowBytes(w.type, blocks);
+  constexpr size_t kAlignment = 64;
+  const size_t size = static_cast<size_t>(w.rows * row_bytes);
+  auto* bytes =
+      static_cast<std::byte*>(std::aligned_alloc(kAlignment, (size + kAlignment - 1) / kAlignment * kAlignment));
+  if (bytes == nullptr) return std::nullopt;
+  PackedWeights packed;
+  packed.bytes =
+      std::shared_ptr<const std::byte[]>(bytes, [](const std::byte* p) { std::free(const_cast<std::byte*>(p)); });
+  pool.ParallelFor(w.rows, 64, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r)
+      table.pack_grouped_row(w.type, w.data + r * w.row_bytes, blocks, bytes + r * row_bytes);
+  });
+  packed.view = w;
+  packed.view.data = bytes;
+  packed.view.row_bytes = row_bytes;
+  packed.view.layout = WeightLayout::kGrouped4;
+  return packed;
+}
+
 void DequantizeRowInto(const WeightView& w, int64_t row, std::span<float> out) {
   const std::byte* data = w.data + row * w.row_bytes;
+  thread_local std::vector<std::byte> unpacked;
+  if (w.layout == WeightLayout::kGrouped4 && IsGroupable(w.type)) {
+    unpacked.resize(static_cast<size_t>(w.cols / 32 * TraitsOf(w.type).block_bytes));
+    kernels_internal::UnpackGroupedRow(w.type, data, w.cols / 32, unpacked.data());
+    data = unpacked.data();
+  }
   const int64_t n = std::min<int64_t>(w.cols, static_cast<int64_t>(out.size()));
   switch (w.type) {
     case GgmlType::kF32:
@@ -264,8 +351,8 @@ void ApplyRope(std::span<float> head, std::span<const float> inv_freq, int64_t p
   ApplyRopeCosSin(head, cos, sin, style);
 }
 
-void Attend(const float* q, const float* keys, const float* values, int64_t n_keys, int64_t head_dim,
-            int64_t kv_stride, float scale, float* out) {
+void Attend(const float* q, const float* keys, const float* values, int64_t n_keys, int64_t head_dim, int64_t kv_stride,
+            float scale, float* out) {
   std::fill(out, out + head_dim, 0.0f);
   if (n_keys <= 0) return;
   thread_local std::vector<float> scores;

@@ -1,11 +1,13 @@
 // CPU kernels of the inference runtime: products of quantized weight matrices with float activations, and the
 // fused element-wise ops of transformer layers. Each entry point picks the best instruction set of the running
-// CPU once (AVX-512 with or without VNNI, AVX2+FMA+F16C, or portable C++). Functions are stateless and thread-safe; the matrix
-// products split their rows over the ComputePool they are given.
+// CPU once (AVX-512 with or without VNNI, AVX2+FMA+F16C, or portable C++). Functions are stateless and thread-safe; the
+// matrix products split their rows over the ComputePool they are given.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -14,14 +16,37 @@
 
 namespace catena::inference {
 
-// A row-major weight matrix in a GGUF layout: `rows` rows of `cols` elements, each row RowBytes(type, cols).
+// How the bytes of a weight row are arranged.
+//  kGguf: as in the GGUF file, blocks in order (RowBytes(type, cols) bytes).
+//  kGrouped4 (Q8_0 and Q4_0 only, written by PackForKernels): the row's blocks in groups of four, group g holding
+//    blocks 4g..4g+3 (zeros past the last block). Quants first: Q8_0 puts 128 bytes per group, byte 32k + 8m + e
+//    holding element 8k + e of block 4g + m (k, m < 4; e < 8); Q4_0 puts 64 bytes, whose byte 32p + j holds in its
+//    low nibble the unsigned nibble Q8_0's order puts at byte 32p + j, and in its high nibble the one at byte
+//    32(p + 2) + j. Then the four F16 scales of every group (8 bytes a group), and zero padding to a multiple of
+//    32 bytes. Integer dot products then reduce four blocks per lane and need no shuffles (the AVX2 kernels).
+enum class WeightLayout : uint8_t { kGguf, kGrouped4 };
+
+// A row-major weight matrix: `rows` rows of `cols` elements, each `row_bytes` bytes in `layout`.
 struct WeightView {
   GgmlType type = GgmlType::kF32;
   int64_t rows = 0;
   int64_t cols = 0;
   const std::byte* data = nullptr;
   int64_t row_bytes = 0;
+  WeightLayout layout = WeightLayout::kGguf;
 };
+
+// A weight matrix repacked for the kernels; owns the bytes its view points to (64-byte aligned).
+struct PackedWeights {
+  WeightView view;
+  std::shared_ptr<const std::byte[]> bytes;
+};
+
+// `w` (GGUF layout) repacked into the layout the active kernels read fastest, or nullopt when they read it best
+// as it is (every type but Q8_0/Q4_0, and every table but AVX2's) or $CATENA_WEIGHT_PACKING is "0". Products of
+// the packed view give bit for bit what the GGUF view gives on the same table; after SelectKernelIsa switches
+// to a table without grouped kernels, they stay correct (each row is unpacked on the fly) but slower.
+std::optional<PackedWeights> PackForKernels(const WeightView& w, ComputePool& pool);
 
 // The instruction set the kernels use on this CPU: "avx512vnni", "avx512", "avx2" or "portable".
 std::string_view KernelIsa();
@@ -34,14 +59,14 @@ bool SelectKernelIsa(std::string_view isa);
 // multiple of the type's block (the GGUF loader checks); otherwise every y is NaN.
 void MatMul(const WeightView& w, const float* x, int64_t batch, float* y, ComputePool& pool);
 
-// Copies row `row` of `w` (an embedding table) into `out` as floats.
+// Copies row `row` of `w` (an embedding table; any layout) into `out` as floats.
 void DequantizeRowInto(const WeightView& w, int64_t row, std::span<float> out);
 
 // out = x / sqrt(mean(x^2) + eps) * weight.
 void RmsNorm(std::span<const float> x, std::span<const float> weight, float eps, std::span<float> out);
 // out = (x - mean) / sqrt(var + eps) * weight + bias (BERT).
-void LayerNorm(std::span<const float> x, std::span<const float> weight, std::span<const float> bias,
-               float eps, std::span<float> out);
+void LayerNorm(std::span<const float> x, std::span<const float> weight, std::span<const float> bias, float eps,
+               std::span<float> out);
 // In-place numerically stable softmax.
 void Softmax(std::span<float> x);
 // out[i] = silu(gate[i]) * up[i].
@@ -63,7 +88,7 @@ void ApplyRopeCosSin(std::span<float> head, std::span<const float> cos, std::spa
 
 // Single-query attention over `n_keys` cached positions: out = softmax(scale * K q) V, where key j is at
 // keys + j * kv_stride and value j at values + j * kv_stride, each head_dim floats.
-void Attend(const float* q, const float* keys, const float* values, int64_t n_keys, int64_t head_dim,
-            int64_t kv_stride, float scale, float* out);
+void Attend(const float* q, const float* keys, const float* values, int64_t n_keys, int64_t head_dim, int64_t kv_stride,
+            float scale, float* out);
 
 }  // namespace catena::inference

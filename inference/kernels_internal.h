@@ -18,11 +18,11 @@ namespace catena::inference::kernels_internal {
 //   value[i] ~= d[j] * q[32 j + i];  sum16[2 j + h] = d[j] * (sum of q over half h);  sum32[j] = both halves.
 // The sums serve the offset terms (Q4_0's -8, Q4_K's mins, Q6_K's -32) so the hot loops skip them.
 struct QuantizedActivations {
-  int64_t blocks = 0;        // per batch row: cols / 32
-  float* d = nullptr;        // batch * blocks
-  float* sum32 = nullptr;    // batch * blocks
-  float* sum16 = nullptr;    // batch * blocks * 2
-  int8_t* q = nullptr;       // batch * blocks * 32
+  int64_t blocks = 0;      // per batch row: cols / 32
+  float* d = nullptr;      // batch * blocks
+  float* sum32 = nullptr;  // batch * blocks
+  float* sum16 = nullptr;  // batch * blocks * 2
+  int8_t* q = nullptr;     // batch * blocks * 32
   // A table's own regrouped copy for Q8_0/Q4_0 (KernelTable::regrouped_group_bytes per 4 blocks, the last group
   // padded): `regrouped_stride` bytes per batch row, 32-byte aligned; null when the table or type needs none.
   std::byte* regrouped = nullptr;
@@ -45,6 +45,20 @@ struct RowTask {
   float* y = nullptr;  // y[b * w->rows + r]
 };
 
+// One GGUF row of `blocks` Q8_0/Q4_0 blocks written in WeightLayout::kGrouped4 (GroupedRowBytes bytes).
+using PackRowFn = void (*)(GgmlType type, const std::byte* gguf, int64_t blocks, std::byte* grouped);
+
+// WeightLayout::kGrouped4 geometry (kernels.h describes the layout).
+inline int64_t GroupsOf(int64_t blocks) { return (blocks + 3) / 4; }
+inline int64_t GroupedQuantBytes(GgmlType type) { return type == GgmlType::kQ4_0 ? 64 : 128; }
+inline int64_t GroupedRowBytes(GgmlType type, int64_t blocks) {
+  const int64_t groups = GroupsOf(blocks);
+  return groups * GroupedQuantBytes(type) + (8 * groups + 31) / 32 * 32;
+}
+// The portable reference conversions between the layouts (UnpackGroupedRow drops the padding).
+void PackGroupedRow(GgmlType type, const std::byte* gguf, int64_t blocks, std::byte* grouped);
+void UnpackGroupedRow(GgmlType type, const std::byte* grouped, int64_t blocks, std::byte* gguf);
+
 using RowKernel = void (*)(const RowTask& task);
 // Quantizes activation rows [b_begin, b_end) of x (each `cols` floats) into qx.
 using QuantizeKernel = void (*)(const float* x, int64_t cols, int64_t b_begin, int64_t b_end,
@@ -62,6 +76,11 @@ struct KernelTable {
   QuantizeKernel quantize = nullptr;
   // Bytes per 4 activation blocks of the regrouped copy `quantize` also writes for Q8_0/Q4_0 (0: none).
   int64_t regrouped_group_bytes = 0;
+  // Q8_0/Q4_0 rows in WeightLayout::kGrouped4, and the packer PackForKernels uses: a table that sets them reads
+  // that layout faster than GGUF's. Null: MatMul unpacks grouped rows for the GGUF kernels.
+  RowKernel q8_0_grouped = nullptr;
+  RowKernel q4_0_grouped = nullptr;
+  PackRowFn pack_grouped_row = nullptr;
 };
 
 const KernelTable& PortableKernels();

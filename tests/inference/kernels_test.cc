@@ -3,14 +3,14 @@
 // comments of ggml_types.h; the element-wise ops against direct formulas.
 #include "inference/kernels.h"
 
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 #include "tests/inference/kernel_test_blocks.h"
 
@@ -122,6 +122,76 @@ TEST_CASE("a batched product gives each activation row exactly what it gets alon
       }
     }
   }
+  SelectKernelIsa("avx512vnni") || SelectKernelIsa("avx512") || SelectKernelIsa("avx2");
+}
+
+// Element i of row r of a WeightLayout::kGrouped4 matrix, decoded straight from the layout comment in kernels.h.
+double DecodeGrouped(const WeightView& w, int64_t r, int64_t i) {
+  const auto* row = reinterpret_cast<const uint8_t*>(w.data + r * w.row_bytes);
+  const int64_t groups = (w.cols / 32 + 3) / 4, quant_bytes = w.type == GgmlType::kQ8_0 ? 128 : 64;
+  const int64_t block = i / 32, g = block / 4, m = block % 4, k = i % 32 / 8, e = i % 8;
+  const int64_t position = 32 * k + 8 * m + e;  // in Q8_0's 128 bytes of the group
+  double code;
+  if (w.type == GgmlType::kQ8_0) {
+    code = static_cast<int8_t>(row[128 * g + position]);
+  } else {
+    const uint8_t byte = row[64 * g + position % 64];
+    code = (position < 64 ? byte & 0xF : byte >> 4) - 8.0;
+  }
+  uint16_t half;
+  std::memcpy(&half, row + groups * quant_bytes + 8 * g + 2 * m, 2);
+  return code * HalfToFloat(half);
+}
+
+TEST_CASE("packed q8_0 and q4_0 rows follow the grouped layout and multiply bit for bit like gguf rows", "[unit]") {
+  std::mt19937 rng(23);
+  ComputePool pool(2);
+  if (!SelectKernelIsa("avx2")) {
+    WARN("this CPU lacks avx2, whose kernels read packed rows");
+    return;
+  }
+  for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_0}) {
+    // 96 and 224 leave a part-filled last group; 2048 is the FFN width of the bench model.
+    for (int64_t cols : {96, 224, 768, 2048}) {
+      SelectKernelIsa("avx2");
+      const TestMatrix m = RandomMatrix(type, 70, cols, rng);
+      const std::optional<PackedWeights> packed = PackForKernels(m.View(), pool);
+      REQUIRE(packed.has_value());
+      const WeightView& p = packed->view;
+      REQUIRE(p.layout == WeightLayout::kGrouped4);
+      REQUIRE(p.row_bytes % 32 == 0);
+      REQUIRE(reinterpret_cast<uintptr_t>(p.data) % 64 == 0);
+      std::vector<float> row(static_cast<size_t>(cols));
+      for (int64_t r = 0; r < m.rows; ++r) {
+        DequantizeRowInto(p, r, row);
+        for (int64_t i = 0; i < cols; ++i) {
+          const double ref = m.decoded[static_cast<size_t>(r * cols + i)];
+          INFO("type " << static_cast<int>(type) << " cols " << cols << " row " << r << " i " << i);
+          REQUIRE(DecodeGrouped(p, r, i) == ref);
+          REQUIRE(row[i] == static_cast<float>(ref));
+        }
+      }
+      for (const char* isa : kIsas) {
+        if (!SelectKernelIsa(isa)) continue;
+        for (int64_t batch : {1, 5, 16}) {
+          const std::vector<float> x = RandomFloats(static_cast<size_t>(batch * cols), rng);
+          std::vector<float> from_gguf(static_cast<size_t>(batch * m.rows)), from_packed(from_gguf.size());
+          MatMul(m.View(), x.data(), batch, from_gguf.data(), pool);
+          MatMul(p, x.data(), batch, from_packed.data(), pool);
+          INFO("isa " << isa << " type " << static_cast<int>(type) << " cols " << cols << " batch " << batch);
+          REQUIRE(std::memcmp(from_gguf.data(), from_packed.data(), from_gguf.size() * sizeof(float)) == 0);
+        }
+        CheckMatMul(m, 3, pool, rng);
+      }
+    }
+  }
+  SelectKernelIsa("avx2");
+  // Types the grouped layout does not hold, and packing switched off, leave the view as it is.
+  REQUIRE_FALSE(PackForKernels(RandomMatrix(GgmlType::kQ4_K, 4, 256, rng).View(), pool).has_value());
+  REQUIRE_FALSE(PackForKernels(RandomMatrix(GgmlType::kF16, 4, 256, rng).View(), pool).has_value());
+  ::setenv("CATENA_WEIGHT_PACKING", "0", 1);
+  REQUIRE_FALSE(PackForKernels(RandomMatrix(GgmlType::kQ8_0, 4, 256, rng).View(), pool).has_value());
+  ::unsetenv("CATENA_WEIGHT_PACKING");
   SelectKernelIsa("avx512vnni") || SelectKernelIsa("avx512") || SelectKernelIsa("avx2");
 }
 
