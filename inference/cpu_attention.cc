@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "inference/ggml_types.h"
+#include "inference/simd_exp.h"
 
 namespace catena::inference::cpu {
 namespace {
@@ -48,27 +49,6 @@ CATENA_SIMD inline float Sum1(__m256 a) {
   return _mm_cvtss_f32(_mm_add_ss(half, _mm_movehdup_ps(half)));
 }
 
-// e^x for x <= 0 (Cephes' expf: range reduction by ln 2 in two parts, degree-5 polynomial; relative error
-// about 2e-7); inputs below -87.3 give 0.
-CATENA_SIMD inline __m256 ExpNonPositive(__m256 x) {
-  const __m256 low = _mm256_set1_ps(-87.3f);
-  const __m256 under = _mm256_cmp_ps(x, low, _CMP_LT_OQ);
-  x = _mm256_max_ps(x, low);
-  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-  p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
-  const __m256i scale = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-  return _mm256_andnot_ps(under, _mm256_mul_ps(p, _mm256_castsi256_ps(scale)));
-}
-
 // scores[p] = e^(scores[p] - max) for p < n; returns their sum.
 CATENA_SIMD float SimdExpShifted(float* scores, int64_t n, float max) {
   const __m256 m = _mm256_set1_ps(max);
@@ -85,8 +65,8 @@ CATENA_SIMD float SimdExpShifted(float* scores, int64_t n, float max) {
 }
 
 bool HasSimd() {
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                          __builtin_cpu_supports("f16c");
+  static const bool has =
+      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
   return has;
 }
 
@@ -103,8 +83,8 @@ CATENA_SIMD inline void PrefetchRows(const T* first, int64_t stride, int rows, s
 // scores[p] = scale * dot(q, key p) for p < n_keys, walking the block table one block at a time (head_dim a
 // multiple of 8), four keys per pass so one horizontal reduction serves four dot products.
 template <typename T>
-CATENA_SIMD void SimdScores(const float* q, const PagedKvView& keys, const T* k_data, int64_t head_dim,
-                            int64_t n_keys, float scale, float* scores) {
+CATENA_SIMD void SimdScores(const float* q, const PagedKvView& keys, const T* k_data, int64_t head_dim, int64_t n_keys,
+                            float scale, float* scores) {
   const __m256 scale_v = _mm256_set1_ps(scale);
   for (int64_t start = 0; start < n_keys; start += keys.block_size) {
     const int64_t n = std::min(keys.block_size, n_keys - start);
@@ -221,8 +201,7 @@ CATENA_SIMD void SimdWeightedValuesQ8(const PagedKvView& values, const BlockQ8_0
     for (__m256& a : acc) a = _mm256_setzero_ps();
     for (int64_t start = 0; start < n_keys; start += values.block_size) {
       const int64_t n = std::min(values.block_size, n_keys - start);
-      const BlockQ8_0* block =
-          v_data + values.table[start / values.block_size] * values.block_size * row_blocks + slab;
+      const BlockQ8_0* block = v_data + values.table[start / values.block_size] * values.block_size * row_blocks + slab;
       for (int64_t j = 0; j < n; ++j) {
         const BlockQ8_0* v = block + j * row_blocks;
         PrefetchRows(v + 4 * row_blocks, row_blocks, 1, width * sizeof(BlockQ8_0));
@@ -236,8 +215,8 @@ CATENA_SIMD void SimdWeightedValuesQ8(const PagedKvView& values, const BlockQ8_0
   }
 }
 
-void AttendQ8(const float* q, const PagedKvView& keys, const PagedKvView& values, int64_t kv_head,
-              int64_t head_dim, int64_t n_keys, float scale, float* out) {
+void AttendQ8(const float* q, const PagedKvView& keys, const PagedKvView& values, int64_t kv_head, int64_t head_dim,
+              int64_t n_keys, float scale, float* out) {
   const BlockQ8_0* k_data = static_cast<const BlockQ8_0*>(keys.data) + kv_head * head_dim / 32;
   const BlockQ8_0* v_data = static_cast<const BlockQ8_0*>(values.data) + kv_head * head_dim / 32;
   const bool simd = HasSimd();
@@ -248,7 +227,8 @@ void AttendQ8(const float* q, const PagedKvView& keys, const PagedKvView& values
   if (simd) {
     SimdScoresQ8(q, keys, k_data, head_dim, n_keys, scale, scores.data());
   } else {
-    for (int64_t p = 0; p < n_keys; ++p) scores[p] = scale * PortableDotQ8(q, k_data + keys.RowOffset(p) / 32, head_dim);
+    for (int64_t p = 0; p < n_keys; ++p)
+      scores[p] = scale * PortableDotQ8(q, k_data + keys.RowOffset(p) / 32, head_dim);
   }
   const float max_score = *std::max_element(scores.begin(), scores.end());
   float sum = 0;
@@ -267,8 +247,8 @@ void AttendQ8(const float* q, const PagedKvView& keys, const PagedKvView& values
 }
 
 template <typename T>
-void Attend(const float* q, const PagedKvView& keys, const PagedKvView& values, int64_t kv_head,
-            int64_t head_dim, int64_t n_keys, float scale, float* out) {
+void Attend(const float* q, const PagedKvView& keys, const PagedKvView& values, int64_t kv_head, int64_t head_dim,
+            int64_t n_keys, float scale, float* out) {
   const T* k_data = static_cast<const T*>(keys.data) + kv_head * head_dim;
   const T* v_data = static_cast<const T*>(values.data) + kv_head * head_dim;
   const bool simd = HasSimd() && head_dim % 8 == 0;
@@ -311,8 +291,8 @@ CATENA_SIMD void StoreHalves(const float* row, int64_t n, uint16_t* out) {
 
 }  // namespace
 
-void PagedAttend(const float* q, const PagedKvView& keys, const PagedKvView& values, int64_t kv_head,
-                 int64_t head_dim, int64_t n_keys, float scale, float* out) {
+void PagedAttend(const float* q, const PagedKvView& keys, const PagedKvView& values, int64_t kv_head, int64_t head_dim,
+                 int64_t n_keys, float scale, float* out) {
   if (keys.type == KvType::kQ8_0) {
     AttendQ8(q, keys, values, kv_head, head_dim, n_keys, scale, out);
   } else if (keys.type == KvType::kF16) {

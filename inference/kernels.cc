@@ -310,7 +310,7 @@ void Softmax(std::span<float> x) {
 }
 
 void SwiGlu(std::span<const float> gate, std::span<const float> up, std::span<float> out) {
-  for (size_t i = 0; i < gate.size(); ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+  Active().swiglu(gate.data(), up.data(), out.data(), static_cast<int64_t>(gate.size()));
 }
 
 void Gelu(std::span<float> x) {

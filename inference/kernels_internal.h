@@ -60,6 +60,8 @@ void PackGroupedRow(GgmlType type, const std::byte* gguf, int64_t blocks, std::b
 void UnpackGroupedRow(GgmlType type, const std::byte* grouped, int64_t blocks, std::byte* gguf);
 
 using RowKernel = void (*)(const RowTask& task);
+// out[i] = silu(gate[i]) * up[i] for i < n (out may be gate).
+using SwiGluKernel = void (*)(const float* gate, const float* up, float* out, int64_t n);
 // Quantizes activation rows [b_begin, b_end) of x (each `cols` floats) into qx.
 using QuantizeKernel = void (*)(const float* x, int64_t cols, int64_t b_begin, int64_t b_end,
                                 const QuantizedActivations& qx);
@@ -74,6 +76,7 @@ struct KernelTable {
   RowKernel q4_k = nullptr;
   RowKernel q6_k = nullptr;
   QuantizeKernel quantize = nullptr;
+  SwiGluKernel swiglu = nullptr;
   // Bytes per 4 activation blocks of the regrouped copy `quantize` also writes for Q8_0/Q4_0 (0: none).
   int64_t regrouped_group_bytes = 0;
   // Q8_0/Q4_0 rows in WeightLayout::kGrouped4, and the packer PackForKernels uses: a table that sets them reads

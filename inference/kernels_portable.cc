@@ -174,6 +174,10 @@ void WriteBlockCodes(GgmlType type, const uint8_t (&codes)[32], uint16_t d, std:
 // Where element i of the group's block m sits among the group's 128 codes in Q8_0's grouped order.
 inline int GroupedPosition(int m, int i) { return 32 * (i / 8) + 8 * m + i % 8; }
 
+void PortableSwiGlu(const float* gate, const float* up, float* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
 }  // namespace
 
 void PackGroupedRow(GgmlType type, const std::byte* gguf, int64_t blocks, std::byte* grouped) {
@@ -271,6 +275,7 @@ const KernelTable& PortableKernels() {
       .q4_k = QuantizedRows<DecodeQ4_K>,
       .q6_k = QuantizedRows<DecodeQ6_K>,
       .quantize = Quantize,
+      .swiglu = PortableSwiGlu,
   };
   return table;
 }

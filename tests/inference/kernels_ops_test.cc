@@ -1,9 +1,9 @@
 // The element-wise kernels, rope and single-query attention against direct double-precision formulas.
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <random>
+#include <span>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 #include "inference/kernels.h"
 
@@ -55,6 +55,32 @@ TEST_CASE("softmax is stable for large inputs and sums to one", "[unit]") {
   RequireClose(x, want, 1e-6);
 }
 
+TEST_CASE("swiglu follows its formula on every isa, and an element's result does not depend on the split", "[unit]") {
+  // Wide gates (sigma 30) reach the exp's underflow on the negative side; 301 leaves a tail after whole vectors.
+  std::vector<float> gate = Normal(301, 14, 30.0f);
+  gate[0] = 0.0f, gate[1] = -0.0f, gate[2] = 88.0f, gate[3] = -88.0f, gate[4] = -200.0f, gate[5] = 1e-8f;
+  const std::vector<float> up = Normal(301, 15);
+  std::vector<double> want(gate.size());
+  for (size_t i = 0; i < gate.size(); ++i) want[i] = gate[i] / (1 + std::exp(-double{gate[i]})) * up[i];
+  for (const char* isa : {"portable", "avx2", "avx512", "avx512vnni"}) {
+    if (!SelectKernelIsa(isa)) continue;
+    INFO("isa " << isa);
+    std::vector<float> whole(gate.size()), parts(gate.size());
+    SwiGlu(gate, up, whole);
+    RequireClose(whole, want, 1e-6);
+    for (size_t split : {size_t{3}, size_t{8}, size_t{157}}) {
+      SwiGlu(std::span(gate).first(split), std::span(up).first(split), std::span(parts).first(split));
+      SwiGlu(std::span(gate).subspan(split), std::span(up).subspan(split), std::span(parts).subspan(split));
+      REQUIRE(parts == whole);
+    }
+    // In place, as the decoder calls it.
+    std::vector<float> in_place = gate;
+    SwiGlu(in_place, up, in_place);
+    REQUIRE(in_place == whole);
+  }
+  SelectKernelIsa("avx512vnni") || SelectKernelIsa("avx512") || SelectKernelIsa("avx2");
+}
+
 TEST_CASE("swiglu gelu and add in place follow their formulas", "[unit]") {
   const std::vector<float> gate = Normal(300, 4, 4.0f), up = Normal(300, 5);
   std::vector<float> out(300);
@@ -101,7 +127,8 @@ TEST_CASE("rope rotates adjacent pairs or halves by position times frequency", "
 
 TEST_CASE("attend equals naive softmax attention over strided keys and values", "[unit]") {
   const int64_t head_dim = 64, n_keys = 37, stride = 3 * head_dim;
-  const std::vector<float> q = Normal(head_dim, 7), keys = Normal(n_keys * stride, 8), values = Normal(n_keys * stride, 9);
+  const std::vector<float> q = Normal(head_dim, 7), keys = Normal(n_keys * stride, 8),
+                           values = Normal(n_keys * stride, 9);
   const float scale = 1.0f / 8.0f;
   std::vector<double> scores(n_keys);
   double max = -1e300, total = 0;
