@@ -34,12 +34,23 @@ std::span<const float> Floats(const TensorRef& ref) {
 
 void Project(const TensorRef& w, const TensorRef& bias, const std::vector<float>& x, int64_t batch,
              std::vector<float>& y, ComputePool& pool) {
-  y.resize(static_cast<size_t>(batch * w.view.rows));
-  MatMul(w.view, x.data(), batch, y.data(), pool);
-  if (!bias.present()) return;
-  const std::span<const float> b = Floats(bias);
-  for (int64_t i = 0; i < batch; ++i) {
-    AddInPlace(std::span<float>(y.data() + i * w.view.rows, w.view.rows), b);
+  ProjectShared({{w, bias, y}}, x, batch, pool);
+}
+
+void ProjectShared(std::initializer_list<Projection> projections, const std::vector<float>& x, int64_t batch,
+                   ComputePool& pool) {
+  std::vector<const WeightView*> weights;
+  std::vector<float*> outputs;
+  for (const Projection& p : projections) {
+    p.y.resize(static_cast<size_t>(batch * p.w.view.rows));
+    weights.push_back(&p.w.view);
+    outputs.push_back(p.y.data());
+  }
+  MatMulShared(weights, x.data(), batch, outputs, pool);
+  for (const Projection& p : projections) {
+    if (!p.bias.present()) continue;
+    const std::span<const float> b = Floats(p.bias);
+    for (int64_t i = 0; i < batch; ++i) AddInPlace(std::span<float>(p.y.data() + i * p.w.view.rows, p.w.view.rows), b);
   }
 }
 
@@ -115,9 +126,7 @@ void EncoderLayer(const TransformerSpec& spec, const TransformerLayer& layer, co
                   ComputePool& pool) {
   const int64_t dim = spec.embedding_length, n = batch.rows();
   std::vector<float> q, k, v, attn, o, up, down;
-  Project(layer.wq, layer.bq, x, n, q, pool);
-  Project(layer.wk, layer.bk, x, n, k, pool);
-  Project(layer.wv, layer.bv, x, n, v, pool);
+  ProjectShared({{layer.wq, layer.bq, q}, {layer.wk, layer.bk, k}, {layer.wv, layer.bv, v}}, x, n, pool);
   EncoderAttention(spec, batch, q, k, v, attn, pool);
   Project(layer.wo, layer.bo, attn, n, o, pool);
   for (size_t i = 0; i < x.size(); ++i) x[i] += o[i];

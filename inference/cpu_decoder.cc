@@ -14,6 +14,8 @@
 namespace catena::inference::cpu {
 namespace {
 
+const TensorRef kNoBias;  // an absent bias
+
 class CpuKvStorage final : public KvStorage {
  public:
   explicit CpuKvStorage(const KvLayout& layout) : layout_(layout) {
@@ -40,8 +42,7 @@ class CpuKvStorage final : public KvStorage {
 class StepRunner {
  public:
   StepRunner(CpuModel& model, std::span<const SequenceStep> steps, CpuKvStorage& kv)
-      : model_(model), spec_(model.spec()), steps_(steps), kv_(kv),
-        kv_dim_(spec_.head_count_kv * spec_.head_dim) {}
+      : model_(model), spec_(model.spec()), steps_(steps), kv_(kv), kv_dim_(spec_.head_count_kv * spec_.head_dim) {}
 
   std::span<const float> Run(StepScratch& s) {
     Plan(s);
@@ -144,16 +145,13 @@ class StepRunner {
     ComputePool& pool = model_.pool();
     const int64_t n = static_cast<int64_t>(rows_.size());
     NormRows(s.x, layer.attn_norm, AllRows(), s.xn);
-    Project(layer.wq, layer.bq, s.xn, n, s.q, pool);
-    Project(layer.wk, layer.bk, s.xn, n, s.k, pool);
-    Project(layer.wv, layer.bv, s.xn, n, s.v, pool);
+    ProjectShared({{layer.wq, layer.bq, s.q}, {layer.wk, layer.bk, s.k}, {layer.wv, layer.bv, s.v}}, s.xn, n, pool);
     RopeAndStore(s, l);
     Attention(s, l);
     Project(layer.wo, layer.bo, s.attn, n, s.out, pool);
     AddRows(s.x, s.out);
     NormRows(s.x, layer.ffn_norm, AllRows(), s.xn);
-    Project(layer.w_gate, {}, s.xn, n, s.gate, pool);
-    Project(layer.w_up, {}, s.xn, n, s.up, pool);
+    ProjectShared({{layer.w_gate, kNoBias, s.gate}, {layer.w_up, kNoBias, s.up}}, s.xn, n, pool);
     ParallelSwiGlu(s.gate, s.up);
     Project(layer.w_down, {}, s.gate, n, s.out, pool);
     AddRows(s.x, s.out);
@@ -165,7 +163,8 @@ class StepRunner {
     const int64_t n = static_cast<int64_t>(gate.size());
     model_.pool().ParallelFor(n, kSpan, [&](int64_t begin, int64_t end) {
       SwiGlu(std::span<const float>(gate.data() + begin, end - begin),
-             std::span<const float>(up.data() + begin, end - begin), std::span<float>(gate.data() + begin, end - begin));
+             std::span<const float>(up.data() + begin, end - begin),
+             std::span<float>(gate.data() + begin, end - begin));
     });
   }
   void AddRows(std::vector<float>& x, const std::vector<float>& y) {

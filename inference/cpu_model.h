@@ -2,6 +2,7 @@
 // sessions and encoder calls, and the small per-layer helpers both use.
 #pragma once
 
+#include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -45,6 +46,14 @@ class CpuModel final : public BackendModel {
 // y[b] = W x[b] (+ bias) for `batch` rows.
 void Project(const TensorRef& w, const TensorRef& bias, const std::vector<float>& x, int64_t batch,
              std::vector<float>& y, ComputePool& pool);
+// Project for several matrices that read the same x (MatMulShared: one quantization, one pass over the pool).
+struct Projection {
+  const TensorRef& w;
+  const TensorRef& bias;
+  std::vector<float>& y;
+};
+void ProjectShared(std::initializer_list<Projection> projections, const std::vector<float>& x, int64_t batch,
+                   ComputePool& pool);
 // INVALID_ARGUMENT naming the first token outside [0, vocab_size).
 absl::Status CheckTokens(std::span<const int32_t> tokens, int64_t vocab_size);
 // A TensorRef's data as a float span (F32 vectors only).

@@ -174,47 +174,84 @@ int64_t BlockElements(GgmlType type) {
 }
 
 void MatMul(const WeightView& w, const float* x, int64_t batch, float* y, ComputePool& pool) {
-  if (batch <= 0 || w.rows <= 0) return;
+  const WeightView* weights[] = {&w};
+  float* outputs[] = {y};
+  MatMulShared(weights, x, batch, outputs, pool);
+}
+
+void MatMulShared(std::span<const WeightView* const> weights, const float* x, int64_t batch, std::span<float* const> ys,
+                  ComputePool& pool) {
+  if (batch <= 0) return;
   const KernelTable& table = Active();
-  const bool grouped = w.layout == WeightLayout::kGrouped4;
-  const kernels_internal::RowKernel gguf_kernel = RowKernelFor(table, w.type);
-  const kernels_internal::RowKernel grouped_kernel = grouped ? GroupedKernelFor(table, w.type) : nullptr;
-  const int64_t block = BlockElements(w.type);
-  if (gguf_kernel == nullptr || block == 0 || w.cols <= 0 || w.cols % block != 0 || w.data == nullptr ||
-      (grouped && !IsGroupable(w.type))) {
-    // A shape the loader should have rejected: make the misuse loud (NaN) rather than silently wrong.
-    std::fill(y, y + batch * w.rows, std::numeric_limits<float>::quiet_NaN());
-    return;
+  // One matrix of the product: its kernel for its layout, and its first chunk among all the matrices' chunks.
+  struct Product {
+    const WeightView* w;
+    float* y;
+    kernels_internal::RowKernel gguf_kernel;
+    kernels_internal::RowKernel grouped_kernel;
+    int64_t first_chunk;
+  };
+  std::vector<Product> products;
+  products.reserve(weights.size());
+  for (size_t i = 0; i < weights.size(); ++i) {
+    const WeightView& w = *weights[i];
+    if (w.rows <= 0) continue;
+    const bool grouped = w.layout == WeightLayout::kGrouped4;
+    const kernels_internal::RowKernel gguf_kernel = RowKernelFor(table, w.type);
+    const int64_t block = BlockElements(w.type);
+    if (gguf_kernel == nullptr || block == 0 || w.cols <= 0 || w.cols % block != 0 || w.data == nullptr ||
+        (grouped && !IsGroupable(w.type))) {
+      // A shape the loader should have rejected: make the misuse loud (NaN) rather than silently wrong.
+      std::fill(ys[i], ys[i] + batch * w.rows, std::numeric_limits<float>::quiet_NaN());
+      continue;
+    }
+    products.push_back({&w, ys[i], gguf_kernel, grouped ? GroupedKernelFor(table, w.type) : nullptr, 0});
   }
-  RowTask task;
-  task.w = &w;
-  task.x = x;
-  task.batch = batch;
-  task.y = y;
+  if (products.empty()) return;
+  // Matrices share one quantization of x when they read it the same way; any other runs on its own.
+  const int64_t cols = products[0].w->cols;
+  const bool quantized = IsQuantized(products[0].w->type);
+  for (const Product& p : products) {
+    if (p.w->cols != cols || IsQuantized(p.w->type) != quantized) {
+      for (const Product& q : products) MatMul(*q.w, x, batch, q.y, pool);
+      return;
+    }
+  }
   QuantizedActivations qx;
-  if (IsQuantized(w.type)) {
-    const int64_t groups = (w.cols / 32 + 3) / 4;
-    qx = QuantBuffer(batch, w.cols / 32, IsGroupable(w.type) ? groups * table.regrouped_group_bytes : 0);
-    pool.ParallelFor(batch, 8, [&](int64_t begin, int64_t end) { table.quantize(x, w.cols, begin, end, qx); });
-    task.qx = &qx;
+  if (quantized) {
+    const bool regroup =
+        std::any_of(products.begin(), products.end(), [](const Product& p) { return IsGroupable(p.w->type); });
+    qx = QuantBuffer(batch, cols / 32, regroup ? (cols / 32 + 3) / 4 * table.regrouped_group_bytes : 0);
+    pool.ParallelFor(batch, 8, [&](int64_t begin, int64_t end) { table.quantize(x, cols, begin, end, qx); });
+  }
+  int64_t chunks = 0;
+  for (Product& p : products) {
+    p.first_chunk = chunks;
+    chunks += (p.w->rows + kRowChunk - 1) / kRowChunk;
   }
   // Each thread pulls chunks of rows from a shared counter, so a thread the OS preempts (the machine may be
-  // shared) delays only the chunks it holds instead of a fixed half of the matrix.
-  const int64_t chunk_rows = kRowChunk;
-  const int64_t chunks = (w.rows + chunk_rows - 1) / chunk_rows;
+  // shared) delays only the chunks it holds instead of a fixed share of the rows.
   std::atomic<int64_t> next{0};
   pool.ParallelFor(std::min<int64_t>(chunks, pool.threads()), 1, [&](int64_t, int64_t) {
     for (int64_t c = next.fetch_add(1, std::memory_order_relaxed); c < chunks;
          c = next.fetch_add(1, std::memory_order_relaxed)) {
-      RowTask part = task;
-      part.row_begin = c * chunk_rows;
-      part.row_end = std::min(w.rows, part.row_begin + chunk_rows);
-      if (!grouped) {
-        gguf_kernel(part);
-      } else if (grouped_kernel != nullptr) {
-        grouped_kernel(part);
+      size_t i = products.size() - 1;
+      while (products[i].first_chunk > c) --i;
+      const Product& p = products[i];
+      RowTask part;
+      part.w = p.w;
+      part.x = x;
+      part.qx = quantized ? &qx : nullptr;
+      part.batch = batch;
+      part.y = p.y;
+      part.row_begin = (c - p.first_chunk) * kRowChunk;
+      part.row_end = std::min(p.w->rows, part.row_begin + kRowChunk);
+      if (p.w->layout == WeightLayout::kGguf) {
+        p.gguf_kernel(part);
+      } else if (p.grouped_kernel != nullptr) {
+        p.grouped_kernel(part);
       } else {
-        RunUnpacked(part, gguf_kernel);
+        RunUnpacked(part, p.gguf_kernel);
       }
     }
   });

@@ -59,6 +59,11 @@ bool SelectKernelIsa(std::string_view isa);
 // multiple of the type's block (the GGUF loader checks); otherwise every y is NaN.
 void MatMul(const WeightView& w, const float* x, int64_t batch, float* y, ComputePool& pool);
 
+// MatMul of several matrices that read the same x (a layer's q/k/v, or gate and up): x is quantized once and
+// the rows of all of them share one pass over the pool. ys[i] gets bit for bit what MatMul(*weights[i]) gives.
+void MatMulShared(std::span<const WeightView* const> weights, const float* x, int64_t batch, std::span<float* const> ys,
+                  ComputePool& pool);
+
 // Copies row `row` of `w` (an embedding table; any layout) into `out` as floats.
 void DequantizeRowInto(const WeightView& w, int64_t row, std::span<float> out);
 

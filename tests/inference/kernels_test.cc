@@ -195,6 +195,65 @@ TEST_CASE("packed q8_0 and q4_0 rows follow the grouped layout and multiply bit 
   SelectKernelIsa("avx512vnni") || SelectKernelIsa("avx512") || SelectKernelIsa("avx2");
 }
 
+TEST_CASE("matmul shared by several matrices gives each what it gets alone, on every isa", "[unit]") {
+  std::mt19937 rng(29);
+  ComputePool pool(2);
+  for (const char* isa : kIsas) {
+    if (!SelectKernelIsa(isa)) continue;
+    // q/k/v of one type; a mixed-type set (one quantization of x serves every quantized type); float and
+    // quantized together (run apart); a packed matrix among GGUF ones; and a broken shape among good ones.
+    const std::vector<std::vector<GgmlType>> sets = {
+        {GgmlType::kQ8_0, GgmlType::kQ8_0, GgmlType::kQ8_0},
+        {GgmlType::kQ4_K, GgmlType::kQ6_K, GgmlType::kQ8_0, GgmlType::kQ4_0},
+        {GgmlType::kF16, GgmlType::kQ8_0},
+        {GgmlType::kF32, GgmlType::kBF16}};
+    for (const std::vector<GgmlType>& types : sets) {
+      for (int64_t batch : {1, 7, 16}) {
+        std::vector<TestMatrix> matrices;
+        std::vector<WeightView> views;
+        std::optional<PackedWeights> packed;
+        for (size_t i = 0; i < types.size(); ++i) {
+          matrices.push_back(RandomMatrix(types[i], 64 * static_cast<int64_t>(i) + 37, 512, rng));
+        }
+        for (const TestMatrix& m : matrices) views.push_back(m.View());
+        SelectKernelIsa("avx2");
+        if (types.back() == GgmlType::kQ4_0 && (packed = PackForKernels(views.back(), pool)))
+          views.back() = packed->view;
+        SelectKernelIsa(isa);
+        const std::vector<float> x = RandomFloats(static_cast<size_t>(batch * 512), rng);
+        std::vector<std::vector<float>> alone, shared;
+        std::vector<const WeightView*> weights;
+        std::vector<float*> outputs;
+        for (const WeightView& v : views) {
+          alone.emplace_back(static_cast<size_t>(batch * v.rows));
+          shared.emplace_back(static_cast<size_t>(batch * v.rows), -1.0f);
+          MatMul(v, x.data(), batch, alone.back().data(), pool);
+        }
+        for (size_t i = 0; i < views.size(); ++i) weights.push_back(&views[i]), outputs.push_back(shared[i].data());
+        MatMulShared(weights, x.data(), batch, outputs, pool);
+        for (size_t i = 0; i < views.size(); ++i) {
+          INFO("isa " << isa << " set of " << types.size() << " matrix " << i << " batch " << batch);
+          REQUIRE(std::memcmp(alone[i].data(), shared[i].data(), alone[i].size() * sizeof(float)) == 0);
+        }
+      }
+    }
+    // A broken shape is marked with NaN and does not stop the others.
+    const TestMatrix good = RandomMatrix(GgmlType::kQ8_0, 9, 256, rng);
+    std::vector<std::byte> bytes(34 * 2);
+    const WeightView bad{GgmlType::kQ8_0, 2, 48, bytes.data(), 34 * 2};
+    const WeightView good_view = good.View();
+    const std::vector<float> x = RandomFloats(256, rng);
+    std::vector<float> y_good(9), y_bad(2, 0.0f), want(9);
+    const WeightView* weights[] = {&bad, &good_view};
+    float* outputs[] = {y_bad.data(), y_good.data()};
+    MatMulShared(weights, x.data(), 1, outputs, pool);
+    MatMul(good_view, x.data(), 1, want.data(), pool);
+    REQUIRE(std::isnan(y_bad[0]));
+    REQUIRE(y_good == want);
+  }
+  SelectKernelIsa("avx512vnni") || SelectKernelIsa("avx512") || SelectKernelIsa("avx2");
+}
+
 TEST_CASE("q8_0 and q4_0 blocks built from values decode back to those values", "[unit]") {
   std::mt19937 rng(11);
   ComputePool pool(2);
