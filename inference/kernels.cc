@@ -67,20 +67,13 @@ const KernelTable& Active() { return *ActiveSlot().load(std::memory_order_acquir
 
 kernels_internal::RowKernel RowKernelFor(const KernelTable& table, GgmlType type) {
   switch (type) {
-    case GgmlType::kF32:
-      return table.f32;
-    case GgmlType::kF16:
-      return table.f16;
-    case GgmlType::kBF16:
-      return table.bf16;
-    case GgmlType::kQ8_0:
-      return table.q8_0;
-    case GgmlType::kQ4_0:
-      return table.q4_0;
-    case GgmlType::kQ4_K:
-      return table.q4_k;
-    case GgmlType::kQ6_K:
-      return table.q6_k;
+    case GgmlType::kF32: return table.f32;
+    case GgmlType::kF16: return table.f16;
+    case GgmlType::kBF16: return table.bf16;
+    case GgmlType::kQ8_0: return table.q8_0;
+    case GgmlType::kQ4_0: return table.q4_0;
+    case GgmlType::kQ4_K: return table.q4_k;
+    case GgmlType::kQ6_K: return table.q6_k;
   }
   return nullptr;
 }
@@ -161,14 +154,11 @@ int64_t BlockElements(GgmlType type) {
   switch (type) {
     case GgmlType::kF32:
     case GgmlType::kF16:
-    case GgmlType::kBF16:
-      return 1;
+    case GgmlType::kBF16: return 1;
     case GgmlType::kQ8_0:
-    case GgmlType::kQ4_0:
-      return 32;
+    case GgmlType::kQ4_0: return 32;
     case GgmlType::kQ4_K:
-    case GgmlType::kQ6_K:
-      return 256;
+    case GgmlType::kQ6_K: return 256;
   }
   return 0;
 }
@@ -388,8 +378,8 @@ void ApplyRope(std::span<float> head, std::span<const float> inv_freq, int64_t p
   ApplyRopeCosSin(head, cos, sin, style);
 }
 
-void Attend(const float* q, const float* keys, const float* values, int64_t n_keys, int64_t head_dim, int64_t kv_stride,
-            float scale, float* out) {
+void Attend(const float* q, const float* keys, const float* values, int64_t n_keys, int64_t head_dim,
+            int64_t kv_stride, float scale, float* out) {
   std::fill(out, out + head_dim, 0.0f);
   if (n_keys <= 0) return;
   thread_local std::vector<float> scores;
