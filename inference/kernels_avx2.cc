@@ -80,7 +80,7 @@ void QuantizeRegrouped(const float* x, int64_t cols, int64_t b_begin, int64_t b_
   }
 }
 
-// A GGUF row of `blocks` Q8_0/Q4_0 blocks into WeightLayout::kGrouped4 (the same bytes as PackGroupedRow).
+// A GGUF row of `blocks` Q8_0/Q4_0 blocks into WeightLayout::kGrouped4 (kernels.h; the tests decode it from there).
 void PackRow(GgmlType type, const std::byte* gguf, int64_t blocks, std::byte* out) {
   const bool q4 = type == GgmlType::kQ4_0;
   const int64_t block_bytes = q4 ? sizeof(BlockQ4_0) : sizeof(BlockQ8_0);

@@ -55,8 +55,8 @@ inline int64_t GroupedRowBytes(GgmlType type, int64_t blocks) {
   const int64_t groups = GroupsOf(blocks);
   return groups * GroupedQuantBytes(type) + (8 * groups + 31) / 32 * 32;
 }
-// The portable reference conversions between the layouts (UnpackGroupedRow drops the padding).
-void PackGroupedRow(GgmlType type, const std::byte* gguf, int64_t blocks, std::byte* grouped);
+// A WeightLayout::kGrouped4 row back into the GGUF layout (portable; the padding is dropped). The packers are the
+// tables' pack_grouped_row.
 void UnpackGroupedRow(GgmlType type, const std::byte* grouped, int64_t blocks, std::byte* gguf);
 
 using RowKernel = void (*)(const RowTask& task);

@@ -142,23 +142,8 @@ void Quantize(const float* x, int64_t cols, int64_t b_begin, int64_t b_end, cons
   }
 }
 
-// The 32 codes of block c of a Q8_0/Q4_0 GGUF row in element order (Q8_0's signed weights as bytes, Q4_0's
-// unsigned nibbles) and its F16 scale, and back.
-void ReadBlockCodes(GgmlType type, const std::byte* row, int64_t c, uint8_t (&codes)[32], uint16_t* d) {
-  if (type == GgmlType::kQ8_0) {
-    const BlockQ8_0* b = BlockAt<BlockQ8_0>(row, c);
-    std::memcpy(codes, b->qs, 32);
-    *d = b->d;
-    return;
-  }
-  const BlockQ4_0* b = BlockAt<BlockQ4_0>(row, c);
-  for (int i = 0; i < 16; ++i) {
-    codes[i] = b->qs[i] & 0xF;
-    codes[i + 16] = b->qs[i] >> 4;
-  }
-  *d = b->d;
-}
-
+// Block c of a Q8_0/Q4_0 GGUF row from its 32 codes in element order (Q8_0's signed weights as bytes, Q4_0's
+// unsigned nibbles) and its F16 scale.
 void WriteBlockCodes(GgmlType type, const uint8_t (&codes)[32], uint16_t d, std::byte* row, int64_t c) {
   if (type == GgmlType::kQ8_0) {
     BlockQ8_0* b = reinterpret_cast<BlockQ8_0*>(row) + c;
@@ -179,28 +164,6 @@ void PortableSwiGlu(const float* gate, const float* up, float* out, int64_t n) {
 }
 
 }  // namespace
-
-void PackGroupedRow(GgmlType type, const std::byte* gguf, int64_t blocks, std::byte* grouped) {
-  const int64_t groups = GroupsOf(blocks), quant_bytes = GroupedQuantBytes(type);
-  std::memset(grouped, 0, static_cast<size_t>(GroupedRowBytes(type, blocks)));
-  auto* codes_out = reinterpret_cast<uint8_t*>(grouped);
-  for (int64_t g = 0; g < groups; ++g) {
-    uint8_t order[128] = {};
-    for (int m = 0; m < 4 && 4 * g + m < blocks; ++m) {
-      uint8_t codes[32];
-      uint16_t d;
-      ReadBlockCodes(type, gguf, 4 * g + m, codes, &d);
-      for (int i = 0; i < 32; ++i) order[GroupedPosition(m, i)] = codes[i];
-      std::memcpy(grouped + groups * quant_bytes + 8 * g + 2 * m, &d, 2);
-    }
-    uint8_t* out = codes_out + g * quant_bytes;
-    if (type == GgmlType::kQ8_0) {
-      std::memcpy(out, order, 128);
-    } else {
-      for (int j = 0; j < 64; ++j) out[j] = static_cast<uint8_t>(order[j] | order[j + 64] << 4);
-    }
-  }
-}
 
 void UnpackGroupedRow(GgmlType type, const std::byte* grouped, int64_t blocks, std::byte* gguf) {
   const int64_t groups = GroupsOf(blocks), quant_bytes = GroupedQuantBytes(type);
