@@ -3,6 +3,7 @@
 // Stateless free functions; safe from any thread.
 #pragma once
 
+#include <charconv>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -17,7 +18,8 @@ inline void AppendPiece(std::string* out, std::string_view s) { out->append(s); 
 template <typename T>
 requires(std::is_integral_v<T> && !std::is_same_v<T, char> &&
          !std::is_same_v<T, bool>) void AppendPiece(std::string* out, T v) {
-  out->append(std::to_string(v));
+  char digits[24];  // std::to_string's text, without its temporary string
+  out->append(digits, std::to_chars(digits, digits + sizeof(digits), v).ptr);
 }
 
 // Concatenates strings (std::string_view included, which this Abseil build's StrCat rejects) and integers.

@@ -1,7 +1,6 @@
 // Conversions of template values: JSON in and out (nlohmann::json and ordered_json, and JSON text written
 // directly) and deep copies.
 #include <algorithm>
-#include <charconv>
 
 #include "common/status.h"
 #include "common/template/text.h"
@@ -156,12 +155,9 @@ absl::Status WriteJsonText(const Value& v, int depth, std::string& out) {
     case Value::Kind::kBool:
       out += v.bool_value() ? "true" : "false";
       return absl::OkStatus();
-    case Value::Kind::kInt: {
-      char buf[24];
-      const auto [end, error] = std::to_chars(buf, buf + sizeof(buf), v.int_value());
-      out.append(buf, end);
+    case Value::Kind::kInt:
+      text::Append(&out, v.int_value());
       return absl::OkStatus();
-    }
     case Value::Kind::kFloat:  // nlohmann's shortest round-trip form (and null for NaN and infinities)
       out += DumpLikeToJsonText(OrderedJson(v.float_value()));
       return absl::OkStatus();
