@@ -6,6 +6,7 @@
 #include <cmath>
 #include <optional>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 #include "inference/cpu_model.h"
@@ -39,8 +40,8 @@ void Project(const TensorRef& w, const TensorRef& bias, const std::vector<float>
 
 void ProjectShared(std::initializer_list<Projection> projections, const std::vector<float>& x, int64_t batch,
                    ComputePool& pool) {
-  std::vector<const WeightView*> weights;
-  std::vector<float*> outputs;
+  absl::InlinedVector<const WeightView*, 3> weights;
+  absl::InlinedVector<float*, 3> outputs;
   for (const Projection& p : projections) {
     p.y.resize(static_cast<size_t>(batch * p.w.view.rows));
     weights.push_back(&p.w.view);

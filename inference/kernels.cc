@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "inference/kernels_internal.h"
 
 namespace catena::inference {
@@ -181,8 +182,7 @@ void MatMulShared(std::span<const WeightView* const> weights, const float* x, in
     kernels_internal::RowKernel grouped_kernel;
     int64_t first_chunk;
   };
-  std::vector<Product> products;
-  products.reserve(weights.size());
+  absl::InlinedVector<Product, 4> products;  // no allocation for the decoder's one to three matrices
   for (size_t i = 0; i < weights.size(); ++i) {
     const WeightView& w = *weights[i];
     if (w.rows <= 0) continue;
@@ -211,7 +211,7 @@ void MatMulShared(std::span<const WeightView* const> weights, const float* x, in
   if (quantized) {
     const bool regroup =
         std::any_of(products.begin(), products.end(), [](const Product& p) { return IsGroupable(p.w->type); });
-    qx = QuantBuffer(batch, cols / 32, regroup ? (cols / 32 + 3) / 4 * table.regrouped_group_bytes : 0);
+    qx = QuantBuffer(batch, cols / 32, regroup ? kernels_internal::GroupsOf(cols / 32) * table.regrouped_group_bytes : 0);
     pool.ParallelFor(batch, 8, [&](int64_t begin, int64_t end) { table.quantize(x, cols, begin, end, qx); });
   }
   int64_t chunks = 0;
