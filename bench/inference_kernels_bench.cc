@@ -37,7 +37,9 @@ constexpr int64_t kPrefillBatch = 512;
 constexpr int64_t kDecodeBatch = 16;
 constexpr double kParams134M = 134e6;
 
-double Seconds() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+double Seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
 
 // Best of `repeats` timings of fn().
 template <typename Fn>
@@ -168,9 +170,10 @@ int main() {
   const double triad_gbs = Triad(pool, std::to_string(pool.threads()) + "t");
   PoolOverhead(pool, std::to_string(pool.threads()) + "t");
   std::mt19937_64 rng(1);
-  const std::pair<GgmlType, const char*> types[] = {
-      {GgmlType::kF32, "f32"},   {GgmlType::kF16, "f16"},   {GgmlType::kBF16, "bf16"}, {GgmlType::kQ8_0, "q8_0"},
-      {GgmlType::kQ4_0, "q4_0"}, {GgmlType::kQ4_K, "q4_K"}, {GgmlType::kQ6_K, "q6_K"}};
+  const std::pair<GgmlType, const char*> types[] = {{GgmlType::kF32, "f32"},   {GgmlType::kF16, "f16"},
+                                                    {GgmlType::kBF16, "bf16"}, {GgmlType::kQ8_0, "q8_0"},
+                                                    {GgmlType::kQ4_0, "q4_0"}, {GgmlType::kQ4_K, "q4_K"},
+                                                    {GgmlType::kQ6_K, "q6_K"}};
   const char* only = std::getenv("CATENA_BENCH_TYPES");
   for (const auto& [type, name] : types) {
     if (only != nullptr && std::string(only).find(name) == std::string::npos) continue;

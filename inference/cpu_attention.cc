@@ -65,8 +65,8 @@ CATENA_SIMD float SimdExpShifted(float* scores, int64_t n, float max) {
 }
 
 bool HasSimd() {
-  static const bool has =
-      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                          __builtin_cpu_supports("f16c");
   return has;
 }
 
@@ -83,8 +83,8 @@ CATENA_SIMD inline void PrefetchRows(const T* first, int64_t stride, int rows, s
 // scores[p] = scale * dot(q, key p) for p < n_keys, walking the block table one block at a time (head_dim a
 // multiple of 8), four keys per pass so one horizontal reduction serves four dot products.
 template <typename T>
-CATENA_SIMD void SimdScores(const float* q, const PagedKvView& keys, const T* k_data, int64_t head_dim, int64_t n_keys,
-                            float scale, float* scores) {
+CATENA_SIMD void SimdScores(const float* q, const PagedKvView& keys, const T* k_data, int64_t head_dim,
+                            int64_t n_keys, float scale, float* scores) {
   const __m256 scale_v = _mm256_set1_ps(scale);
   for (int64_t start = 0; start < n_keys; start += keys.block_size) {
     const int64_t n = std::min(keys.block_size, n_keys - start);
@@ -201,7 +201,8 @@ CATENA_SIMD void SimdWeightedValuesQ8(const PagedKvView& values, const BlockQ8_0
     for (__m256& a : acc) a = _mm256_setzero_ps();
     for (int64_t start = 0; start < n_keys; start += values.block_size) {
       const int64_t n = std::min(values.block_size, n_keys - start);
-      const BlockQ8_0* block = v_data + values.table[start / values.block_size] * values.block_size * row_blocks + slab;
+      const BlockQ8_0* block =
+          v_data + values.table[start / values.block_size] * values.block_size * row_blocks + slab;
       for (int64_t j = 0; j < n; ++j) {
         const BlockQ8_0* v = block + j * row_blocks;
         PrefetchRows(v + 4 * row_blocks, row_blocks, 1, width * sizeof(BlockQ8_0));
@@ -215,8 +216,8 @@ CATENA_SIMD void SimdWeightedValuesQ8(const PagedKvView& values, const BlockQ8_0
   }
 }
 
-void AttendQ8(const float* q, const PagedKvView& keys, const PagedKvView& values, int64_t kv_head, int64_t head_dim,
-              int64_t n_keys, float scale, float* out) {
+void AttendQ8(const float* q, const PagedKvView& keys, const PagedKvView& values, int64_t kv_head,
+              int64_t head_dim, int64_t n_keys, float scale, float* out) {
   const BlockQ8_0* k_data = static_cast<const BlockQ8_0*>(keys.data) + kv_head * head_dim / 32;
   const BlockQ8_0* v_data = static_cast<const BlockQ8_0*>(values.data) + kv_head * head_dim / 32;
   const bool simd = HasSimd();
@@ -227,8 +228,7 @@ void AttendQ8(const float* q, const PagedKvView& keys, const PagedKvView& values
   if (simd) {
     SimdScoresQ8(q, keys, k_data, head_dim, n_keys, scale, scores.data());
   } else {
-    for (int64_t p = 0; p < n_keys; ++p)
-      scores[p] = scale * PortableDotQ8(q, k_data + keys.RowOffset(p) / 32, head_dim);
+    for (int64_t p = 0; p < n_keys; ++p) scores[p] = scale * PortableDotQ8(q, k_data + keys.RowOffset(p) / 32, head_dim);
   }
   const float max_score = *std::max_element(scores.begin(), scores.end());
   float sum = 0;
@@ -247,8 +247,8 @@ void AttendQ8(const float* q, const PagedKvView& keys, const PagedKvView& values
 }
 
 template <typename T>
-void Attend(const float* q, const PagedKvView& keys, const PagedKvView& values, int64_t kv_head, int64_t head_dim,
-            int64_t n_keys, float scale, float* out) {
+void Attend(const float* q, const PagedKvView& keys, const PagedKvView& values, int64_t kv_head,
+            int64_t head_dim, int64_t n_keys, float scale, float* out) {
   const T* k_data = static_cast<const T*>(keys.data) + kv_head * head_dim;
   const T* v_data = static_cast<const T*>(values.data) + kv_head * head_dim;
   const bool simd = HasSimd() && head_dim % 8 == 0;
@@ -291,8 +291,8 @@ CATENA_SIMD void StoreHalves(const float* row, int64_t n, uint16_t* out) {
 
 }  // namespace
 
-void PagedAttend(const float* q, const PagedKvView& keys, const PagedKvView& values, int64_t kv_head, int64_t head_dim,
-                 int64_t n_keys, float scale, float* out) {
+void PagedAttend(const float* q, const PagedKvView& keys, const PagedKvView& values, int64_t kv_head,
+                 int64_t head_dim, int64_t n_keys, float scale, float* out) {
   if (keys.type == KvType::kQ8_0) {
     AttendQ8(q, keys, values, kv_head, head_dim, n_keys, scale, out);
   } else if (keys.type == KvType::kF16) {

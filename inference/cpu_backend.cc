@@ -58,8 +58,8 @@ void ProjectShared(std::initializer_list<Projection> projections, const std::vec
 absl::Status CheckTokens(std::span<const int32_t> tokens, int64_t vocab_size) {
   for (size_t i = 0; i < tokens.size(); ++i) {
     if (tokens[i] < 0 || tokens[i] >= vocab_size) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("token ", i, " has id ", tokens[i], ", outside the vocabulary [0, ", vocab_size, ")"));
+      return absl::InvalidArgumentError(absl::StrCat("token ", i, " has id ", tokens[i],
+                                                     ", outside the vocabulary [0, ", vocab_size, ")"));
     }
   }
   return absl::OkStatus();
@@ -116,15 +116,16 @@ void EncoderAttention(const TransformerSpec& spec, const Batch& batch, const std
   });
 }
 
-void LayerNormRows(std::vector<float>& x, int64_t n, int64_t dim, const TensorRef& w, const TensorRef& b, float eps) {
+void LayerNormRows(std::vector<float>& x, int64_t n, int64_t dim, const TensorRef& w, const TensorRef& b,
+                   float eps) {
   for (int64_t t = 0; t < n; ++t) {
     std::span<float> row(x.data() + t * dim, dim);
     LayerNorm(row, Floats(w), Floats(b), eps, row);
   }
 }
 
-void EncoderLayer(const TransformerSpec& spec, const TransformerLayer& layer, const Batch& batch, std::vector<float>& x,
-                  ComputePool& pool) {
+void EncoderLayer(const TransformerSpec& spec, const TransformerLayer& layer, const Batch& batch,
+                  std::vector<float>& x, ComputePool& pool) {
   const int64_t dim = spec.embedding_length, n = batch.rows();
   std::vector<float> q, k, v, attn, o, up, down;
   ProjectShared({{layer.wq, layer.bq, q}, {layer.wk, layer.bk, k}, {layer.wv, layer.bv, v}}, x, n, pool);
@@ -215,6 +216,8 @@ class CpuBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> NewCpuBackend(const BackendOptions& options) { return std::make_unique<CpuBackend>(options); }
+std::unique_ptr<Backend> NewCpuBackend(const BackendOptions& options) {
+  return std::make_unique<CpuBackend>(options);
+}
 
 }  // namespace catena::inference

@@ -42,7 +42,8 @@ class CpuKvStorage final : public KvStorage {
 class StepRunner {
  public:
   StepRunner(CpuModel& model, std::span<const SequenceStep> steps, CpuKvStorage& kv)
-      : model_(model), spec_(model.spec()), steps_(steps), kv_(kv), kv_dim_(spec_.head_count_kv * spec_.head_dim) {}
+      : model_(model), spec_(model.spec()), steps_(steps), kv_(kv),
+        kv_dim_(spec_.head_count_kv * spec_.head_dim) {}
 
   std::span<const float> Run(StepScratch& s) {
     Plan(s);
@@ -163,8 +164,7 @@ class StepRunner {
     const int64_t n = static_cast<int64_t>(gate.size());
     model_.pool().ParallelFor(n, kSpan, [&](int64_t begin, int64_t end) {
       SwiGlu(std::span<const float>(gate.data() + begin, end - begin),
-             std::span<const float>(up.data() + begin, end - begin),
-             std::span<float>(gate.data() + begin, end - begin));
+             std::span<const float>(up.data() + begin, end - begin), std::span<float>(gate.data() + begin, end - begin));
     });
   }
   void AddRows(std::vector<float>& x, const std::vector<float>& y) {

@@ -70,8 +70,8 @@ void DequantizeRowInto(const WeightView& w, int64_t row, std::span<float> out);
 // out = x / sqrt(mean(x^2) + eps) * weight.
 void RmsNorm(std::span<const float> x, std::span<const float> weight, float eps, std::span<float> out);
 // out = (x - mean) / sqrt(var + eps) * weight + bias (BERT).
-void LayerNorm(std::span<const float> x, std::span<const float> weight, std::span<const float> bias, float eps,
-               std::span<float> out);
+void LayerNorm(std::span<const float> x, std::span<const float> weight, std::span<const float> bias,
+               float eps, std::span<float> out);
 // In-place numerically stable softmax.
 void Softmax(std::span<float> x);
 // out[i] = silu(gate[i]) * up[i] (the SIMD tables use a polynomial e^x, relative error about 2e-7).
@@ -93,7 +93,7 @@ void ApplyRopeCosSin(std::span<float> head, std::span<const float> cos, std::spa
 
 // Single-query attention over `n_keys` cached positions: out = softmax(scale * K q) V, where key j is at
 // keys + j * kv_stride and value j at values + j * kv_stride, each head_dim floats.
-void Attend(const float* q, const float* keys, const float* values, int64_t n_keys, int64_t head_dim, int64_t kv_stride,
-            float scale, float* out);
+void Attend(const float* q, const float* keys, const float* values, int64_t n_keys, int64_t head_dim,
+            int64_t kv_stride, float scale, float* out);
 
 }  // namespace catena::inference

@@ -127,8 +127,7 @@ TEST_CASE("rope rotates adjacent pairs or halves by position times frequency", "
 
 TEST_CASE("attend equals naive softmax attention over strided keys and values", "[unit]") {
   const int64_t head_dim = 64, n_keys = 37, stride = 3 * head_dim;
-  const std::vector<float> q = Normal(head_dim, 7), keys = Normal(n_keys * stride, 8),
-                           values = Normal(n_keys * stride, 9);
+  const std::vector<float> q = Normal(head_dim, 7), keys = Normal(n_keys * stride, 8), values = Normal(n_keys * stride, 9);
   const float scale = 1.0f / 8.0f;
   std::vector<double> scores(n_keys);
   double max = -1e300, total = 0;
