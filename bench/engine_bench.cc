@@ -6,10 +6,12 @@
 // five single requests each, constrained and unconstrained in turns). Environment:
 // CATENA_BENCH_THREADS (default 2), CATENA_BENCH_TYPE (default q8_0), CATENA_ENGINE_BENCH_CONCURRENCY (default
 // 1,4,16,64), CATENA_ENGINE_BENCH_REPS (best of N per concurrency, default 3), CATENA_ENGINE_BENCH_AGGREGATE_ONLY=1,
-// CATENA_ENGINE_BENCH_KV (KV cache type, default f16; q8_0).
+// CATENA_ENGINE_BENCH_KV (KV cache type, default f16; q8_0), CATENA_ENGINE_BENCH_PROMPT (prompt tokens of the
+// aggregate runs, default 16; other lengths name their cases m130/<type>/p<length>/c<n>: long contexts).
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <mutex>
@@ -97,8 +99,8 @@ struct AggregateRates {
   double end_to_end = 0;  // all tokens over the whole run, prefills included (end_to_end_tok_per_s)
 };
 
-// Best aggregate rates of `reps` runs of `concurrency` requests of 64 tokens each (16-token prompts).
-AggregateRates Aggregate(Engine& engine, const std::string& type, int concurrency, int reps) {
+// Best aggregate rates of `reps` runs of `concurrency` requests of 64 tokens each (prompts of prompt_tokens).
+AggregateRates Aggregate(Engine& engine, const std::string& name, int concurrency, int prompt_tokens, int reps) {
   constexpr int kTokens = 64;
   AggregateRates best;
   double best_cpu_ms = 0;
@@ -108,9 +110,12 @@ AggregateRates Aggregate(Engine& engine, const std::string& type, int concurrenc
     const auto start = std::chrono::steady_clock::now();
     for (int i = 0; i < concurrency; ++i) {
       auto id = engine.Submit(
-          {.prompt = Prompt(16, i + 1000 * rep), .max_tokens = kTokens, .stop_at_end_of_generation = false},
+          {.prompt = Prompt(prompt_tokens, i + 1000 * rep), .max_tokens = kTokens, .stop_at_end_of_generation = false},
           tracker.Callback());
-      if (!id.ok()) std::abort();
+      if (!id.ok()) {
+        std::fprintf(stderr, "engine_bench: %s\n", id.status().ToString().c_str());
+        std::abort();
+      }
     }
     tracker.WaitFor(concurrency);
     const double rate = tracker.tokens / Seconds(start, std::chrono::steady_clock::now());
@@ -120,7 +125,6 @@ AggregateRates Aggregate(Engine& engine, const std::string& type, int concurrenc
       best_cpu_ms = (catena::bench::CpuSeconds() - cpu_start) * 1e3 / static_cast<double>(tracker.tokens);
     }
   }
-  const std::string name = "m130/" + type + "/c" + std::to_string(concurrency);
   Emit(kBench, name, "aggregate_tok_per_s", best.decode, "1/s");
   Emit(kBench, name, "end_to_end_tok_per_s", best.end_to_end, "1/s");
   Emit(kBench, name, "cpu_ms_per_token", best_cpu_ms, "ms");
@@ -197,12 +201,14 @@ int main() {
     return 1;
   }
   const int reps = std::stoi(catena::bench::EnvOr("CATENA_ENGINE_BENCH_REPS", "3"));
+  const int prompt_tokens = std::stoi(catena::bench::EnvOr("CATENA_ENGINE_BENCH_PROMPT", "16"));
+  const std::string prefix = "m130/" + type + (prompt_tokens == 16 ? "" : "/p" + std::to_string(prompt_tokens));
   AggregateRates batch1;
   for (int concurrency : Concurrencies()) {
-    const AggregateRates rates = Aggregate(**engine, type, concurrency, reps);
+    const std::string name = prefix + "/c" + std::to_string(concurrency);
+    const AggregateRates rates = Aggregate(**engine, name, concurrency, prompt_tokens, reps);
     if (concurrency == 1) batch1 = rates;
     if (concurrency > 1 && batch1.decode > 0) {
-      const std::string name = "m130/" + type + "/c" + std::to_string(concurrency);
       Emit(kBench, name, "aggregate_vs_c1", rates.decode / batch1.decode, "ratio");
       Emit(kBench, name, "end_to_end_vs_c1", rates.end_to_end / batch1.end_to_end, "ratio");
     }

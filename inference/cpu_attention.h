@@ -21,6 +21,19 @@ struct PagedKvView {
   int64_t RowOffset(int64_t p) const { return (table[p / block_size] * block_size + p % block_size) * kv_dim; }
 };
 
+// Query heads [begin, end) of one query row; query head h reads kv head h / group.
+struct HeadSpan {
+  int64_t begin = 0;
+  int64_t end = 0;
+  int64_t group = 1;
+};
+
+// For each query head h of `heads`: out_h = softmax(scale * K q_h) V over positions [0, n_keys) of its kv head,
+// q_h and out_h at (h - heads.begin) * head_dim of q and out. The rows are read a chunk of positions at a time
+// for all the heads, so the cache streams in order; each head's result is the same for any span.
+void PagedAttendHeads(const float* q, const PagedKvView& keys, const PagedKvView& values, HeadSpan heads,
+                      int64_t head_dim, int64_t n_keys, float scale, float* out);
+
 // out[head_dim] = softmax(scale * K q) V over positions [0, n_keys) of kv head `kv_head`.
 void PagedAttend(const float* q, const PagedKvView& keys, const PagedKvView& values, int64_t kv_head,
                  int64_t head_dim, int64_t n_keys, float scale, float* out);

@@ -126,17 +126,23 @@ class StepRunner {
     StoreKvRow(kv_.Values(l, table), kv_.ValueData(l), pos, std::span<const float>(s.v.data() + r * kv_dim_, kv_dim_));
   }
 
+  // Jobs of one row and a span of its heads: all heads of a row when there are rows enough for the pool,
+  // otherwise spans small enough that every thread gets one.
   void Attention(StepScratch& s, int64_t l) {
     const int64_t hd = spec_.head_dim, dim = spec_.embedding_length, heads = spec_.head_count;
     const int64_t group = spec_.head_count / spec_.head_count_kv;
     const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-    s.attn.resize(rows_.size() * dim);
-    model_.pool().ParallelFor(static_cast<int64_t>(rows_.size()) * heads, 1, [&](int64_t begin, int64_t end) {
+    const int64_t rows = static_cast<int64_t>(rows_.size()), threads = model_.pool().threads();
+    const int64_t spans = std::min(heads, (threads + rows - 1) / rows);
+    const int64_t span = (heads + spans - 1) / spans;
+    s.attn.resize(rows * dim);
+    model_.pool().ParallelFor(rows * spans, 1, [&](int64_t begin, int64_t end) {
       for (int64_t job = begin; job < end; ++job) {
-        const int64_t r = job / heads, h = job % heads;
+        const int64_t r = job / spans, h = job % spans * span;
         const std::span<const int32_t> table = steps_[rows_[r].step].block_table;
-        PagedAttend(s.q.data() + r * dim + h * hd, kv_.Keys(l, table), kv_.Values(l, table), h / group, hd,
-                    rows_[r].position + 1, scale, s.attn.data() + r * dim + h * hd);
+        PagedAttendHeads(s.q.data() + r * dim + h * hd, kv_.Keys(l, table), kv_.Values(l, table),
+                         {.begin = h, .end = std::min(heads, h + span), .group = group}, hd, rows_[r].position + 1,
+                         scale, s.attn.data() + r * dim + h * hd);
       }
     });
   }

@@ -77,6 +77,50 @@ TEST_CASE("paged attention equals double softmax attention over the stored keys 
   }
 }
 
+TEST_CASE("a span of heads gets each head's single-head attention bit for bit, for any block size", "[unit]") {
+  std::mt19937 rng(9);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  for (KvType type : {KvType::kF32, KvType::kF16, KvType::kQ8_0}) {
+    for (int64_t head_dim : {64, 32, 12}) {  // 12: the portable path
+      if (type == KvType::kQ8_0 && head_dim % 32 != 0) continue;
+      for (int64_t block : {16, 5, 12}) {  // 5, 12: chunks and four-key groups that end mid-block
+        const int64_t heads = 6, group = 2, kv_dim = heads / group * head_dim, num_blocks = 12, n_keys = 45;
+        std::vector<int32_t> table = {7, 3, 11, 0, 9, 1, 4, 10, 2, 8, 5, 6};  // scrambled
+        table.resize(static_cast<size_t>((n_keys + block - 1) / block));
+        const KvLayout layout{.layers = 1, .kv_dim = kv_dim, .block_size = block, .num_blocks = num_blocks, .type = type};
+        const size_t bytes = static_cast<size_t>(num_blocks * block * layout.RowBytes());
+        std::vector<std::byte> keys(bytes), values(bytes);
+        const PagedKvView kview{keys.data(), type, block, kv_dim, table};
+        const PagedKvView vview{values.data(), type, block, kv_dim, table};
+        std::vector<float> row(static_cast<size_t>(kv_dim));
+        for (int64_t p = 0; p < n_keys; ++p) {
+          for (float& f : row) f = dist(rng);
+          StoreKvRow(kview, keys.data(), p, row);
+          for (float& f : row) f = dist(rng);
+          StoreKvRow(vview, values.data(), p, row);
+        }
+        std::vector<float> q(static_cast<size_t>(heads * head_dim));
+        for (float& f : q) f = 2 * dist(rng);
+        const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+        for (int64_t keys_seen : {int64_t{1}, int64_t{4}, block, n_keys}) {
+          std::vector<float> one(q.size()), spans(q.size(), NAN);
+          for (int64_t h = 0; h < heads; ++h) {
+            PagedAttend(q.data() + h * head_dim, kview, vview, h / group, head_dim, keys_seen, scale,
+                        one.data() + h * head_dim);
+          }
+          PagedAttendHeads(q.data(), kview, vview, {.begin = 0, .end = 4, .group = group}, head_dim, keys_seen, scale,
+                           spans.data());
+          PagedAttendHeads(q.data() + 4 * head_dim, kview, vview, {.begin = 4, .end = heads, .group = group}, head_dim,
+                           keys_seen, scale, spans.data() + 4 * head_dim);
+          INFO("type " << static_cast<int>(type) << " head_dim " << head_dim << " block " << block << " keys "
+                       << keys_seen);
+          REQUIRE(std::memcmp(one.data(), spans.data(), one.size() * sizeof(float)) == 0);
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("a q8_0 kv row is ggml's q8_0 encoding and takes 53% of f16", "[unit]") {
   std::mt19937 rng(5);
   std::normal_distribution<float> dist(0.0f, 3.0f);
