@@ -151,4 +151,14 @@ void ComputePool::ParallelFor(int64_t n, int64_t grain, absl::FunctionRef<void(i
   }
 }
 
+void ComputePool::ForEachClaimed(int64_t n, absl::FunctionRef<void(int64_t i)> fn) {
+  std::atomic<int64_t> next{0};
+  ParallelFor(std::min<int64_t>(n, threads()), 1, [&](int64_t, int64_t) {
+    for (int64_t i = next.fetch_add(1, std::memory_order_relaxed); i < n;
+         i = next.fetch_add(1, std::memory_order_relaxed)) {
+      fn(i);
+    }
+  });
+}
+
 }  // namespace catena::inference

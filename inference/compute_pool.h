@@ -22,6 +22,10 @@ class ComputePool {
   // Splits [0, n) into at most threads() contiguous ranges of at least `grain` items (the last may be
   // shorter), runs fn(begin, end) on each and returns when all are done.
   void ParallelFor(int64_t n, int64_t grain, absl::FunctionRef<void(int64_t begin, int64_t end)> fn);
+  // Runs fn(i) for every i in [0, n), each thread claiming the next i from a shared counter, and returns when
+  // all are done: for items of unequal cost (or a thread the OS preempts), where fixed ranges would leave one
+  // thread waiting on another.
+  void ForEachClaimed(int64_t n, absl::FunctionRef<void(int64_t i)> fn);
 
  private:
   struct State;

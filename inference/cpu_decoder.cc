@@ -127,7 +127,8 @@ class StepRunner {
   }
 
   // Jobs of one row and a span of its heads: all heads of a row when there are rows enough for the pool,
-  // otherwise spans small enough that every thread gets one.
+  // otherwise spans small enough that every thread gets one. Threads claim jobs one at a time, latest row first:
+  // the rows of a prefill chunk attend to ever more positions.
   void Attention(StepScratch& s, int64_t l) {
     const int64_t hd = spec_.head_dim, dim = spec_.embedding_length, heads = spec_.head_count;
     const int64_t group = spec_.head_count / spec_.head_count_kv;
@@ -136,14 +137,12 @@ class StepRunner {
     const int64_t spans = std::min(heads, (threads + rows - 1) / rows);
     const int64_t span = (heads + spans - 1) / spans;
     s.attn.resize(rows * dim);
-    model_.pool().ParallelFor(rows * spans, 1, [&](int64_t begin, int64_t end) {
-      for (int64_t job = begin; job < end; ++job) {
-        const int64_t r = job / spans, h = job % spans * span;
-        const std::span<const int32_t> table = steps_[rows_[r].step].block_table;
-        PagedAttendHeads(s.q.data() + r * dim + h * hd, kv_.Keys(l, table), kv_.Values(l, table),
-                         {.begin = h, .end = std::min(heads, h + span), .group = group}, hd, rows_[r].position + 1,
-                         scale, s.attn.data() + r * dim + h * hd);
-      }
+    model_.pool().ForEachClaimed(rows * spans, [&](int64_t job) {
+      const int64_t r = rows - 1 - job / spans, h = job % spans * span;
+      const std::span<const int32_t> table = steps_[rows_[r].step].block_table;
+      PagedAttendHeads(s.q.data() + r * dim + h * hd, kv_.Keys(l, table), kv_.Values(l, table),
+                       {.begin = h, .end = std::min(heads, h + span), .group = group}, hd, rows_[r].position + 1,
+                       scale, s.attn.data() + r * dim + h * hd);
     });
   }
 

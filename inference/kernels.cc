@@ -221,28 +221,24 @@ void MatMulShared(std::span<const WeightView* const> weights, const float* x, in
   }
   // Each thread pulls chunks of rows from a shared counter, so a thread the OS preempts (the machine may be
   // shared) delays only the chunks it holds instead of a fixed share of the rows.
-  std::atomic<int64_t> next{0};
-  pool.ParallelFor(std::min<int64_t>(chunks, pool.threads()), 1, [&](int64_t, int64_t) {
-    for (int64_t c = next.fetch_add(1, std::memory_order_relaxed); c < chunks;
-         c = next.fetch_add(1, std::memory_order_relaxed)) {
-      size_t i = products.size() - 1;
-      while (products[i].first_chunk > c) --i;
-      const Product& p = products[i];
-      RowTask part;
-      part.w = p.w;
-      part.x = x;
-      part.qx = quantized ? &qx : nullptr;
-      part.batch = batch;
-      part.y = p.y;
-      part.row_begin = (c - p.first_chunk) * kRowChunk;
-      part.row_end = std::min(p.w->rows, part.row_begin + kRowChunk);
-      if (p.w->layout == WeightLayout::kGguf) {
-        p.gguf_kernel(part);
-      } else if (p.grouped_kernel != nullptr) {
-        p.grouped_kernel(part);
-      } else {
-        RunUnpacked(part, p.gguf_kernel);
-      }
+  pool.ForEachClaimed(chunks, [&](int64_t c) {
+    size_t i = products.size() - 1;
+    while (products[i].first_chunk > c) --i;
+    const Product& p = products[i];
+    RowTask part;
+    part.w = p.w;
+    part.x = x;
+    part.qx = quantized ? &qx : nullptr;
+    part.batch = batch;
+    part.y = p.y;
+    part.row_begin = (c - p.first_chunk) * kRowChunk;
+    part.row_end = std::min(p.w->rows, part.row_begin + kRowChunk);
+    if (p.w->layout == WeightLayout::kGguf) {
+      p.gguf_kernel(part);
+    } else if (p.grouped_kernel != nullptr) {
+      p.grouped_kernel(part);
+    } else {
+      RunUnpacked(part, p.gguf_kernel);
     }
   });
 }

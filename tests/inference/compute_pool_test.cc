@@ -1,6 +1,7 @@
 #include "inference/compute_pool.h"
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -37,6 +38,32 @@ TEST_CASE("parallel for covers every index exactly once in at most threads range
       }
     }
   }
+}
+
+TEST_CASE("claimed items are each run once, and a slow item does not hold back the rest", "[unit]") {
+  for (int threads : {1, 2, 3}) {
+    ComputePool pool(threads);
+    for (int64_t n : {0, 1, 2, 7, 1000}) {
+      std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+      pool.ForEachClaimed(n, [&](int64_t i) { hits[i].fetch_add(1); });
+      INFO("threads " << threads << " n " << n);
+      for (int64_t i = 0; i < n; ++i) REQUIRE(hits[i].load() == 1);
+    }
+  }
+  // Item 0 waits (up to 5 s) for the other 99: with two threads, the other thread must take them all.
+  ComputePool pool(2);
+  std::atomic<int> others{0};
+  bool saw_all = false;
+  pool.ForEachClaimed(100, [&](int64_t i) {
+    if (i != 0) {
+      others.fetch_add(1);
+      return;
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (others.load() < 99 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    saw_all = others.load() == 99;
+  });
+  REQUIRE(saw_all);
 }
 
 TEST_CASE("a pool is reusable thousands of times", "[unit]") {
