@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <span>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -27,6 +28,29 @@ double Stored(const std::vector<std::byte>& data, KvType type, int64_t offset) {
   return HalfToFloat(reinterpret_cast<const uint16_t*>(data.data())[offset]);
 }
 
+// One layer's keys and values with `n_keys` rows of normal noise, stored through `table`.
+struct RandomCache {
+  RandomCache(KvType type, int64_t kv_dim, int64_t block, int64_t num_blocks, std::span<const int32_t> table,
+              int64_t n_keys, std::mt19937& rng) {
+    const KvLayout layout{.layers = 1, .kv_dim = kv_dim, .block_size = block, .num_blocks = num_blocks, .type = type};
+    keys.resize(static_cast<size_t>(num_blocks * block * layout.RowBytes()));
+    values.resize(keys.size());
+    kview = {keys.data(), type, block, kv_dim, table};
+    vview = {values.data(), type, block, kv_dim, table};
+    std::normal_distribution<float> dist(0.0f, 1.0f);
+    std::vector<float> row(static_cast<size_t>(kv_dim));
+    for (int64_t p = 0; p < n_keys; ++p) {
+      for (float& f : row) f = dist(rng);
+      StoreKvRow(kview, keys.data(), p, row);
+      for (float& f : row) f = dist(rng);
+      StoreKvRow(vview, values.data(), p, row);
+    }
+  }
+  RandomCache(const RandomCache&) = delete;  // the views point into the buffers
+  std::vector<std::byte> keys, values;
+  PagedKvView kview, vview;
+};
+
 TEST_CASE("paged attention equals double softmax attention over the stored keys and values", "[unit]") {
   std::mt19937 rng(7);
   std::normal_distribution<float> dist(0.0f, 1.0f);
@@ -34,20 +58,13 @@ TEST_CASE("paged attention equals double softmax attention over the stored keys 
     for (int64_t head_dim : {64, 128, 12, 96}) {  // 12: not a multiple of 8, the portable path
       if (type == KvType::kQ8_0 && head_dim % 32 != 0) continue;
       for (int64_t n_keys : {1, 3, 5, 16, 17, 41}) {
-        const int64_t kv_heads = 2, kv_dim = kv_heads * head_dim, block = 16, num_blocks = 8;
+        const int64_t kv_heads = 2, kv_dim = kv_heads * head_dim;
         const std::vector<int32_t> table = {5, 2, 7, 0};  // scrambled
-        const KvLayout layout{.layers = 1, .kv_dim = kv_dim, .block_size = block, .num_blocks = num_blocks, .type = type};
-        const size_t bytes = static_cast<size_t>(num_blocks * block * layout.RowBytes());
-        std::vector<std::byte> keys(bytes), values(bytes);
-        const PagedKvView kview{keys.data(), type, block, kv_dim, table};
-        const PagedKvView vview{values.data(), type, block, kv_dim, table};
-        std::vector<float> row(static_cast<size_t>(kv_dim));
-        for (int64_t p = 0; p < n_keys; ++p) {
-          for (float& f : row) f = dist(rng);
-          StoreKvRow(kview, keys.data(), p, row);
-          for (float& f : row) f = dist(rng);
-          StoreKvRow(vview, values.data(), p, row);
-        }
+        const RandomCache cache(type, kv_dim, 16, 8, table, n_keys, rng);
+        const std::vector<std::byte>& keys = cache.keys;
+        const std::vector<std::byte>& values = cache.values;
+        const PagedKvView& kview = cache.kview;
+        const PagedKvView& vview = cache.vview;
         std::vector<float> q(static_cast<size_t>(head_dim)), out(static_cast<size_t>(head_dim));
         for (float& f : q) f = 2 * dist(rng);
         const int64_t kv_head = 1;
@@ -87,18 +104,9 @@ TEST_CASE("a span of heads gets each head's single-head attention bit for bit, f
         const int64_t heads = 6, group = 2, kv_dim = heads / group * head_dim, num_blocks = 12, n_keys = 45;
         std::vector<int32_t> table = {7, 3, 11, 0, 9, 1, 4, 10, 2, 8, 5, 6};  // scrambled
         table.resize(static_cast<size_t>((n_keys + block - 1) / block));
-        const KvLayout layout{.layers = 1, .kv_dim = kv_dim, .block_size = block, .num_blocks = num_blocks, .type = type};
-        const size_t bytes = static_cast<size_t>(num_blocks * block * layout.RowBytes());
-        std::vector<std::byte> keys(bytes), values(bytes);
-        const PagedKvView kview{keys.data(), type, block, kv_dim, table};
-        const PagedKvView vview{values.data(), type, block, kv_dim, table};
-        std::vector<float> row(static_cast<size_t>(kv_dim));
-        for (int64_t p = 0; p < n_keys; ++p) {
-          for (float& f : row) f = dist(rng);
-          StoreKvRow(kview, keys.data(), p, row);
-          for (float& f : row) f = dist(rng);
-          StoreKvRow(vview, values.data(), p, row);
-        }
+        const RandomCache cache(type, kv_dim, block, num_blocks, table, n_keys, rng);
+        const PagedKvView& kview = cache.kview;
+        const PagedKvView& vview = cache.vview;
         std::vector<float> q(static_cast<size_t>(heads * head_dim));
         for (float& f : q) f = 2 * dist(rng);
         const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
