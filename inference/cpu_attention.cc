@@ -1,6 +1,7 @@
 // Paged attention and KV stores of the CPU backend. The SIMD path (AVX2+FMA+F16C, chosen once at run time,
-// head_dim a multiple of 8) walks each sequence's block table a block at a time, takes four key dot products
-// per horizontal reduction and accumulates the weighted values in registers; the portable path is the reference.
+// head_dim a multiple of 8) walks a sequence's block table eight rows at a time for every head of a span, takes
+// four key dot products per horizontal reduction and accumulates the weighted values in registers; the
+// portable path is the reference.
 #include "inference/cpu_attention.h"
 
 #include <immintrin.h>

@@ -1,5 +1,5 @@
-// Internal to the CPU backend: attention of one query head over the positions of a paged KV cache, and the
-// F32/F16 stores into it. The SIMD path (AVX2+FMA+F16C, chosen once at run time) and the portable path give
+// Internal to the CPU backend: attention of a query row's heads over the positions of a paged KV cache, and
+// the F32/F16/Q8_0 stores into it. The SIMD path (AVX2+FMA+F16C, chosen once at run time) and the portable path give
 // the same results up to float rounding. Pure functions; callers run them from many pool threads at once.
 #pragma once
 
