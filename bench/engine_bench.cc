@@ -195,7 +195,8 @@ int main() {
   std::shared_ptr<const Model> model = catena::bench::LoadOrDie(catena::bench::EnsureM130(type), threads);
   auto kv_type = ParseKvType(catena::bench::EnvOr("CATENA_ENGINE_BENCH_KV", "f16"));
   if (!kv_type.ok()) return 1;
-  auto engine = Engine::Create(model, {.kv_memory_bytes = int64_t{1} << 30, .kv_type = *kv_type, .max_step_tokens = 512});
+  auto engine =
+      Engine::Create(model, {.kv_memory_bytes = int64_t{1} << 30, .kv_type = *kv_type, .max_step_tokens = 512});
   if (!engine.ok()) {
     std::fprintf(stderr, "engine_bench: %s\n", engine.status().ToString().c_str());
     return 1;

@@ -99,13 +99,8 @@ std::vector<Matrix> Layers(GgmlType type, int64_t min_bytes, bool pack, ComputeP
   std::vector<Matrix> out;
   int64_t total = 0;
   while (total < min_bytes) {
-    for (auto [rows, cols] : {std::pair{kHidden, kHidden},
-                              {kHidden, kHidden},
-                              {kHidden, kHidden},
-                              {kHidden, kHidden},
-                              {kFfn, kHidden},
-                              {kFfn, kHidden},
-                              {kHidden, kFfn}}) {
+    for (auto [rows, cols] : {std::pair{kHidden, kHidden}, {kHidden, kHidden}, {kHidden, kHidden}, {kHidden, kHidden},
+                              {kFfn, kHidden}, {kFfn, kHidden}, {kHidden, kFfn}}) {
       Matrix m = RandomMatrix(type, rows, cols, rng);
       if (std::optional<PackedWeights> packed = pack ? PackForKernels(m.view, pool) : std::nullopt) {
         m.view = packed->view;

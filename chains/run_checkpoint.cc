@@ -42,8 +42,8 @@ absl::Status CheckUnknown(const CompiledPipeline& pipeline, const tmpl::Value& i
   const PipelineSpec& spec = pipeline.spec;
   for (const auto& [key, value] : inputs.map().entries()) {
     const std::string name = tmpl::ToStr(key);
-    bool known = std::find(pipeline.extra_roots.begin(), pipeline.extra_roots.end(), name) !=
-                 pipeline.extra_roots.end();
+    bool known =
+        std::find(pipeline.extra_roots.begin(), pipeline.extra_roots.end(), name) != pipeline.extra_roots.end();
     for (const InputSpec& input : spec.inputs) known = known || input.name == name;
     if (known) continue;
     std::vector<std::string> names;
@@ -108,7 +108,8 @@ absl::StatusOr<tmpl::Value> RunState::CheckInputs(const CompiledPipeline& pipeli
       if (!input.default_value.has_value()) continue;
       if (!copied) {  // never mutate the caller's mapping
         checked = tmpl::Value::Dict();
-        for (const auto& [key, field] : inputs.map().entries()) CATENA_RETURN_IF_ERROR(checked.map().SetKey(key, field));
+        for (const auto& [key, field] : inputs.map().entries())
+          CATENA_RETURN_IF_ERROR(checked.map().SetKey(key, field));
         copied = true;
       }
       checked.map().Set(input.name, SpecToValue(*input.default_value));
@@ -116,7 +117,8 @@ absl::StatusOr<tmpl::Value> RunState::CheckInputs(const CompiledPipeline& pipeli
     }
     if (!HasType(*value, input.type)) {
       return absl::InvalidArgumentError(absl::StrCat("input '", input.name, "' must be ",
-                                                     std::string(FieldTypeName(input.type)), ", got ", tmpl::TypeName(*value)));
+                                                     std::string(FieldTypeName(input.type)), ", got ",
+                                                     tmpl::TypeName(*value)));
     }
   }
   return checked;
@@ -222,8 +224,8 @@ absl::StatusOr<RunSeed> DecodeState(const CompiledPipeline& pipeline, const std:
   Json state = Json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!state.is_object()) return absl::DataLossError("checkpoint state is not a JSON object");
   if (const std::string version = state.value("pipeline_version", ""); version != pipeline.version) {
-    return absl::FailedPreconditionError(absl::StrCat("checkpoint was written by pipeline version '", version,
-                                                      "', not '", pipeline.version, "'"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("checkpoint was written by pipeline version '", version, "', not '", pipeline.version, "'"));
   }
   auto node_index = [&](const Json& id) -> absl::StatusOr<std::string> {
     if (!id.is_string() || IndexOfNode(pipeline, id.get<std::string>()) < 0) {

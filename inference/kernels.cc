@@ -211,7 +211,8 @@ void MatMulShared(std::span<const WeightView* const> weights, const float* x, in
   if (quantized) {
     const bool regroup =
         std::any_of(products.begin(), products.end(), [](const Product& p) { return IsGroupable(p.w->type); });
-    qx = QuantBuffer(batch, cols / 32, regroup ? kernels_internal::GroupsOf(cols / 32) * table.regrouped_group_bytes : 0);
+    const int64_t regrouped_bytes = regroup ? kernels_internal::GroupsOf(cols / 32) * table.regrouped_group_bytes : 0;
+    qx = QuantBuffer(batch, cols / 32, regrouped_bytes);
     pool.ParallelFor(batch, 8, [&](int64_t begin, int64_t end) { table.quantize(x, cols, begin, end, qx); });
   }
   int64_t chunks = 0;

@@ -136,8 +136,8 @@ inline __m256i GroupDot(const __m256i (&wk)[4], const __m256i (&ws)[4], const Ac
   if constexpr (kQ4) {
     // Nibble x q pairs stay below 2 * 15 * 127, so four of them add up in 16 bits.
     __m256i pairs = _mm256_maddubs_epi16(wk[0], LoadA(xg.q));
-    CATENA_UNROLL for (int k = 1; k < 4; ++k) pairs =
-        _mm256_add_epi16(pairs, _mm256_maddubs_epi16(wk[k], LoadA(xg.q + 32 * k)));
+    CATENA_UNROLL for (int k = 1; k < 4; ++k)
+      pairs = _mm256_add_epi16(pairs, _mm256_maddubs_epi16(wk[k], LoadA(xg.q + 32 * k)));
     return _mm256_sub_epi32(_mm256_madd_epi16(pairs, ones), LoadA(xg.sum8));
   } else {
     __m256i dot = _mm256_madd_epi16(_mm256_maddubs_epi16(wk[0], _mm256_sign_epi8(LoadA(xg.q), ws[0])), ones);

@@ -18,11 +18,11 @@ namespace catena::inference::kernels_internal {
 //   value[i] ~= d[j] * q[32 j + i];  sum16[2 j + h] = d[j] * (sum of q over half h);  sum32[j] = both halves.
 // The sums serve the offset terms (Q4_0's -8, Q4_K's mins, Q6_K's -32) so the hot loops skip them.
 struct QuantizedActivations {
-  int64_t blocks = 0;      // per batch row: cols / 32
-  float* d = nullptr;      // batch * blocks
-  float* sum32 = nullptr;  // batch * blocks
-  float* sum16 = nullptr;  // batch * blocks * 2
-  int8_t* q = nullptr;     // batch * blocks * 32
+  int64_t blocks = 0;        // per batch row: cols / 32
+  float* d = nullptr;        // batch * blocks
+  float* sum32 = nullptr;    // batch * blocks
+  float* sum16 = nullptr;    // batch * blocks * 2
+  int8_t* q = nullptr;       // batch * blocks * 32
   // A table's own regrouped copy for Q8_0/Q4_0 (KernelTable::regrouped_group_bytes per 4 blocks, the last group
   // padded): `regrouped_stride` bytes per batch row, 32-byte aligned; null when the table or type needs none.
   std::byte* regrouped = nullptr;

@@ -389,8 +389,8 @@ absl::StatusOr<std::vector<std::vector<ScoredId>>> FlatIndex::SearchBatch(std::s
   return results;
 }
 
-absl::StatusOr<std::vector<std::vector<ScoredId>>> FlatIndex::SearchBatchApprox(
-    const float* queries, size_t count, const IndexSearchParams& params) const {
+absl::StatusOr<std::vector<std::vector<ScoredId>>> FlatIndex::SearchBatchApprox(const float* queries, size_t count,
+                                                                                const IndexSearchParams& params) const {
   std::vector<std::vector<ScoredId>> results(count);
   for (size_t q = 0; q < count; ++q) {
     CATENA_ASSIGN_OR_RETURN(results[q], SearchApprox(queries + q * spec_.dimension, params));

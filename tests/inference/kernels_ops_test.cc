@@ -1,9 +1,10 @@
 // The element-wise kernels, rope and single-query attention against direct double-precision formulas.
-#include <catch2/catch.hpp>
 #include <cmath>
 #include <random>
 #include <span>
 #include <vector>
+
+#include <catch2/catch.hpp>
 
 #include "inference/kernels.h"
 
