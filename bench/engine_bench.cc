@@ -144,10 +144,9 @@ std::vector<int> Concurrencies() {
   return out;
 }
 
-// Decode tok/s of one request, with or without a JSON-schema grammar (temperature 1, so the grammar is what
-// shapes the output).
-// Best of 3 decode rates; `triggered` with `bias` (toward its trigger) measures auto tool calls.
-// Decode tok/s of one 96-token request with the given constraints (rep seeds the prompt and the sampler).
+// Decode tok/s of one 96-token request with the given constraints (rep seeds the prompt and the sampler;
+// temperature 1, so a grammar is what shapes the output; `triggered` with `bias` toward its trigger measures
+// auto tool calls).
 double DecodeRate(Engine& engine, int rep, std::shared_ptr<const CompiledGrammar> grammar,
                   std::shared_ptr<const TriggeredGrammar> triggered, std::vector<std::pair<int32_t, float>> bias) {
   Tracker tracker;
