@@ -34,6 +34,9 @@ static_assert(sizeof(ActivationGroup) == 192);
 constexpr int kGroupBatch = 4;
 // GGUF rows packed per slice (fits L2 next to the activations).
 constexpr int64_t kPackSliceRows = 16;
+// The type a kQ4 template parameter stands for.
+template <bool kQ4>
+constexpr GgmlType kGroupedType = kQ4 ? GgmlType::kQ4_0 : GgmlType::kQ8_0;
 
 // Blocks b[0..3] (32 elements each, in order) into the group order.
 inline void Regroup(const __m256i (&b)[4], __m256i (&v)[4]) {
@@ -113,7 +116,7 @@ void PackRow(GgmlType type, const std::byte* gguf, int64_t blocks, std::byte* ou
 // Group g of a grouped row in registers: the four weight vectors (Q8_0 signed, Q4_0 nibbles) and their scales.
 template <bool kQ4>
 inline void LoadWeightGroup(const std::byte* row, int64_t groups, int64_t g, __m256i (&v)[4], __m256& d) {
-  constexpr int64_t kQuantBytes = kQ4 ? 64 : 128;
+  constexpr int64_t kQuantBytes = GroupedQuantBytes(kGroupedType<kQ4>);
   const std::byte* quants = row + g * kQuantBytes;
   if constexpr (kQ4) {
     const __m256i low = _mm256_set1_epi8(0x0F);
@@ -158,7 +161,7 @@ inline __m256 GroupFma(__m256i dot, __m256 dw, const ActivationGroup& xg, __m256
 // depend on the batch it runs in.
 template <bool kQ4, int B>
 void GroupTile(const std::byte* w, int64_t groups, const ActivationGroup* const* x, float* y, int64_t y_stride) {
-  constexpr int64_t kQuantBytes = kQ4 ? 64 : 128;
+  constexpr int64_t kQuantBytes = GroupedQuantBytes(kGroupedType<kQ4>);
   __m256 acc[B];
   CATENA_UNROLL for (int b = 0; b < B; ++b) acc[b] = _mm256_setzero_ps();
   for (int64_t g = 0; g < groups; ++g) {
@@ -210,7 +213,7 @@ template <bool kQ4>
 void GgufRows(const RowTask& t) {
   const QuantizedActivations& qx = *t.qx;
   if (qx.regrouped == nullptr) return Q8Rows<kQ4>(t);
-  const GgmlType type = kQ4 ? GgmlType::kQ4_0 : GgmlType::kQ8_0;
+  constexpr GgmlType type = kGroupedType<kQ4>;
   const int64_t row_bytes = GroupedRowBytes(type, qx.blocks);
   thread_local std::vector<std::byte> scratch;
   scratch.resize(static_cast<size_t>(kPackSliceRows * row_bytes));

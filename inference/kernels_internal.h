@@ -49,9 +49,9 @@ struct RowTask {
 using PackRowFn = void (*)(GgmlType type, const std::byte* gguf, int64_t blocks, std::byte* grouped);
 
 // WeightLayout::kGrouped4 geometry (kernels.h describes the layout).
-inline int64_t GroupsOf(int64_t blocks) { return (blocks + 3) / 4; }
-inline int64_t GroupedQuantBytes(GgmlType type) { return type == GgmlType::kQ4_0 ? 64 : 128; }
-inline int64_t GroupedRowBytes(GgmlType type, int64_t blocks) {
+constexpr int64_t GroupsOf(int64_t blocks) { return (blocks + 3) / 4; }
+constexpr int64_t GroupedQuantBytes(GgmlType type) { return type == GgmlType::kQ4_0 ? 64 : 128; }
+constexpr int64_t GroupedRowBytes(GgmlType type, int64_t blocks) {
   const int64_t groups = GroupsOf(blocks);
   return groups * GroupedQuantBytes(type) + (8 * groups + 31) / 32 * 32;
 }
