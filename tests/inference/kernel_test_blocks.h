@@ -1,18 +1,33 @@
 // Test-only weight matrices for the kernel tests: random valid blocks of every GGUF type plus their values
 // decoded in double precision by a decoder written from the layout comments in inference/ggml_types.h
-// (independent of the kernels' own decoders). Header-only; single-threaded use.
+// (independent of the kernels' own decoders), and a guard for tests that switch kernel tables. Header-only;
+// single-threaded use.
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <random>
+#include <string_view>
 #include <vector>
 
 #include "inference/ggml_types.h"
 #include "inference/kernels.h"
 
 namespace catena::inference::test_blocks {
+
+// Selects again, when it goes out of scope, the kernel table active when it was made: a test that switches
+// tables with SelectKernelIsa leaves the next test the same one, even when a REQUIRE stops it midway.
+class ActiveIsaGuard {
+ public:
+  ActiveIsaGuard() : isa_(KernelIsa()) {}
+  ~ActiveIsaGuard() { SelectKernelIsa(isa_); }
+  ActiveIsaGuard(const ActiveIsaGuard&) = delete;
+  ActiveIsaGuard& operator=(const ActiveIsaGuard&) = delete;
+
+ private:
+  std::string_view isa_;  // a table's static name
+};
 
 inline double HalfValue(uint16_t h) {
   const int sign = h >> 15, exponent = (h >> 10) & 31, mantissa = h & 1023;

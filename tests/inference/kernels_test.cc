@@ -67,6 +67,7 @@ void CheckMatMul(const TestMatrix& m, int64_t batch, ComputePool& pool, std::mt1
 }
 
 TEST_CASE("matmul matches the double reference for every type, shape, batch and isa", "[unit]") {
+  const test_blocks::ActiveIsaGuard isa_guard;
   std::mt19937 rng(7);
   ComputePool pool(2);
   ComputePool three(3);
@@ -95,10 +96,10 @@ TEST_CASE("matmul matches the double reference for every type, shape, batch and 
       CheckMatMul(RandomMatrix(type, 9, 19, rng), 3, pool, rng);
     }
   }
-  SelectKernelIsa("avx512vnni") || SelectKernelIsa("avx512") || SelectKernelIsa("avx2");
 }
 
 TEST_CASE("a batched product gives each activation row exactly what it gets alone, on every isa", "[unit]") {
+  const test_blocks::ActiveIsaGuard isa_guard;
   // Batched decode must not change a sequence's numbers: the register tiles (and their transposed
   // reductions) pair the same lanes in the same order as the single-row tiles.
   std::mt19937 rng(19);
@@ -122,7 +123,6 @@ TEST_CASE("a batched product gives each activation row exactly what it gets alon
       }
     }
   }
-  SelectKernelIsa("avx512vnni") || SelectKernelIsa("avx512") || SelectKernelIsa("avx2");
 }
 
 // Element i of row r of a WeightLayout::kGrouped4 matrix, decoded straight from the layout comment in kernels.h.
@@ -144,6 +144,7 @@ double DecodeGrouped(const WeightView& w, int64_t r, int64_t i) {
 }
 
 TEST_CASE("packed q8_0 and q4_0 rows follow the grouped layout and multiply bit for bit like gguf rows", "[unit]") {
+  const test_blocks::ActiveIsaGuard isa_guard;
   std::mt19937 rng(23);
   ComputePool pool(2);
   if (!SelectKernelIsa("avx2")) {
@@ -192,10 +193,10 @@ TEST_CASE("packed q8_0 and q4_0 rows follow the grouped layout and multiply bit 
   ::setenv("CATENA_WEIGHT_PACKING", "0", 1);
   REQUIRE_FALSE(PackForKernels(RandomMatrix(GgmlType::kQ8_0, 4, 256, rng).View(), pool).has_value());
   ::unsetenv("CATENA_WEIGHT_PACKING");
-  SelectKernelIsa("avx512vnni") || SelectKernelIsa("avx512") || SelectKernelIsa("avx2");
 }
 
 TEST_CASE("matmul shared by several matrices gives each what it gets alone, on every isa", "[unit]") {
+  const test_blocks::ActiveIsaGuard isa_guard;
   std::mt19937 rng(29);
   ComputePool pool(2);
   for (const char* isa : kIsas) {
@@ -251,10 +252,10 @@ TEST_CASE("matmul shared by several matrices gives each what it gets alone, on e
     REQUIRE(std::isnan(y_bad[0]));
     REQUIRE(y_good == want);
   }
-  SelectKernelIsa("avx512vnni") || SelectKernelIsa("avx512") || SelectKernelIsa("avx2");
 }
 
 TEST_CASE("q8_0 and q4_0 blocks built from values decode back to those values", "[unit]") {
+  const test_blocks::ActiveIsaGuard isa_guard;
   std::mt19937 rng(11);
   ComputePool pool(2);
   for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_0}) {
@@ -272,7 +273,6 @@ TEST_CASE("q8_0 and q4_0 blocks built from values decode back to those values", 
       CheckMatMul(m, 17, pool, rng);
     }
   }
-  SelectKernelIsa("avx512vnni") || SelectKernelIsa("avx512") || SelectKernelIsa("avx2");
 }
 
 TEST_CASE("dequantize row matches the reference decoder", "[unit]") {
