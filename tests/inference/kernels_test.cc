@@ -3,7 +3,6 @@
 // comments of ggml_types.h; the element-wise ops against direct formulas.
 #include "inference/kernels.h"
 
-#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -11,6 +10,8 @@
 #include <random>
 #include <string>
 #include <vector>
+
+#include <catch2/catch.hpp>
 
 #include "tests/inference/kernel_test_blocks.h"
 
