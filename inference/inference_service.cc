@@ -397,6 +397,7 @@ class InferenceServiceImpl final : public v1::InferenceService::CallbackService 
     out.set_backend(summary.backend);
     out.set_parameter_count(summary.parameter_count);
     out.set_quantization(summary.quantization);
+    out.set_estimated_memory_bytes(summary.estimated_bytes);
   }
 
   std::shared_ptr<ModelRegistry> registry_;

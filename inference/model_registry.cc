@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/request_context.h"
 #include "common/status.h"
+#include "inference/models/architectures.h"
 
 namespace catena::inference {
 namespace {
@@ -114,13 +115,15 @@ absl::StatusOr<std::shared_ptr<ServedModel>> ModelRegistry::Load(const std::stri
   if (existing.ok() || existing.status().code() == absl::StatusCode::kNotFound) return existing;
   const ModelConfig& config = *Config(name);
   std::error_code error;
-  const int64_t file_bytes = static_cast<int64_t>(std::filesystem::file_size(config.path, error));
+  std::filesystem::file_size(config.path, error);
   if (error) return absl::NotFoundError(absl::StrCat("model '", name, "': cannot read ", config.path));
-  const int64_t needed = file_bytes + config.engine.kv_memory_bytes;
+  ModelSummary estimate;
+  DescribeFromHeader(config, estimate);
+  const int64_t needed = estimate.estimated_bytes;
   const int64_t available = AvailableMemoryBytes();
   if (available > 0 && needed > available) {
     return absl::ResourceExhaustedError(absl::StrCat("model '", name, "' needs about ", needed >> 20,
-                                                     " MiB (weights + KV cache), only ", available >> 20,
+                                                     " MiB (weights and KV cache), only ", available >> 20,
                                                      " MiB are available"));
   }
   auto served = std::make_shared<ServedModel>();
@@ -172,20 +175,45 @@ bool ModelRegistry::AnyLoaded() const {
   return !loaded_.empty();
 }
 
+void ModelRegistry::DescribeFromHeader(const ModelConfig& config, ModelSummary& summary) const {
+  std::error_code error;
+  const auto file_bytes = static_cast<int64_t>(std::filesystem::file_size(config.path, error));
+  if (error) return;
+  const auto modified = std::filesystem::last_write_time(config.path, error);
+  if (error) return;
+  std::lock_guard lock(header_mutex_);
+  HeaderSummary& cached = headers_[config.name];
+  if (cached.file_bytes != file_bytes || cached.modified != modified) {
+    cached = {.file_bytes = file_bytes, .modified = modified};
+    ModelSummary& header = cached.summary;
+    header.estimated_bytes = file_bytes + config.engine.kv_memory_bytes;
+    if (auto file = GgufFile::Open(config.path); file.ok()) {
+      Describe(**file, header);
+      if (auto spec = models::BuildTransformerSpec(**file); spec.ok()) {
+        header.architecture = spec->architecture;
+        header.context_length = spec->context_length;
+        // Only decoders get an engine, and with it the KV cache.
+        if (spec->kind != TransformerKind::kDecoder) header.estimated_bytes = file_bytes;
+      } else {
+        header.architecture = (*file)->metadata().GetString("general.architecture").value_or("");
+      }
+    }
+  }
+  summary.architecture = cached.summary.architecture;
+  summary.context_length = cached.summary.context_length;
+  summary.parameter_count = cached.summary.parameter_count;
+  summary.quantization = cached.summary.quantization;
+  summary.estimated_bytes = cached.summary.estimated_bytes;
+}
+
 std::vector<ModelSummary> ModelRegistry::List() const {
   std::vector<ModelSummary> out;
   for (const ModelConfig& config : configs_) {
     ModelSummary summary{.name = config.name, .path = config.path};
-    std::error_code error;
-    summary.estimated_bytes =
-        static_cast<int64_t>(std::filesystem::file_size(config.path, error)) + config.engine.kv_memory_bytes;
+    DescribeFromHeader(config, summary);
     if (auto served = Get(config.name); served.ok()) {
-      const TransformerSpec& spec = (*served)->model->spec();
       summary.loaded = true;
-      summary.architecture = spec.architecture;
-      summary.context_length = spec.context_length;
       summary.backend = std::string((*served)->model->backend_name());
-      Describe((*served)->model->file(), summary);
     }
     out.push_back(std::move(summary));
   }

@@ -4,7 +4,9 @@
 // run stays alive until they finish (they hold a shared_ptr).
 #pragma once
 
+#include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -33,16 +35,18 @@ struct ServedModel {
   std::shared_ptr<ToolGrammarCache> tool_grammars;
 };
 
+// What List() tells about a configured model. Everything but `backend` is known before loading: it comes from
+// the GGUF header (empty or 0 when the file cannot be read).
 struct ModelSummary {
   std::string name;
   std::string path;
   bool loaded = false;
-  std::string architecture;    // when loaded
-  int64_t context_length = 0;  // when loaded
-  std::string backend;         // when loaded
+  std::string architecture;
+  int64_t context_length = 0;
+  std::string backend;  // when loaded
   int64_t parameter_count = 0;
-  std::string quantization;    // dominant weight type, e.g. "q8_0"
-  int64_t estimated_bytes = 0; // file size plus KV cache
+  std::string quantization;     // dominant weight type, e.g. "q8_0"
+  int64_t estimated_bytes = 0;  // what loading takes: the file's size plus the engine's KV cache
 };
 
 class ModelRegistry {
@@ -70,6 +74,8 @@ class ModelRegistry {
   ModelRegistry(std::vector<ModelConfig> models, MetricsRegistry* metrics)
       : configs_(std::move(models)), metrics_(metrics) {}
   const ModelConfig* Config(const std::string& name) const;
+  // `summary` filled from the GGUF header of `config.path`, read once per file size and modification time.
+  void DescribeFromHeader(const ModelConfig& config, ModelSummary& summary) const;
 
   std::vector<ModelConfig> configs_;
   MetricsRegistry* metrics_;
@@ -78,6 +84,13 @@ class ModelRegistry {
   std::mutex load_mutex_;  // one load at a time
   std::mutex listener_mutex_;  // serializes notifications, so listeners see changes in order
   std::function<void(bool)> listener_;
+  struct HeaderSummary {
+    int64_t file_bytes = 0;
+    std::filesystem::file_time_type modified;
+    ModelSummary summary;
+  };
+  mutable std::mutex header_mutex_;
+  mutable std::map<std::string, HeaderSummary> headers_;  // by model name
 };
 
 }  // namespace catena::inference

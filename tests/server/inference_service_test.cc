@@ -94,11 +94,32 @@ TEST_CASE("the inference service is NOT_SERVING until a model is loaded", "[inte
   CHECK(InferenceHealth(catenad) == grpc::health::v1::HealthCheckResponse::NOT_SERVING);
   auto stub = v1::InferenceService::NewStub(
       grpc::CreateChannel(catenad.grpc_address(), grpc::InsecureChannelCredentials()));
+  // Before loading, the listing already tells what the file holds and what loading it would take.
+  v1::ListModelsResponse list;
+  REQUIRE(stub->ListModels(Context().get(), {}, &list).ok());
+  REQUIRE(list.models_size() == 1);
+  const v1::ModelInfo& listed = list.models(0);
+  CHECK_FALSE(listed.loaded());
+  CHECK(listed.architecture() == "llama");
+  CHECK(listed.context_length() == 512);
+  CHECK(listed.quantization() == "f32");
+  CHECK(listed.backend().empty());
+  auto local = inference::Model::Load(model_path.string(), {.backend = "cpu", .threads = 1});
+  REQUIRE(local.ok());
+  int64_t parameters = 0;
+  for (const inference::GgufTensor& tensor : (*local)->file().tensors()) parameters += tensor.elements();
+  CHECK(listed.parameter_count() == parameters);
+  CHECK(listed.estimated_memory_bytes() == static_cast<int64_t>(fs::file_size(model_path)) + (int64_t{16} << 20));
+
   v1::LoadModelRequest load;
   load.set_name("tiny");
   v1::ModelInfo info;
   REQUIRE(stub->LoadModel(Context().get(), load, &info).ok());
   CHECK(InferenceHealth(catenad) == grpc::health::v1::HealthCheckResponse::SERVING);
+  CHECK(info.loaded());
+  CHECK(info.backend() == "cpu");
+  CHECK(info.parameter_count() == parameters);
+  CHECK(info.estimated_memory_bytes() == listed.estimated_memory_bytes());
 }
 
 struct ChatStreamed {

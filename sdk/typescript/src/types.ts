@@ -58,7 +58,7 @@ export interface ChatResult {
 export interface TokenizeResult { tokenIds: number[]; pieces: string[] }
 export interface ModelInfo {
   name: string; architecture: string; contextLength: number; loaded: boolean; backend: string;
-  parameterCount: number; quantization: string;
+  parameterCount: number; quantization: string; estimatedMemoryBytes: number;
 }
 
 // ---- EmbeddingService
