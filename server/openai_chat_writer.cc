@@ -47,34 +47,43 @@ std::string NewCompletionId(std::string_view prefix) {
 }
 
 ChatCompletionWriter::ChatCompletionWriter(std::shared_ptr<HttpResponder> responder, std::string id,
-                                           std::string model, bool stream, bool include_usage)
+                                           std::string model, bool stream, bool include_usage, CompletionShape shape)
     : responder_(std::move(responder)),
       id_(std::move(id)),
       model_(std::move(model)),
       stream_(stream),
       include_usage_(include_usage),
+      shape_(shape),
       created_(absl::ToUnixSeconds(absl::Now())) {}
 
-std::string ChatCompletionWriter::Chunk(const std::string& delta_json, const std::string& finish_reason) const {
-  Json chunk = {{"id", id_},
-                {"object", "chat.completion.chunk"},
-                {"created", created_},
-                {"model", model_},
-                {"system_fingerprint", nullptr},
-                {"choices",
-                 {{{"index", 0},
-                   {"delta", Json::parse(delta_json)},
-                   {"logprobs", nullptr},
-                   {"finish_reason", finish_reason.empty() ? Json(nullptr) : Json(finish_reason)}}}}};
+std::string ChatCompletionWriter::Chunk(std::string_view text, const std::string& finish_reason,
+                                        const std::string& delta_json) const {
+  Json choice = {{"index", 0}};
+  if (shape_ == CompletionShape::kText) {
+    choice["text"] = std::string(text);
+  } else {
+    choice["delta"] = delta_json.empty() ? Json{{"content", std::string(text)}} : Json::parse(delta_json);
+  }
+  choice["logprobs"] = nullptr;
+  choice["finish_reason"] = finish_reason.empty() ? Json(nullptr) : Json(finish_reason);
+  Json chunk = Envelope(/*chunk=*/true);
+  chunk["choices"] = Json::array({std::move(choice)});
   if (include_usage_) chunk["usage"] = nullptr;
   return Event(Dump(chunk));
+}
+
+nlohmann::json ChatCompletionWriter::Envelope(bool chunk) const {
+  const char* object = shape_ == CompletionShape::kText ? "text_completion"
+                       : chunk                          ? "chat.completion.chunk"
+                                                        : "chat.completion";
+  return {{"id", id_}, {"object", object}, {"created", created_}, {"model", model_}, {"system_fingerprint", nullptr}};
 }
 
 void ChatCompletionWriter::OpenStreamLocked() {
   if (opened_) return;
   opened_ = true;
   responder_->StartStream(200, "text/event-stream", {{"X-Request-Id", id_}});
-  responder_->Write(Chunk(R"({"role":"assistant","content":""})", ""));
+  if (shape_ == CompletionShape::kChat) responder_->Write(Chunk("", "", R"({"role":"assistant","content":""})"));
 }
 
 void ChatCompletionWriter::Content(std::string_view delta) {
@@ -85,7 +94,7 @@ void ChatCompletionWriter::Content(std::string_view delta) {
     return;
   }
   OpenStreamLocked();
-  responder_->Write(Chunk(Dump(Json{{"content", std::string(delta)}}), ""));
+  responder_->Write(Chunk(delta, ""));
 }
 
 void ChatCompletionWriter::Complete(ChatAnswer answer) {
@@ -95,30 +104,34 @@ void ChatCompletionWriter::Complete(ChatAnswer answer) {
   const std::string finish = FinishReason(answer.finish_reason);
   if (!stream_) {
     content_ += answer.content;
-    Json message = {{"role", "assistant"},
-                    {"content", content_.empty() && !answer.tool_calls.empty() ? Json(nullptr) : Json(content_)},
-                    {"refusal", nullptr}};
-    if (!answer.tool_calls.empty()) message["tool_calls"] = ToolCallsJson(answer.tool_calls, false);
-    Json body = {{"id", id_},
-                 {"object", "chat.completion"},
-                 {"created", created_},
-                 {"model", model_},
-                 {"system_fingerprint", nullptr},
-                 {"choices", {{{"index", 0}, {"message", message}, {"logprobs", nullptr}, {"finish_reason", finish}}}},
-                 {"usage", UsageJson(answer.usage)}};
+    Json choice = {{"index", 0}};
+    if (shape_ == CompletionShape::kText) {
+      choice["text"] = content_;
+    } else {
+      Json message = {{"role", "assistant"},
+                      {"content", content_.empty() && !answer.tool_calls.empty() ? Json(nullptr) : Json(content_)},
+                      {"refusal", nullptr}};
+      if (!answer.tool_calls.empty()) message["tool_calls"] = ToolCallsJson(answer.tool_calls, false);
+      choice["message"] = std::move(message);
+    }
+    choice["logprobs"] = nullptr;
+    choice["finish_reason"] = finish;
+    Json body = Envelope(/*chunk=*/false);
+    body["choices"] = Json::array({std::move(choice)});
+    body["usage"] = UsageJson(answer.usage);
     responder_->Send({.content_type = "application/json", .body = Dump(body), .headers = {{"X-Request-Id", id_}}});
     return;
   }
   OpenStreamLocked();
-  if (!answer.content.empty()) responder_->Write(Chunk(Dump(Json{{"content", answer.content}}), ""));
+  if (!answer.content.empty()) responder_->Write(Chunk(answer.content, ""));
   if (!answer.tool_calls.empty()) {
-    responder_->Write(Chunk(Dump(Json{{"tool_calls", ToolCallsJson(answer.tool_calls, true)}}), ""));
+    responder_->Write(Chunk("", "", Dump(Json{{"tool_calls", ToolCallsJson(answer.tool_calls, true)}})));
   }
-  responder_->Write(Chunk("{}", finish));
+  responder_->Write(Chunk("", finish, shape_ == CompletionShape::kChat ? "{}" : ""));
   if (include_usage_) {
-    Json usage = {{"id", id_},        {"object", "chat.completion.chunk"}, {"created", created_},
-                  {"model", model_},  {"system_fingerprint", nullptr},     {"choices", Json::array()},
-                  {"usage", UsageJson(answer.usage)}};
+    Json usage = Envelope(/*chunk=*/true);
+    usage["choices"] = Json::array();
+    usage["usage"] = UsageJson(answer.usage);
     responder_->Write(Event(Dump(usage)));
   }
   responder_->Write("data: [DONE]\n\n");

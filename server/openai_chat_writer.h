@@ -1,7 +1,9 @@
-// ChatCompletionWriter: writes one chat completion answer in the OpenAI shape, whole ("chat.completion" JSON) or
-// streamed as Server-Sent Events ("chat.completion.chunk" objects: the role in the first delta, content deltas,
-// tool_calls deltas, the finish_reason, an optional usage chunk, then "data: [DONE]"). Used by the model and
-// pipeline chat paths of the gateway. Thread-safe; Complete or Fail ends it (later calls are ignored).
+// ChatCompletionWriter: writes one completion answer in the OpenAI shape, whole or streamed as Server-Sent Events.
+// A chat answer is a "chat.completion" JSON, or "chat.completion.chunk" objects: the role in the first delta,
+// content deltas, tool_calls deltas, the finish_reason, an optional usage chunk, then "data: [DONE]". A text
+// completion (POST /v1/completions) is a "text_completion" JSON whose choice has `text`, or "text_completion"
+// chunks of text, the finish_reason, the optional usage chunk and [DONE]. Used by the model and pipeline chat
+// paths of the gateway. Thread-safe; Complete or Fail ends it (later calls are ignored).
 #pragma once
 
 #include <memory>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "chains/chat_model.h"
+#include "nlohmann/json_fwd.hpp"
 #include "server/http_server.h"
 #include "server/openai_errors.h"
 
@@ -23,10 +26,12 @@ struct ChatAnswer {
   chains::TokenUsage usage;
 };
 
+enum class CompletionShape { kChat, kText };
+
 class ChatCompletionWriter {
  public:
   ChatCompletionWriter(std::shared_ptr<HttpResponder> responder, std::string id, std::string model, bool stream,
-                       bool include_usage);
+                       bool include_usage, CompletionShape shape = CompletionShape::kChat);
 
   // A piece of content: streamed at once (the first piece opens the stream), or kept for the whole answer.
   void Content(std::string_view delta);
@@ -38,7 +43,10 @@ class ChatCompletionWriter {
   HttpResponder& responder() { return *responder_; }
 
  private:
-  std::string Chunk(const std::string& delta_json, const std::string& finish_reason) const;
+  // A streamed chunk of `text` (chat: the delta object {"content": text}, or `delta_json` when given).
+  std::string Chunk(std::string_view text, const std::string& finish_reason, const std::string& delta_json = "") const;
+  // id, object, created, model and system_fingerprint of a whole answer or of a streamed chunk.
+  nlohmann::json Envelope(bool chunk) const;
   void OpenStreamLocked();
 
   const std::shared_ptr<HttpResponder> responder_;
@@ -46,6 +54,7 @@ class ChatCompletionWriter {
   const std::string model_;
   const bool stream_;
   const bool include_usage_;
+  const CompletionShape shape_;
   const int64_t created_;
   std::mutex mutex_;
   bool opened_ = false;

@@ -83,6 +83,10 @@ void OpenAiGateway::Handle(HttpRequest request, std::shared_ptr<HttpResponder> r
     if (route("POST")) ChatCompletions(request, std::move(responder));
     return;
   }
+  if (path == "/v1/completions") {
+    if (route("POST")) Completions(request, std::move(responder));
+    return;
+  }
   if (path == "/v1/embeddings") {
     if (route("POST")) Embeddings(request, std::move(responder));
     return;
@@ -98,7 +102,8 @@ void OpenAiGateway::Handle(HttpRequest request, std::shared_ptr<HttpResponder> r
                                  .type = "invalid_request_error",
                                  .message = absl::StrCat("Unknown request URL: ", request.method, " ", path,
                                                          "; the gateway serves POST /v1/chat/completions, "
-                                                         "POST /v1/embeddings and GET /v1/models"),
+                                                         "POST /v1/completions, POST /v1/embeddings and "
+                                                         "GET /v1/models"),
                                  .code = "unknown_url"}));
 }
 
@@ -118,6 +123,17 @@ void OpenAiGateway::ChatCompletions(const HttpRequest& request, std::shared_ptr<
   pipeline_chat_->Chat(*tenant, *std::move(chat), responder, [responder, model, detail] {
     responder->Send(ErrorResponse(ModelNotFound(model, detail)));
   });
+}
+
+void OpenAiGateway::Completions(const HttpRequest& request, std::shared_ptr<HttpResponder> responder) {
+  absl::StatusOr<ChatCompletionRequest> completion = ParseCompletionRequest(request.body);
+  absl::StatusOr<std::string> tenant = completion.ok() ? TenantOf(request) : completion.status();
+  if (!tenant.ok()) return responder->Send(ErrorResponse(ErrorFromStatus(tenant.status())));
+  if (options_.models == nullptr || !options_.models->HasModel(completion->model)) {
+    return responder->Send(ErrorResponse(ModelNotFound(
+        completion->model, "no model of that name (pipelines answer POST /v1/chat/completions only)")));
+  }
+  ChatWithModel(options_.models, options_.executor, *std::move(completion), std::move(responder));
 }
 
 void OpenAiGateway::Embeddings(const HttpRequest& request, std::shared_ptr<HttpResponder> responder) {

@@ -1,6 +1,7 @@
 // OpenAiGateway: the OpenAI-compatible HTTP routes of catenad, served on its HTTP port next to /healthz, /readyz
 // and /metrics: POST /v1/chat/completions (a deployed pipeline of the caller's tenant, header x-catena-tenant, or
-// a chat model; streamed as SSE or whole), POST /v1/embeddings, GET /v1/models and GET /v1/models/{id}. Errors
+// a chat model; streamed as SSE or whole), POST /v1/completions (a raw prompt to a model, no chat template; SSE
+// or whole), POST /v1/embeddings, GET /v1/models and GET /v1/models/{id}. Errors
 // have the OpenAI shape (openai_errors.h). Requests are validated before any work; model calls and runs are
 // asynchronous (no I/O thread waits) and cancelled when the client disconnects. Thread-safe.
 #pragma once
@@ -53,6 +54,7 @@ class OpenAiGateway {
 
  private:
   void ChatCompletions(const HttpRequest& request, std::shared_ptr<HttpResponder> responder);
+  void Completions(const HttpRequest& request, std::shared_ptr<HttpResponder> responder);
   void Embeddings(const HttpRequest& request, std::shared_ptr<HttpResponder> responder);
   void Models(const std::string& tenant, std::string id, std::shared_ptr<HttpResponder> responder);
 

@@ -35,6 +35,7 @@ absl::StatusOr<Shaped> Shape(ChatCompletionRequest in) {
   chains::ChatRequest& request = out.request;
   request.model = in.model;
   request.messages = std::move(in.messages);
+  request.raw_prompt = in.raw_prompt;
   request.max_tokens = in.max_tokens.value_or(kDefaultMaxTokens);
   request.temperature = in.temperature.value_or(1.0);
   request.top_p = in.top_p.value_or(1.0);
@@ -74,7 +75,9 @@ class ModelCall : public std::enable_shared_from_this<ModelCall> {
         forced_call_(shaped.forced_call),
         stream_(stream),
         executor_(executor),
-        writer_(responder, NewCompletionId("chatcmpl"), shaped.request.model, stream, include_usage) {}
+        writer_(responder, NewCompletionId(shaped.request.raw_prompt ? "cmpl" : "chatcmpl"), shaped.request.model,
+                stream, include_usage,
+                shaped.request.raw_prompt ? CompletionShape::kText : CompletionShape::kChat) {}
 
   void Start(chains::ChatModel& models, chains::ChatRequest request) {
     auto self = shared_from_this();

@@ -307,9 +307,46 @@ absl::Status ParseSampling(const Json& body, ChatCompletionRequest& request) {
   CATENA_ASSIGN_OR_RETURN(request.seed, OptionalInteger(body, "seed", INT64_MIN, INT64_MAX));
   CATENA_ASSIGN_OR_RETURN(std::optional<int64_t> n, OptionalInteger(body, "n", 1, 128));
   if (n && *n != 1) return InvalidField("n", absl::StrCat("'n' must be 1 (one choice per request), got ", *n));
-  CATENA_ASSIGN_OR_RETURN(bool logprobs, OptionalBool(body, "logprobs"));
-  if (logprobs) return InvalidField("logprobs", "'logprobs' is not supported");
   return ParseStop(body, request);
+}
+
+// A text completion's prompt: a string, or an array holding one string.
+absl::Status ParsePrompt(const Json& body, ChatCompletionRequest& request) {
+  const Json* prompt = Member(body, "prompt");
+  if (prompt == nullptr) return InvalidField("prompt", "'prompt' is required");
+  const Json* text = prompt;
+  if (prompt->is_array()) {
+    if (prompt->size() != 1) {
+      return InvalidField("prompt", absl::StrCat("'prompt' must hold one prompt (send one request per prompt), got ",
+                                                 prompt->size()));
+    }
+    text = &(*prompt)[0];
+    if (!text->is_string()) {
+      return InvalidField("prompt[0]", absl::StrCat("'prompt[0]' must be a string (token arrays are not supported), "
+                                                    "got ", TypeName(*text)));
+    }
+  } else if (!prompt->is_string()) {
+    return WrongType("prompt", "a string or an array of one string", *prompt);
+  }
+  if (text->get_ref<const std::string&>().empty()) return InvalidField("prompt", "'prompt' must not be empty");
+  request.messages.push_back({.role = "user", .content = text->get<std::string>()});
+  request.raw_prompt = true;
+  return absl::OkStatus();
+}
+
+// Text completion options the gateway does not implement, refused when asked for.
+absl::Status RefuseUnsupportedCompletionOptions(const Json& body) {
+  CATENA_ASSIGN_OR_RETURN(bool echo, OptionalBool(body, "echo"));
+  if (echo) return InvalidField("echo", "'echo' is not supported");
+  if (const Json* suffix = Member(body, "suffix")) {
+    if (!suffix->is_string()) return WrongType("suffix", "a string", *suffix);
+    if (!suffix->get_ref<const std::string&>().empty()) return InvalidField("suffix", "'suffix' is not supported");
+  }
+  CATENA_ASSIGN_OR_RETURN(std::optional<int64_t> best_of, OptionalInteger(body, "best_of", 1, 20));
+  if (best_of && *best_of != 1) return InvalidField("best_of", "'best_of' must be 1");
+  CATENA_ASSIGN_OR_RETURN(std::optional<int64_t> logprobs, OptionalInteger(body, "logprobs", 0, 5));
+  if (logprobs && *logprobs > 0) return InvalidField("logprobs", "'logprobs' is not supported");
+  return absl::OkStatus();
 }
 
 absl::Status ParseStreaming(const Json& body, ChatCompletionRequest& request) {
@@ -365,6 +402,8 @@ absl::StatusOr<ChatCompletionRequest> ParseChatCompletionRequest(std::string_vie
   if (request.model.empty()) return InvalidField("model", "'model' must not be empty");
   CATENA_RETURN_IF_ERROR(ParseMessages(json, request));
   CATENA_RETURN_IF_ERROR(ParseSampling(json, request));
+  CATENA_ASSIGN_OR_RETURN(bool logprobs, OptionalBool(json, "logprobs"));
+  if (logprobs) return InvalidField("logprobs", "'logprobs' is not supported");
   CATENA_RETURN_IF_ERROR(ParseStreaming(json, request));
   CATENA_RETURN_IF_ERROR(ParseTools(json, request));
   CATENA_RETURN_IF_ERROR(ParseResponseFormat(json, request));
@@ -373,6 +412,18 @@ absl::StatusOr<ChatCompletionRequest> ParseChatCompletionRequest(std::string_vie
     return InvalidField("response_format", "'response_format' cannot be combined with a tool_choice that forces a call");
   }
   CATENA_RETURN_IF_ERROR(OptionalBool(json, "parallel_tool_calls").status());
+  return request;
+}
+
+absl::StatusOr<ChatCompletionRequest> ParseCompletionRequest(std::string_view body) {
+  CATENA_ASSIGN_OR_RETURN(Json json, ParseBody(body));
+  ChatCompletionRequest request{.max_tokens = kDefaultCompletionTokens};
+  CATENA_ASSIGN_OR_RETURN(request.model, RequiredString(json, "model", "model"));
+  if (request.model.empty()) return InvalidField("model", "'model' must not be empty");
+  CATENA_RETURN_IF_ERROR(ParsePrompt(json, request));
+  CATENA_RETURN_IF_ERROR(ParseSampling(json, request));
+  CATENA_RETURN_IF_ERROR(RefuseUnsupportedCompletionOptions(json));
+  CATENA_RETURN_IF_ERROR(ParseStreaming(json, request));
   return request;
 }
 

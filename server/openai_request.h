@@ -1,5 +1,5 @@
-// Parsing and validation of the OpenAI gateway's request bodies (POST /v1/chat/completions, POST /v1/embeddings)
-// into typed requests. Every field is checked before any work starts; a bad one is an INVALID_ARGUMENT made with
+// Parsing and validation of the OpenAI gateway's request bodies (POST /v1/chat/completions, POST /v1/completions,
+// POST /v1/embeddings) into typed requests. Every field is checked before any work starts; a bad one is an INVALID_ARGUMENT made with
 // InvalidField naming it (e.g. "messages[1].content[0].type"). Fields the gateway does not act on but clients
 // commonly send (user, metadata, store, presence_penalty, ...) are type-checked and ignored. Pure functions.
 #pragma once
@@ -14,9 +14,12 @@
 
 namespace catena::server {
 
+// A chat completion, or a text completion (POST /v1/completions): then `raw_prompt` is set and messages[0] holds
+// the prompt, which reaches the model as is, without a chat template.
 struct ChatCompletionRequest {
   std::string model;
   std::vector<chains::ChatMessage> messages;  // "developer" messages arrive as "system"
+  bool raw_prompt = false;
   std::optional<double> temperature;           // [0, 2]
   std::optional<double> top_p;                 // [0, 1]
   std::optional<int> max_tokens;               // max_completion_tokens, else max_tokens; >= 1
@@ -42,6 +45,13 @@ inline constexpr size_t kMaxEmbeddingInputs = 2048;
 
 // Parses a chat completion request body.
 absl::StatusOr<ChatCompletionRequest> ParseChatCompletionRequest(std::string_view body);
+
+// Tokens a text completion generates when the request gives no max_tokens (OpenAI's default for completions).
+inline constexpr int kDefaultCompletionTokens = 16;
+
+// Parses a text completion request body: one prompt (a string, or an array holding one string); echo, suffix,
+// best_of > 1 and logprobs > 0 are refused as unsupported, naming the field.
+absl::StatusOr<ChatCompletionRequest> ParseCompletionRequest(std::string_view body);
 
 // Parses an embeddings request body.
 absl::StatusOr<EmbeddingsRequest> ParseEmbeddingsRequest(std::string_view body);

@@ -1,6 +1,6 @@
 // The official `openai` npm client, unchanged, against catenad's OpenAI-compatible gateway: chat completions
-// over the test models and over deployed pipelines (whole and streamed), tool calls and their round trip,
-// response_format, embeddings (base64 by default and float), the model list, and OpenAI-shaped errors.
+// over the test models and over deployed pipelines (whole and streamed), text completions, tool calls and their
+// round trip, response_format, embeddings (base64 by default and float), the model list, and OpenAI-shaped errors.
 // Starts its own catenad on free ports. Usage: node openai_client_test.mjs CATENAD_PATH (or CATENAD=... node --test
 // openai_client_test.mjs); the client is imported from $CATENA_ASSET_DIR/node_modules/openai.
 import { test, before, after } from 'node:test';
@@ -164,6 +164,43 @@ test('max_tokens cuts the answer and reports finish_reason length', async () => 
   });
   assert.equal(completion.choices[0].message.content, 'echo: one');
   assert.equal(completion.choices[0].finish_reason, 'length');
+});
+
+test('a text completion (completions.create) sends the prompt raw, whole and streamed', async () => {
+  const whole = await client.completions.create({ model: 'test', prompt: 'Once upon a time', max_tokens: 50 });
+  assert.equal(whole.object, 'text_completion');
+  assert.match(whole.id, /^cmpl-/);
+  assert.equal(whole.choices.length, 1);
+  assert.equal(whole.choices[0].text, 'echo: Once upon a time');
+  assert.equal(whole.choices[0].finish_reason, 'stop');
+  assert.equal(whole.usage.completion_tokens, 5);
+  // OpenAI's default for completions is 16 tokens; the test model's tokens are words.
+  const long = await client.completions.create({ model: 'test', prompt: Array(30).fill('w').join(' ') });
+  assert.equal(long.usage.completion_tokens, 16);
+  assert.equal(long.choices[0].finish_reason, 'length');
+
+  const stream = await client.completions.create({
+    model: 'test', prompt: 'stream these words', stream: true, stream_options: { include_usage: true },
+  });
+  let text = '';
+  let finish = null;
+  const chunks = [];
+  for await (const chunk of stream) {
+    chunks.push(chunk);
+    for (const choice of chunk.choices) {
+      text += choice.text;
+      if (choice.finish_reason) finish = choice.finish_reason;
+    }
+  }
+  assert.equal(text, 'echo: stream these words');
+  assert.equal(finish, 'stop');
+  assert.ok(chunks.filter((c) => c.choices[0]?.text).length >= 4, 'text arrives in pieces');
+  assert.equal(chunks.at(-1).choices.length, 0, 'the usage chunk comes last and has no choices');
+  assert.equal(chunks.at(-1).usage.completion_tokens, 4);
+  for (const chunk of chunks) assert.equal(chunk.object, 'text_completion');
+
+  await assert.rejects(client.completions.create({ model: 'test', prompt: 'x', echo: true }),
+    (error) => error.status === 400 && error.param === 'echo');
 });
 
 test('a pipeline answers as a model, whole and streamed', async () => {

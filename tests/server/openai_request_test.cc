@@ -1,6 +1,6 @@
-// The gateway's pure parts: request parsing and validation (fields mapped onto ChatRequest values, errors naming
-// the field), the error mapping of Status codes to OpenAI statuses, and how much streamed text may be shown
-// while a model might be writing a tool call.
+// The gateway's pure parts: request parsing and validation (chat and text completions and embeddings: fields
+// mapped onto ChatRequest values, errors naming the field), the error mapping of Status codes to OpenAI
+// statuses, and how much streamed text may be shown while a model might be writing a tool call.
 #include <catch2/catch.hpp>
 
 #include "nlohmann/json.hpp"
@@ -12,9 +12,20 @@ namespace catena::testing {
 namespace {
 
 using server::ErrorFromStatus;
+using server::kDefaultCompletionTokens;
 using server::ParseChatCompletionRequest;
+using server::ParseCompletionRequest;
 using server::ParseEmbeddingsRequest;
 using server::ShowableToolText;
+
+// `status` (from parsing `body`) is a 400 naming `param`.
+void CheckRefused(const absl::Status& status, const std::string& body, const std::string& param) {
+  INFO(body);
+  REQUIRE(status.code() == absl::StatusCode::kInvalidArgument);
+  const server::OpenAiError error = ErrorFromStatus(status);
+  CHECK(error.status == 400);
+  CHECK(error.param == param);
+}
 
 TEST_CASE("a chat request maps roles, content parts, limits and formats onto typed fields", "[unit]") {
   auto request = ParseChatCompletionRequest(R"({
@@ -78,14 +89,52 @@ TEST_CASE("invalid chat requests name the field at fault", "[unit]") {
           {"type": "function", "function": {"name": "f"}}], "tool_choice": "required",
           "response_format": {"type": "json_object"}})", "response_format"},
   };
-  for (const auto& [body, param] : cases) {
-    auto request = ParseChatCompletionRequest(body);
-    INFO(body);
-    REQUIRE(request.status().code() == absl::StatusCode::kInvalidArgument);
-    const server::OpenAiError error = ErrorFromStatus(request.status());
-    CHECK(error.status == 400);
-    CHECK(error.param == param);
-  }
+  for (const auto& [body, param] : cases) CheckRefused(ParseChatCompletionRequest(body).status(), body, param);
+}
+
+TEST_CASE("a text completion request carries one raw prompt and the shared sampling fields", "[unit]") {
+  auto request = ParseCompletionRequest(R"({"model": "m", "prompt": "Once upon", "temperature": 0.5, "top_p": 0.9,
+    "seed": 3, "stop": "\n", "stream": true, "stream_options": {"include_usage": true}, "echo": false,
+    "logprobs": null, "suffix": "", "best_of": 1, "user": "u"})");
+  REQUIRE(request.ok());
+  CHECK(request->model == "m");
+  CHECK(request->raw_prompt);
+  REQUIRE(request->messages.size() == 1);
+  CHECK(request->messages[0].content == "Once upon");
+  CHECK(request->max_tokens == kDefaultCompletionTokens);
+  CHECK(request->temperature == 0.5);
+  CHECK(request->top_p == 0.9);
+  CHECK(request->seed == 3);
+  CHECK(request->stop == std::vector<std::string>{"\n"});
+  CHECK(request->stream);
+  CHECK(request->include_usage);
+  auto listed = ParseCompletionRequest(R"({"model": "m", "prompt": ["one prompt"], "max_tokens": 40})");
+  REQUIRE(listed.ok());
+  CHECK(listed->messages[0].content == "one prompt");
+  CHECK(listed->max_tokens == 40);
+  CHECK_FALSE(ParseChatCompletionRequest(R"({"model": "m", "messages": [{"role": "user", "content": "x"}]})")
+                  ->raw_prompt);
+}
+
+TEST_CASE("invalid text completion requests name the field at fault", "[unit]") {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"model": "m"})", "prompt"},
+      {R"({"prompt": "x"})", "model"},
+      {R"({"model": "m", "prompt": ""})", "prompt"},
+      {R"({"model": "m", "prompt": 7})", "prompt"},
+      {R"({"model": "m", "prompt": ["a", "b"]})", "prompt"},
+      {R"({"model": "m", "prompt": [[1, 2, 3]]})", "prompt[0]"},
+      {R"({"model": "m", "prompt": "x", "max_tokens": 0})", "max_tokens"},
+      {R"({"model": "m", "prompt": "x", "temperature": 2.5})", "temperature"},
+      {R"({"model": "m", "prompt": "x", "echo": true})", "echo"},
+      {R"({"model": "m", "prompt": "x", "suffix": "end"})", "suffix"},
+      {R"({"model": "m", "prompt": "x", "best_of": 3})", "best_of"},
+      {R"({"model": "m", "prompt": "x", "logprobs": 2})", "logprobs"},
+      {R"({"model": "m", "prompt": "x", "logprobs": true})", "logprobs"},
+      {R"({"model": "m", "prompt": "x", "n": 2})", "n"},
+      {R"({"model": "m", "prompt": "x", "stream_options": {"include_usage": true}})", "stream_options"},
+  };
+  for (const auto& [body, param] : cases) CheckRefused(ParseCompletionRequest(body).status(), body, param);
 }
 
 TEST_CASE("embeddings requests take a string or strings and an encoding", "[unit]") {
