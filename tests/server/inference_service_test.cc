@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "absl/strings/str_cat.h"
 #include "catena/v1/inference.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "common/asset_paths.h"
@@ -351,6 +352,30 @@ TEST_CASE("InferenceService streams what the runtime generates and manages its m
     CHECK(info.loaded());
     CHECK(InferenceHealth(catenad) == grpc::health::v1::HealthCheckResponse::SERVING);
     CHECK(RunGenerate(*stub, GenerateRequest("hi", 2)).status.ok());
+
+    // The same through the CLI: catena model list / unload / load.
+    auto cli = [&](std::vector<std::string> args) {
+      args.insert(args.begin(), {BuiltProgram("catena"), "--address", catenad.grpc_address(), "model"});
+      return RunToCompletion(args, seconds(60));
+    };
+    const std::string memory = absl::StrCat("memory=", (list.models(0).estimated_memory_bytes() + (1 << 20) - 1) >> 20,
+                                            " MiB");
+    RunResult listed = cli({"list"});
+    INFO(listed.err);
+    REQUIRE(listed.exit_code == 0);
+    CHECK_THAT(listed.out, Catch::StartsWith("tiny ") && Catch::Contains(" loaded ") && Catch::Contains("arch=llama") &&
+                               Catch::Contains("context=512") && Catch::Contains(memory) &&
+                               Catch::Contains("backend=cpu"));
+    REQUIRE(cli({"unload", "tiny"}).exit_code == 0);
+    listed = cli({"list"});
+    CHECK_THAT(listed.out, Catch::Contains("not-loaded") && Catch::Contains("arch=llama") && Catch::Contains(memory));
+    CHECK(cli({"load", "nope"}).exit_code != 0);
+    const RunResult loaded = cli({"load", "tiny"});
+    INFO(loaded.err);
+    REQUIRE(loaded.exit_code == 0);
+    CHECK_THAT(loaded.out, Catch::Contains(" loaded "));
+    CHECK(RunGenerate(*stub, GenerateRequest("hi", 2)).status.ok());
+
     v1::GenerateRequest unknown = GenerateRequest("hi", 2);
     unknown.set_model("nope");
     CHECK(RunGenerate(*stub, unknown).status.error_code() == grpc::StatusCode::NOT_FOUND);

@@ -1,6 +1,8 @@
-// `catena generate`, `catena chat --model` and `catena tokenize`. generate and chat stream from a model served by
-// catenad's InferenceService (models configured under inference.models); generate --model-file and tokenize run
-// a GGUF file in the CLI process instead (no server needed), to try a model before serving it.
+// `catena generate`, `catena chat --model`, `catena tokenize` and `catena model list|load|unload`. generate and
+// chat stream from a model served by catenad's InferenceService (models configured under inference.models);
+// generate --model-file and tokenize run a GGUF file in the CLI process instead (no server needed), to try a model
+// before serving it. `model` lists the configured models (with what loading each would take) and loads or unloads
+// them.
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -112,6 +114,42 @@ v1::ChatMessage Message(v1::Role role, std::string content) {
   return message;
 }
 
+// One line per model: name, state, what its file holds and the memory a load takes.
+void PrintModel(const v1::ModelInfo& model) {
+  std::printf("%-24s %-10s arch=%s context=%d parameters=%lld type=%s memory=%lld MiB%s%s\n", model.name().c_str(),
+              model.loaded() ? "loaded" : "not-loaded", model.architecture().empty() ? "-" : model.architecture().c_str(),
+              model.context_length(), static_cast<long long>(model.parameter_count()),
+              model.quantization().empty() ? "-" : model.quantization().c_str(),
+              static_cast<long long>((model.estimated_memory_bytes() + (1 << 20) - 1) >> 20),
+              model.backend().empty() ? "" : " backend=", model.backend().c_str());
+}
+
+int RunModelList(const sdk::Client& client) {
+  auto models = client.inference().ListModels({});
+  if (!models.ok()) return Fail(models.status(), client.options().address);
+  for (const v1::ModelInfo& model : models->models()) PrintModel(model);
+  if (models->models().empty()) std::printf("no models (configure inference.models)\n");
+  return 0;
+}
+
+int RunModelLoad(const sdk::Client& client, const std::string& name) {
+  v1::LoadModelRequest request;
+  request.set_name(name);
+  auto info = client.inference().LoadModel(request, WithExtraTime(client, absl::Minutes(10)));
+  if (!info.ok()) return Fail(info.status(), client.options().address);
+  PrintModel(*info);
+  return 0;
+}
+
+int RunModelUnload(const sdk::Client& client, const std::string& name) {
+  v1::UnloadModelRequest request;
+  request.set_name(name);
+  auto unloaded = client.inference().UnloadModel(request);
+  if (!unloaded.ok()) return Fail(unloaded.status(), client.options().address);
+  std::printf("unloaded %s\n", name.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int RunModelChat(const sdk::Client& client, const std::string& model, const std::string& system, int max_tokens,
@@ -154,6 +192,18 @@ void AddModelCommands(CLI::App& app, CommandRunner& runner) {
   generate->add_option("--max-tokens", flags->generate.max_tokens, "tokens to generate");
   generate->add_option("--temperature", flags->generate.temperature, "0 = greedy");
   generate->add_option("--seed", flags->generate.seed, "sampling seed");
+  CLI::App* model = app.add_subcommand("model", "List, load and unload the models catenad serves");
+  model->require_subcommand(1);
+  model->add_subcommand("list", "List the configured models: state, architecture, size and memory a load takes")
+      ->callback([&runner] { runner = RunModelList; });
+  CLI::App* load = model->add_subcommand("load", "Load a configured model (refused when it would not fit in memory)");
+  load->add_option("name", flags->model, "model name")->required();
+  load->callback([&runner, flags] { runner = [flags](const sdk::Client& c) { return RunModelLoad(c, flags->model); }; });
+  CLI::App* unload = model->add_subcommand("unload", "Unload a model (running requests finish first)");
+  unload->add_option("name", flags->model, "model name")->required();
+  unload->callback(
+      [&runner, flags] { runner = [flags](const sdk::Client& c) { return RunModelUnload(c, flags->model); }; });
+
   generate->callback([&runner, flags] {
     if (flags->model.empty() && flags->model_file.empty()) {
       throw CLI::RequiredError("generate needs --model NAME (served) or --model-file FILE (in process)");
