@@ -43,10 +43,13 @@ absl::StatusOr<EngineMetrics> RegisterEngineMetrics(MetricsRegistry& registry, c
   CATENA_ASSIGN_OR_RETURN(m.waiting, gauge("catena_inference_requests_waiting", "Requests queued for admission."));
   CATENA_ASSIGN_OR_RETURN(m.kv_blocks_used, gauge("catena_inference_kv_blocks_used", "KV blocks held by sequences."));
   CATENA_ASSIGN_OR_RETURN(m.kv_blocks_total, gauge("catena_inference_kv_blocks_total", "KV blocks of the cache."));
-  CATENA_ASSIGN_OR_RETURN(m.prefix_lookups, counter("catena_inference_prefix_cache_lookups_total",
-                                                    "Full prompt blocks looked up in the prefix cache."));
+  CATENA_ASSIGN_OR_RETURN(m.prefix_lookups,
+                          counter("catena_inference_prefix_cache_lookups_total",
+                                  "Full prompt blocks that admitted requests looked up in the prefix cache."));
   CATENA_ASSIGN_OR_RETURN(m.prefix_hits, counter("catena_inference_prefix_cache_hits_total",
                                                  "Full prompt blocks found in the prefix cache."));
+  CATENA_ASSIGN_OR_RETURN(m.prefix_hit_rate, gauge("catena_inference_prefix_cache_hit_rate",
+                                                   "Share of looked-up prompt blocks found in the prefix cache."));
   CATENA_ASSIGN_OR_RETURN(m.time_to_first_token,
                           histogram("catena_inference_time_to_first_token_seconds",
                                     "From Submit to the first generated token.",

@@ -72,8 +72,8 @@ struct EngineStats {
 class Engine {
  public:
   // FAILED_PRECONDITION for encoder models; INVALID_ARGUMENT for options that cannot work. With `metrics`, the
-  // engine exports running/waiting requests, KV blocks used, prefix-cache lookups and hits, time to first token
-  // and time per output token, labelled model=`metrics_label`.
+  // engine exports running/waiting requests, KV blocks used, prefix-cache lookups, hits and hit rate, time to
+  // first token and time per output token, labelled model=`metrics_label`.
   static absl::StatusOr<std::unique_ptr<Engine>> Create(std::shared_ptr<const Model> model,
                                                         const EngineOptions& options = {},
                                                         MetricsRegistry* metrics = nullptr,

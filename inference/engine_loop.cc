@@ -174,6 +174,9 @@ void Engine::State::UpdateStats() {
     metrics.kv_blocks_used->Set(static_cast<double>(stats.kv_blocks_used));
     metrics.prefix_lookups->Increment(static_cast<double>(blocks.lookups() - stats.prefix_lookups));
     metrics.prefix_hits->Increment(static_cast<double>(blocks.hits() - stats.prefix_hits));
+    if (blocks.lookups() > 0) {
+      metrics.prefix_hit_rate->Set(static_cast<double>(blocks.hits()) / static_cast<double>(blocks.lookups()));
+    }
   }
   stats.prefix_lookups = blocks.lookups();
   stats.prefix_hits = blocks.hits();

@@ -46,6 +46,7 @@ struct EngineMetrics {
   Gauge* kv_blocks_total = nullptr;
   Counter* prefix_lookups = nullptr;
   Counter* prefix_hits = nullptr;
+  Gauge* prefix_hit_rate = nullptr;  // hits / lookups since the engine started
   Histogram* time_to_first_token = nullptr;
   Histogram* time_per_output_token = nullptr;
 };

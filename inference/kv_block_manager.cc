@@ -61,8 +61,8 @@ std::optional<int32_t> KvBlockManager::TakeBlock() {
 int64_t KvBlockManager::StartSequence(int64_t sequence, std::span<const int32_t> prompt) {
   Sequence& seq = sequences_[sequence];
   const int64_t reusable = prompt.empty() ? 0 : (static_cast<int64_t>(prompt.size()) - 1) / block_size_;
+  lookups_ += reusable;  // every full block the prompt could take, as vLLM counts queries
   for (int64_t i = 0; i < reusable; ++i) {
-    ++lookups_;
     const uint64_t hash = HashBlock(seq.last_hash, prompt.subspan(i * block_size_, block_size_));
     auto found = cached_.find(hash);
     if (found == cached_.end()) break;

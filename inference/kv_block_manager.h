@@ -38,7 +38,8 @@ class KvBlockManager {
   void Free(int64_t sequence);
   const std::vector<int32_t>& Table(int64_t sequence) const;
 
-  // Prefix-cache statistics: prompt blocks looked up and found.
+  // Prefix-cache statistics: full prompt blocks (but the last token's) of started sequences, and those of them
+  // found cached; hits / lookups is the hit rate.
   int64_t lookups() const { return lookups_; }
   int64_t hits() const { return hits_; }
 

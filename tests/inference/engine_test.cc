@@ -107,6 +107,8 @@ TEST_CASE("a shared prompt prefix is served from the prefix cache", "[unit]") {
   }
   INFO(text);
   CHECK_THAT(text, Catch::Contains(R"(catena_inference_prefix_cache_hits_total{model="tiny"} 4)"));
+  CHECK_THAT(text, Catch::Contains(R"(catena_inference_prefix_cache_lookups_total{model="tiny"} 8)"));
+  CHECK_THAT(text, Catch::Contains(R"(catena_inference_prefix_cache_hit_rate{model="tiny"} 0.5)"));
   CHECK_THAT(text, Catch::Contains(R"(catena_inference_time_to_first_token_seconds_count{model="tiny"} 2)"));
   CHECK_THAT(text, Catch::Contains(R"(catena_inference_time_per_output_token_seconds_count{model="tiny"} 6)"));
   CHECK_THAT(text, Catch::Contains(R"(catena_inference_requests_running{model="tiny"} 0)"));
