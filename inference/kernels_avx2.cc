@@ -32,8 +32,10 @@ struct alignas(32) ActivationGroup {
 static_assert(sizeof(ActivationGroup) == 192);
 // Tiles are one weight row x 4 activation rows: larger ones spill registers.
 constexpr int kGroupBatch = 4;
-// Weight rows per block of MultiplySlice (8 rows of 2048 columns: 17 KB).
+// Weight rows per block of MultiplySlice (8 rows of 2048 columns: 17 KB), once the activation rows of a chunk
+// take more than kL1ActivationBytes (below that they stay in L1 anyway, and rows go one at a time).
 constexpr int64_t kRowBlock = 8;
+constexpr int64_t kL1ActivationBytes = 24 << 10;
 // GGUF rows packed per slice (fits L2 next to the activations).
 constexpr int64_t kPackSliceRows = 16;
 // The type a kQ4 template parameter stands for.
@@ -178,10 +180,10 @@ void GroupTile(const std::byte* w, int64_t groups, const ActivationGroup* const*
   CATENA_UNROLL for (int b = 0; b < B; ++b) y[b * y_stride] = Sum8(acc[b]);
 }
 
-// Rows [r_begin, r_end) of the product from grouped rows (row r_begin + i at rows + i * row_bytes). The rows go
-// in blocks of kRowBlock, each meeting every tile of activation rows in turn: the weights still stream in order,
-// and a tile's activations stay in L1 across the block (at 64 rows of 2048 columns they are 3 KB a row, far past
-// L1, and were read from L2 again for every weight row).
+// Rows [r_begin, r_end) of the product from grouped rows (row r_begin + i at rows + i * row_bytes). When the
+// activation rows pass L1, the weight rows go in blocks of kRowBlock, each meeting every tile of activation rows
+// in turn: the weights still stream in order, and a tile's activations stay in L1 across the block (at 64 rows of
+// 2048 columns they take 196 KB, and were read from L2 again for every weight row).
 template <bool kQ4>
 void MultiplySlice(const RowTask& t, const std::byte* rows, int64_t row_bytes, int64_t r_begin, int64_t r_end) {
   const QuantizedActivations& qx = *t.qx;
@@ -190,8 +192,9 @@ void MultiplySlice(const RowTask& t, const std::byte* rows, int64_t row_bytes, i
   const int64_t chunk = std::max<int64_t>(kGroupBatch, (int64_t{192} << 10) / qx.regrouped_stride);
   for (int64_t bc = 0; bc < t.batch; bc += chunk) {
     const int64_t be = std::min(t.batch, bc + chunk);
-    for (int64_t block = r_begin; block < r_end; block += kRowBlock) {
-      const int64_t block_end = std::min(r_end, block + kRowBlock);
+    const int64_t row_block = (be - bc) * qx.regrouped_stride > kL1ActivationBytes ? kRowBlock : 1;
+    for (int64_t block = r_begin; block < r_end; block += row_block) {
+      const int64_t block_end = std::min(r_end, block + row_block);
       for (int64_t b = bc; b < be;) {
         const int tile = be - b >= kGroupBatch ? kGroupBatch : 1;
         const ActivationGroup* x[kGroupBatch];
