@@ -33,9 +33,10 @@ static_assert(sizeof(ActivationGroup) == 192);
 // Tiles are one weight row x 4 activation rows: larger ones spill registers.
 constexpr int kGroupBatch = 4;
 // Weight rows per block of MultiplySlice (8 rows of 2048 columns: 17 KB), once the activation rows of a chunk
-// take more than kL1ActivationBytes (below that they stay in L1 anyway, and rows go one at a time).
+// take more than kBlockedActivationBytes, twice L1: 64 rows of 768 columns (74 KB) and batch-512 prefill chunks
+// block; 16 rows (18 KB, or 49 KB at 2048 columns) go a weight row at a time, where blocks measured no faster.
 constexpr int64_t kRowBlock = 8;
-constexpr int64_t kL1ActivationBytes = 24 << 10;
+constexpr int64_t kBlockedActivationBytes = 64 << 10;
 // GGUF rows packed per slice (fits L2 next to the activations).
 constexpr int64_t kPackSliceRows = 16;
 // The type a kQ4 template parameter stands for.
@@ -181,9 +182,9 @@ void GroupTile(const std::byte* w, int64_t groups, const ActivationGroup* const*
 }
 
 // Rows [r_begin, r_end) of the product from grouped rows (row r_begin + i at rows + i * row_bytes). When the
-// activation rows pass L1, the weight rows go in blocks of kRowBlock, each meeting every tile of activation rows
-// in turn: the weights still stream in order, and a tile's activations stay in L1 across the block (at 64 rows of
-// 2048 columns they take 196 KB, and were read from L2 again for every weight row).
+// activation rows are well past L1, the weight rows go in blocks of kRowBlock, each meeting every tile of
+// activation rows in turn: the weights still stream in order, and a tile's activations stay in L1 across the block
+// (at 64 rows of 2048 columns they take 196 KB, and were read from L2 again for every weight row).
 template <bool kQ4>
 void MultiplySlice(const RowTask& t, const std::byte* rows, int64_t row_bytes, int64_t r_begin, int64_t r_end) {
   const QuantizedActivations& qx = *t.qx;
@@ -192,7 +193,7 @@ void MultiplySlice(const RowTask& t, const std::byte* rows, int64_t row_bytes, i
   const int64_t chunk = std::max<int64_t>(kGroupBatch, (int64_t{192} << 10) / qx.regrouped_stride);
   for (int64_t bc = 0; bc < t.batch; bc += chunk) {
     const int64_t be = std::min(t.batch, bc + chunk);
-    const int64_t row_block = (be - bc) * qx.regrouped_stride > kL1ActivationBytes ? kRowBlock : 1;
+    const int64_t row_block = (be - bc) * qx.regrouped_stride > kBlockedActivationBytes ? kRowBlock : 1;
     for (int64_t block = r_begin; block < r_end; block += row_block) {
       const int64_t block_end = std::min(r_end, block + row_block);
       for (int64_t b = bc; b < be;) {

@@ -108,17 +108,18 @@ TEST_CASE("a batched product gives each activation row exactly what it gets alon
   for (const char* isa : kIsas) {
     if (!SelectKernelIsa(isa)) continue;
     for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_K, GgmlType::kQ6_K, GgmlType::kF16}) {
-      // 224 is seven blocks: a part-filled group of four on AVX2 (K-quants need whole 256-blocks).
-      for (int64_t cols : {224, 256, 768, 1280}) {
+      // 224 is seven blocks: a part-filled group of four on AVX2 (K-quants need whole 256-blocks). 64 rows of 768
+      // take the AVX2 kernels' row blocks (67 rows: a part-filled last block).
+      for (auto [cols, batch] : {std::pair<int64_t, int64_t>{224, 16}, {256, 16}, {768, 16}, {1280, 16}, {768, 64}}) {
         if (cols % 256 != 0 && (type == GgmlType::kQ4_K || type == GgmlType::kQ6_K)) continue;
         const TestMatrix m = RandomMatrix(type, 67, cols, rng);
-        const int64_t batch = 16;
         const std::vector<float> x = RandomFloats(static_cast<size_t>(batch * cols), rng);
         std::vector<float> y(static_cast<size_t>(batch * m.rows)), one(static_cast<size_t>(m.rows));
         MatMul(m.View(), x.data(), batch, y.data(), pool);
         for (int64_t b = 0; b < batch; ++b) {
           MatMul(m.View(), x.data() + b * cols, 1, one.data(), pool);
-          INFO("isa " << isa << " type " << static_cast<int>(type) << " cols " << cols << " b " << b);
+          INFO("isa " << isa << " type " << static_cast<int>(type) << " cols " << cols << " batch " << batch
+                      << " b " << b);
           REQUIRE(std::memcmp(one.data(), y.data() + b * m.rows, one.size() * sizeof(float)) == 0);
         }
       }
