@@ -181,31 +181,56 @@ void GroupTile(const std::byte* w, int64_t groups, const ActivationGroup* const*
   CATENA_UNROLL for (int b = 0; b < B; ++b) y[b * y_stride] = Sum8(acc[b]);
 }
 
-// Rows [r_begin, r_end) of the product from grouped rows (row r_begin + i at rows + i * row_bytes). When the
-// activation rows are well past L1, the weight rows go in blocks of kRowBlock, each meeting every tile of
-// activation rows in turn: the weights still stream in order, and a tile's activations stay in L1 across the block
-// (at 64 rows of 2048 columns they take 196 KB, and were read from L2 again for every weight row).
+// The tile of activation rows that starts at b (kGroupBatch rows, or 1 when fewer are left before be): fills x
+// and returns its size.
+inline int TileAt(const QuantizedActivations& qx, int64_t b, int64_t be, const ActivationGroup* (&x)[kGroupBatch]) {
+  const int tile = be - b >= kGroupBatch ? kGroupBatch : 1;
+  for (int j = 0; j < tile; ++j) {
+    x[j] = reinterpret_cast<const ActivationGroup*>(qx.regrouped + (b + j) * qx.regrouped_stride);
+  }
+  return tile;
+}
+
+// Weight row r (at w) against the tile at b.
+template <bool kQ4>
+inline void RunTile(const RowTask& t, const std::byte* w, int64_t groups, int64_t r, int64_t b, int tile,
+                    const ActivationGroup* const* x) {
+  float* y = t.y + b * t.w->rows + r;
+  tile == kGroupBatch ? GroupTile<kQ4, kGroupBatch>(w, groups, x, y, t.w->rows)
+                      : GroupTile<kQ4, 1>(w, groups, x, y, t.w->rows);
+}
+
+// Rows [r_begin, r_end) of the product from grouped rows (row r_begin + i at rows + i * row_bytes), a row at a
+// time so the weights stream in order. When a chunk's activation rows are well past L1 (kBlockedActivationBytes),
+// the weight rows go in blocks of kRowBlock instead, each meeting every tile of activation rows in turn: the
+// weights still stream in order, and a tile's activations stay in L1 across the block (at 64 rows of 2048 columns
+// they take 196 KB, and were read from L2 again for every weight row).
 template <bool kQ4>
 void MultiplySlice(const RowTask& t, const std::byte* rows, int64_t row_bytes, int64_t r_begin, int64_t r_end) {
   const QuantizedActivations& qx = *t.qx;
   const int64_t groups = GroupsOf(qx.blocks);
   // Activation rows in chunks that stay in L2 while the slice's weight rows pass.
   const int64_t chunk = std::max<int64_t>(kGroupBatch, (int64_t{192} << 10) / qx.regrouped_stride);
+  const ActivationGroup* x[kGroupBatch];
   for (int64_t bc = 0; bc < t.batch; bc += chunk) {
     const int64_t be = std::min(t.batch, bc + chunk);
-    const int64_t row_block = (be - bc) * qx.regrouped_stride > kBlockedActivationBytes ? kRowBlock : 1;
-    for (int64_t block = r_begin; block < r_end; block += row_block) {
-      const int64_t block_end = std::min(r_end, block + row_block);
+    if ((be - bc) * qx.regrouped_stride <= kBlockedActivationBytes) {
+      for (int64_t r = r_begin; r < r_end; ++r) {
+        const std::byte* w = rows + (r - r_begin) * row_bytes;
+        for (int64_t b = bc; b < be;) {
+          const int tile = TileAt(qx, b, be, x);
+          RunTile<kQ4>(t, w, groups, r, b, tile, x);
+          b += tile;
+        }
+      }
+      continue;
+    }
+    for (int64_t block = r_begin; block < r_end; block += kRowBlock) {
+      const int64_t block_end = std::min(r_end, block + kRowBlock);
       for (int64_t b = bc; b < be;) {
-        const int tile = be - b >= kGroupBatch ? kGroupBatch : 1;
-        const ActivationGroup* x[kGroupBatch];
-        for (int j = 0; j < tile; ++j)
-          x[j] = reinterpret_cast<const ActivationGroup*>(qx.regrouped + (b + j) * qx.regrouped_stride);
+        const int tile = TileAt(qx, b, be, x);
         for (int64_t r = block; r < block_end; ++r) {
-          const std::byte* w = rows + (r - r_begin) * row_bytes;
-          float* y = t.y + b * t.w->rows + r;
-          tile == kGroupBatch ? GroupTile<kQ4, kGroupBatch>(w, groups, x, y, t.w->rows)
-                              : GroupTile<kQ4, 1>(w, groups, x, y, t.w->rows);
+          RunTile<kQ4>(t, rows + (r - r_begin) * row_bytes, groups, r, b, tile, x);
         }
         b += tile;
       }
