@@ -96,6 +96,13 @@ absl::StatusOr<bool> OptionalBool(const Json& object, std::string_view key) {
   return value->get<bool>();
 }
 
+// The request's `model`: a required, non-empty string.
+absl::StatusOr<std::string> RequiredModel(const Json& body) {
+  CATENA_ASSIGN_OR_RETURN(std::string model, RequiredString(body, "model", "model"));
+  if (model.empty()) return InvalidField("model", "'model' must not be empty");
+  return model;
+}
+
 // Message content: a string, or an array of {type: "text", text} parts joined; null only where `nullable`.
 absl::StatusOr<std::string> MessageContent(const Json& message, const std::string& param, bool nullable) {
   const Json* content = Member(message, "content");
@@ -398,8 +405,7 @@ absl::Status ParseEmbeddingInput(const Json& body, EmbeddingsRequest& request) {
 absl::StatusOr<ChatCompletionRequest> ParseChatCompletionRequest(std::string_view body) {
   CATENA_ASSIGN_OR_RETURN(Json json, ParseBody(body));
   ChatCompletionRequest request;
-  CATENA_ASSIGN_OR_RETURN(request.model, RequiredString(json, "model", "model"));
-  if (request.model.empty()) return InvalidField("model", "'model' must not be empty");
+  CATENA_ASSIGN_OR_RETURN(request.model, RequiredModel(json));
   CATENA_RETURN_IF_ERROR(ParseMessages(json, request));
   CATENA_RETURN_IF_ERROR(ParseSampling(json, request));
   CATENA_ASSIGN_OR_RETURN(bool logprobs, OptionalBool(json, "logprobs"));
@@ -418,8 +424,7 @@ absl::StatusOr<ChatCompletionRequest> ParseChatCompletionRequest(std::string_vie
 absl::StatusOr<ChatCompletionRequest> ParseCompletionRequest(std::string_view body) {
   CATENA_ASSIGN_OR_RETURN(Json json, ParseBody(body));
   ChatCompletionRequest request{.max_tokens = kDefaultCompletionTokens};
-  CATENA_ASSIGN_OR_RETURN(request.model, RequiredString(json, "model", "model"));
-  if (request.model.empty()) return InvalidField("model", "'model' must not be empty");
+  CATENA_ASSIGN_OR_RETURN(request.model, RequiredModel(json));
   CATENA_RETURN_IF_ERROR(ParsePrompt(json, request));
   CATENA_RETURN_IF_ERROR(ParseSampling(json, request));
   CATENA_RETURN_IF_ERROR(RefuseUnsupportedCompletionOptions(json));
@@ -430,8 +435,7 @@ absl::StatusOr<ChatCompletionRequest> ParseCompletionRequest(std::string_view bo
 absl::StatusOr<EmbeddingsRequest> ParseEmbeddingsRequest(std::string_view body) {
   CATENA_ASSIGN_OR_RETURN(Json json, ParseBody(body));
   EmbeddingsRequest request;
-  CATENA_ASSIGN_OR_RETURN(request.model, RequiredString(json, "model", "model"));
-  if (request.model.empty()) return InvalidField("model", "'model' must not be empty");
+  CATENA_ASSIGN_OR_RETURN(request.model, RequiredModel(json));
   CATENA_RETURN_IF_ERROR(ParseEmbeddingInput(json, request));
   if (const Json* format = Member(json, "encoding_format")) {
     if (!format->is_string() || (*format != "float" && *format != "base64")) {
