@@ -114,12 +114,9 @@ absl::StatusOr<std::shared_ptr<ServedModel>> ModelRegistry::Load(const std::stri
   auto existing = Get(name);
   if (existing.ok() || existing.status().code() == absl::StatusCode::kNotFound) return existing;
   const ModelConfig& config = *Config(name);
-  std::error_code error;
-  std::filesystem::file_size(config.path, error);
-  if (error) return absl::NotFoundError(absl::StrCat("model '", name, "': cannot read ", config.path));
-  ModelSummary estimate;
-  DescribeFromHeader(config, estimate);
-  const int64_t needed = estimate.estimated_bytes;
+  const std::optional<ModelSummary> header = DescribeFromHeader(config);
+  if (!header.has_value()) return absl::NotFoundError(absl::StrCat("model '", name, "': cannot read ", config.path));
+  const int64_t needed = header->estimated_bytes;
   const int64_t available = AvailableMemoryBytes();
   if (available > 0 && needed > available) {
     return absl::ResourceExhaustedError(absl::StrCat("model '", name, "' needs about ", needed >> 20,
@@ -175,12 +172,12 @@ bool ModelRegistry::AnyLoaded() const {
   return !loaded_.empty();
 }
 
-void ModelRegistry::DescribeFromHeader(const ModelConfig& config, ModelSummary& summary) const {
+std::optional<ModelSummary> ModelRegistry::DescribeFromHeader(const ModelConfig& config) const {
   std::error_code error;
   const auto file_bytes = static_cast<int64_t>(std::filesystem::file_size(config.path, error));
-  if (error) return;
+  if (error) return std::nullopt;
   const auto modified = std::filesystem::last_write_time(config.path, error);
-  if (error) return;
+  if (error) return std::nullopt;
   std::lock_guard lock(header_mutex_);
   HeaderSummary& cached = headers_[config.name];
   if (cached.file_bytes != file_bytes || cached.modified != modified) {
@@ -199,18 +196,15 @@ void ModelRegistry::DescribeFromHeader(const ModelConfig& config, ModelSummary& 
       }
     }
   }
-  summary.architecture = cached.summary.architecture;
-  summary.context_length = cached.summary.context_length;
-  summary.parameter_count = cached.summary.parameter_count;
-  summary.quantization = cached.summary.quantization;
-  summary.estimated_bytes = cached.summary.estimated_bytes;
+  return cached.summary;
 }
 
 std::vector<ModelSummary> ModelRegistry::List() const {
   std::vector<ModelSummary> out;
   for (const ModelConfig& config : configs_) {
-    ModelSummary summary{.name = config.name, .path = config.path};
-    DescribeFromHeader(config, summary);
+    ModelSummary summary = DescribeFromHeader(config).value_or(ModelSummary{});
+    summary.name = config.name;
+    summary.path = config.path;
     if (auto served = Get(config.name); served.ok()) {
       summary.loaded = true;
       summary.backend = std::string((*served)->model->backend_name());

@@ -74,8 +74,10 @@ class ModelRegistry {
   ModelRegistry(std::vector<ModelConfig> models, MetricsRegistry* metrics)
       : configs_(std::move(models)), metrics_(metrics) {}
   const ModelConfig* Config(const std::string& name) const;
-  // `summary` filled from the GGUF header of `config.path`, read once per file size and modification time.
-  void DescribeFromHeader(const ModelConfig& config, ModelSummary& summary) const;
+  // What the GGUF header of `config.path` tells (architecture, context, parameters, weight type, estimated
+  // bytes; name, path, loaded and backend left empty), read once per file size and modification time. Nullopt
+  // when the file cannot be read; empty fields when it is no GGUF file.
+  std::optional<ModelSummary> DescribeFromHeader(const ModelConfig& config) const;
 
   std::vector<ModelConfig> configs_;
   MetricsRegistry* metrics_;
@@ -87,7 +89,7 @@ class ModelRegistry {
   struct HeaderSummary {
     int64_t file_bytes = 0;
     std::filesystem::file_time_type modified;
-    ModelSummary summary;
+    ModelSummary summary;  // header fields only
   };
   mutable std::mutex header_mutex_;
   mutable std::map<std::string, HeaderSummary> headers_;  // by model name
