@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -43,6 +44,15 @@ struct ChatRequest {
   int max_tokens = 256;
   double temperature = 0;
   double top_p = 1;
+  // The rest of the sampler, each "off" by default, with the meanings and ranges of inference::SamplingParams
+  // (OpenAI's frequency/presence penalties and logit bias; vLLM's and llama.cpp's top_k, min_p and repetition
+  // penalty). Models without a sampler (the test and extractive models) ignore them.
+  int top_k = 0;
+  double min_p = 0;
+  double repetition_penalty = 1;
+  double frequency_penalty = 0;
+  double presence_penalty = 0;
+  std::vector<std::pair<int32_t, double>> logit_bias;  // (token id, bias in [-100, 100])
   int64_t seed = 0;
   std::vector<std::string> stop;
   std::string json_schema;  // non-empty: the reply must be valid JSON for this schema

@@ -53,6 +53,19 @@ absl::StatusOr<EngineRequest> EngineRequestFor(const ServedModel& served, const 
   engine.max_tokens = static_cast<int>(std::min<int64_t>(std::max(request.max_tokens, 1), room));
   engine.sampling.temperature = static_cast<float>(request.temperature);
   engine.sampling.top_p = request.top_p <= 0 ? 1.0f : static_cast<float>(request.top_p);
+  engine.sampling.top_k = request.top_k;
+  engine.sampling.min_p = static_cast<float>(request.min_p);
+  engine.sampling.repetition_penalty = static_cast<float>(request.repetition_penalty);
+  engine.sampling.frequency_penalty = static_cast<float>(request.frequency_penalty);
+  engine.sampling.presence_penalty = static_cast<float>(request.presence_penalty);
+  const int64_t vocab = served.model->spec().vocab_size;
+  for (const auto& [token, bias] : request.logit_bias) {
+    if (token < 0 || token >= vocab) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("logit_bias: token id ", token, " is outside the model's vocabulary of ", vocab, " tokens"));
+    }
+    engine.sampling.logit_bias.emplace_back(token, static_cast<float>(bias));
+  }
   engine.sampling.seed = static_cast<uint64_t>(request.seed);
   engine.deadline = request.deadline;
   if (!request.json_schema.empty()) {

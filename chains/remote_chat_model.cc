@@ -65,6 +65,13 @@ connectors::OpenAiChatRequest ToOpenAiRequest(const ChatRequest& request, const 
   if (request.max_tokens > 0) out.max_tokens = request.max_tokens;
   out.seed = request.seed;
   out.stop = request.stop;
+  // Only what differs from "off": an OpenAI server refuses the extensions (top_k, min_p, repetition_penalty).
+  if (request.frequency_penalty != 0) out.frequency_penalty = request.frequency_penalty;
+  if (request.presence_penalty != 0) out.presence_penalty = request.presence_penalty;
+  out.logit_bias = request.logit_bias;
+  if (request.top_k > 0) out.top_k = request.top_k;
+  if (request.min_p > 0) out.min_p = request.min_p;
+  if (request.repetition_penalty != 1) out.repetition_penalty = request.repetition_penalty;
   out.deadline = request.deadline;
   return out;
 }

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -55,6 +56,13 @@ struct OpenAiChatRequest {
   std::optional<int> max_tokens;
   std::optional<int64_t> seed;
   std::vector<std::string> stop;
+  std::optional<double> frequency_penalty;
+  std::optional<double> presence_penalty;
+  std::vector<std::pair<int32_t, double>> logit_bias;  // sent as {"<token id>": bias}
+  // Sampler extensions of vLLM and llama.cpp's server (OpenAI's API refuses them): set them only for such servers.
+  std::optional<int> top_k;
+  std::optional<double> min_p;
+  std::optional<double> repetition_penalty;
   absl::Time deadline = absl::InfiniteFuture();
   const std::atomic<bool>* cancel = nullptr;  // optional: true -> CANCELLED
 };

@@ -116,6 +116,15 @@ absl::StatusOr<std::string> BuildChatRequestJson(const OpenAiChatRequest& r, boo
   if (r.max_tokens) body["max_tokens"] = *r.max_tokens;
   if (r.seed) body["seed"] = *r.seed;
   if (!r.stop.empty()) body["stop"] = r.stop;
+  if (r.frequency_penalty) body["frequency_penalty"] = *r.frequency_penalty;
+  if (r.presence_penalty) body["presence_penalty"] = *r.presence_penalty;
+  for (const auto& [token, bias] : r.logit_bias) {
+    json& entry = body["logit_bias"][std::to_string(token)];
+    entry = (entry.is_number() ? entry.get<double>() : 0.0) + bias;
+  }
+  if (r.top_k) body["top_k"] = *r.top_k;
+  if (r.min_p) body["min_p"] = *r.min_p;
+  if (r.repetition_penalty) body["repetition_penalty"] = *r.repetition_penalty;
   if (stream) {
     body["stream"] = true;
     body["stream_options"] = {{"include_usage", true}};

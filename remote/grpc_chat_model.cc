@@ -32,7 +32,14 @@ v1::SamplingParams SamplingToProto(const chains::ChatRequest& request) {
   v1::SamplingParams sampling;
   sampling.set_temperature(static_cast<float>(request.temperature));
   sampling.set_top_p(request.top_p <= 0 ? 1.0f : static_cast<float>(request.top_p));
-  sampling.set_repetition_penalty(1.0f);
+  sampling.set_top_k(request.top_k);
+  sampling.set_min_p(static_cast<float>(request.min_p));
+  sampling.set_repetition_penalty(static_cast<float>(request.repetition_penalty));
+  sampling.set_frequency_penalty(static_cast<float>(request.frequency_penalty));
+  sampling.set_presence_penalty(static_cast<float>(request.presence_penalty));
+  for (const auto& [token, bias] : request.logit_bias) {
+    (*sampling.mutable_logit_bias())[token] += static_cast<float>(bias);
+  }
   sampling.mutable_seed()->set_value(static_cast<uint64_t>(request.seed));
   sampling.set_max_tokens(std::max(request.max_tokens, 1));
   for (const std::string& stop : request.stop) sampling.add_stop(stop);

@@ -39,6 +39,12 @@ absl::StatusOr<Shaped> Shape(ChatCompletionRequest in) {
   request.max_tokens = in.max_tokens.value_or(kDefaultMaxTokens);
   request.temperature = in.temperature.value_or(1.0);
   request.top_p = in.top_p.value_or(1.0);
+  request.top_k = in.top_k.value_or(0);
+  request.min_p = in.min_p.value_or(0.0);
+  request.repetition_penalty = in.repetition_penalty.value_or(1.0);
+  request.frequency_penalty = in.frequency_penalty.value_or(0.0);
+  request.presence_penalty = in.presence_penalty.value_or(0.0);
+  request.logit_bias = std::move(in.logit_bias);
   request.seed = in.seed ? *in.seed : static_cast<int64_t>(std::random_device{}() >> 1);
   request.stop = std::move(in.stop);
   request.json_schema = std::move(in.json_schema);

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 #include "nlohmann/json.hpp"
@@ -301,11 +302,47 @@ absl::Status ParseResponseFormat(const Json& body, ChatCompletionRequest& reques
   return absl::OkStatus();
 }
 
+// logit_bias: {"<token id>": bias in [-100, 100], ...}.
+absl::Status ParseLogitBias(const Json& body, ChatCompletionRequest& request) {
+  const Json* bias = Member(body, "logit_bias");
+  if (bias == nullptr) return absl::OkStatus();
+  if (!bias->is_object()) return WrongType("logit_bias", "an object of token ids to numbers", *bias);
+  for (const auto& [key, value] : bias->items()) {
+    const std::string field = absl::StrCat("logit_bias.", key);
+    int32_t token = 0;
+    if (key.empty() || key.find_first_not_of("0123456789") != std::string::npos || !absl::SimpleAtoi(key, &token)) {
+      return InvalidField(field, absl::StrCat("'logit_bias' keys must be token ids (non-negative integers), got '",
+                                              key, "'"));
+    }
+    if (!value.is_number()) return WrongType(field, "a number", value);
+    const double number = value.get<double>();
+    if (!std::isfinite(number) || number < -100 || number > 100) {
+      return InvalidField(field, absl::StrCat("'", field, "' must be between -100 and 100, got ", number));
+    }
+    request.logit_bias.emplace_back(token, number);
+  }
+  return absl::OkStatus();
+}
+
+// vLLM's sampler extensions (top_k, min_p, repetition_penalty), which llama.cpp's server also takes.
+absl::Status ParseSamplerExtensions(const Json& body, ChatCompletionRequest& request) {
+  CATENA_ASSIGN_OR_RETURN(std::optional<int64_t> top_k, OptionalInteger(body, "top_k", -1, 1 << 30));
+  if (top_k && *top_k > 0) request.top_k = static_cast<int>(*top_k);  // -1 and 0: off
+  CATENA_ASSIGN_OR_RETURN(request.min_p, OptionalNumber(body, "min_p", 0, 1));
+  CATENA_ASSIGN_OR_RETURN(request.repetition_penalty, OptionalNumber(body, "repetition_penalty", 0, 2));
+  if (request.repetition_penalty && *request.repetition_penalty == 0) {
+    return InvalidField("repetition_penalty", "'repetition_penalty' must be above 0 (1 = off), got 0");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ParseSampling(const Json& body, ChatCompletionRequest& request) {
   CATENA_ASSIGN_OR_RETURN(request.temperature, OptionalNumber(body, "temperature", 0, 2));
   CATENA_ASSIGN_OR_RETURN(request.top_p, OptionalNumber(body, "top_p", 0, 1));
-  CATENA_RETURN_IF_ERROR(OptionalNumber(body, "presence_penalty", -2, 2).status());
-  CATENA_RETURN_IF_ERROR(OptionalNumber(body, "frequency_penalty", -2, 2).status());
+  CATENA_ASSIGN_OR_RETURN(request.presence_penalty, OptionalNumber(body, "presence_penalty", -2, 2));
+  CATENA_ASSIGN_OR_RETURN(request.frequency_penalty, OptionalNumber(body, "frequency_penalty", -2, 2));
+  CATENA_RETURN_IF_ERROR(ParseLogitBias(body, request));
+  CATENA_RETURN_IF_ERROR(ParseSamplerExtensions(body, request));
   CATENA_ASSIGN_OR_RETURN(std::optional<int64_t> max_tokens, OptionalInteger(body, "max_tokens", 1, 1 << 20));
   CATENA_ASSIGN_OR_RETURN(std::optional<int64_t> max_completion,
                           OptionalInteger(body, "max_completion_tokens", 1, 1 << 20));

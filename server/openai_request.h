@@ -1,12 +1,13 @@
 // Parsing and validation of the OpenAI gateway's request bodies (POST /v1/chat/completions, POST /v1/completions,
 // POST /v1/embeddings) into typed requests. Every field is checked before any work starts; a bad one is an INVALID_ARGUMENT made with
 // InvalidField naming it (e.g. "messages[1].content[0].type"). Fields the gateway does not act on but clients
-// commonly send (user, metadata, store, presence_penalty, ...) are type-checked and ignored. Pure functions.
+// commonly send (user, metadata, store, ...) are type-checked and ignored. Pure functions.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -23,6 +24,13 @@ struct ChatCompletionRequest {
   std::optional<double> temperature;           // [0, 2]
   std::optional<double> top_p;                 // [0, 1]
   std::optional<int> max_tokens;               // max_completion_tokens, else max_tokens; >= 1
+  std::optional<double> frequency_penalty;     // [-2, 2]
+  std::optional<double> presence_penalty;      // [-2, 2]
+  std::vector<std::pair<int32_t, double>> logit_bias;  // token id -> [-100, 100] (the model checks the ids)
+  // vLLM's extensions: top_k (-1 and 0 = off), min_p [0, 1], repetition_penalty (0, 2].
+  std::optional<int> top_k;
+  std::optional<double> min_p;
+  std::optional<double> repetition_penalty;
   std::optional<int64_t> seed;
   std::vector<std::string> stop;  // at most 4
   bool stream = false;

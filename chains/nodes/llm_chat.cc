@@ -15,6 +15,13 @@ absl::Status ReadSampling(const tmpl::Value& params, ChatRequest& request) {
   request.max_tokens = static_cast<int>(max_tokens);
   CATENA_ASSIGN_OR_RETURN(request.temperature, nodes::GetNumber(params, "temperature", 0, 0, 2));
   CATENA_ASSIGN_OR_RETURN(request.top_p, nodes::GetNumber(params, "top_p", 1, 0, 1));
+  CATENA_ASSIGN_OR_RETURN(int64_t top_k, nodes::GetInt(params, "top_k", 0, 0, 1 << 30));
+  request.top_k = static_cast<int>(top_k);
+  CATENA_ASSIGN_OR_RETURN(request.min_p, nodes::GetNumber(params, "min_p", 0, 0, 1));
+  CATENA_ASSIGN_OR_RETURN(request.repetition_penalty, nodes::GetNumber(params, "repetition_penalty", 1, 0, 2));
+  if (request.repetition_penalty == 0) return absl::InvalidArgumentError("repetition_penalty must be in (0, 2]");
+  CATENA_ASSIGN_OR_RETURN(request.frequency_penalty, nodes::GetNumber(params, "frequency_penalty", 0, -2, 2));
+  CATENA_ASSIGN_OR_RETURN(request.presence_penalty, nodes::GetNumber(params, "presence_penalty", 0, -2, 2));
   CATENA_ASSIGN_OR_RETURN(request.seed, nodes::GetInt(params, "seed", 0, 0, INT64_MAX));
   CATENA_ASSIGN_OR_RETURN(request.stop, nodes::GetStringList(params, "stop"));
   return absl::OkStatus();
@@ -137,6 +144,15 @@ std::vector<ParamInfo> SamplingParams() {
           {"max_tokens", FieldType::kInt, false, false, "256", "Most tokens to generate."},
           {"temperature", FieldType::kNumber, false, false, "0", "Sampling temperature in [0, 2]; 0 = greedy."},
           {"top_p", FieldType::kNumber, false, false, "1", "Nucleus sampling mass in (0, 1]."},
+          {"top_k", FieldType::kInt, false, false, "0", "Sample from the k most likely tokens; 0 = off."},
+          {"min_p", FieldType::kNumber, false, false, "0",
+           "Drop tokens less likely than min_p times the most likely one, in [0, 1]; 0 = off."},
+          {"repetition_penalty", FieldType::kNumber, false, false, "1",
+           "Penalty on tokens of the last 64 (prompt and reply), in (0, 2]; 1 = off."},
+          {"frequency_penalty", FieldType::kNumber, false, false, "0",
+           "Subtracted from a token's logit per time it was generated, in [-2, 2]."},
+          {"presence_penalty", FieldType::kNumber, false, false, "0",
+           "Subtracted from the logit of every token generated so far, in [-2, 2]."},
           {"seed", FieldType::kInt, false, false, "0", "Seed of the sampler."},
           {"stop", FieldType::kList, false, false, "[]", "Stop strings; the reply ends before the first one."},
           {"stream", FieldType::kBool, false, false, "true", "Emit a token event per streamed piece."}};

@@ -170,6 +170,48 @@ TEST_CASE("llm.generate sends the prompt raw and llm nodes report model errors",
              Catch::Contains("parameter 'temperature' must be a number, got str"));
 }
 
+// A ChatModel that keeps the requests it gets and answers "ok".
+class RecordingChatModel final : public ChatModel {
+ public:
+  std::unique_ptr<ChatCancel> Chat(ChatRequest request, std::function<void(std::string_view)>,
+                                   std::function<void(absl::StatusOr<ChatResult>)> on_done) override {
+    requests.push_back(std::move(request));
+    on_done(ChatResult{.text = "ok", .finish_reason = "stop"});
+    return nullptr;
+  }
+  bool HasModel(std::string_view) const override { return true; }
+  std::vector<ChatRequest> requests;
+};
+
+TEST_CASE("llm nodes pass the sampler settings to the model and check their ranges", "[unit]") {
+  RecordingChatModel model;
+  auto call = Run("llm.chat",
+                  Json{{"prompt", "hi"}, {"top_k", 40}, {"min_p", 0.05}, {"repetition_penalty", 1.1},
+                       {"frequency_penalty", 0.5}, {"presence_penalty", -0.25}},
+                  {.models = &model});
+  REQUIRE(call->output().ok());
+  REQUIRE(model.requests.size() == 1);
+  const ChatRequest& sent = model.requests[0];
+  CHECK(sent.top_k == 40);
+  CHECK(sent.min_p == 0.05);
+  CHECK(sent.repetition_penalty == 1.1);
+  CHECK(sent.frequency_penalty == 0.5);
+  CHECK(sent.presence_penalty == -0.25);
+  call = Run("llm.generate", Json{{"prompt", "hi"}}, {.models = &model});
+  REQUIRE(model.requests.size() == 2);
+  CHECK(model.requests[1].top_k == 0);
+  CHECK(model.requests[1].repetition_penalty == 1);
+  CHECK(model.requests[1].frequency_penalty == 0);
+  for (const auto& [name, value] : std::vector<std::pair<std::string, Json>>{
+           {"top_k", -1}, {"min_p", 2}, {"repetition_penalty", 0}, {"frequency_penalty", 3}, {"presence_penalty", -3}}) {
+    auto bad = Run("llm.chat", Json{{"prompt", "hi"}, {name, value}}, {.models = &model});
+    INFO(name);
+    CHECK(absl::IsInvalidArgument(bad->output().status()));
+    CHECK_THAT(std::string(bad->output().status().message()), Catch::Contains(name));
+  }
+  CHECK(model.requests.size() == 2);
+}
+
 TEST_CASE("cancelling the run cancels a streaming model call", "[unit]") {
   Executor executor({.threads = 1});
   TestChatModel model(&executor);

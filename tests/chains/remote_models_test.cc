@@ -132,6 +132,38 @@ TEST_CASE("remote chat model without streaming delivers the whole text as one de
   CHECK_FALSE(json::parse(server.requests().at(0).body).contains("stream"));
 }
 
+TEST_CASE("remote chat model sends the sampler controls that are set, and none that are off", "[unit]") {
+  HttpTestServer server([](const RecordedRequest&) {
+    return TestResponse::Json(200, R"({"choices":[{"index":0,"finish_reason":"stop","message":{"content":"ok"}}]})");
+  });
+  auto model = Model(server, /*stream=*/false);
+  ChatRequest request = Request();
+  request.frequency_penalty = 0.5;
+  request.presence_penalty = -0.25;
+  request.logit_bias = {{15, 100}, {7, -2.5}, {15, -1}};  // entries for one token add up, as in the engine
+  request.top_k = 40;
+  request.min_p = 0.05;
+  request.repetition_penalty = 1.1;
+  for (const ChatRequest& sent : {request, Request()}) {
+    Collector c;
+    model->Chat(sent, c.OnDelta(), c.OnDone());
+    REQUIRE(c.done.get_future().get().ok());
+  }
+  const json set = json::parse(server.requests().at(0).body);
+  CHECK(set["frequency_penalty"] == 0.5);
+  CHECK(set["presence_penalty"] == -0.25);
+  CHECK(set["logit_bias"] == json{{"15", 99.0}, {"7", -2.5}});
+  CHECK(set["top_k"] == 40);
+  CHECK(set["min_p"] == 0.05);
+  CHECK(set["repetition_penalty"] == 1.1);
+  // An OpenAI server refuses top_k, min_p and repetition_penalty: "off" sends nothing.
+  const json off = json::parse(server.requests().at(1).body);
+  for (const char* key :
+       {"frequency_penalty", "presence_penalty", "logit_bias", "top_k", "min_p", "repetition_penalty"}) {
+    CHECK_FALSE(off.contains(key));
+  }
+}
+
 TEST_CASE("remote chat returns at once while the server is slow", "[unit]") {
   TestResponse slow = TestResponse::Sse({kDelta, "[DONE]"});
   slow.delay_before_headers = milliseconds(600);

@@ -151,6 +151,12 @@ TEST_CASE("a chat request keeps roles, tool calls, sampling and the JSON schema 
                                            {.role = "tool", .content = "4", .tool_call_id = "c1"}},
                               .max_tokens = 12,
                               .temperature = 0.5,
+                              .top_k = 40,
+                              .min_p = 0.05,
+                              .repetition_penalty = 1.1,
+                              .frequency_penalty = 0.5,
+                              .presence_penalty = -0.25,
+                              .logit_bias = {{15, 100}, {7, -2.5}, {15, -1}},
                               .seed = 42,
                               .stop = {"\n"},
                               .json_schema = R"({"type":"object"})"};
@@ -165,6 +171,14 @@ TEST_CASE("a chat request keeps roles, tool calls, sampling and the JSON schema 
   CHECK(proto.sampling().temperature() == 0.5f);
   CHECK(proto.sampling().seed().value() == 42);
   CHECK(proto.sampling().top_p() == 1.0f);
+  CHECK(proto.sampling().top_k() == 40);
+  CHECK(proto.sampling().min_p() == 0.05f);
+  CHECK(proto.sampling().repetition_penalty() == 1.1f);
+  CHECK(proto.sampling().frequency_penalty() == 0.5f);
+  CHECK(proto.sampling().presence_penalty() == -0.25f);
+  REQUIRE(proto.sampling().logit_bias_size() == 2);
+  CHECK(proto.sampling().logit_bias().at(15) == 99.0f);
+  CHECK(proto.sampling().logit_bias().at(7) == -2.5f);
   CHECK(proto.sampling().stop(0) == "\n");
   CHECK(proto.response_format().kind() == v1::ResponseFormat::KIND_JSON_SCHEMA);
 }

@@ -74,6 +74,48 @@ TEST_CASE("tools and a named tool_choice are read; a schema response format keep
   CHECK(schema->json_schema == R"({"type":"array"})");
 }
 
+TEST_CASE("penalties, logit bias and vLLM's sampler extensions reach the request", "[unit]") {
+  auto request = ParseChatCompletionRequest(R"({"model": "m", "messages": [{"role": "user", "content": "x"}],
+    "frequency_penalty": 0.5, "presence_penalty": -1, "logit_bias": {"15": 100, "7": -2.5},
+    "top_k": 40, "min_p": 0.05, "repetition_penalty": 1.1})");
+  REQUIRE(request.ok());
+  CHECK(*request->frequency_penalty == 0.5);
+  CHECK(*request->presence_penalty == -1);
+  CHECK(request->logit_bias == std::vector<std::pair<int32_t, double>>{{15, 100.0}, {7, -2.5}});
+  CHECK(*request->top_k == 40);
+  CHECK(*request->min_p == 0.05);
+  CHECK(*request->repetition_penalty == 1.1);
+  // vLLM's "off" for top_k is -1; unset fields stay unset.
+  auto off = ParseCompletionRequest(R"({"model": "m", "prompt": "x", "top_k": -1, "logit_bias": {}})");
+  REQUIRE(off.ok());
+  CHECK_FALSE(off->top_k.has_value());
+  CHECK(off->logit_bias.empty());
+  CHECK_FALSE(off->frequency_penalty.has_value());
+  CHECK_FALSE(off->repetition_penalty.has_value());
+}
+
+TEST_CASE("bad sampler controls name the field at fault", "[unit]") {
+  const std::string prefix = R"({"model": "m", "messages": [{"role": "user", "content": "x"}], )";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"("logit_bias": [1, 2]})", "logit_bias"},
+      {R"("logit_bias": {"abc": 1}})", "logit_bias.abc"},
+      {R"("logit_bias": {"-3": 1}})", "logit_bias.-3"},
+      {R"("logit_bias": {"99999999999": 1}})", "logit_bias.99999999999"},
+      {R"("logit_bias": {"5": 101}})", "logit_bias.5"},
+      {R"("logit_bias": {"5": "up"}})", "logit_bias.5"},
+      {R"("frequency_penalty": 2.5})", "frequency_penalty"},
+      {R"("presence_penalty": "high"})", "presence_penalty"},
+      {R"("top_k": -2})", "top_k"},
+      {R"("top_k": 1.5})", "top_k"},
+      {R"("min_p": 1.5})", "min_p"},
+      {R"("repetition_penalty": 0})", "repetition_penalty"},
+      {R"("repetition_penalty": 3})", "repetition_penalty"},
+  };
+  for (const auto& [rest, param] : cases) {
+    CheckRefused(ParseChatCompletionRequest(prefix + rest).status(), prefix + rest, param);
+  }
+}
+
 TEST_CASE("invalid chat requests name the field at fault", "[unit]") {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {R"([1, 2])", ""},
