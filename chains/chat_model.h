@@ -55,9 +55,20 @@ struct ChatRequest {
   std::vector<std::pair<int32_t, double>> logit_bias;  // (token id, bias in [-100, 100])
   int64_t seed = 0;
   std::vector<std::string> stop;
+  // >= 0: ChatResult::logprobs reports every generated token's log-probability with this many most likely
+  // alternatives (at most 20). Only providers whose ReportsLogprobs says so honour it.
+  int logprobs = -1;
   std::string json_schema;  // non-empty: the reply must be valid JSON for this schema
   std::vector<ChatTool> tools;
   absl::Time deadline = absl::InfiniteFuture();
+};
+
+// A generated token's log-probability (natural log) under the model's distribution; `bytes` is its text, which
+// may be part of a UTF-8 character.
+struct ChatTokenLogprob {
+  std::string bytes;
+  double logprob = 0;
+  std::vector<ChatTokenLogprob> top;  // the most likely alternatives, most likely first (none nested deeper)
 };
 
 struct ChatResult {
@@ -65,6 +76,7 @@ struct ChatResult {
   std::vector<ChatToolCall> tool_calls;
   std::string finish_reason;  // "stop", "length", "tool_calls", ...
   TokenUsage usage;
+  std::vector<ChatTokenLogprob> logprobs;  // with ChatRequest::logprobs >= 0: one per generated token
 };
 
 // Cancels an in-flight call; safe to call from any thread, any number of times, also after completion.
@@ -83,6 +95,8 @@ class ChatModel {
                                            std::function<void(absl::StatusOr<ChatResult>)> on_done) = 0;
   // Whether `model` names a model this provider serves (used by validation when models are known).
   virtual bool HasModel(std::string_view model) const = 0;
+  // Whether calls to `model` honour ChatRequest::logprobs.
+  virtual bool ReportsLogprobs(std::string_view model) const { return false; }
 };
 
 }  // namespace catena::chains

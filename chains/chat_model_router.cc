@@ -48,4 +48,10 @@ bool ChatModelRouter::HasModel(std::string_view model) const {
   return Find(model, &target) != nullptr;
 }
 
+bool ChatModelRouter::ReportsLogprobs(std::string_view model) const {
+  std::string target;
+  const ChatModel* provider = Find(model, &target);
+  return provider != nullptr && provider->ReportsLogprobs(target.empty() ? model : std::string_view(target));
+}
+
 }  // namespace catena::chains

@@ -23,6 +23,7 @@ class ChatModelRouter final : public ChatModel {
   std::unique_ptr<ChatCancel> Chat(ChatRequest request, std::function<void(std::string_view delta)> on_delta,
                                    std::function<void(absl::StatusOr<ChatResult>)> on_done) override;
   bool HasModel(std::string_view model) const override;
+  bool ReportsLogprobs(std::string_view model) const override;
 
  private:
   // The provider serving `model` (through an alias when no provider serves the name itself), or null.

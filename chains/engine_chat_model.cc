@@ -67,6 +67,11 @@ absl::StatusOr<EngineRequest> EngineRequestFor(const ServedModel& served, const 
     engine.sampling.logit_bias.emplace_back(token, static_cast<float>(bias));
   }
   engine.sampling.seed = static_cast<uint64_t>(request.seed);
+  if (request.logprobs > inference::kMaxTopLogprobs) {
+    return absl::InvalidArgumentError(absl::StrCat("logprobs: at most ", inference::kMaxTopLogprobs,
+                                                   " alternatives per token, got ", request.logprobs));
+  }
+  engine.sampling.top_logprobs = std::max(request.logprobs, 0);
   engine.deadline = request.deadline;
   if (!request.json_schema.empty()) {
     auto grammar = inference::CompileJsonSchema(request.json_schema, served.grammar_vocabulary);
@@ -90,9 +95,9 @@ absl::StatusOr<EngineRequest> EngineRequestFor(const ServedModel& served, const 
 // ChatCancel handle and the registry keep the ServedModel alive.
 class EngineStream final : public std::enable_shared_from_this<EngineStream> {
  public:
-  EngineStream(const ServedModel& served, std::vector<ChatTool> tools, inference::StopMatcher stops,
+  EngineStream(const ServedModel& served, std::vector<ChatTool> tools, bool logprobs, inference::StopMatcher stops,
                std::function<void(std::string_view)> on_delta, std::function<void(absl::StatusOr<ChatResult>)> on_done)
-      : model_(served.model), engine_(served.engine.get()), tools_(std::move(tools)),
+      : model_(served.model), engine_(served.engine.get()), tools_(std::move(tools)), logprobs_(logprobs),
         detokenizer_(model_->tokenizer()),
         stops_(std::move(stops)), on_delta_(std::move(on_delta)), on_done_(std::move(on_done)) {}
 
@@ -128,8 +133,10 @@ class EngineStream final : public std::enable_shared_from_this<EngineStream> {
  private:
   void OnEvent(const EngineEvent& event) {
     std::string delta;
-    for (int32_t token : event.tokens) {
-      if (!stops_.stopped()) delta += stops_.Push(detokenizer_.Push(token)).text;
+    for (size_t i = 0; i < event.tokens.size(); ++i) {
+      if (stops_.stopped()) break;
+      delta += stops_.Push(detokenizer_.Push(event.tokens[i])).text;
+      if (logprobs_ && i < event.samples.size()) logprobs_out_.push_back(LogprobOf(event.samples[i]));
     }
     if (stops_.stopped() && !event.finished) Cancel();
     if (event.finished && !stops_.stopped()) delta += stops_.Push(detokenizer_.Flush()).text + stops_.Flush();
@@ -153,12 +160,29 @@ class EngineStream final : public std::enable_shared_from_this<EngineStream> {
     result.finish_reason = !result.tool_calls.empty() ? "tool_calls" : stops_.stopped() ? "stop" : event.finish_reason;
     result.usage.prompt_tokens = event.prompt_tokens;
     result.usage.completion_tokens = event.completion_tokens;
+    result.logprobs = std::move(logprobs_out_);
     return result;
+  }
+
+  // A sampled token's log-probability and alternatives, each with the bytes the token stands for.
+  ChatTokenLogprob LogprobOf(const inference::Sampled& sample) const {
+    auto entry = [&](int32_t token, float logprob) {
+      ChatTokenLogprob out{.logprob = logprob};
+      model_->tokenizer().AppendTokenBytes(token, /*first=*/false, /*skip_special=*/false, out.bytes);
+      return out;
+    };
+    ChatTokenLogprob out = entry(sample.token, sample.logprob);
+    for (const inference::TokenLogprob& alternative : sample.top()) {
+      out.top.push_back(entry(alternative.token, alternative.logprob));
+    }
+    return out;
   }
 
   std::shared_ptr<const inference::Model> model_;
   inference::Engine* engine_;  // alive while it delivers events, and while the handle holds the ServedModel
   const std::vector<ChatTool> tools_;
+  const bool logprobs_;
+  std::vector<ChatTokenLogprob> logprobs_out_;  // one per token up to a stop string
   inference::StreamingDetokenizer detokenizer_;
   inference::StopMatcher stops_;
   std::function<void(std::string_view)> on_delta_;
@@ -221,8 +245,8 @@ std::unique_ptr<ChatCancel> EngineChatModel::Chat(ChatRequest request,
     on_done(!prepared.ok() ? prepared.status() : Annotate(stops.status(), "stop"));
     return nullptr;
   }
-  auto stream = std::make_shared<EngineStream>(*prepared->first, request.tools, *std::move(stops), std::move(on_delta),
-                                               std::move(on_done));
+  auto stream = std::make_shared<EngineStream>(*prepared->first, request.tools, request.logprobs >= 0,
+                                               *std::move(stops), std::move(on_delta), std::move(on_done));
   stream->Start(std::move(prepared->second));
   return std::make_unique<EngineCancel>(std::move(prepared->first), std::move(stream));
 }

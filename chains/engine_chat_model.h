@@ -30,6 +30,8 @@ class EngineChatModel final : public ChatModel {
                                    std::function<void(absl::StatusOr<ChatResult>)> on_done) override;
   // Whether `model` is configured in the registry ("" = a default exists).
   bool HasModel(std::string_view model) const override;
+  // Every generative model in the registry reports log-probabilities.
+  bool ReportsLogprobs(std::string_view model) const override { return HasModel(model); }
 
  private:
   absl::StatusOr<std::string> ResolveName(std::string_view model) const;

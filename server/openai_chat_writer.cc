@@ -38,6 +38,47 @@ Json ToolCallsJson(const std::vector<chains::ChatToolCall>& calls, bool with_ind
 
 std::string Event(const std::string& json) { return absl::StrCat("data: ", json, "\n\n"); }
 
+Json ByteList(const std::string& bytes) {
+  Json list = Json::array();
+  for (unsigned char byte : bytes) list.push_back(byte);
+  return list;
+}
+
+// A chat choice's logprobs: {content: [{token, logprob, bytes, top_logprobs: [{token, logprob, bytes}]}]}.
+Json ChatLogprobsJson(const std::vector<chains::ChatTokenLogprob>& tokens) {
+  auto entry = [](const chains::ChatTokenLogprob& token) {
+    return Json{{"token", token.bytes}, {"logprob", token.logprob}, {"bytes", ByteList(token.bytes)}};
+  };
+  Json content = Json::array();
+  for (const chains::ChatTokenLogprob& token : tokens) {
+    Json item = entry(token);
+    item["top_logprobs"] = Json::array();
+    for (const chains::ChatTokenLogprob& alternative : token.top) item["top_logprobs"].push_back(entry(alternative));
+    content.push_back(std::move(item));
+  }
+  return {{"content", std::move(content)}, {"refusal", nullptr}};
+}
+
+// A text completion choice's logprobs: parallel lists of tokens, their logprobs, {token: logprob} alternatives
+// and each token's byte offset in the completion's text.
+Json TextLogprobsJson(const std::vector<chains::ChatTokenLogprob>& tokens) {
+  Json out = {{"tokens", Json::array()}, {"token_logprobs", Json::array()}, {"top_logprobs", Json::array()},
+              {"text_offset", Json::array()}};
+  size_t offset = 0;
+  for (const chains::ChatTokenLogprob& token : tokens) {
+    out["tokens"].push_back(token.bytes);
+    out["token_logprobs"].push_back(token.logprob);
+    Json top = Json::object();
+    for (const chains::ChatTokenLogprob& alternative : token.top) {
+      if (!top.contains(alternative.bytes)) top[alternative.bytes] = alternative.logprob;
+    }
+    out["top_logprobs"].push_back(std::move(top));
+    out["text_offset"].push_back(offset);
+    offset += token.bytes.size();
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string NewCompletionId(std::string_view prefix) {
@@ -57,19 +98,24 @@ ChatCompletionWriter::ChatCompletionWriter(std::shared_ptr<HttpResponder> respon
       created_(absl::ToUnixSeconds(absl::Now())) {}
 
 std::string ChatCompletionWriter::Chunk(std::string_view text, const std::string& finish_reason,
-                                        const std::string& delta_json) const {
+                                        const std::string& delta_json, const nlohmann::json* logprobs) const {
   Json choice = {{"index", 0}};
   if (shape_ == CompletionShape::kText) {
     choice["text"] = std::string(text);
   } else {
     choice["delta"] = delta_json.empty() ? Json{{"content", std::string(text)}} : Json::parse(delta_json);
   }
-  choice["logprobs"] = nullptr;
+  choice["logprobs"] = logprobs != nullptr ? *logprobs : Json(nullptr);
   choice["finish_reason"] = finish_reason.empty() ? Json(nullptr) : Json(finish_reason);
   Json chunk = Envelope(/*chunk=*/true);
   chunk["choices"] = Json::array({std::move(choice)});
   if (include_usage_) chunk["usage"] = nullptr;
   return Event(Dump(chunk));
+}
+
+nlohmann::json ChatCompletionWriter::LogprobsJson(const ChatAnswer& answer) const {
+  if (!answer.logprobs.has_value()) return nullptr;
+  return shape_ == CompletionShape::kText ? TextLogprobsJson(*answer.logprobs) : ChatLogprobsJson(*answer.logprobs);
 }
 
 nlohmann::json ChatCompletionWriter::Envelope(bool chunk) const {
@@ -114,7 +160,7 @@ void ChatCompletionWriter::Complete(ChatAnswer answer) {
       if (!answer.tool_calls.empty()) message["tool_calls"] = ToolCallsJson(answer.tool_calls, false);
       choice["message"] = std::move(message);
     }
-    choice["logprobs"] = nullptr;
+    choice["logprobs"] = LogprobsJson(answer);
     choice["finish_reason"] = finish;
     Json body = Envelope(/*chunk=*/false);
     body["choices"] = Json::array({std::move(choice)});
@@ -127,7 +173,8 @@ void ChatCompletionWriter::Complete(ChatAnswer answer) {
   if (!answer.tool_calls.empty()) {
     responder_->Write(Chunk("", "", Dump(Json{{"tool_calls", ToolCallsJson(answer.tool_calls, true)}})));
   }
-  responder_->Write(Chunk("", finish, shape_ == CompletionShape::kChat ? "{}" : ""));
+  const Json logprobs = LogprobsJson(answer);
+  responder_->Write(Chunk("", finish, shape_ == CompletionShape::kChat ? "{}" : "", &logprobs));
   if (include_usage_) {
     Json usage = Envelope(/*chunk=*/true);
     usage["choices"] = Json::array();

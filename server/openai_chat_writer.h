@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,9 @@ struct ChatAnswer {
   std::vector<chains::ChatToolCall> tool_calls;
   std::string finish_reason = "stop";  // passed on when stop, length, tool_calls or content_filter; else "stop"
   chains::TokenUsage usage;
+  // Set when the request asked for log-probabilities: one per generated token (whole and streamed answers alike
+  // carry them in the choice that has the finish_reason).
+  std::optional<std::vector<chains::ChatTokenLogprob>> logprobs;
 };
 
 enum class CompletionShape { kChat, kText };
@@ -43,8 +47,12 @@ class ChatCompletionWriter {
   HttpResponder& responder() { return *responder_; }
 
  private:
-  // A streamed chunk of `text` (chat: the delta object {"content": text}, or `delta_json` when given).
-  std::string Chunk(std::string_view text, const std::string& finish_reason, const std::string& delta_json = "") const;
+  // A streamed chunk of `text` (chat: the delta object {"content": text}, or `delta_json` when given), with
+  // `logprobs` (else null) in its choice.
+  std::string Chunk(std::string_view text, const std::string& finish_reason, const std::string& delta_json = "",
+                    const nlohmann::json* logprobs = nullptr) const;
+  // The choice's logprobs for `answer` in this writer's shape (null when not asked for).
+  nlohmann::json LogprobsJson(const ChatAnswer& answer) const;
   // id, object, created, model and system_fingerprint of a whole answer or of a streamed chunk.
   nlohmann::json Envelope(bool chunk) const;
   void OpenStreamLocked();

@@ -45,6 +45,7 @@ absl::StatusOr<Shaped> Shape(ChatCompletionRequest in) {
   request.frequency_penalty = in.frequency_penalty.value_or(0.0);
   request.presence_penalty = in.presence_penalty.value_or(0.0);
   request.logit_bias = std::move(in.logit_bias);
+  request.logprobs = in.logprobs;
   request.seed = in.seed ? *in.seed : static_cast<int64_t>(std::random_device{}() >> 1);
   request.stop = std::move(in.stop);
   request.json_schema = std::move(in.json_schema);
@@ -79,6 +80,7 @@ class ModelCall : public std::enable_shared_from_this<ModelCall> {
       : model_(shaped.request.model),
         tools_offered_(shaped.tools_offered),
         forced_call_(shaped.forced_call),
+        logprobs_(shaped.request.logprobs >= 0),
         stream_(stream),
         executor_(executor),
         writer_(responder, NewCompletionId(shaped.request.raw_prompt ? "cmpl" : "chatcmpl"), shaped.request.model,
@@ -150,6 +152,7 @@ class ModelCall : public std::enable_shared_from_this<ModelCall> {
   ChatAnswer Answer(chains::ChatResult& result) {
     ChatAnswer answer{.tool_calls = std::move(result.tool_calls), .finish_reason = result.finish_reason,
                       .usage = result.usage};
+    if (logprobs_) answer.logprobs = std::move(result.logprobs);
     if (forced_call_ && answer.tool_calls.empty()) answer.tool_calls = CallFromJson(result.text);
     if (!answer.tool_calls.empty()) answer.finish_reason = "tool_calls";
     if (!stream_) {
@@ -165,6 +168,7 @@ class ModelCall : public std::enable_shared_from_this<ModelCall> {
   const std::string model_;
   const bool tools_offered_;
   const bool forced_call_;
+  const bool logprobs_;
   const bool stream_;
   Executor* const executor_;
   ChatCompletionWriter writer_;
@@ -206,6 +210,10 @@ void ChatWithModel(std::shared_ptr<chains::ChatModel> models, Executor* executor
                    std::shared_ptr<HttpResponder> responder) {
   const bool stream = request.stream;
   const bool include_usage = request.include_usage;
+  if (request.logprobs >= 0 && models->HasModel(request.model) && !models->ReportsLogprobs(request.model)) {
+    return responder->Send(ErrorResponse(ErrorFromStatus(InvalidField(
+        "logprobs", absl::StrCat("model '", request.model, "' does not report log-probabilities (in-process models do)")))));
+  }
   absl::StatusOr<Shaped> shaped = Shape(std::move(request));
   if (!shaped.ok()) return responder->Send(ErrorResponse(ErrorFromStatus(shaped.status())));
   chains::ChatRequest chat = shaped->request;

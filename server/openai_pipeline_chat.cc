@@ -225,6 +225,9 @@ void PipelineChat::Chat(std::string tenant, ChatCompletionRequest request, std::
         if (inputs.ok() && request.response_format != "text") {
           inputs = InvalidField("response_format", "pipeline models decide their own output format");
         }
+        if (inputs.ok() && request.logprobs >= 0) {
+          inputs = InvalidField("logprobs", "pipeline models do not report log-probabilities");
+        }
         if (!inputs.ok()) return responder->Send(ErrorResponse(ErrorFromStatus(inputs.status())));
         const std::string id = NewCompletionId("chatcmpl");
         v1::RunRequest run;

@@ -388,8 +388,22 @@ absl::Status RefuseUnsupportedCompletionOptions(const Json& body) {
   }
   CATENA_ASSIGN_OR_RETURN(std::optional<int64_t> best_of, OptionalInteger(body, "best_of", 1, 20));
   if (best_of && *best_of != 1) return InvalidField("best_of", "'best_of' must be 1");
+  return absl::OkStatus();
+}
+
+// Chat: logprobs (a boolean) and top_logprobs (0-20 alternatives, only with logprobs: true).
+absl::Status ParseChatLogprobs(const Json& body, ChatCompletionRequest& request) {
+  CATENA_ASSIGN_OR_RETURN(bool logprobs, OptionalBool(body, "logprobs"));
+  CATENA_ASSIGN_OR_RETURN(std::optional<int64_t> top, OptionalInteger(body, "top_logprobs", 0, 20));
+  if (top && !logprobs) return InvalidField("top_logprobs", "'top_logprobs' needs 'logprobs': true");
+  if (logprobs) request.logprobs = static_cast<int>(top.value_or(0));
+  return absl::OkStatus();
+}
+
+// Text completions: logprobs is the number of alternatives (0-5) reported with each token's log-probability.
+absl::Status ParseCompletionLogprobs(const Json& body, ChatCompletionRequest& request) {
   CATENA_ASSIGN_OR_RETURN(std::optional<int64_t> logprobs, OptionalInteger(body, "logprobs", 0, 5));
-  if (logprobs && *logprobs > 0) return InvalidField("logprobs", "'logprobs' is not supported");
+  if (logprobs) request.logprobs = static_cast<int>(*logprobs);
   return absl::OkStatus();
 }
 
@@ -445,8 +459,7 @@ absl::StatusOr<ChatCompletionRequest> ParseChatCompletionRequest(std::string_vie
   CATENA_ASSIGN_OR_RETURN(request.model, RequiredModel(json));
   CATENA_RETURN_IF_ERROR(ParseMessages(json, request));
   CATENA_RETURN_IF_ERROR(ParseSampling(json, request));
-  CATENA_ASSIGN_OR_RETURN(bool logprobs, OptionalBool(json, "logprobs"));
-  if (logprobs) return InvalidField("logprobs", "'logprobs' is not supported");
+  CATENA_RETURN_IF_ERROR(ParseChatLogprobs(json, request));
   CATENA_RETURN_IF_ERROR(ParseStreaming(json, request));
   CATENA_RETURN_IF_ERROR(ParseTools(json, request));
   CATENA_RETURN_IF_ERROR(ParseResponseFormat(json, request));
@@ -465,6 +478,7 @@ absl::StatusOr<ChatCompletionRequest> ParseCompletionRequest(std::string_view bo
   CATENA_RETURN_IF_ERROR(ParsePrompt(json, request));
   CATENA_RETURN_IF_ERROR(ParseSampling(json, request));
   CATENA_RETURN_IF_ERROR(RefuseUnsupportedCompletionOptions(json));
+  CATENA_RETURN_IF_ERROR(ParseCompletionLogprobs(json, request));
   CATENA_RETURN_IF_ERROR(ParseStreaming(json, request));
   return request;
 }

@@ -33,6 +33,9 @@ struct ChatCompletionRequest {
   std::optional<double> repetition_penalty;
   std::optional<int64_t> seed;
   std::vector<std::string> stop;  // at most 4
+  // -1: none; else report each token's log-probability with this many alternatives (chat: logprobs: true and
+  // top_logprobs 0-20; text completions: logprobs 0-5).
+  int logprobs = -1;
   bool stream = false;
   bool include_usage = false;  // stream_options.include_usage
   std::vector<chains::ChatTool> tools;
@@ -57,8 +60,8 @@ absl::StatusOr<ChatCompletionRequest> ParseChatCompletionRequest(std::string_vie
 // Tokens a text completion generates when the request gives no max_tokens (OpenAI's default for completions).
 inline constexpr int kDefaultCompletionTokens = 16;
 
-// Parses a text completion request body: one prompt (a string, or an array holding one string); echo, suffix,
-// best_of > 1 and logprobs > 0 are refused as unsupported, naming the field.
+// Parses a text completion request body: one prompt (a string, or an array holding one string); echo, suffix
+// and best_of > 1 are refused as unsupported, naming the field.
 absl::StatusOr<ChatCompletionRequest> ParseCompletionRequest(std::string_view body);
 
 // Parses an embeddings request body.

@@ -183,6 +183,8 @@ TEST_CASE("the gateway answers bad requests with OpenAI-shaped errors and the ri
         {R"({"model": "test", "messages": [{"role": "user", "content": [{"type": "image_url"}]}]})",
          "messages[0].content[0].type"},
         {R"({"model": "test", "messages": [{"role": "tool", "content": "r"}]})", "messages[0].tool_call_id"},
+        {Chat("test", "x", R"(, "top_logprobs": 2)"), "top_logprobs"},
+        {Chat("test", "x", R"(, "logprobs": true)"), "logprobs"},  // the test models report none
     };
     for (const auto& [body, param] : cases) {
       fetched = Fetch(address, "POST", "/v1/chat/completions", body);
@@ -281,6 +283,7 @@ fs::path TinyModel(const fs::path& dir) {
 struct Generated {
   std::string text;
   std::vector<int32_t> token_ids;
+  std::vector<v1::TokenLogprob> logprobs;
   int32_t prompt_tokens = 0;
 };
 
@@ -299,6 +302,7 @@ Generated Generate(v1::InferenceService::Stub& stub, const std::string& prompt, 
   while (reader->Read(&delta)) {
     out.text += delta.text_delta();
     out.token_ids.insert(out.token_ids.end(), delta.token_ids().begin(), delta.token_ids().end());
+    out.logprobs.insert(out.logprobs.end(), delta.logprobs().begin(), delta.logprobs().end());
     if (delta.has_usage()) out.prompt_tokens = delta.usage().prompt_tokens();
   }
   const grpc::Status status = reader->Finish();
@@ -435,6 +439,57 @@ TEST_CASE("an in-process GGUF model answers through the gateway once it is loade
   REQUIRE(fetched.status == 200);
   CHECK(fetched.json()["choices"][0]["text"] == with_penalties.text);
   CHECK(with_penalties.text != plain.text);
+
+  // Text completion logprobs: each token's log-probability and its 3 alternatives, as Generate reports them.
+  fetched = Fetch(address, "POST", "/v1/completions",
+                  R"({"model": "tiny", "prompt": "Once upon a time", "max_tokens": 5, "temperature": 0, "logprobs": 3})");
+  REQUIRE(fetched.status == 200);
+  const Json text_logprobs = fetched.json()["choices"][0]["logprobs"];
+  const Generated reported = Generate(*stub, "Once upon a time", 5, [](v1::SamplingParams& sampling) {
+    sampling.set_logprobs(true);
+    sampling.set_top_logprobs(3);
+  });
+  REQUIRE(text_logprobs["token_logprobs"].size() == reported.token_ids.size());
+  REQUIRE(reported.logprobs.size() == 4 * reported.token_ids.size());  // each token, then its 3 alternatives
+  size_t offset = 0;
+  for (size_t i = 0; i < reported.token_ids.size(); ++i) {
+    const double logprob = text_logprobs["token_logprobs"][i].get<double>();
+    CHECK(logprob == Approx(reported.logprobs[4 * i].logprob()).margin(1e-6));
+    CHECK(logprob <= 0);
+    const Json& top = text_logprobs["top_logprobs"][i];
+    CHECK((top.size() >= 1 && top.size() <= 3));
+    double best = -1e30;
+    for (const auto& [token, value] : top.items()) best = std::max(best, value.get<double>());
+    CHECK(best == Approx(logprob).margin(1e-6));  // greedy: the chosen token is the most likely one
+    CHECK(text_logprobs["text_offset"][i] == offset);
+    offset += text_logprobs["tokens"][i].get<std::string>().size();
+  }
+
+  // Chat logprobs, whole and streamed: one entry per generated token, with top_logprobs alternatives.
+  const std::string chat = Chat("tiny", "Hello", R"(, "max_tokens": 6, "temperature": 0, "logprobs": true,
+                                                    "top_logprobs": 2)");
+  fetched = Fetch(address, "POST", "/v1/chat/completions", chat);
+  REQUIRE(fetched.status == 200);
+  const Json chat_answer = fetched.json();
+  const Json& content = chat_answer["choices"][0]["logprobs"]["content"];
+  REQUIRE(content.size() == chat_answer["usage"]["completion_tokens"].get<size_t>());
+  for (const Json& token : content) {
+    REQUIRE(token["top_logprobs"].size() == 2);
+    CHECK(token["top_logprobs"][0]["logprob"].get<double>() == Approx(token["logprob"].get<double>()).margin(1e-6));
+    CHECK(token["bytes"].size() == token["token"].get<std::string>().size());
+  }
+  std::string chat_stream = chat;
+  chat_stream.insert(chat_stream.size() - 1, R"(, "stream": true, "stream_options": {"include_usage": true})");
+  fetched = Fetch(address, "POST", "/v1/chat/completions", chat_stream);
+  REQUIRE(fetched.status == 200);
+  Json streamed_logprobs = Json::array();
+  for (const std::string& event : SseData(fetched.body)) {
+    if (event == "[DONE]") break;
+    const Json chunk = Json::parse(event);
+    if (chunk["choices"].empty() || chunk["choices"][0]["logprobs"].is_null()) continue;
+    for (const Json& token : chunk["choices"][0]["logprobs"]["content"]) streamed_logprobs.push_back(token);
+  }
+  CHECK(streamed_logprobs == content);
 
   // A client that goes away after the first delta cancels the generation: far fewer than 480 tokens are made.
   const int64_t before = OutputTokenCount(address);

@@ -79,6 +79,7 @@ TEST_CASE("penalties, logit bias and vLLM's sampler extensions reach the request
     "frequency_penalty": 0.5, "presence_penalty": -1, "logit_bias": {"15": 100, "7": -2.5},
     "top_k": 40, "min_p": 0.05, "repetition_penalty": 1.1})");
   REQUIRE(request.ok());
+  CHECK(request->logprobs == -1);
   CHECK(*request->frequency_penalty == 0.5);
   CHECK(*request->presence_penalty == -1);
   CHECK(request->logit_bias == std::vector<std::pair<int32_t, double>>{{15, 100.0}, {7, -2.5}});
@@ -92,6 +93,16 @@ TEST_CASE("penalties, logit bias and vLLM's sampler extensions reach the request
   CHECK(off->logit_bias.empty());
   CHECK_FALSE(off->frequency_penalty.has_value());
   CHECK_FALSE(off->repetition_penalty.has_value());
+}
+
+TEST_CASE("logprobs: chat takes a flag and a count of alternatives, text completions a count", "[unit]") {
+  const std::string chat = R"({"model": "m", "messages": [{"role": "user", "content": "x"}], )";
+  CHECK(ParseChatCompletionRequest(chat + R"("logprobs": true, "top_logprobs": 3})")->logprobs == 3);
+  CHECK(ParseChatCompletionRequest(chat + R"("logprobs": true})")->logprobs == 0);
+  CHECK(ParseChatCompletionRequest(chat + R"("logprobs": false})")->logprobs == -1);
+  CHECK(ParseCompletionRequest(R"({"model": "m", "prompt": "x", "logprobs": 2})")->logprobs == 2);
+  CHECK(ParseCompletionRequest(R"({"model": "m", "prompt": "x", "logprobs": 0})")->logprobs == 0);
+  CHECK(ParseCompletionRequest(R"({"model": "m", "prompt": "x", "logprobs": null})")->logprobs == -1);
 }
 
 TEST_CASE("bad sampler controls name the field at fault", "[unit]") {
@@ -126,7 +137,10 @@ TEST_CASE("invalid chat requests name the field at fault", "[unit]") {
       {R"({"model": "m", "messages": [{"role": "user", "content": "x", "tool_calls": []}], "seed": 1.5})", "seed"},
       {R"({"model": "m", "messages": [{"role": "user", "content": "x"}], "tools": [{"type": "retrieval"}]})",
        "tools[0].type"},
-      {R"({"model": "m", "messages": [{"role": "user", "content": "x"}], "logprobs": true})", "logprobs"},
+      {R"({"model": "m", "messages": [{"role": "user", "content": "x"}], "logprobs": "yes"})", "logprobs"},
+      {R"({"model": "m", "messages": [{"role": "user", "content": "x"}], "top_logprobs": 2})", "top_logprobs"},
+      {R"({"model": "m", "messages": [{"role": "user", "content": "x"}], "logprobs": true, "top_logprobs": 21})",
+       "top_logprobs"},
       {R"({"model": "m", "messages": [{"role": "user", "content": "x"}], "tools": [
           {"type": "function", "function": {"name": "f"}}], "tool_choice": "required",
           "response_format": {"type": "json_object"}})", "response_format"},
@@ -171,7 +185,7 @@ TEST_CASE("invalid text completion requests name the field at fault", "[unit]") 
       {R"({"model": "m", "prompt": "x", "echo": true})", "echo"},
       {R"({"model": "m", "prompt": "x", "suffix": "end"})", "suffix"},
       {R"({"model": "m", "prompt": "x", "best_of": 3})", "best_of"},
-      {R"({"model": "m", "prompt": "x", "logprobs": 2})", "logprobs"},
+      {R"({"model": "m", "prompt": "x", "logprobs": 6})", "logprobs"},
       {R"({"model": "m", "prompt": "x", "logprobs": true})", "logprobs"},
       {R"({"model": "m", "prompt": "x", "n": 2})", "n"},
       {R"({"model": "m", "prompt": "x", "stream_options": {"include_usage": true}})", "stream_options"},
