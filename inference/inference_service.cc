@@ -138,6 +138,7 @@ class GenerationStream final : public QueuedStreamWriter<Response> {
       out->set_logprob(logprob);
     };
     add(sample.token, sample.logprob);
+    message.mutable_logprobs(message.logprobs_size() - 1)->set_alternatives(static_cast<int32_t>(sample.top().size()));
     for (const TokenLogprob& alternative : sample.top()) add(alternative.token, alternative.logprob);
   }
 

@@ -287,14 +287,19 @@ struct Generated {
   int32_t prompt_tokens = 0;
 };
 
-// InferenceService.Generate on the model "tiny": greedy, `max_tokens` tokens, sampling settings from `configure`.
+// InferenceService.Generate on the model "tiny": greedy, `max_tokens` tokens, sampling settings from `configure`,
+// under `json_schema` when given.
 Generated Generate(v1::InferenceService::Stub& stub, const std::string& prompt, int max_tokens,
-                   const std::function<void(v1::SamplingParams&)>& configure = {}) {
+                   const std::function<void(v1::SamplingParams&)>& configure = {}, const std::string& json_schema = "") {
   v1::GenerateRequest request;
   request.set_model("tiny");
   request.set_prompt(prompt);
   request.mutable_sampling()->set_max_tokens(max_tokens);
   if (configure) configure(*request.mutable_sampling());
+  if (!json_schema.empty()) {
+    request.mutable_response_format()->set_kind(v1::ResponseFormat::KIND_JSON_SCHEMA);
+    request.mutable_response_format()->set_json_schema(json_schema);
+  }
   grpc::ClientContext context;
   auto reader = stub.Generate(&context, request);
   Generated out;
@@ -450,11 +455,16 @@ TEST_CASE("an in-process GGUF model answers through the gateway once it is loade
     sampling.set_top_logprobs(3);
   });
   REQUIRE(text_logprobs["token_logprobs"].size() == reported.token_ids.size());
-  REQUIRE(reported.logprobs.size() == 4 * reported.token_ids.size());  // each token, then its 3 alternatives
+  // Generate's list: each token's entry (saying how many alternatives follow), then those alternatives.
+  REQUIRE(reported.logprobs.size() == 4 * reported.token_ids.size());
   size_t offset = 0;
   for (size_t i = 0; i < reported.token_ids.size(); ++i) {
+    const v1::TokenLogprob& entry = reported.logprobs[4 * i];
+    CHECK(entry.token_id() == reported.token_ids[i]);
+    CHECK(entry.alternatives() == 3);
+    CHECK(reported.logprobs[4 * i + 1].alternatives() == 0);
     const double logprob = text_logprobs["token_logprobs"][i].get<double>();
-    CHECK(logprob == Approx(reported.logprobs[4 * i].logprob()).margin(1e-6));
+    CHECK(logprob == Approx(entry.logprob()).margin(1e-6));
     CHECK(logprob <= 0);
     const Json& top = text_logprobs["top_logprobs"][i];
     CHECK((top.size() >= 1 && top.size() <= 3));
@@ -464,6 +474,23 @@ TEST_CASE("an in-process GGUF model answers through the gateway once it is loade
     CHECK(text_logprobs["text_offset"][i] == offset);
     offset += text_logprobs["tokens"][i].get<std::string>().size();
   }
+
+  // Under a grammar fewer tokens are possible: entries say how many alternatives follow, so the list still splits.
+  const Generated constrained = Generate(*stub, "Answer:", 8, [](v1::SamplingParams& sampling) {
+    sampling.set_logprobs(true);
+    sampling.set_top_logprobs(5);
+  }, R"({"enum": ["yes"]})");
+  size_t at = 0, fewer = 0;
+  for (int32_t token : constrained.token_ids) {
+    REQUIRE(at < constrained.logprobs.size());
+    CHECK(constrained.logprobs[at].token_id() == token);
+    const int alternatives = constrained.logprobs[at].alternatives();
+    CHECK((alternatives >= 1 && alternatives <= 5));
+    if (alternatives < 5) ++fewer;
+    at += 1 + alternatives;
+  }
+  CHECK(at == constrained.logprobs.size());
+  CHECK(fewer > 0);
 
   // Chat logprobs, whole and streamed: one entry per generated token, with top_logprobs alternatives.
   const std::string chat = Chat("tiny", "Hello", R"(, "max_tokens": 6, "temperature": 0, "logprobs": true,
