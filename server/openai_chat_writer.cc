@@ -1,5 +1,6 @@
 #include "server/openai_chat_writer.h"
 
+#include <algorithm>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -88,18 +89,22 @@ std::string NewCompletionId(std::string_view prefix) {
 }
 
 ChatCompletionWriter::ChatCompletionWriter(std::shared_ptr<HttpResponder> responder, std::string id,
-                                           std::string model, bool stream, bool include_usage, CompletionShape shape)
+                                           std::string model, bool stream, bool include_usage, CompletionShape shape,
+                                           int choices)
     : responder_(std::move(responder)),
       id_(std::move(id)),
       model_(std::move(model)),
       stream_(stream),
       include_usage_(include_usage),
       shape_(shape),
-      created_(absl::ToUnixSeconds(absl::Now())) {}
+      created_(absl::ToUnixSeconds(absl::Now())),
+      content_(static_cast<size_t>(choices)),
+      answers_(static_cast<size_t>(choices)),
+      remaining_(choices) {}
 
-std::string ChatCompletionWriter::Chunk(std::string_view text, const std::string& finish_reason,
+std::string ChatCompletionWriter::Chunk(int index, std::string_view text, const std::string& finish_reason,
                                         const std::string& delta_json, const nlohmann::json* logprobs) const {
-  Json choice = {{"index", 0}};
+  Json choice = {{"index", index}};
   if (shape_ == CompletionShape::kText) {
     choice["text"] = std::string(text);
   } else {
@@ -129,60 +134,82 @@ void ChatCompletionWriter::OpenStreamLocked() {
   if (opened_) return;
   opened_ = true;
   responder_->StartStream(200, "text/event-stream", {{"X-Request-Id", id_}});
-  if (shape_ == CompletionShape::kChat) responder_->Write(Chunk("", "", R"({"role":"assistant","content":""})"));
+  if (shape_ != CompletionShape::kChat) return;
+  for (int index = 0; index < static_cast<int>(answers_.size()); ++index) {
+    responder_->Write(Chunk(index, "", "", R"({"role":"assistant","content":""})"));
+  }
 }
 
-void ChatCompletionWriter::Content(std::string_view delta) {
+void ChatCompletionWriter::Content(std::string_view delta, int index) {
   std::lock_guard lock(mutex_);
-  if (done_ || delta.empty()) return;
+  if (done_ || delta.empty() || answers_.at(static_cast<size_t>(index)).has_value()) return;
   if (!stream_) {
-    content_.append(delta);
+    content_[static_cast<size_t>(index)].append(delta);
     return;
   }
   OpenStreamLocked();
-  responder_->Write(Chunk(delta, ""));
+  responder_->Write(Chunk(index, delta, ""));
 }
 
-void ChatCompletionWriter::Complete(ChatAnswer answer) {
+nlohmann::json ChatCompletionWriter::WholeChoice(int index, const ChatAnswer& answer) const {
+  const std::string& content = content_[static_cast<size_t>(index)];
+  Json choice = {{"index", index}};
+  if (shape_ == CompletionShape::kText) {
+    choice["text"] = content;
+  } else {
+    Json message = {{"role", "assistant"},
+                    {"content", content.empty() && !answer.tool_calls.empty() ? Json(nullptr) : Json(content)},
+                    {"refusal", nullptr}};
+    if (!answer.tool_calls.empty()) message["tool_calls"] = ToolCallsJson(answer.tool_calls, false);
+    choice["message"] = std::move(message);
+  }
+  choice["logprobs"] = LogprobsJson(answer);
+  choice["finish_reason"] = FinishReason(answer.finish_reason);
+  return choice;
+}
+
+void ChatCompletionWriter::Complete(ChatAnswer answer, int index) {
   std::lock_guard lock(mutex_);
-  if (done_) return;
-  done_ = true;
-  const std::string finish = FinishReason(answer.finish_reason);
+  std::optional<ChatAnswer>& slot = answers_.at(static_cast<size_t>(index));
+  if (done_ || slot.has_value()) return;
+  usage_.prompt_tokens = std::max(usage_.prompt_tokens, answer.usage.prompt_tokens);
+  usage_.completion_tokens += answer.usage.completion_tokens;
   if (!stream_) {
-    content_ += answer.content;
-    Json choice = {{"index", 0}};
-    if (shape_ == CompletionShape::kText) {
-      choice["text"] = content_;
-    } else {
-      Json message = {{"role", "assistant"},
-                      {"content", content_.empty() && !answer.tool_calls.empty() ? Json(nullptr) : Json(content_)},
-                      {"refusal", nullptr}};
-      if (!answer.tool_calls.empty()) message["tool_calls"] = ToolCallsJson(answer.tool_calls, false);
-      choice["message"] = std::move(message);
-    }
-    choice["logprobs"] = LogprobsJson(answer);
-    choice["finish_reason"] = finish;
+    content_[static_cast<size_t>(index)] += answer.content;
+    slot = std::move(answer);
+    if (--remaining_ > 0) return;
+    done_ = true;
     Json body = Envelope(/*chunk=*/false);
-    body["choices"] = Json::array({std::move(choice)});
-    body["usage"] = UsageJson(answer.usage);
+    body["choices"] = Json::array();
+    for (int i = 0; i < static_cast<int>(answers_.size()); ++i) body["choices"].push_back(WholeChoice(i, *answers_[i]));
+    body["usage"] = UsageJson(usage_);
     responder_->Send({.content_type = "application/json", .body = Dump(body), .headers = {{"X-Request-Id", id_}}});
     return;
   }
   OpenStreamLocked();
-  if (!answer.content.empty()) responder_->Write(Chunk(answer.content, ""));
+  if (!answer.content.empty()) responder_->Write(Chunk(index, answer.content, ""));
   if (!answer.tool_calls.empty()) {
-    responder_->Write(Chunk("", "", Dump(Json{{"tool_calls", ToolCallsJson(answer.tool_calls, true)}})));
+    responder_->Write(Chunk(index, "", "", Dump(Json{{"tool_calls", ToolCallsJson(answer.tool_calls, true)}})));
   }
   const Json logprobs = LogprobsJson(answer);
-  responder_->Write(Chunk("", finish, shape_ == CompletionShape::kChat ? "{}" : "", &logprobs));
+  responder_->Write(
+      Chunk(index, "", FinishReason(answer.finish_reason), shape_ == CompletionShape::kChat ? "{}" : "", &logprobs));
+  slot = std::move(answer);
+  if (--remaining_ > 0) return;
+  done_ = true;
   if (include_usage_) {
     Json usage = Envelope(/*chunk=*/true);
     usage["choices"] = Json::array();
-    usage["usage"] = UsageJson(answer.usage);
+    usage["usage"] = UsageJson(usage_);
     responder_->Write(Event(Dump(usage)));
   }
   responder_->Write("data: [DONE]\n\n");
   responder_->Finish();
+}
+
+bool ChatCompletionWriter::ended() {
+  std::lock_guard lock(mutex_);
+  return done_;
 }
 
 void ChatCompletionWriter::Fail(const OpenAiError& error) {

@@ -1,9 +1,11 @@
-// ChatCompletionWriter: writes one completion answer in the OpenAI shape, whole or streamed as Server-Sent Events.
-// A chat answer is a "chat.completion" JSON, or "chat.completion.chunk" objects: the role in the first delta,
-// content deltas, tool_calls deltas, the finish_reason, an optional usage chunk, then "data: [DONE]". A text
-// completion (POST /v1/completions) is a "text_completion" JSON whose choice has `text`, or "text_completion"
-// chunks of text, the finish_reason, the optional usage chunk and [DONE]. Used by the model and pipeline chat
-// paths of the gateway. Thread-safe; Complete or Fail ends it (later calls are ignored).
+// ChatCompletionWriter: writes one completion answer in the OpenAI shape, whole or streamed as Server-Sent Events,
+// with one or more choices (a request's `n`). A chat answer is a "chat.completion" JSON, or
+// "chat.completion.chunk" objects: the role in each choice's first delta, content deltas, tool_calls deltas, the
+// finish_reason, an optional usage chunk, then "data: [DONE]". A text completion (POST /v1/completions) is a
+// "text_completion" JSON whose choices have `text`, or "text_completion" chunks of text, the finish_reason, the
+// optional usage chunk and [DONE]. Chunks of different choices interleave, each naming its `index`. Used by the
+// model and pipeline chat paths of the gateway. Thread-safe; the answer ends when every choice is complete or at
+// the first Fail (later calls are ignored).
 #pragma once
 
 #include <memory>
@@ -35,22 +37,28 @@ enum class CompletionShape { kChat, kText };
 class ChatCompletionWriter {
  public:
   ChatCompletionWriter(std::shared_ptr<HttpResponder> responder, std::string id, std::string model, bool stream,
-                       bool include_usage, CompletionShape shape = CompletionShape::kChat);
+                       bool include_usage, CompletionShape shape = CompletionShape::kChat, int choices = 1);
 
-  // A piece of content: streamed at once (the first piece opens the stream), or kept for the whole answer.
-  void Content(std::string_view delta);
-  // Ends the answer (whole answers use answer.content after the pieces given to Content).
-  void Complete(ChatAnswer answer);
+  // A piece of choice `index`'s content: streamed at once (the first piece opens the stream), or kept for the
+  // whole answer.
+  void Content(std::string_view delta, int index = 0);
+  // Ends choice `index` (whole answers use answer.content after the pieces given to Content); the answer ends
+  // with the last choice. Usage adds up the choices' completion tokens; the prompt counts once.
+  void Complete(ChatAnswer answer, int index = 0);
   // Ends with an error: an HTTP error when nothing was sent yet, else an error event and [DONE].
   void Fail(const OpenAiError& error);
 
   HttpResponder& responder() { return *responder_; }
+  // Whether the answer has ended (every choice complete, or failed).
+  bool ended();
 
  private:
-  // A streamed chunk of `text` (chat: the delta object {"content": text}, or `delta_json` when given), with
-  // `logprobs` (else null) in its choice.
-  std::string Chunk(std::string_view text, const std::string& finish_reason, const std::string& delta_json = "",
-                    const nlohmann::json* logprobs = nullptr) const;
+  // A streamed chunk of choice `index`'s `text` (chat: the delta object {"content": text}, or `delta_json` when
+  // given), with `logprobs` (else null) in its choice.
+  std::string Chunk(int index, std::string_view text, const std::string& finish_reason,
+                    const std::string& delta_json = "", const nlohmann::json* logprobs = nullptr) const;
+  // The whole answer's choice `index`.
+  nlohmann::json WholeChoice(int index, const ChatAnswer& answer) const;
   // The choice's logprobs for `answer` in this writer's shape (null when not asked for).
   nlohmann::json LogprobsJson(const ChatAnswer& answer) const;
   // id, object, created, model and system_fingerprint of a whole answer or of a streamed chunk.
@@ -67,7 +75,10 @@ class ChatCompletionWriter {
   std::mutex mutex_;
   bool opened_ = false;
   bool done_ = false;
-  std::string content_;
+  std::vector<std::string> content_;                // per choice, whole answers
+  std::vector<std::optional<ChatAnswer>> answers_;  // per choice, once complete
+  int remaining_;                                   // choices not yet complete
+  chains::TokenUsage usage_;
 };
 
 // A fresh id of the form "<prefix>-<24 random hex digits>".

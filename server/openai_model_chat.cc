@@ -72,26 +72,23 @@ std::vector<chains::ChatToolCall> CallFromJson(const std::string& text) {
            .arguments_json = arguments.is_string() ? arguments.get<std::string>() : arguments.dump()}};
 }
 
-// One model call in flight, shared by the model's callbacks and the client-gone callback.
+// One model call in flight (choice `index` of the answer), shared by the model's callbacks and the client-gone
+// callback.
 class ModelCall : public std::enable_shared_from_this<ModelCall> {
  public:
-  ModelCall(Shaped shaped, Executor* executor, std::shared_ptr<HttpResponder> responder, bool stream,
-            bool include_usage)
+  ModelCall(const Shaped& shaped, Executor* executor, std::shared_ptr<ChatCompletionWriter> writer, int index,
+            bool stream)
       : model_(shaped.request.model),
         tools_offered_(shaped.tools_offered),
         forced_call_(shaped.forced_call),
         logprobs_(shaped.request.logprobs >= 0),
         stream_(stream),
+        index_(index),
         executor_(executor),
-        writer_(responder, NewCompletionId(shaped.request.raw_prompt ? "cmpl" : "chatcmpl"), shaped.request.model,
-                stream, include_usage,
-                shaped.request.raw_prompt ? CompletionShape::kText : CompletionShape::kChat) {}
+        writer_(std::move(writer)) {}
 
   void Start(chains::ChatModel& models, chains::ChatRequest request) {
     auto self = shared_from_this();
-    writer_.responder().OnClientGone([weak = weak_from_this()] {
-      if (auto call = weak.lock()) call->Cancel();
-    });
     std::unique_ptr<chains::ChatCancel> handle = models.Chat(
         std::move(request), [self](std::string_view delta) { self->Delta(delta); },
         [self](absl::StatusOr<chains::ChatResult> result) { self->Done(std::move(result)); });
@@ -118,12 +115,13 @@ class ModelCall : public std::enable_shared_from_this<ModelCall> {
 
  private:
   void Delta(std::string_view delta) {
+    if (writer_->ended()) return Cancel();  // another choice failed: the answer is over
     std::lock_guard lock(mutex_);
     raw_.append(delta);
     if (!stream_ || forced_call_) return;
     const size_t showable = tools_offered_ ? ShowableToolText(raw_) : raw_.size();
     if (showable <= shown_) return;
-    writer_.Content(std::string_view(raw_).substr(shown_, showable - shown_));
+    writer_->Content(std::string_view(raw_).substr(shown_, showable - shown_), index_);
     shown_ = showable;
   }
 
@@ -138,8 +136,8 @@ class ModelCall : public std::enable_shared_from_this<ModelCall> {
     }
     // The handle must not be released on the model's thread.
     if (handle != nullptr) executor_->Post([handle = std::move(handle)] {});
-    if (!result.ok()) return writer_.Fail(ErrorFor(result.status()));
-    writer_.Complete(std::move(answer));
+    if (!result.ok()) return writer_->Fail(ErrorFor(result.status()));
+    writer_->Complete(std::move(answer), index_);
   }
 
   OpenAiError ErrorFor(const absl::Status& status) const {
@@ -170,8 +168,9 @@ class ModelCall : public std::enable_shared_from_this<ModelCall> {
   const bool forced_call_;
   const bool logprobs_;
   const bool stream_;
+  const int index_;
   Executor* const executor_;
-  ChatCompletionWriter writer_;
+  const std::shared_ptr<ChatCompletionWriter> writer_;
   std::mutex mutex_;
   std::string raw_;
   size_t shown_ = 0;
@@ -210,15 +209,30 @@ void ChatWithModel(std::shared_ptr<chains::ChatModel> models, Executor* executor
                    std::shared_ptr<HttpResponder> responder) {
   const bool stream = request.stream;
   const bool include_usage = request.include_usage;
+  const int choices = request.n;
   if (request.logprobs >= 0 && models->HasModel(request.model) && !models->ReportsLogprobs(request.model)) {
     return responder->Send(ErrorResponse(ErrorFromStatus(InvalidField(
         "logprobs", absl::StrCat("model '", request.model, "' does not report log-probabilities (in-process models do)")))));
   }
   absl::StatusOr<Shaped> shaped = Shape(std::move(request));
   if (!shaped.ok()) return responder->Send(ErrorResponse(ErrorFromStatus(shaped.status())));
-  chains::ChatRequest chat = shaped->request;
-  auto call = std::make_shared<ModelCall>(*std::move(shaped), executor, std::move(responder), stream, include_usage);
-  call->Start(*models, std::move(chat));
+  const chains::ChatRequest& chat = shaped->request;
+  auto writer = std::make_shared<ChatCompletionWriter>(
+      responder, NewCompletionId(chat.raw_prompt ? "cmpl" : "chatcmpl"), chat.model, stream, include_usage,
+      chat.raw_prompt ? CompletionShape::kText : CompletionShape::kChat, choices);
+  std::vector<std::shared_ptr<ModelCall>> calls;
+  for (int i = 0; i < choices; ++i) calls.push_back(std::make_shared<ModelCall>(*shaped, executor, writer, i, stream));
+  responder->OnClientGone([weak = std::vector<std::weak_ptr<ModelCall>>(calls.begin(), calls.end())] {
+    for (const std::weak_ptr<ModelCall>& entry : weak) {
+      if (auto call = entry.lock()) call->Cancel();
+    }
+  });
+  // Choice i samples with seed + i, so the choices differ and each is what a single request with that seed gives.
+  for (int i = 0; i < choices; ++i) {
+    chains::ChatRequest request_i = chat;
+    request_i.seed = static_cast<int64_t>(static_cast<uint64_t>(chat.seed) + static_cast<uint64_t>(i));
+    calls[i]->Start(*models, std::move(request_i));
+  }
 }
 
 }  // namespace catena::server

@@ -225,6 +225,7 @@ void PipelineChat::Chat(std::string tenant, ChatCompletionRequest request, std::
         if (inputs.ok() && request.response_format != "text") {
           inputs = InvalidField("response_format", "pipeline models decide their own output format");
         }
+        if (inputs.ok() && request.n != 1) inputs = InvalidField("n", "pipeline models answer with one choice");
         if (inputs.ok() && request.logprobs >= 0) {
           inputs = InvalidField("logprobs", "pipeline models do not report log-probabilities");
         }

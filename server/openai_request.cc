@@ -350,7 +350,7 @@ absl::Status ParseSampling(const Json& body, ChatCompletionRequest& request) {
   if (max_tokens) request.max_tokens = static_cast<int>(*max_tokens);
   CATENA_ASSIGN_OR_RETURN(request.seed, OptionalInteger(body, "seed", INT64_MIN, INT64_MAX));
   CATENA_ASSIGN_OR_RETURN(std::optional<int64_t> n, OptionalInteger(body, "n", 1, 128));
-  if (n && *n != 1) return InvalidField("n", absl::StrCat("'n' must be 1 (one choice per request), got ", *n));
+  request.n = static_cast<int>(n.value_or(1));
   return ParseStop(body, request);
 }
 

@@ -33,6 +33,7 @@ struct ChatCompletionRequest {
   std::optional<double> repetition_penalty;
   std::optional<int64_t> seed;
   std::vector<std::string> stop;  // at most 4
+  int n = 1;                      // choices, 1-128
   // -1: none; else report each token's log-probability with this many alternatives (chat: logprobs: true and
   // top_logprobs 0-20; text completions: logprobs 0-5).
   int logprobs = -1;

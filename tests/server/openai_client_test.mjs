@@ -166,6 +166,14 @@ test('max_tokens cuts the answer and reports finish_reason length', async () => 
   assert.equal(completion.choices[0].finish_reason, 'length');
 });
 
+test('n asks for several choices, each with its index', async () => {
+  const completion = await client.chat.completions.create({
+    model: 'test', messages: [{ role: 'user', content: 'one two' }], n: 2,
+  });
+  assert.deepEqual(completion.choices.map((c) => [c.index, c.message.content]), [[0, 'echo: one two'], [1, 'echo: one two']]);
+  assert.equal(completion.usage.completion_tokens, 6);
+});
+
 test('a text completion (completions.create) sends the prompt raw, whole and streamed', async () => {
   const whole = await client.completions.create({ model: 'test', prompt: 'Once upon a time', max_tokens: 50 });
   assert.equal(whole.object, 'text_completion');
@@ -309,7 +317,7 @@ test('an unknown model is a NotFoundError with status 404 and code model_not_fou
 
 test('invalid fields are BadRequestErrors naming the field', async () => {
   await assert.rejects(
-    client.chat.completions.create({ model: 'test', n: 2, messages: [{ role: 'user', content: 'hi' }] }),
+    client.chat.completions.create({ model: 'test', n: 200, messages: [{ role: 'user', content: 'hi' }] }),
     (error) => {
       assert.ok(error instanceof OpenAI.BadRequestError);
       assert.equal(error.status, 400);

@@ -13,6 +13,8 @@
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <functional>
+#include <map>
+#include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -172,7 +174,8 @@ TEST_CASE("the gateway answers bad requests with OpenAI-shaped errors and the ri
         {Chat("test", "x", R"(, "temperature": 3)"), "temperature"},
         {Chat("test", "x", R"(, "top_p": "high")"), "top_p"},
         {Chat("test", "x", R"(, "max_tokens": 0)"), "max_tokens"},
-        {Chat("test", "x", R"(, "n": 3)"), "n"},
+        {Chat("test", "x", R"(, "n": 129)"), "n"},
+        {Chat("qa", "x", R"(, "n": 2)"), "n"},  // a pipeline answers with one choice
         {Chat("test", "x", R"(, "stop": ["a", "b", "c", "d", "e"])"), "stop"},
         {Chat("test", "x", R"(, "stream_options": {"include_usage": true})"), "stream_options"},
         {Chat("test", "x", R"(, "response_format": {"type": "yaml"})"), "response_format.type"},
@@ -255,6 +258,38 @@ TEST_CASE("the gateway answers bad requests with OpenAI-shaped errors and the ri
     CHECK(ErrorOf(fetched)["code"] == "model_not_found");
     // Pipelines take conversations: they are not completion models.
     CHECK(Fetch(address, "POST", "/v1/completions", R"({"model": "qa", "prompt": "x"})").status == 404);
+  }
+  SECTION("n asks for several choices, whole or streamed, each with its index; usage adds them up") {
+    Fetched fetched = Fetch(address, "POST", "/v1/chat/completions", Chat("test", "one two", R"(, "n": 3)"));
+    REQUIRE(fetched.status == 200);
+    const Json whole = fetched.json();
+    REQUIRE(whole["choices"].size() == 3);
+    for (int i = 0; i < 3; ++i) {
+      CHECK(whole["choices"][i]["index"] == i);
+      CHECK(whole["choices"][i]["message"]["content"] == "echo: one two");
+      CHECK(whole["choices"][i]["finish_reason"] == "stop");
+    }
+    CHECK(whole["usage"]["completion_tokens"] == 9);
+    CHECK(whole["usage"]["total_tokens"] == whole["usage"]["prompt_tokens"].get<int>() + 9);
+
+    fetched = Fetch(address, "POST", "/v1/completions",
+                    R"({"model": "test", "prompt": "one two", "n": 2, "stream": true,
+                        "stream_options": {"include_usage": true}})");
+    REQUIRE(fetched.status == 200);
+    std::map<int, std::string> texts, finishes;
+    Json usage;
+    for (const std::string& event : SseData(fetched.body)) {
+      if (event == "[DONE]") break;
+      const Json chunk = Json::parse(event);
+      if (!chunk["usage"].is_null()) usage = chunk["usage"];
+      for (const Json& choice : chunk["choices"]) {
+        texts[choice["index"].get<int>()] += choice["text"].get<std::string>();
+        if (!choice["finish_reason"].is_null()) finishes[choice["index"].get<int>()] = choice["finish_reason"];
+      }
+    }
+    CHECK(texts == std::map<int, std::string>{{0, "echo: one two"}, {1, "echo: one two"}});
+    CHECK(finishes == std::map<int, std::string>{{0, "stop"}, {1, "stop"}});
+    CHECK(usage["completion_tokens"] == 6);
   }
   SECTION("a streamed answer is SSE: chunks, finish_reason, usage, then [DONE]") {
     const Fetched fetched = Fetch(address, "POST", "/v1/chat/completions",
@@ -444,6 +479,26 @@ TEST_CASE("an in-process GGUF model answers through the gateway once it is loade
   REQUIRE(fetched.status == 200);
   CHECK(fetched.json()["choices"][0]["text"] == with_penalties.text);
   CHECK(with_penalties.text != plain.text);
+
+  // n sampled choices: choice i is what one request with seed + i gives.
+  fetched = Fetch(address, "POST", "/v1/chat/completions",
+                  Chat("tiny", "Hello", R"(, "max_tokens": 6, "temperature": 1, "seed": 11, "n": 3)"));
+  REQUIRE(fetched.status == 200);
+  const Json sampled = fetched.json();
+  REQUIRE(sampled["choices"].size() == 3);
+  int64_t sampled_tokens = 0;
+  std::set<std::string> distinct;
+  for (int i = 0; i < 3; ++i) {
+    const Fetched single = Fetch(address, "POST", "/v1/chat/completions",
+                                 Chat("tiny", "Hello", absl::StrCat(R"(, "max_tokens": 6, "temperature": 1, "seed": )",
+                                                                    11 + i)));
+    REQUIRE(single.status == 200);
+    CHECK(sampled["choices"][i]["message"]["content"] == single.json()["choices"][0]["message"]["content"]);
+    sampled_tokens += single.json()["usage"]["completion_tokens"].get<int64_t>();
+    distinct.insert(sampled["choices"][i]["message"]["content"].get<std::string>());
+  }
+  CHECK(sampled["usage"]["completion_tokens"] == sampled_tokens);
+  CHECK(distinct.size() > 1);
 
   // Text completion logprobs: each token's log-probability and its 3 alternatives, as Generate reports them.
   fetched = Fetch(address, "POST", "/v1/completions",

@@ -80,6 +80,8 @@ TEST_CASE("penalties, logit bias and vLLM's sampler extensions reach the request
     "top_k": 40, "min_p": 0.05, "repetition_penalty": 1.1})");
   REQUIRE(request.ok());
   CHECK(request->logprobs == -1);
+  CHECK(request->n == 1);
+  CHECK(ParseCompletionRequest(R"({"model": "m", "prompt": "x", "n": 3})")->n == 3);
   CHECK(*request->frequency_penalty == 0.5);
   CHECK(*request->presence_penalty == -1);
   CHECK(request->logit_bias == std::vector<std::pair<int32_t, double>>{{15, 100.0}, {7, -2.5}});
@@ -187,7 +189,8 @@ TEST_CASE("invalid text completion requests name the field at fault", "[unit]") 
       {R"({"model": "m", "prompt": "x", "best_of": 3})", "best_of"},
       {R"({"model": "m", "prompt": "x", "logprobs": 6})", "logprobs"},
       {R"({"model": "m", "prompt": "x", "logprobs": true})", "logprobs"},
-      {R"({"model": "m", "prompt": "x", "n": 2})", "n"},
+      {R"({"model": "m", "prompt": "x", "n": 0})", "n"},
+      {R"({"model": "m", "prompt": "x", "n": 129})", "n"},
       {R"({"model": "m", "prompt": "x", "stream_options": {"include_usage": true}})", "stream_options"},
   };
   for (const auto& [body, param] : cases) CheckRefused(ParseCompletionRequest(body).status(), body, param);
