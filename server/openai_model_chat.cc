@@ -211,8 +211,9 @@ void ChatWithModel(std::shared_ptr<chains::ChatModel> models, Executor* executor
   const bool include_usage = request.include_usage;
   const int choices = request.n;
   if (request.logprobs >= 0 && models->HasModel(request.model) && !models->ReportsLogprobs(request.model)) {
-    return responder->Send(ErrorResponse(ErrorFromStatus(InvalidField(
-        "logprobs", absl::StrCat("model '", request.model, "' does not report log-probabilities (in-process models do)")))));
+    const std::string why =
+        absl::StrCat("model '", request.model, "' does not report log-probabilities (in-process models do)");
+    return responder->Send(ErrorResponse(ErrorFromStatus(InvalidField("logprobs", why))));
   }
   absl::StatusOr<Shaped> shaped = Shape(std::move(request));
   if (!shaped.ok()) return responder->Send(ErrorResponse(ErrorFromStatus(shaped.status())));

@@ -202,8 +202,9 @@ TEST_CASE("llm nodes pass the sampler settings to the model and check their rang
   CHECK(model.requests[1].top_k == 0);
   CHECK(model.requests[1].repetition_penalty == 1);
   CHECK(model.requests[1].frequency_penalty == 0);
-  for (const auto& [name, value] : std::vector<std::pair<std::string, Json>>{
-           {"top_k", -1}, {"min_p", 2}, {"repetition_penalty", 0}, {"frequency_penalty", 3}, {"presence_penalty", -3}}) {
+  const std::vector<std::pair<std::string, Json>> bad_values = {
+      {"top_k", -1}, {"min_p", 2}, {"repetition_penalty", 0}, {"frequency_penalty", 3}, {"presence_penalty", -3}};
+  for (const auto& [name, value] : bad_values) {
     auto bad = Run("llm.chat", Json{{"prompt", "hi"}, {name, value}}, {.models = &model});
     INFO(name);
     CHECK(absl::IsInvalidArgument(bad->output().status()));

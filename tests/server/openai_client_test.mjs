@@ -170,7 +170,8 @@ test('n asks for several choices, each with its index', async () => {
   const completion = await client.chat.completions.create({
     model: 'test', messages: [{ role: 'user', content: 'one two' }], n: 2,
   });
-  assert.deepEqual(completion.choices.map((c) => [c.index, c.message.content]), [[0, 'echo: one two'], [1, 'echo: one two']]);
+  assert.deepEqual(completion.choices.map((c) => [c.index, c.message.content]),
+    [[0, 'echo: one two'], [1, 'echo: one two']]);
   assert.equal(completion.usage.completion_tokens, 6);
 });
 

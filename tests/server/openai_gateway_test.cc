@@ -325,7 +325,8 @@ struct Generated {
 // InferenceService.Generate on the model "tiny": greedy, `max_tokens` tokens, sampling settings from `configure`,
 // under `json_schema` when given.
 Generated Generate(v1::InferenceService::Stub& stub, const std::string& prompt, int max_tokens,
-                   const std::function<void(v1::SamplingParams&)>& configure = {}, const std::string& json_schema = "") {
+                   const std::function<void(v1::SamplingParams&)>& configure = {},
+                   const std::string& json_schema = "") {
   v1::GenerateRequest request;
   request.set_model("tiny");
   request.set_prompt(prompt);
@@ -502,7 +503,8 @@ TEST_CASE("an in-process GGUF model answers through the gateway once it is loade
 
   // Text completion logprobs: each token's log-probability and its 3 alternatives, as Generate reports them.
   fetched = Fetch(address, "POST", "/v1/completions",
-                  R"({"model": "tiny", "prompt": "Once upon a time", "max_tokens": 5, "temperature": 0, "logprobs": 3})");
+                  R"({"model": "tiny", "prompt": "Once upon a time", "max_tokens": 5, "temperature": 0,
+                      "logprobs": 3})");
   REQUIRE(fetched.status == 200);
   const Json text_logprobs = fetched.json()["choices"][0]["logprobs"];
   const Generated reported = Generate(*stub, "Once upon a time", 5, [](v1::SamplingParams& sampling) {
