@@ -136,6 +136,7 @@ class GenerationStream final : public QueuedStreamWriter<Response> {
       out->set_token_id(token);
       out->set_text(std::string(tokenizer.TokenText(token)));
       out->set_logprob(logprob);
+      tokenizer.AppendTokenBytes(token, /*first=*/false, /*skip_special=*/false, *out->mutable_bytes());
     };
     add(sample.token, sample.logprob);
     message.mutable_logprobs(message.logprobs_size() - 1)->set_alternatives(static_cast<int32_t>(sample.top().size()));

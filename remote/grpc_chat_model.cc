@@ -43,6 +43,10 @@ v1::SamplingParams SamplingToProto(const chains::ChatRequest& request) {
   sampling.mutable_seed()->set_value(static_cast<uint64_t>(request.seed));
   sampling.set_max_tokens(std::max(request.max_tokens, 1));
   for (const std::string& stop : request.stop) sampling.add_stop(stop);
+  if (request.logprobs >= 0) {
+    sampling.set_logprobs(true);
+    sampling.set_top_logprobs(request.logprobs);
+  }
   return sampling;
 }
 
@@ -63,6 +67,19 @@ class CancelHandle final : public chains::ChatCancel {
  private:
   const std::shared_ptr<grpc::ClientContext> context_;
 };
+
+// A response's logprobs (each generated token's entry, then its `alternatives` entries) onto `out`.
+void AppendLogprobs(const google::protobuf::RepeatedPtrField<v1::TokenLogprob>& entries,
+                    std::vector<chains::ChatTokenLogprob>& out) {
+  for (int i = 0; i < entries.size();) {
+    const v1::TokenLogprob& chosen = entries[i++];
+    chains::ChatTokenLogprob token{.bytes = chosen.bytes(), .logprob = chosen.logprob()};
+    for (int k = 0; k < chosen.alternatives() && i < entries.size(); ++k, ++i) {
+      token.top.push_back({.bytes = entries[i].bytes(), .logprob = entries[i].logprob()});
+    }
+    out.push_back(std::move(token));
+  }
+}
 
 // Reads one Chat or Generate stream; owns the request and (with the cancel handle) the context, and deletes
 // itself when the call is done.
@@ -94,6 +111,7 @@ class StreamReader final : public grpc::ClientReadReactor<Response> {
       result_.text += delta;
       on_delta_(delta);
     }
+    AppendLogprobs(response_.logprobs(), result_.logprobs);
     if constexpr (std::is_same_v<Response, v1::ChatResponse>) {
       for (const v1::ToolCall& call : response_.tool_calls()) {
         result_.tool_calls.push_back({call.id(), call.name(), call.arguments_json()});

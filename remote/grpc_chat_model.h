@@ -22,6 +22,8 @@ class GrpcChatModel final : public chains::ChatModel {
                                            std::function<void(absl::StatusOr<chains::ChatResult>)> on_done) override;
   // True for every name: the inference service decides (an unknown model fails the call with NOT_FOUND).
   bool HasModel(std::string_view model) const override { return true; }
+  // The inference service reports log-probabilities for every model it serves.
+  bool ReportsLogprobs(std::string_view model) const override { return true; }
 
  private:
   std::shared_ptr<const RemoteCaller> caller_;

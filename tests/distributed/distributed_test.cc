@@ -12,11 +12,14 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
+#include <future>
 
+#include "catena/v1/inference.grpc.pb.h"
 #include "catena/v1/memory.grpc.pb.h"
 #include "catena/v1/pipeline.grpc.pb.h"
 #include "catena/v1/retrieval.grpc.pb.h"
 #include "common/asset_paths.h"
+#include "remote/grpc_chat_model.h"
 #include "tests/server/catenad_fixture.h"
 #include "tests/support/subprocess.h"
 
@@ -203,6 +206,47 @@ bool HasCheckpoint(const std::string& memory_address, const std::string& run_id)
   return stub->GetCheckpoint(Context().get(), request, &checkpoint).ok() && checkpoint.run_id() == run_id;
 }
 
+// llm.generate-style call of "tiny" through remote::GrpcChatModel with logprobs against InferenceService.Generate.
+void CheckRemoteLogprobs(const std::string& inference_address) {
+  remote::GrpcChatModel model({.service = "inference", .address = inference_address});
+  chains::ChatRequest request{.model = "tiny", .messages = {{.role = "user", .content = "Once upon a time"}},
+                              .raw_prompt = true, .max_tokens = 5, .logprobs = 2};
+  std::promise<absl::StatusOr<chains::ChatResult>> done;
+  model.Chat(request, [](std::string_view) {}, [&](absl::StatusOr<chains::ChatResult> r) { done.set_value(r); });
+  const absl::StatusOr<chains::ChatResult> result = done.get_future().get();
+  REQUIRE(result.ok());
+  CHECK(model.ReportsLogprobs("tiny"));
+
+  auto stub = v1::InferenceService::NewStub(grpc::CreateChannel(inference_address, grpc::InsecureChannelCredentials()));
+  v1::GenerateRequest generate;  // the same call: greedy, 5 tokens, 2 alternatives
+  generate.set_model("tiny");
+  generate.set_prompt("Once upon a time");
+  generate.mutable_sampling()->set_max_tokens(5);
+  generate.mutable_sampling()->set_logprobs(true);
+  generate.mutable_sampling()->set_top_logprobs(2);
+  grpc::ClientContext context;
+  auto reader = stub->Generate(&context, generate);
+  std::vector<v1::TokenLogprob> entries;
+  v1::GenerateResponse response;
+  while (reader->Read(&response)) entries.insert(entries.end(), response.logprobs().begin(), response.logprobs().end());
+  REQUIRE(reader->Finish().ok());
+
+  REQUIRE(result->logprobs.size() == static_cast<size_t>(result->usage.completion_tokens));
+  size_t at = 0;
+  for (const chains::ChatTokenLogprob& token : result->logprobs) {
+    REQUIRE(at + 2 < entries.size());
+    CHECK(entries[at].alternatives() == 2);
+    CHECK_FALSE(token.bytes.empty());
+    CHECK(token.bytes == entries[at].bytes());
+    CHECK(token.logprob == entries[at].logprob());
+    REQUIRE(token.top.size() == 2);
+    CHECK(token.top[1].bytes == entries[at + 2].bytes());
+    CHECK(token.top[1].logprob == entries[at + 2].logprob());
+    at += 3;
+  }
+  CHECK(at == entries.size());
+}
+
 TEST_CASE("a RAG pipeline over separate service processes matches one catenad and survives a retrieval restart",
           "[integration][slow]") {
   const fs::path model = TinyChatModel(MakeTempDir("distributed-model"));
@@ -244,6 +288,10 @@ TEST_CASE("a RAG pipeline over separate service processes matches one catenad an
   const Turn second = RunTurn(pipeline.grpc_address(), kFollowUp, "s1");
   CheckSecondTurn(first, second);
   CheckSameOutputs(second, embedded_second);
+
+  // Log-probabilities come back over the wire: the pipeline process's model client (GrpcChatModel) reports per
+  // generated token exactly what the inference process's Generate sends, alternatives included.
+  CheckRemoteLogprobs(inference.grpc_address());
 
   // The pipeline process opened neither retrieval nor memory itself; run checkpoints went to the memory process.
   CHECK_FALSE(fs::exists(pipeline.data_dir() / "retrieval"));

@@ -159,6 +159,7 @@ TEST_CASE("a chat request keeps roles, tool calls, sampling and the JSON schema 
                               .logit_bias = {{15, 100}, {7, -2.5}, {15, -1}},
                               .seed = 42,
                               .stop = {"\n"},
+                              .logprobs = 2,
                               .json_schema = R"({"type":"object"})"};
   const v1::ChatRequest proto = remote::ChatRequestToProto(request);
   CHECK(proto.model() == "tiny");
@@ -179,6 +180,8 @@ TEST_CASE("a chat request keeps roles, tool calls, sampling and the JSON schema 
   REQUIRE(proto.sampling().logit_bias_size() == 2);
   CHECK(proto.sampling().logit_bias().at(15) == 99.0f);
   CHECK(proto.sampling().logit_bias().at(7) == -2.5f);
+  CHECK(proto.sampling().logprobs());
+  CHECK(proto.sampling().top_logprobs() == 2);
   CHECK(proto.sampling().stop(0) == "\n");
   CHECK(proto.response_format().kind() == v1::ResponseFormat::KIND_JSON_SCHEMA);
 }

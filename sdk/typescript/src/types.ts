@@ -40,8 +40,9 @@ export interface SamplingParams {
   maxTokens?: number; stop?: string[]; stopTokenIds?: number[]; topLogprobs?: number; logprobs?: boolean;
 }
 export interface ResponseFormat { kind?: 'text' | 'json_object' | 'json_schema'; jsonSchema?: string }
-// A generated token's entry is followed by `alternatives` entries of its most likely alternatives.
-export interface TokenLogprob { tokenId: number; text: string; logprob: number; alternatives: number }
+// A generated token's entry is followed by `alternatives` entries of its most likely alternatives; `text` is the
+// vocabulary entry, `bytes` what the token adds to the output.
+export interface TokenLogprob { tokenId: number; text: string; logprob: number; alternatives: number; bytes: Uint8Array }
 export interface GenerateOptions { sampling?: SamplingParams; responseFormat?: ResponseFormat }
 export interface ChatOptions extends GenerateOptions { tools?: ToolSpec[]; toolChoice?: string }
 export interface GenerateChunk {
