@@ -212,7 +212,8 @@ void ChatWithModel(std::shared_ptr<chains::ChatModel> models, Executor* executor
   const int choices = request.n;
   if (request.logprobs >= 0 && models->HasModel(request.model) && !models->ReportsLogprobs(request.model)) {
     const std::string why =
-        absl::StrCat("model '", request.model, "' does not report log-probabilities (in-process models do)");
+        absl::StrCat("model '", request.model,
+                     "' does not report log-probabilities (models of the inference engine do)");
     return responder->Send(ErrorResponse(ErrorFromStatus(InvalidField("logprobs", why))));
   }
   absl::StatusOr<Shaped> shaped = Shape(std::move(request));
