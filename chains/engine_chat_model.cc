@@ -58,19 +58,11 @@ absl::StatusOr<EngineRequest> EngineRequestFor(const ServedModel& served, const 
   engine.sampling.repetition_penalty = static_cast<float>(request.repetition_penalty);
   engine.sampling.frequency_penalty = static_cast<float>(request.frequency_penalty);
   engine.sampling.presence_penalty = static_cast<float>(request.presence_penalty);
-  const int64_t vocab = served.model->spec().vocab_size;
+  // Token ids and the alternatives' count are checked by the engine's Submit (inference::Validate).
   for (const auto& [token, bias] : request.logit_bias) {
-    if (token < 0 || token >= vocab) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("logit_bias: token id ", token, " is outside the model's vocabulary of ", vocab, " tokens"));
-    }
     engine.sampling.logit_bias.emplace_back(token, static_cast<float>(bias));
   }
   engine.sampling.seed = static_cast<uint64_t>(request.seed);
-  if (request.logprobs > inference::kMaxTopLogprobs) {
-    return absl::InvalidArgumentError(absl::StrCat("logprobs: at most ", inference::kMaxTopLogprobs,
-                                                   " alternatives per token, got ", request.logprobs));
-  }
   engine.sampling.top_logprobs = std::max(request.logprobs, 0);
   engine.deadline = request.deadline;
   if (!request.json_schema.empty()) {
