@@ -99,8 +99,7 @@ ChatCompletionWriter::ChatCompletionWriter(std::shared_ptr<HttpResponder> respon
       shape_(shape),
       created_(absl::ToUnixSeconds(absl::Now())),
       content_(static_cast<size_t>(choices)),
-      answers_(static_cast<size_t>(choices)),
-      remaining_(choices) {}
+      answers_(static_cast<size_t>(choices)) {}
 
 std::string ChatCompletionWriter::Chunk(int index, std::string_view text, const std::string& finish_reason,
                                         const std::string& delta_json, const nlohmann::json* logprobs) const {
@@ -177,7 +176,7 @@ void ChatCompletionWriter::Complete(ChatAnswer answer, int index) {
   if (!stream_) {
     content_[static_cast<size_t>(index)] += answer.content;
     slot = std::move(answer);
-    if (--remaining_ > 0) return;
+    if (!AllCompleteLocked()) return;
     done_ = true;
     Json body = Envelope(/*chunk=*/false);
     body["choices"] = Json::array();
@@ -195,7 +194,7 @@ void ChatCompletionWriter::Complete(ChatAnswer answer, int index) {
   responder_->Write(
       Chunk(index, "", FinishReason(answer.finish_reason), shape_ == CompletionShape::kChat ? "{}" : "", &logprobs));
   slot = std::move(answer);
-  if (--remaining_ > 0) return;
+  if (!AllCompleteLocked()) return;
   done_ = true;
   if (include_usage_) {
     Json usage = Envelope(/*chunk=*/true);
@@ -205,6 +204,10 @@ void ChatCompletionWriter::Complete(ChatAnswer answer, int index) {
   }
   responder_->Write("data: [DONE]\n\n");
   responder_->Finish();
+}
+
+bool ChatCompletionWriter::AllCompleteLocked() const {
+  return std::all_of(answers_.begin(), answers_.end(), [](const auto& answer) { return answer.has_value(); });
 }
 
 bool ChatCompletionWriter::ended() {

@@ -64,6 +64,8 @@ class ChatCompletionWriter {
   // id, object, created, model and system_fingerprint of a whole answer or of a streamed chunk.
   nlohmann::json Envelope(bool chunk) const;
   void OpenStreamLocked();
+  // Whether every choice is complete.
+  bool AllCompleteLocked() const;
 
   const std::shared_ptr<HttpResponder> responder_;
   const std::string id_;
@@ -77,7 +79,6 @@ class ChatCompletionWriter {
   bool done_ = false;
   std::vector<std::string> content_;                // per choice, whole answers
   std::vector<std::optional<ChatAnswer>> answers_;  // per choice, once complete
-  int remaining_;                                   // choices not yet complete
   chains::TokenUsage usage_;
 };
 

@@ -1,7 +1,7 @@
 // Parsing and validation of the OpenAI gateway's request bodies (POST /v1/chat/completions, POST /v1/completions,
-// POST /v1/embeddings) into typed requests. Every field is checked before any work starts; a bad one is an INVALID_ARGUMENT made with
-// InvalidField naming it (e.g. "messages[1].content[0].type"). Fields the gateway does not act on but clients
-// commonly send (user, metadata, store, ...) are type-checked and ignored. Pure functions.
+// POST /v1/embeddings) into typed requests. Every field is checked before any work starts; a bad one is an
+// INVALID_ARGUMENT made with InvalidField naming it (e.g. "messages[1].content[0].type"). Fields the gateway does
+// not act on but clients commonly send (user, metadata, store, ...) are type-checked and ignored. Pure functions.
 #pragma once
 
 #include <optional>
