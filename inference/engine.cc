@@ -113,12 +113,13 @@ absl::StatusOr<int64_t> Engine::Submit(EngineRequest request, EngineCallback cal
   const TransformerSpec& spec = state_->model->spec();
   const int64_t prompt = static_cast<int64_t>(request.prompt.size());
   if (prompt == 0) return absl::InvalidArgumentError("the prompt has no tokens");
-  if (request.max_tokens < 1) return absl::InvalidArgumentError("max_tokens must be at least 1");
-  const int64_t total = prompt + request.max_tokens;
+  // Before max_tokens: a caller that fills max_tokens with the room left in the context passes 0 for such a prompt.
   if (prompt >= spec.context_length) {
     return absl::InvalidArgumentError(absl::StrCat("the prompt has ", prompt, " tokens; the model's context is ",
-                                                   spec.context_length));
+                                                   spec.context_length, " (room is needed for 1 generated token)"));
   }
+  if (request.max_tokens < 1) return absl::InvalidArgumentError("max_tokens must be at least 1");
+  const int64_t total = prompt + request.max_tokens;
   const int64_t capacity = state_->blocks.num_blocks() * state_->blocks.block_size();
   if (std::min(total, spec.context_length) > capacity) {
     return absl::InvalidArgumentError(absl::StrCat("the request needs ", std::min(total, spec.context_length),

@@ -223,7 +223,14 @@ absl::StatusOr<std::vector<ChatMessage>> MessagesFromProto(const v1::ChatRequest
     const v1::ChatMessage& in = request.messages(i);
     ChatMessage out{.role = RoleName(in.role()), .content = in.content(), .name = in.name(),
                     .tool_call_id = in.tool_call_id()};
-    if (out.role.empty()) return absl::InvalidArgumentError(absl::StrCat("messages[", i, "].role is required"));
+    if (in.role() == v1::ROLE_UNSPECIFIED) {
+      return absl::InvalidArgumentError(absl::StrCat("messages[", i, "].role is required"));
+    }
+    if (out.role.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("messages[", i, "].role = ", static_cast<int>(in.role()),
+                                                     " is not a role (ROLE_SYSTEM, ROLE_USER, ROLE_ASSISTANT, "
+                                                     "ROLE_TOOL)"));
+    }
     for (const v1::ToolCall& call : in.tool_calls()) {
       out.tool_calls.push_back({.id = call.id(), .name = call.name(), .arguments_json = call.arguments_json()});
     }

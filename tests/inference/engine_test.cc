@@ -192,6 +192,9 @@ TEST_CASE("a full queue, cancellation and deadlines finish requests with clear r
   CHECK(late.last.status.code() == absl::StatusCode::kDeadlineExceeded);
   CHECK((*engine)->Submit({.prompt = {}}, {}).status().code() == absl::StatusCode::kInvalidArgument);
   CHECK((*engine)->Submit({.prompt = Prompt(600, 1)}, {}).status().code() == absl::StatusCode::kInvalidArgument);
+  // A prompt over the context is named as such even when max_tokens is 0 (the room a caller found left).
+  const absl::Status over = (*engine)->Submit({.prompt = Prompt(600, 1), .max_tokens = 0}, {}).status();
+  CHECK_THAT(std::string(over.message()), Catch::Contains("the prompt has 600 tokens"));
 }
 
 }  // namespace

@@ -389,6 +389,24 @@ TEST_CASE("InferenceService streams what the runtime generates and manages its m
     CHECK_THAT(streamed.status.error_message(), Catch::Contains("sampling.temperature"));
   }
 
+  SECTION("a prompt over the context and a message without a known role are refused, naming them") {
+    // max_tokens 0 asks for the room left in the context, which such a prompt does not leave.
+    std::string words;
+    for (int i = 0; i < 600; ++i) words += " bank";
+    const Streamed streamed = RunGenerate(*stub, GenerateRequest(words, 0));
+    CHECK(streamed.status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK_THAT(streamed.status.error_message(), Catch::Contains("the prompt has") && Catch::Contains("context is 512"));
+    v1::ChatRequest chat = ToolChatRequest();
+    chat.mutable_messages(0)->set_role(v1::ROLE_UNSPECIFIED);
+    ChatStreamed refused = RunChat(*stub, chat);
+    CHECK(refused.status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK_THAT(refused.status.error_message(), Catch::Contains("messages[0].role is required"));
+    chat.mutable_messages(0)->set_role(static_cast<v1::Role>(9));
+    refused = RunChat(*stub, chat);
+    CHECK(refused.status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK_THAT(refused.status.error_message(), Catch::Contains("messages[0].role = 9 is not a role"));
+  }
+
   SECTION("a client that goes away cancels its request and the server keeps serving") {
     auto context = Context();
     auto reader = stub->Generate(context.get(), GenerateRequest("Once upon a time", 400));
