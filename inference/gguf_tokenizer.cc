@@ -34,7 +34,9 @@ absl::StatusOr<PreTokenizerKind> PreTokenizerFor(const GgufMetadata& metadata) {
   if (metadata.Find(key) == nullptr) return PreTokenizerKind::kGpt2;
   CATENA_ASSIGN_OR_RETURN(std::string pre, metadata.GetString(key));
   if (pre == "default" || pre == "gpt-2") return PreTokenizerKind::kGpt2;
-  if (pre == "llama-bpe" || pre == "llama3" || pre == "smaug-bpe") return PreTokenizerKind::kLlama3;
+  if (pre == "llama-bpe" || pre == "llama3" || pre == "llama-v3" || pre == "smaug-bpe") {
+    return PreTokenizerKind::kLlama3;
+  }
   if (pre == "qwen2") return PreTokenizerKind::kQwen2;
   return absl::UnimplementedError(absl::StrCat(key, " = \"", pre, "\" is not a supported pre-tokenizer"));
 }
@@ -91,6 +93,7 @@ absl::Status ReadSpecialIds(const GgufMetadata& metadata, VocabularySpec& spec, 
     CATENA_ASSIGN_OR_RETURN(int32_t id, OptionalId(metadata, name, size));
     if (id >= 0) spec.end_of_generation_ids.push_back(id);
   }
+  AddEndOfTurnTokens(spec);  // Llama 3 GGUFs often name only <|end_of_text|>, and their chats end with <|eot_id|>
   CATENA_ASSIGN_OR_RETURN(bool add_bos, OptionalBool(metadata, "add_bos_token", default_add_bos));
   CATENA_ASSIGN_OR_RETURN(bool add_eos, OptionalBool(metadata, "add_eos_token", false));
   if (add_bos && spec.bos_id >= 0) spec.prefix_ids.push_back(spec.bos_id);
@@ -105,6 +108,15 @@ absl::Status ReadSpecialIds(const GgufMetadata& metadata, VocabularySpec& spec, 
 }
 
 // Algorithm, normalization and pre-tokenizer settings for tokenizer.ggml.model = `model`.
+// llama.cpp's add_bos when the file has no tokenizer.ggml.add_bos_token: SentencePiece vocabularies add BOS, and
+// byte-level ones do under Llama 3's pre-tokenizer names (Llama 3 GGUFs rarely carry the key).
+absl::StatusOr<bool> DefaultAddBos(const std::string& model, const GgufMetadata& metadata) {
+  if (model != "gpt2") return true;
+  if (metadata.Find(Key("pre")) == nullptr) return false;
+  CATENA_ASSIGN_OR_RETURN(std::string pre, metadata.GetString(Key("pre")));
+  return pre == "llama-bpe" || pre == "llama3" || pre == "llama-v3";
+}
+
 absl::Status ConfigureModel(const std::string& model, const GgufMetadata& metadata, VocabularySpec& spec) {
   spec.space_prefix = SpacePrefix::kNever;
   spec.spaces_to_marker = false;
@@ -147,7 +159,8 @@ absl::StatusOr<VocabularySpec> VocabularyFromGguf(const GgufMetadata& metadata) 
   CATENA_RETURN_IF_ERROR(ConfigureModel(model, metadata, spec));
   const std::vector<int32_t> bert_prefix = std::exchange(spec.prefix_ids, {});
   const std::vector<int32_t> bert_suffix = std::exchange(spec.suffix_ids, {});
-  CATENA_RETURN_IF_ERROR(ReadSpecialIds(metadata, spec, model != "gpt2"));
+  CATENA_ASSIGN_OR_RETURN(bool default_add_bos, DefaultAddBos(model, metadata));
+  CATENA_RETURN_IF_ERROR(ReadSpecialIds(metadata, spec, default_add_bos));
   if (model == "bert") {
     spec.prefix_ids = bert_prefix;  // [CLS] text [SEP] whatever the add_* flags say
     spec.suffix_ids = bert_suffix;

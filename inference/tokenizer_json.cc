@@ -102,13 +102,6 @@ absl::Status ReadPreTokenizer(const Json& node, VocabularySpec& spec, Components
   return absl::OkStatus();
 }
 
-int32_t IdOf(const std::vector<std::string>& tokens, const std::string& token) {
-  for (size_t id = 0; id < tokens.size(); ++id) {
-    if (tokens[id] == token) return static_cast<int32_t>(id);
-  }
-  return -1;
-}
-
 absl::Status ReadPostProcessor(const Json& node, VocabularySpec& spec) {
   const std::string type = TypeOf(node);
   if (type == "TemplateProcessing") {
@@ -166,7 +159,7 @@ absl::Status ReadModel(const Json& model, VocabularySpec& spec) {
     }
   }
   const Json& unk = model.contains("unk_token") ? model.at("unk_token") : Json();
-  if (unk.is_string()) spec.unk_id = IdOf(spec.tokens, unk.get<std::string>());
+  if (unk.is_string()) spec.unk_id = TokenIdByText(spec.tokens, unk.get<std::string>());
   return absl::OkStatus();
 }
 
@@ -194,17 +187,14 @@ absl::Status ReadAddedTokens(const Json& added, VocabularySpec& spec) {
 void AssignSpecialIds(VocabularySpec& spec) {
   if (!spec.prefix_ids.empty() && spec.algorithm != TokenizerAlgorithm::kWordPiece) spec.bos_id = spec.prefix_ids[0];
   for (const char* name : {"<s>", "<|begin_of_text|>", "<bos>"}) {
-    if (spec.bos_id < 0) spec.bos_id = IdOf(spec.tokens, name);
+    if (spec.bos_id < 0) spec.bos_id = TokenIdByText(spec.tokens, name);
   }
   for (const char* name : {"</s>", "<|end_of_text|>", "<|endoftext|>", "<eos>"}) {
-    if (spec.eos_id < 0) spec.eos_id = IdOf(spec.tokens, name);
+    if (spec.eos_id < 0) spec.eos_id = TokenIdByText(spec.tokens, name);
   }
-  for (const char* name : {"<|eot_id|>", "<|eom_id|>", "<|im_end|>", "<|endoftext|>", "<end_of_turn>"}) {
-    const int32_t id = IdOf(spec.tokens, name);
-    if (id >= 0) spec.end_of_generation_ids.push_back(id);
-  }
+  AddEndOfTurnTokens(spec);
   if (spec.algorithm == TokenizerAlgorithm::kWordPiece) {
-    spec.pad_id = IdOf(spec.tokens, "[PAD]");
+    spec.pad_id = TokenIdByText(spec.tokens, "[PAD]");
   }
 }
 

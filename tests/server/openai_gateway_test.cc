@@ -462,8 +462,8 @@ TEST_CASE("an in-process GGUF model answers through the gateway once it is loade
   CHECK_THAT(ErrorOf(fetched)["message"].get<std::string>(), Catch::Contains("logit_bias"));
 
   // Penalties and vLLM's extensions reach the sampler too: the gateway's greedy text equals Generate's with the
-  // same settings, and differs from the text without them.
-  const std::string prompt = "the the the the the the";
+  // same settings, and differs from the text without them (on the first prompt whose greedy text they change:
+  // a random model's text need not repeat a token).
   auto penalised = [](v1::SamplingParams& sampling) {
     sampling.set_frequency_penalty(2);
     sampling.set_presence_penalty(2);
@@ -471,8 +471,14 @@ TEST_CASE("an in-process GGUF model answers through the gateway once it is loade
     sampling.set_top_k(40);
     sampling.set_min_p(0.01f);
   };
-  const Generated plain = Generate(*stub, prompt, 24);
-  const Generated with_penalties = Generate(*stub, prompt, 24, penalised);
+  std::string prompt;
+  Generated plain, with_penalties;
+  for (const char* candidate : {"the the the the the the", "1 1 1 1 1 1 1 1", "a b a b a b a b", "Hello hello hello"}) {
+    prompt = candidate;
+    plain = Generate(*stub, prompt, 24);
+    with_penalties = Generate(*stub, prompt, 24, penalised);
+    if (with_penalties.text != plain.text) break;
+  }
   fetched = Fetch(address, "POST", "/v1/completions",
                   absl::StrCat(R"({"model": "tiny", "prompt": ")", prompt, R"(", "max_tokens": 24, "temperature": 0,)",
                                R"( "frequency_penalty": 2, "presence_penalty": 2, "repetition_penalty": 1.5,)",
