@@ -1,6 +1,8 @@
 #include "inference/grammar_automaton.h"
 
 #include <algorithm>
+#include <tuple>
+#include <utility>
 
 namespace catena::inference::grammar {
 namespace {
@@ -146,6 +148,13 @@ bool MoreDigits(Frame& f, uint16_t limit) {
   return true;
 }
 
+uint16_t IntegerDigitLimit(const Node& node) {
+  return node.bounded && !node.integer ? Grammar::kBoundedIntegerDigits : Grammar::kMaxIntegerDigits;
+}
+uint16_t FractionDigitLimit(const Node& node) {
+  return node.bounded ? Grammar::kBoundedFractionDigits : Grammar::kMaxFractionDigits;
+}
+
 Outcome StepNumberAfterDigits(const Node& node, Frame& f, uint8_t b) {
   if (!node.integer && f.phase != kNumFrac && b == '.') {
     f.phase = kNumDot;
@@ -174,7 +183,7 @@ Outcome StepNumber(const Node& node, Frame& f, uint8_t b) {
     case kNumZero:
     case kNumInt:
     case kNumFrac: {
-      const uint16_t limit = f.phase == kNumFrac ? Grammar::kMaxFractionDigits : Grammar::kMaxIntegerDigits;
+      const uint16_t limit = f.phase == kNumFrac ? FractionDigitLimit(node) : IntegerDigitLimit(node);
       if (digit) return f.phase != kNumZero && MoreDigits(f, limit) ? Outcome::kDone : Outcome::kReject;
       return StepNumberAfterDigits(node, f, b);
     }
@@ -195,7 +204,117 @@ Outcome StepNumber(const Node& node, Frame& f, uint8_t b) {
   }
 }
 
+// A bounded number's value so far, kept in its frame. Integers (up to 16 digits): the magnitude in x and the low
+// 31 bits of y, the sign in y's top bit. Numbers: the integer part in x's low 31 bits, the sign in x's top bit,
+// the fraction digits read so far (aux of them in kNumFrac) as an integer in y.
+struct NumberSoFar {
+  bool negative = false;
+  uint64_t integer = 0;
+  uint64_t fraction = 0;
+};
+constexpr uint32_t kSignBit = 0x80000000u;
+
+NumberSoFar LoadNumber(const Node& node, const Frame& f) {
+  if (node.integer) return {(f.y & kSignBit) != 0, f.x | (uint64_t{f.y & ~kSignBit} << 32), 0};
+  return {(f.x & kSignBit) != 0, f.x & ~kSignBit, f.y};
+}
+
+void StoreNumber(const Node& node, const NumberSoFar& v, Frame& f) {
+  const uint32_t sign = v.negative ? kSignBit : 0;
+  if (node.integer) {
+    f.x = static_cast<uint32_t>(v.integer);
+    f.y = static_cast<uint32_t>(v.integer >> 32) | sign;
+  } else {
+    f.x = static_cast<uint32_t>(v.integer) | sign;
+    f.y = static_cast<uint32_t>(v.fraction);
+  }
+}
+
+using Wide = __int128;
+
+Wide Pow10(int n) {
+  Wide p = 1;
+  while (n-- > 0) p *= 10;
+  return p;
+}
+
+// The value of one unit of a bounded node's range.
+Wide UnitsPerOne(const Node& node) { return node.integer ? 1 : Pow10(Grammar::kBoundedFractionDigits); }
+
+// Whether the magnitudes [a, b] (in units), with the sign applied, reach into the node's range.
+bool Reaches(const Node& node, bool negative, Wide a, Wide b) {
+  if (negative) std::tie(a, b) = std::pair<Wide, Wide>(-b, -a);
+  return std::max<Wide>(a, node.low) <= std::min<Wide>(b, node.high);
+}
+
+// Whether some completion of the bounded number in `f` (the value as it stands included) lies in the node's
+// range. A prefix reaches the magnitudes [D, D + 1) with D its integer part, and [D 10^j, (D + 1) 10^j) for j more
+// integer digits; inside the fraction, the values that start with the digits read so far.
+bool NumberFeasible(const Node& node, const Frame& f) {
+  const Wide one = UnitsPerOne(node);
+  const NumberSoFar v = LoadNumber(node, f);
+  const uint16_t digits = IntegerDigitLimit(node);
+  const Wide whole = static_cast<Wide>(v.integer) * one;
+  switch (f.phase) {
+    case kNumStart:
+    case kNumMinus: {
+      // A minus sign only when a value below zero is in range: "-0" would be a strange way to write 0.
+      const Wide largest = Pow10(digits) * one - 1;
+      return Reaches(node, true, 1, largest) || (f.phase == kNumStart && Reaches(node, false, 0, largest));
+    }
+    case kNumZero:
+    case kNumInt:
+      if (Reaches(node, v.negative, whole, whole + one - 1)) return true;
+      if (v.integer == 0) return false;  // nothing follows a leading 0 but the fraction
+      for (int j = 1; j <= digits - f.aux; ++j) {
+        const Wide p = Pow10(j);
+        if (Reaches(node, v.negative, whole * p, (static_cast<Wide>(v.integer) + 1) * p * one - 1)) return true;
+      }
+      return false;
+    case kNumDot:
+      return Reaches(node, v.negative, whole, whole + one - 1);
+    case kNumFrac: {
+      const Wide step = Pow10(Grammar::kBoundedFractionDigits - f.aux);
+      const Wide start = whole + static_cast<Wide>(v.fraction) * step;
+      return Reaches(node, v.negative, start, start + step - 1);
+    }
+    default:
+      return false;
+  }
+}
+
+// Whether the number in `f` is complete (and, when bounded, in range).
+bool NumberComplete(const Node& node, const Frame& f) {
+  if (!NumberEndable(f.phase)) return false;
+  if (!node.bounded) return true;
+  const NumberSoFar v = LoadNumber(node, f);
+  Wide value = static_cast<Wide>(v.integer) * UnitsPerOne(node);
+  if (f.phase == kNumFrac) value += static_cast<Wide>(v.fraction) * Pow10(Grammar::kBoundedFractionDigits - f.aux);
+  if (v.negative) value = -value;
+  return value >= node.low && value <= node.high;
+}
+
+// StepNumber for a bounded node: no exponent, the value kept in the frame, and no byte after which the range is
+// out of reach.
+Outcome StepBoundedNumber(const Node& node, Frame& f, uint8_t b) {
+  if (b == 'e' || b == 'E') return Outcome::kReject;
+  NumberSoFar v = LoadNumber(node, f);
+  const Outcome outcome = StepNumber(node, f, b);
+  if (outcome != Outcome::kDone) return outcome;
+  if (b == '-') {
+    v.negative = true;
+  } else if (IsDigit(b) && f.phase == kNumFrac) {
+    v.fraction = v.fraction * 10 + (b - '0');
+  } else if (IsDigit(b)) {
+    v.integer = v.integer * 10 + (b - '0');
+  }
+  StoreNumber(node, v, f);
+  return NumberFeasible(node, f) ? Outcome::kDone : Outcome::kReject;
+}
+
 }  // namespace
+
+bool NumberRangeReachable(const Node& node) { return !node.bounded || NumberFeasible(node, Frame{}); }
 
 void LiteralTrie::Add(const std::string& literal, int32_t index) {
   int32_t node = 0;
@@ -423,8 +542,8 @@ void Grammar::Step(const Stack& in, uint8_t b, std::vector<Stack>& out) const {
         outcome = StepString(node, f, b, s);
         break;
       case Kind::kNumber:
-        outcome = StepNumber(node, f, b);
-        if (outcome == Outcome::kRedispatch && !NumberEndable(f.phase)) return;
+        outcome = node.bounded ? StepBoundedNumber(node, f, b) : StepNumber(node, f, b);
+        if (outcome == Outcome::kRedispatch && !NumberComplete(node, f)) return;
         break;
       case Kind::kObject:
         outcome = StepObjectFrame(*this, node, s, b, out);
@@ -456,7 +575,7 @@ bool Grammar::Accepting(const Stack& stack) const {
   const Frame& f = stack.frames[0];
   const Node& node = nodes[f.node];
   if (node.kind == Kind::kSequence) return f.y >= node.alternatives.size();
-  if (node.kind == Kind::kNumber) return NumberEndable(f.phase);
+  if (node.kind == Kind::kNumber) return NumberComplete(node, f);
   return node.kind == Kind::kLiterals && node.literals.nodes[f.x].terminal >= 0;
 }
 

@@ -40,6 +40,11 @@ struct Node {
   LiteralTrie literals;                              // kLiterals: the values; kObject: the key prefixes `"name": `
   uint32_t min_length = 0, max_length = UINT32_MAX;  // kString (code points), kArray (items)
   bool integer = false;                              // kNumber
+  // kNumber with minimum/maximum (or the exclusive forms): the admitted values as an inclusive range in units of
+  // 1 (integers) or 10^-kBoundedFractionDigits (numbers). Such numbers are written without an exponent and their
+  // frames carry the value read so far.
+  bool bounded = false;
+  int64_t low = 0, high = 0;
   std::vector<Property> properties;                  // kObject, in emission order
   int32_t items = -1;                                // kArray: the item node; kMap: the value node
   int32_t key = -1;                                  // kMap: the key string node
@@ -53,7 +58,7 @@ struct Frame {
   int32_t node = 0;
   uint16_t phase = 0;
   uint16_t aux = 0;  // kString: UTF-8 continuation state; kNumber: digits in the current part
-  uint32_t x = 0;    // kLiterals/kObject: trie node; kString/kArray: count so far
+  uint32_t x = 0;    // kLiterals/kObject: trie node; kString/kArray: count so far; bounded kNumber: see Step
   uint32_t y = 0;    // kObject: next property index; kSequence: next part; kMap frames use only the phase
 };
 
@@ -68,6 +73,8 @@ struct Grammar {
   int32_t root = 0;
   // Number bounds keep generation finite: digits in the integer part, fraction and exponent.
   static constexpr uint16_t kMaxIntegerDigits = 16, kMaxFractionDigits = 16, kMaxExponentDigits = 2;
+  // Bounded numbers (not integers) keep their value in one frame: at most 9 digits on either side of the point.
+  static constexpr uint16_t kBoundedIntegerDigits = 9, kBoundedFractionDigits = 9;
 
   // The stacks a fresh value of `node` starts as (several for anyOf), appended to `out`.
   // `hops` counts anyOf/$ref indirections, bounding left recursion.
@@ -83,5 +90,8 @@ struct Grammar {
   // (`horizon`: the longest token in code points, beyond which a count cannot change a mask).
   void AppendKey(const Stack& stack, uint32_t horizon, std::string& key) const;
 };
+
+// Whether a bounded kNumber node admits any value within the digits it may be written with.
+bool NumberRangeReachable(const Node& node);
 
 }  // namespace catena::inference::grammar

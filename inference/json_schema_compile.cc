@@ -1,5 +1,6 @@
 // Schema document -> grammar::Grammar. Every construct outside the supported subset is an UNIMPLEMENTED error
 // naming its JSON pointer, so a compiled grammar never admits an instance the schema rejects.
+#include <algorithm>
 #include <optional>
 #include <string>
 
@@ -30,7 +31,9 @@ const absl::flat_hash_set<std::string>& Supported() {
                                                                  "anyOf",      "allOf",     "$ref",
                                                                  "properties", "required",  "additionalProperties",
                                                                  "items",      "minItems",  "maxItems",
-                                                                 "minLength",  "maxLength", "uniqueItems"};
+                                                                 "minLength",  "maxLength", "uniqueItems",
+                                                                 "minimum",    "maximum",   "exclusiveMinimum",
+                                                                 "exclusiveMaximum"};
   return *kSet;
 }
 
@@ -84,6 +87,48 @@ bool MatchesType(const Json& value, std::string_view type) {
   return type == "null" && value.is_null();
 }
 
+// Where a bound is saturated: beyond every number the grammar writes (at most 10^18 units).
+constexpr int64_t kUnbounded = int64_t{4'000'000'000'000'000'000};
+
+// The JSON number `value` in units of 10^-scale_digits, rounded up or down to a whole unit and saturated to
+// +-kUnbounded. Non-integers are read from their shortest decimal spelling, the one the schema's author wrote.
+int64_t ScaledBound(const Json& value, int scale_digits, bool round_up) {
+  const std::string text = Dump(value);
+  bool negative = false, in_fraction = false, inexact = false;
+  std::string digits;
+  int exponent = scale_digits;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '-') {
+      negative = true;
+    } else if (c == '.') {
+      in_fraction = true;
+    } else if (c == 'e' || c == 'E') {
+      exponent += std::stoi(text.substr(i + 1));
+      break;
+    } else if (c >= '0' && c <= '9') {
+      if (!(digits.empty() && c == '0')) digits += c;
+      if (in_fraction) --exponent;
+    }
+  }
+  // |value| = digits x 10^exponent units.
+  __int128 magnitude = 0;
+  const int kept = static_cast<int>(digits.size()) + std::min(exponent, 0);
+  if (kept + std::max(exponent, 0) > 20) return negative ? -kUnbounded : kUnbounded;
+  for (int i = 0; i < static_cast<int>(digits.size()); ++i) {
+    if (i < kept) {
+      magnitude = magnitude * 10 + (digits[i] - '0');
+    } else if (digits[i] != '0') {
+      inexact = true;
+    }
+  }
+  for (int i = 0; i < exponent; ++i) magnitude *= 10;
+  __int128 units = negative ? -magnitude : magnitude;
+  if (inexact && round_up && !negative) units += 1;  // the digits dropped made a positive value smaller
+  if (inexact && !round_up && negative) units -= 1;  // and a negative one larger
+  return static_cast<int64_t>(std::clamp<__int128>(units, -kUnbounded, kUnbounded));
+}
+
 class SchemaCompiler {
  public:
   explicit SchemaCompiler(const Json& root) : root_(root) {}
@@ -117,6 +162,8 @@ class SchemaCompiler {
   int32_t AddMap(int32_t value);
   absl::Status ReadBounds(const Json& schema, const char* min_key, const char* max_key, const std::string& pointer,
                           Node& node);
+  // minimum, maximum, exclusiveMinimum and exclusiveMaximum of an integer or number node.
+  absl::Status ReadNumberBounds(const Json& schema, const std::string& pointer, Node& node);
   int32_t Add(Node node) {
     grammar_.nodes.push_back(std::move(node));
     return static_cast<int32_t>(grammar_.nodes.size() - 1);
@@ -305,6 +352,7 @@ absl::StatusOr<int32_t> SchemaCompiler::CompileType(const Json& schema, std::str
   if (type == "integer" || type == "number") {
     node.kind = Kind::kNumber;
     node.integer = type == "integer";
+    CATENA_RETURN_IF_ERROR(ReadNumberBounds(schema, base, node));
     return Add(std::move(node));
   }
   node.kind = Kind::kLiterals;
@@ -334,6 +382,29 @@ absl::Status SchemaCompiler::ReadBounds(const Json& schema, const char* min_key,
   }
   if (node.min_length > node.max_length) {
     return Bad(Child(pointer, min_key), absl::StrCat("is greater than ", max_key));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SchemaCompiler::ReadNumberBounds(const Json& schema, const std::string& pointer, Node& node) {
+  const int scale = node.integer ? 0 : grammar::Grammar::kBoundedFractionDigits;
+  node.low = -kUnbounded;
+  node.high = kUnbounded;
+  for (const char* key : {"minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"}) {
+    if (!schema.contains(key)) continue;
+    const Json& value = schema[key];
+    if (!value.is_number()) return Bad(Child(pointer, key), "must be a number");
+    node.bounded = true;
+    const std::string_view name = key;
+    if (name == "minimum") node.low = std::max(node.low, ScaledBound(value, scale, /*round_up=*/true));
+    if (name == "exclusiveMinimum") node.low = std::max(node.low, ScaledBound(value, scale, false) + 1);
+    if (name == "maximum") node.high = std::min(node.high, ScaledBound(value, scale, false));
+    if (name == "exclusiveMaximum") node.high = std::min(node.high, ScaledBound(value, scale, true) - 1);
+  }
+  if (node.bounded && !grammar::NumberRangeReachable(node)) {
+    return Bad(pointer, node.integer ? "no integer of at most 16 digits lies within minimum/maximum"
+                                     : "no number of at most 9 digits on either side of the point lies within "
+                                       "minimum/maximum");
   }
   return absl::OkStatus();
 }

@@ -95,6 +95,18 @@ const std::vector<SchemaCase>& Cases() {
       {R"({"type":"object","properties":{"tags":{"type":"array","maxItems":3},"meta":true},"required":["tags"]})",
        {R"({"tags": []})", R"({"tags": [1, "a", {"b": null}], "meta": "x"})"},
        {R"({"tags": [1, 2, 3, 4]})", R"({"meta": 1})"}},
+      {R"({"type":"object","properties":{"n":{"type":"integer","minimum":-5,"maximum":123},
+          "p":{"type":"number","exclusiveMinimum":0,"maximum":1.5},"big":{"type":"integer","minimum":1000},
+          "t":{"type":"number","minimum":-0.25,"exclusiveMaximum":100}},"required":["n","p"]})",
+       {R"({"n": -5, "p": 1.5})", R"({"n": 123, "p": 0.001, "big": 1000})", R"({"n": 0, "p": 1, "big": 98765432})",
+        R"({"n": -0, "p": 1.499999999, "t": -0.25})", R"({"n": 12, "p": 0.5, "t": 99.999})",
+        R"({"n": 7, "p": 0.25, "t": -0.1})"},
+       {R"({"n": 124, "p": 1})", R"({"n": -6, "p": 1})", R"({"n": 1234, "p": 1})", R"({"n": 1, "p": 0})",
+        R"({"n": 1, "p": -0.5})", R"({"n": 1, "p": 1.5000001})", R"({"n": 1, "p": 2})", R"({"n": 1, "p": 1e-3})",
+        R"({"n": 1, "p": 1, "big": 999})", R"({"n": 1, "p": 1, "t": -0.3})", R"({"n": 1, "p": 1, "t": 100})",
+        R"({"n": 1, "p": 0.0000000001})"}},
+      // No minus sign where no value below zero is in range ("-0" is valid JSON Schema, but a strange 0).
+      {R"({"type":"integer","minimum":0,"maximum":3})", {"0", "3"}, {"-0", "4", "-1", "03", "1.0"}},
   };
   return *cases;
 }
@@ -221,6 +233,15 @@ std::string Violation(const OrderedJson& value, const OrderedJson& schema, const
     bool any = false;
     for (const OrderedJson& type : types) any = any || HasType(value, type.get<std::string>());
     if (!any) return "wrong type";
+  }
+  if (value.is_number()) {
+    const double number = value.get<double>();
+    if ((schema.contains("minimum") && number < schema["minimum"].get<double>()) ||
+        (schema.contains("maximum") && number > schema["maximum"].get<double>()) ||
+        (schema.contains("exclusiveMinimum") && number <= schema["exclusiveMinimum"].get<double>()) ||
+        (schema.contains("exclusiveMaximum") && number >= schema["exclusiveMaximum"].get<double>())) {
+      return "number out of bounds";
+    }
   }
   if (value.is_string()) {
     const size_t length = CodePoints(value.get<std::string>());
@@ -497,8 +518,15 @@ TEST_CASE("schema errors name the JSON pointer of the offending part", "[unit]")
   const LoadedVocabulary& vocab = testing::Mistral();
   const std::vector<std::tuple<std::string, absl::StatusCode, std::string>> cases = {
       {R"({"type":"string","pattern":"^a"})", absl::StatusCode::kUnimplemented, "#/pattern:"},
-      {R"({"type":"object","properties":{"a":{"type":"integer","minimum":0}}})", absl::StatusCode::kUnimplemented,
-       "#/properties/a/minimum:"},
+      {R"({"type":"object","properties":{"a":{"type":"integer","multipleOf":2}}})", absl::StatusCode::kUnimplemented,
+       "#/properties/a/multipleOf:"},
+      {R"({"type":"integer","minimum":"3"})", absl::StatusCode::kInvalidArgument, "#/minimum:"},
+      {R"({"type":"integer","minimum":5,"maximum":4})", absl::StatusCode::kInvalidArgument, "#: no integer"},
+      {R"({"type":"integer","minimum":1.2,"maximum":1.8})", absl::StatusCode::kInvalidArgument, "#: no integer"},
+      {R"({"type":"integer","exclusiveMinimum":3,"exclusiveMaximum":4})", absl::StatusCode::kInvalidArgument,
+       "#: no integer"},
+      {R"({"type":"number","minimum":1e12})", absl::StatusCode::kInvalidArgument, "#: no number"},
+      {R"({"type":"integer","exclusiveMinimum":true})", absl::StatusCode::kInvalidArgument, "#/exclusiveMinimum:"},
       {R"({"type":"object","properties":{"a":{"type":"string"}},"required":["b"]})", absl::StatusCode::kInvalidArgument,
        "#/required/0:"},
       {R"({"type":"array","items":{"type":"strin"}})", absl::StatusCode::kInvalidArgument, "#/items/type:"},
