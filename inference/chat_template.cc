@@ -94,6 +94,68 @@ absl::StatusOr<std::string> SpecialToken(const GgufMetadata& metadata, std::span
   return tokens[id];
 }
 
+bool HasToolTurns(std::span<const ChatMessage> messages) {
+  return std::any_of(messages.begin(), messages.end(),
+                     [](const ChatMessage& m) { return m.role == "tool" || !m.tool_calls.empty(); });
+}
+
+// The system text that describes `tools` to a model whose template cannot, and asks for calls in the Hermes
+// markup (the format ParseToolCalls and the "auto" call grammar read for such templates).
+std::string ToolsPreamble(const OrderedJson& tools) {
+  std::string text =
+      "# Tools\n\nYou can call the functions below to help with the request. Each is described by a JSON object "
+      "whose \"parameters\" is the JSON Schema of its arguments:\n<tools>\n";
+  for (const OrderedJson& tool : tools) absl::StrAppend(&text, tool.dump(), "\n");
+  absl::StrAppend(&text,
+                  "</tools>\n\nTo call functions, answer with one block per call, each holding a JSON object with "
+                  "the function's name and its arguments:\n<tool_call>\n{\"name\": \"<function name>\", "
+                  "\"arguments\": {<arguments>}}\n</tool_call>");
+  return text;
+}
+
+// The conversation as a template that never reads `tools` can render it: the tools described in a system turn
+// (or, with `system_turn` false, at the start of the first user turn), an assistant's calls as <tool_call> blocks
+// after its text, and tool results as a user turn of <tool_response> blocks (one turn for consecutive results).
+absl::StatusOr<std::vector<ChatMessage>> ToolsInText(std::span<const ChatMessage> messages, const OrderedJson& tools,
+                                                     bool system_turn) {
+  std::vector<ChatMessage> out;
+  for (size_t i = 0; i < messages.size(); ++i) {
+    const ChatMessage& message = messages[i];
+    if (message.role == "tool") {
+      const std::string block = absl::StrCat("<tool_response>\n", message.content, "\n</tool_response>");
+      if (i > 0 && messages[i - 1].role == "tool") {
+        absl::StrAppend(&out.back().content, "\n", block);
+      } else {
+        out.push_back({.role = "user", .content = block});
+      }
+      continue;
+    }
+    ChatMessage copy{.role = message.role, .content = message.content, .name = message.name};
+    for (size_t c = 0; c < message.tool_calls.size(); ++c) {
+      const ChatToolCall& call = message.tool_calls[c];
+      CATENA_ASSIGN_OR_RETURN(
+          OrderedJson arguments,
+          ParseObject(call.arguments_json, absl::StrCat("messages[", i, "].tool_calls[", c, "].arguments")));
+      const OrderedJson object = {{"name", call.name}, {"arguments", std::move(arguments)}};
+      absl::StrAppend(&copy.content, copy.content.empty() ? "" : "\n", "<tool_call>\n", object.dump(),
+                      "\n</tool_call>");
+    }
+    out.push_back(std::move(copy));
+  }
+  if (!tools.is_array() || tools.empty()) return out;
+  const std::string preamble = ToolsPreamble(tools);
+  if (!out.empty() && out.front().role == "system") {
+    absl::StrAppend(&out.front().content, "\n\n", preamble);
+  } else if (system_turn) {
+    out.insert(out.begin(), ChatMessage{.role = "system", .content = preamble});
+  } else {
+    auto user = std::find_if(out.begin(), out.end(), [](const ChatMessage& m) { return m.role == "user"; });
+    if (user == out.end()) return absl::InvalidArgumentError("tools need a user message to describe them in");
+    user->content = absl::StrCat(preamble, "\n\n", user->content);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<ChatMessage> ToChatMessages(std::span<const ChatTurn> turns) {
@@ -168,6 +230,24 @@ absl::StatusOr<std::string> ChatTemplate::Render(std::span<const ChatMessage> me
   if (!options.tools.is_null() && !options.tools.is_array()) {
     return absl::InvalidArgumentError("tools must be null or a JSON array of tool definitions");
   }
+  const bool has_tools = options.tools.is_array() && !options.tools.empty();
+  if (options.tools_in_text && !supports_tools_ && (has_tools || HasToolTurns(messages))) {
+    // The template would drop the tools and the calls; they go into the text instead. A template that refuses
+    // a system turn (e.g. raise_exception("System role not supported")) gets them in the first user turn.
+    ChatTemplateOptions plain = options;
+    plain.tools = nullptr;
+    CATENA_ASSIGN_OR_RETURN(std::vector<ChatMessage> rewritten, ToolsInText(messages, options.tools, true));
+    absl::StatusOr<std::string> rendered = RenderMessages(rewritten, plain);
+    const bool added_system = has_tools && (messages.empty() || messages.front().role != "system");
+    if (rendered.ok() || !added_system) return rendered;
+    CATENA_ASSIGN_OR_RETURN(rewritten, ToolsInText(messages, options.tools, false));
+    return RenderMessages(rewritten, plain);
+  }
+  return RenderMessages(messages, options);
+}
+
+absl::StatusOr<std::string> ChatTemplate::RenderMessages(std::span<const ChatMessage> messages,
+                                                         const ChatTemplateOptions& options) const {
   if (!options.extra_variables.is_object()) return absl::InvalidArgumentError("extra_variables must be a JSON object");
   OrderedJson json_messages = OrderedJson::array();
   for (size_t i = 0; i < messages.size(); ++i) {

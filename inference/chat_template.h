@@ -56,6 +56,9 @@ struct ChatTemplateOptions {
   bool add_generation_prompt = true;  // End with the header of the assistant's turn.
   // null = no tools (templates see `tools` as none), else an array of OpenAI tool definitions.
   nlohmann::ordered_json tools = nullptr;
+  // For templates that never read `tools`: write the tools, calls and results into the messages (see Render).
+  // false renders exactly what transformers' apply_chat_template does (tools and calls dropped).
+  bool tools_in_text = true;
   // More template variables (an object), applied last so they override the standard ones.
   nlohmann::ordered_json extra_variables = nlohmann::ordered_json::object();
   // Clock of `strftime_now` and `date_string` (local time); unset = now.
@@ -89,6 +92,9 @@ class ChatTemplate {
   // The prompt for `messages`. INVALID_ARGUMENT for bad input (tool-call arguments that are not a JSON object,
   // tools that are not an array) and for template errors, with the template's message (e.g. from
   // raise_exception("Conversation roles must alternate ...")); RESOURCE_EXHAUSTED when limits are hit.
+  // A template that never reads `tools` still gets them, as text: the tools are described in the system turn
+  // with the Hermes call markup (<tool_call>{"name": ..., "arguments": ...}</tool_call>), an assistant's calls
+  // are written in that markup and tool results become user turns of <tool_response> blocks.
   absl::StatusOr<std::string> Render(std::span<const ChatMessage> messages,
                                      const ChatTemplateOptions& options = {}) const;
 
@@ -97,11 +103,14 @@ class ChatTemplate {
   const std::string& eos_token() const { return eos_token_; }
   // The built-in format in use, or nullopt for a template from the model file or FromSource.
   std::optional<BuiltinChatFormat> builtin_format() const { return builtin_format_; }
-  // Whether the template reads the `tools` variable (so tool definitions reach the prompt).
+  // Whether the template reads the `tools` variable (else Render writes the tools into the messages).
   bool supports_tools() const { return supports_tools_; }
 
  private:
   ChatTemplate() = default;
+  // Render without the rewriting for templates that do not read `tools`.
+  absl::StatusOr<std::string> RenderMessages(std::span<const ChatMessage> messages,
+                                             const ChatTemplateOptions& options) const;
 
   std::string source_;
   std::string bos_token_;

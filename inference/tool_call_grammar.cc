@@ -60,6 +60,8 @@ ToolCallFormat ToolCallFormatOf(const ChatTemplate& chat_template) {
       (source.find(kLlama3Reply) != std::string::npos && source.find("{\"name\"") != std::string::npos)) {
     return ToolCallFormat::kLlama3Json;
   }
+  // A template that never reads `tools` is rendered with a preamble that asks for Hermes blocks (ChatTemplate).
+  if (!chat_template.supports_tools()) return ToolCallFormat::kHermes;
   return ToolCallFormat::kNone;
 }
 

@@ -29,7 +29,8 @@ enum class ToolCallFormat {
 
 // The format `chat_template` asks the model to write calls in: Hermes when its source mentions <tool_call>,
 // Mistral when it mentions [TOOL_CALLS], Llama 3 JSON when it mentions <|python_tag|> or asks for
-// {"name": ..., "parameters": ...} replies, else kNone.
+// {"name": ..., "parameters": ...} replies, Hermes when it never reads `tools` (ChatTemplate::Render then
+// describes the tools and that markup itself), else kNone.
 ToolCallFormat ToolCallFormatOf(const ChatTemplate& chat_template);
 
 // The triggered grammar spec of calls to `tools` in `format` (trigger, call schema, markup around it); the

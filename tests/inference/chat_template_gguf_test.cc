@@ -89,8 +89,10 @@ TEST_CASE("a vocabulary with [INST] falls back to the Llama-2 / Mistral format",
   CHECK(out.status().message().find("Conversation roles must alternate user/assistant/user/assistant/...") !=
         std::string::npos);
   const std::vector<ChatMessage> tool = {{.role = "tool", .content = "42"}};
-  CHECK(chat->Render(tool).status().message().find("The [INST] chat format has no 'tool' messages") !=
-        std::string::npos);
+  CHECK(chat->Render(tool, {.tools_in_text = false}).status().message().find(
+            "The [INST] chat format has no 'tool' messages") != std::string::npos);
+  // By default a tool result reaches a template without tools as a user turn.
+  CHECK(RenderOrDie(*chat, tool) == "<s>[INST] <tool_response>\n42\n</tool_response> [/INST]");
 }
 
 TEST_CASE("ChatML is the fallback for <|im_start|> vocabularies and for unknown ones", "[unit]") {

@@ -76,6 +76,7 @@ TEST_CASE("chat templates render every case exactly as jinja2 does for transform
     absl::StatusOr<ChatTemplate> chat = ChatTemplate::FromSource(TemplateSource(spec), spec.at("bos"), spec.at("eos"));
     REQUIRE(chat.ok());
     ChatTemplateOptions options;
+    options.tools_in_text = false;  // transformers drops the tools of a template that does not read them
     options.add_generation_prompt = c.value("add_generation_prompt", true);
     if (c.contains("tools")) options.tools = cases.at("tools").at(c.at("tools").get<std::string>());
     if (c.contains("extra")) options.extra_variables = c.at("extra");
@@ -141,6 +142,66 @@ TEST_CASE("tool definitions reach templates that read tools, with parsed call ar
   const absl::StatusOr<std::string> out = chat->Render(messages, options);
   REQUIRE(out.ok());
   CHECK(*out == "get_weather(city);now();c1:function:get_weather city=Köln days=2");
+}
+
+std::string RenderOk(const ChatTemplate& chat, std::span<const ChatMessage> messages,
+                     const ChatTemplateOptions& options = {}) {
+  absl::StatusOr<std::string> out = chat.Render(messages, options);
+  INFO(out.status().ToString());
+  REQUIRE(out.ok());
+  return *out;
+}
+
+TEST_CASE("a template that never reads tools gets the tools, the calls and the results in the messages", "[unit]") {
+  const std::string loop = "{% for m in messages %}[{{ m.role }}]{{ m.content }}{% endfor %}";
+  absl::StatusOr<ChatTemplate> chat = ChatTemplate::FromSource(loop, "", "");
+  REQUIRE(chat.ok());
+  CHECK_FALSE(chat->supports_tools());
+  const std::vector<ToolDefinition> defs = {{.name = "get_weather", .description = "Weather of a city.",
+                                             .parameters_json_schema = R"({"type":"object","required":["city"]})"}};
+  ChatTemplateOptions options;
+  options.tools = *ToolsToJson(defs);
+  const std::string tool_line = options.tools[0].dump();
+  const std::vector<ChatMessage> conversation = {
+      {.role = "user", .content = "Weather in Paris?"},
+      {.role = "assistant", .content = "", .tool_calls = {{.id = "c1", .name = "get_weather",
+                                                            .arguments_json = R"({"city": "Paris"})"}}},
+      {.role = "tool", .content = "18C", .tool_call_id = "c1"},
+      {.role = "tool", .content = "sunny", .tool_call_id = "c1"},
+      {.role = "user", .content = "Thanks"}};
+  const std::string turns =
+      "[user]Weather in Paris?[assistant]<tool_call>\n{\"name\":\"get_weather\",\"arguments\":{\"city\":\"Paris\"}}"
+      "\n</tool_call>[user]<tool_response>\n18C\n</tool_response>\n<tool_response>\nsunny\n</tool_response>[user]Thanks";
+  std::string out = RenderOk(*chat, conversation, options);
+  INFO(out);
+  CHECK(out.starts_with("[system]# Tools\n"));
+  CHECK(out.find("<tools>\n" + tool_line + "\n</tools>") != std::string::npos);
+  CHECK(out.find("<tool_call>\n{\"name\": \"<function name>\", \"arguments\": {<arguments>}}\n</tool_call>") !=
+        std::string::npos);
+  CHECK(out.ends_with("</tool_call>" + turns));
+
+  // An existing system turn keeps its text first; the description follows it.
+  std::vector<ChatMessage> with_system = conversation;
+  with_system.insert(with_system.begin(), ChatMessage{.role = "system", .content = "Be brief."});
+  out = RenderOk(*chat, with_system, options);
+  CHECK(out.starts_with("[system]Be brief.\n\n# Tools\n"));
+  CHECK(out.ends_with(turns));
+
+  // A template that refuses a system turn gets the description at the start of the first user turn.
+  absl::StatusOr<ChatTemplate> no_system = ChatTemplate::FromSource(
+      "{% if messages[0].role == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}" + loop,
+      "", "");
+  REQUIRE(no_system.ok());
+  out = RenderOk(*no_system, conversation, options);
+  CHECK(out.starts_with("[user]# Tools\n"));
+  CHECK(out.find("</tool_call>\n\nWeather in Paris?[assistant]<tool_call>") != std::string::npos);
+
+  // Without tools the calls and results are still written out; tools_in_text = false renders as transformers.
+  out = RenderOk(*chat, conversation);
+  CHECK(out == turns);
+  options.tools_in_text = false;
+  CHECK(RenderOk(*chat, conversation, options) ==
+        "[user]Weather in Paris?[assistant][tool]18C[tool]sunny[user]Thanks");
 }
 
 TEST_CASE("bad tool input is rejected with the field that is wrong", "[unit]") {

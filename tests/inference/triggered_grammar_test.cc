@@ -406,7 +406,9 @@ TEST_CASE("chat templates' tool-call formats: Hermes and Mistral first, then Lla
   CHECK(FormatOfSource("{{ '[TOOL_CALLS] {\"name\": f, \"parameters\": x}' }}") == ToolCallFormat::kMistral);
   CHECK(FormatOfSource("{{ '<tool_call> <|python_tag|> {\"name\": f, \"parameters\": x}' }}") ==
         ToolCallFormat::kHermes);
-  CHECK(FormatOfSource("{{ 'tool parameters: ' }}{{ messages[0].content }}") == ToolCallFormat::kNone);
+  CHECK(FormatOfSource("{{ tools }}{{ 'tool parameters: ' }}{{ messages[0].content }}") == ToolCallFormat::kNone);
+  // A template that never reads `tools` is given them in the messages, with the Hermes markup.
+  CHECK(FormatOfSource("{{ 'tool parameters: ' }}{{ messages[0].content }}") == ToolCallFormat::kHermes);
 }
 
 // Costs (hidden: `inference_grammar_test "[.bench]"`): compiling a tool set's triggered grammar, and a decoding

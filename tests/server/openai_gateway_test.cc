@@ -487,6 +487,19 @@ TEST_CASE("an in-process GGUF model answers through the gateway once it is loade
   CHECK(fetched.json()["choices"][0]["text"] == with_penalties.text);
   CHECK(with_penalties.text != plain.text);
 
+  // The asset's Llama 3 template never reads `tools`; the tools reach the prompt all the same (described in the
+  // system turn), so they count in its tokens.
+  const std::string weather_tool =
+      R"(, "max_tokens": 1, "tools": [{"type": "function", "function": {"name": "get_weather",)"
+      R"( "description": "Weather of a city", "parameters": {"type": "object", "properties": {"city":)"
+      R"( {"type": "string"}}, "required": ["city"]}}}])";
+  fetched = Fetch(address, "POST", "/v1/chat/completions", Chat("tiny", "Weather?", weather_tool));
+  REQUIRE(fetched.status == 200);
+  const int with_tools = fetched.json()["usage"]["prompt_tokens"].get<int>();
+  fetched = Fetch(address, "POST", "/v1/chat/completions", Chat("tiny", "Weather?", R"(, "max_tokens": 1)"));
+  REQUIRE(fetched.status == 200);
+  CHECK(with_tools > fetched.json()["usage"]["prompt_tokens"].get<int>() + 40);
+
   // n sampled choices: choice i is what one request with seed + i gives.
   fetched = Fetch(address, "POST", "/v1/chat/completions",
                   Chat("tiny", "Hello", R"(, "max_tokens": 6, "temperature": 1, "seed": 11, "n": 3)"));
