@@ -7,6 +7,7 @@
 #include "inference/chat_template.h"
 #include "inference/gguf.h"
 #include "inference/model_tool/vocab_import.h"
+#include "tests/inference/chat_template_test_util.h"
 
 namespace catena::inference {
 namespace {
@@ -34,13 +35,7 @@ const std::vector<ChatMessage> kConversation = {{.role = "system", .content = "B
                                                 {.role = "assistant", .content = "Hello."},
                                                 {.role = "user", .content = "Bye"}};
 
-std::string RenderOrDie(const ChatTemplate& chat, std::span<const ChatMessage> messages,
-                        const ChatTemplateOptions& options = {}) {
-  absl::StatusOr<std::string> out = chat.Render(messages, options);
-  INFO(out.status().ToString());
-  REQUIRE(out.ok());
-  return *out;
-}
+using testing::RenderOrDie;
 
 TEST_CASE("the GGUF chat template is used with bos and eos texts from the vocabulary", "[unit]") {
   GgufMetadata metadata = Vocabulary({"<unk>", "<s>", "</s>", "<|im_start|>"});

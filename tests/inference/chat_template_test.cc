@@ -12,12 +12,14 @@
 #include <sstream>
 
 #include "common/asset_paths.h"
+#include "tests/inference/chat_template_test_util.h"
 #include "tests/support/temp_dir.h"
 
 namespace catena::inference {
 namespace {
 
 using catena::testing::ReadFile;
+using testing::RenderOrDie;
 
 namespace fs = std::filesystem;
 using Json = nlohmann::ordered_json;
@@ -144,14 +146,6 @@ TEST_CASE("tool definitions reach templates that read tools, with parsed call ar
   CHECK(*out == "get_weather(city);now();c1:function:get_weather city=Köln days=2");
 }
 
-std::string RenderOk(const ChatTemplate& chat, std::span<const ChatMessage> messages,
-                     const ChatTemplateOptions& options = {}) {
-  absl::StatusOr<std::string> out = chat.Render(messages, options);
-  INFO(out.status().ToString());
-  REQUIRE(out.ok());
-  return *out;
-}
-
 TEST_CASE("a template that never reads tools gets the tools, the calls and the results in the messages", "[unit]") {
   const std::string loop = "{% for m in messages %}[{{ m.role }}]{{ m.content }}{% endfor %}";
   absl::StatusOr<ChatTemplate> chat = ChatTemplate::FromSource(loop, "", "");
@@ -172,7 +166,7 @@ TEST_CASE("a template that never reads tools gets the tools, the calls and the r
   const std::string turns =
       "[user]Weather in Paris?[assistant]<tool_call>\n{\"name\":\"get_weather\",\"arguments\":{\"city\":\"Paris\"}}"
       "\n</tool_call>[user]<tool_response>\n18C\n</tool_response>\n<tool_response>\nsunny\n</tool_response>[user]Thanks";
-  std::string out = RenderOk(*chat, conversation, options);
+  std::string out = RenderOrDie(*chat, conversation, options);
   INFO(out);
   CHECK(out.starts_with("[system]# Tools\n"));
   CHECK(out.find("<tools>\n" + tool_line + "\n</tools>") != std::string::npos);
@@ -183,7 +177,7 @@ TEST_CASE("a template that never reads tools gets the tools, the calls and the r
   // An existing system turn keeps its text first; the description follows it.
   std::vector<ChatMessage> with_system = conversation;
   with_system.insert(with_system.begin(), ChatMessage{.role = "system", .content = "Be brief."});
-  out = RenderOk(*chat, with_system, options);
+  out = RenderOrDie(*chat, with_system, options);
   CHECK(out.starts_with("[system]Be brief.\n\n# Tools\n"));
   CHECK(out.ends_with(turns));
 
@@ -192,15 +186,15 @@ TEST_CASE("a template that never reads tools gets the tools, the calls and the r
       "{% if messages[0].role == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}" + loop,
       "", "");
   REQUIRE(no_system.ok());
-  out = RenderOk(*no_system, conversation, options);
+  out = RenderOrDie(*no_system, conversation, options);
   CHECK(out.starts_with("[user]# Tools\n"));
   CHECK(out.find("</tool_call>\n\nWeather in Paris?[assistant]<tool_call>") != std::string::npos);
 
   // Without tools the calls and results are still written out; tools_in_text = false renders as transformers.
-  out = RenderOk(*chat, conversation);
+  out = RenderOrDie(*chat, conversation);
   CHECK(out == turns);
   options.tools_in_text = false;
-  CHECK(RenderOk(*chat, conversation, options) ==
+  CHECK(RenderOrDie(*chat, conversation, options) ==
         "[user]Weather in Paris?[assistant][tool]18C[tool]sunny[user]Thanks");
 }
 
