@@ -22,7 +22,7 @@ const absl::flat_hash_set<std::string>& Annotations() {
   static const auto* kSet = new absl::flat_hash_set<std::string>{
       "title",     "description", "default",     "examples",         "$schema",
       "$id",       "$comment",    "format",      "deprecated",       "readOnly",
-      "writeOnly", "$defs",       "definitions", "contentMediaType", "contentEncoding"};
+      "writeOnly", "$defs",       "definitions", "contentMediaType", "contentEncoding", "discriminator"};
   return *kSet;
 }
 
@@ -33,7 +33,7 @@ const absl::flat_hash_set<std::string>& Supported() {
                                                                  "items",      "minItems",  "maxItems",
                                                                  "minLength",  "maxLength", "uniqueItems",
                                                                  "minimum",    "maximum",   "exclusiveMinimum",
-                                                                 "exclusiveMaximum"};
+                                                                 "exclusiveMaximum", "oneOf"};
   return *kSet;
 }
 
@@ -148,6 +148,14 @@ class SchemaCompiler {
   absl::StatusOr<int32_t> CompileSchema(const Json& schema, const std::string& pointer, int depth);
   absl::StatusOr<int32_t> CompileRef(const Json& schema, const std::string& pointer, int depth);
   absl::StatusOr<int32_t> CompileAnyOf(const Json& list, const std::string& pointer, int depth);
+  // oneOf compiles as anyOf when no instance can match two branches (see Disjoint); UNIMPLEMENTED otherwise.
+  absl::StatusOr<int32_t> CompileOneOf(const Json& schema, const std::string& pointer, int depth);
+  // Whether the oneOf `branches` are mutually exclusive: all tag one required property (the discriminator's,
+  // or any the first branch requires) with const/enum values no two branches share, or all declare types no two
+  // branches share.
+  bool Disjoint(const Json& branches, const Json& discriminator) const;
+  // `schema` with local $refs followed (up to 8 hops), or null when one does not resolve.
+  const Json* Resolve(const Json& schema) const;
   absl::StatusOr<int32_t> CompileLiterals(const Json& schema, const std::string& pointer);
   absl::StatusOr<int32_t> CompileTypes(const Json& schema, const std::string& pointer, int depth);
   absl::StatusOr<int32_t> CompileType(const Json& schema, std::string_view type, const std::string& pointer, int depth);
@@ -231,13 +239,15 @@ absl::StatusOr<int32_t> SchemaCompiler::CompileSchema(const Json& schema, const 
     }
     return Compile(all[0], Child(Child(pointer, "allOf"), "0"), depth + 1);
   }
-  if (schema.contains("anyOf")) {
+  for (const std::string key : {"anyOf", "oneOf"}) {
+    if (!schema.contains(key)) continue;
     for (auto it = schema.begin(); it != schema.end(); ++it) {
-      if (it.key() != "anyOf" && !Annotations().contains(it.key())) {
-        return Unsupported(Child(pointer, it.key()), "keywords beside anyOf are not supported");
+      if (it.key() != key && !Annotations().contains(it.key())) {
+        return Unsupported(Child(pointer, it.key()), absl::StrCat("keywords beside ", key, " are not supported"));
       }
     }
-    return CompileAnyOf(schema["anyOf"], Child(pointer, "anyOf"), depth);
+    if (key == "oneOf") return CompileOneOf(schema, pointer, depth);
+    return CompileAnyOf(schema[key], Child(pointer, key), depth);
   }
   return CompileTypes(schema, pointer, depth);
 }
@@ -278,6 +288,92 @@ absl::StatusOr<int32_t> SchemaCompiler::CompileAnyOf(const Json& list, const std
     node.alternatives.push_back(alternative);
   }
   return Add(std::move(node));
+}
+
+const Json* SchemaCompiler::Resolve(const Json& schema) const {
+  const Json* at = &schema;
+  for (int hop = 0; hop < 8 && at->is_object() && at->contains("$ref"); ++hop) {
+    const Json& ref = (*at)["$ref"];
+    if (!ref.is_string() || ref.get<std::string>().rfind('#', 0) != 0) return nullptr;
+    try {
+      at = &root_.at(Json::json_pointer(ref.get<std::string>().substr(1)));
+    } catch (const std::exception&) {
+      return nullptr;
+    }
+  }
+  return at->is_object() && !at->contains("$ref") ? at : nullptr;
+}
+
+// The canonical const/enum values of `property` in an object schema that requires it; empty when it is not
+// tagged so.
+std::vector<std::string> TagValues(const Json& branch, const std::string& property) {
+  std::vector<std::string> values;
+  const Json required = branch.value("required", Json::array());
+  const Json properties = branch.value("properties", Json::object());
+  if (!required.is_array() || !properties.is_object() || !properties.contains(property) ||
+      std::find(required.begin(), required.end(), Json(property)) == required.end()) {
+    return values;
+  }
+  const Json& tag = properties[property];
+  if (!tag.is_object()) return values;
+  if (tag.contains("const")) {
+    values.push_back(Canonical(tag["const"]));
+  } else if (tag.contains("enum") && tag["enum"].is_array()) {
+    for (const Json& value : tag["enum"]) values.push_back(Canonical(value));
+  }
+  return values;
+}
+
+bool SchemaCompiler::Disjoint(const Json& branches, const Json& discriminator) const {
+  std::vector<const Json*> resolved;
+  for (const Json& branch : branches) {
+    const Json* schema = Resolve(branch);
+    if (schema == nullptr) return false;
+    resolved.push_back(schema);
+  }
+  std::vector<std::string> candidates;
+  if (discriminator.is_object() && discriminator.contains("propertyName") &&
+      discriminator["propertyName"].is_string()) {
+    candidates.push_back(discriminator["propertyName"].get<std::string>());
+  } else if (const Json first = resolved.front()->value("required", Json::array()); first.is_array()) {
+    for (const Json& name : first) {
+      if (name.is_string()) candidates.push_back(name.get<std::string>());
+    }
+  }
+  for (const std::string& property : candidates) {
+    absl::flat_hash_set<std::string> seen;
+    bool tagged = true;
+    for (const Json* branch : resolved) {
+      const std::vector<std::string> values = TagValues(*branch, property);
+      tagged = tagged && !values.empty();
+      for (const std::string& value : values) tagged = tagged && seen.insert(value).second;
+    }
+    if (tagged) return true;
+  }
+  // By type: "integer" overlaps "number", and a branch without a type could be anything.
+  absl::flat_hash_set<std::string> types;
+  for (const Json* branch : resolved) {
+    const Json type = branch->value("type", Json());
+    const Json list = type.is_array() ? type : Json::array({type});
+    for (const Json& name : list) {
+      if (!name.is_string()) return false;
+      const std::string kind = name.get<std::string>() == "integer" ? "number" : name.get<std::string>();
+      if (!types.insert(kind).second) return false;
+    }
+  }
+  return true;
+}
+
+absl::StatusOr<int32_t> SchemaCompiler::CompileOneOf(const Json& schema, const std::string& pointer, int depth) {
+  const Json& list = schema["oneOf"];
+  const std::string list_pointer = Child(pointer, "oneOf");
+  if (!list.is_array() || list.empty()) return Bad(list_pointer, "must be a non-empty array of schemas");
+  if (!Disjoint(list, schema.value("discriminator", Json()))) {
+    return Unsupported(list_pointer,
+                       "only oneOf branches that cannot overlap are supported: each requires one property with "
+                       "const/enum values of its own, or each has a type of its own");
+  }
+  return CompileAnyOf(list, list_pointer, depth);
 }
 
 absl::StatusOr<int32_t> SchemaCompiler::CompileLiterals(const Json& schema, const std::string& pointer) {

@@ -12,6 +12,7 @@
 #include <tuple>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "inference/grammar_automaton.h"
 #include "tests/inference/grammar_test_util.h"
@@ -105,6 +106,19 @@ const std::vector<SchemaCase>& Cases() {
         R"({"n": 1, "p": -0.5})", R"({"n": 1, "p": 1.5000001})", R"({"n": 1, "p": 2})", R"({"n": 1, "p": 1e-3})",
         R"({"n": 1, "p": 1, "big": 999})", R"({"n": 1, "p": 1, "t": -0.3})", R"({"n": 1, "p": 1, "t": 100})",
         R"({"n": 1, "p": 0.0000000001})"}},
+      // A discriminated union as pydantic writes it (oneOf + discriminator over $defs), and oneOf by type.
+      {R"({"$defs":{"Cat":{"properties":{"pet_type":{"const":"cat","title":"Pet Type","type":"string"},
+          "meows":{"title":"Meows","type":"integer","minimum":0}},"required":["pet_type","meows"],"title":"Cat",
+          "type":"object"},"Dog":{"properties":{"pet_type":{"const":"dog","type":"string"},"barks":{"type":"number"}},
+          "required":["pet_type","barks"],"type":"object"}},"properties":{"pet":{"discriminator":{"mapping":
+          {"cat":"#/$defs/Cat","dog":"#/$defs/Dog"},"propertyName":"pet_type"},"oneOf":[{"$ref":"#/$defs/Cat"},
+          {"$ref":"#/$defs/Dog"}],"title":"Pet"},"id":{"oneOf":[{"type":"string","maxLength":8},{"type":"integer"}]}},
+          "required":["pet"],"title":"Model","type":"object"})",
+       {R"({"pet": {"pet_type": "cat", "meows": 3}})", R"({"pet": {"pet_type": "dog", "barks": 1.5}, "id": "a1"})",
+        R"({"pet": {"pet_type": "cat", "meows": 0}, "id": 7})"},
+       {R"({"pet": {"pet_type": "cat", "barks": 1}})", R"({"pet": {"pet_type": "bird", "meows": 1}})",
+        R"({"pet": {"pet_type": "dog", "barks": 1}, "id": 1.5})", R"({"pet": {"pet_type": "cat", "meows": -1}})",
+        R"({"pet": {"meows": 1}})"}},
       // No minus sign where no value below zero is in range ("-0" is valid JSON Schema, but a strange 0).
       {R"({"type":"integer","minimum":0,"maximum":3})", {"0", "3"}, {"-0", "4", "-1", "03", "1.0"}},
   };
@@ -227,6 +241,11 @@ std::string Violation(const OrderedJson& value, const OrderedJson& schema, const
       if (Violation(value, alternative, root).empty()) return "";
     }
     return "no anyOf branch matches";
+  }
+  if (schema.contains("oneOf")) {
+    int matches = 0;
+    for (const OrderedJson& alternative : schema["oneOf"]) matches += Violation(value, alternative, root).empty();
+    return matches == 1 ? "" : absl::StrCat(matches, " oneOf branches match");
   }
   if (schema.contains("type")) {
     const OrderedJson types = schema["type"].is_array() ? schema["type"] : OrderedJson::array({schema["type"]});
@@ -539,7 +558,14 @@ TEST_CASE("schema errors name the JSON pointer of the offending part", "[unit]")
       {R"({"type":"object","additionalProperties":5})", absl::StatusCode::kInvalidArgument, "#/additionalProperties:"},
       {R"({"minLength":1})", absl::StatusCode::kUnimplemented, "#/minLength:"},
       {"false", absl::StatusCode::kInvalidArgument, "#:"},
-      {R"({"anyOf":[{"type":"string"},{"oneOf":[]}]})", absl::StatusCode::kUnimplemented, "#/anyOf/1/oneOf:"},
+      {R"({"anyOf":[{"type":"string"},{"not":{}}]})", absl::StatusCode::kUnimplemented, "#/anyOf/1/not:"},
+      {R"({"anyOf":[{"type":"string"},{"oneOf":[]}]})", absl::StatusCode::kInvalidArgument, "#/anyOf/1/oneOf:"},
+      {R"({"oneOf":[{"type":"object"},{"type":"object"}]})", absl::StatusCode::kUnimplemented, "#/oneOf:"},
+      {R"({"oneOf":[{"type":"integer"},{"type":"number"}]})", absl::StatusCode::kUnimplemented, "#/oneOf:"},
+      {R"({"oneOf":[{"type":"object","properties":{"k":{"const":1}},"required":["k"]},
+          {"type":"object","properties":{"k":{"enum":[2,1]}},"required":["k"]}]})",
+       absl::StatusCode::kUnimplemented, "#/oneOf:"},
+      {R"({"oneOf":[{"type":"string"}],"minLength":1})", absl::StatusCode::kUnimplemented, "#/minLength:"},
       {R"({"properties":{"a/b":{"type":"x"}}})", absl::StatusCode::kInvalidArgument, "#/properties/a~1b/type:"},
       {R"({"type":"string",)", absl::StatusCode::kInvalidArgument, "#: schema is not valid JSON"},
       {R"({"enum":[1,2],"type":"string"})", absl::StatusCode::kInvalidArgument, "#:"},
