@@ -177,22 +177,6 @@ bool TextTokenizer::IsSpecial(int32_t id) const { return id >= 0 && id < vocab_s
 StreamingDetokenizer::StreamingDetokenizer(const TextTokenizer& tokenizer, bool skip_special)
     : tokenizer_(tokenizer), skip_special_(skip_special) {}
 
-namespace {
-
-// True when `tail` is the start of a UTF-8 sequence that more bytes could complete.
-bool IsIncompleteUtf8(std::string_view tail) {
-  const unsigned char lead = static_cast<unsigned char>(tail[0]);
-  const size_t need = lead >= 0xF0 && lead <= 0xF4 ? 4 : lead >= 0xE0 && lead <= 0xEF ? 3
-                      : lead >= 0xC2 && lead <= 0xDF ? 2 : 0;
-  if (need == 0 || tail.size() >= need) return false;
-  for (size_t i = 1; i < tail.size(); ++i) {
-    if ((static_cast<unsigned char>(tail[i]) & 0xC0) != 0x80) return false;
-  }
-  return true;
-}
-
-}  // namespace
-
 std::string StreamingDetokenizer::Push(int32_t id) {
   if (tokenizer_.AppendTokenBytes(id, first_, skip_special_, pending_)) first_ = false;
   std::string out;
@@ -202,12 +186,14 @@ std::string StreamingDetokenizer::Push(int32_t id) {
     if (length > 0) {
       out.append(pending_, pos, length);
       pos += length;
-    } else if (IsIncompleteUtf8(std::string_view(pending_).substr(pos))) {
-      break;
-    } else {
-      out += "\xEF\xBF\xBD";
-      ++pos;
+      continue;
     }
+    // An ill-formed part that runs to the end may be a character whose last bytes are still to come.
+    const size_t bad = IllFormedUtf8Length(pending_, pos);
+    const unsigned char lead = static_cast<unsigned char>(pending_[pos]);
+    if (pos + bad == pending_.size() && lead >= 0xC2 && lead <= 0xF4) break;
+    out += "\xEF\xBF\xBD";  // one U+FFFD per maximal subpart, as SanitizeUtf8
+    pos += bad;
   }
   pending_.erase(0, pos);
   return out;

@@ -168,7 +168,7 @@ std::u32string Utf8ToCodePoints(std::string_view text) {
     const size_t length = ValidUtf8Length(text, pos);
     if (length == 0) {
       out.push_back(0xFFFD);
-      ++pos;
+      pos += IllFormedUtf8Length(text, pos);
       continue;
     }
     char32_t value = static_cast<unsigned char>(text[pos]);
@@ -189,6 +189,32 @@ std::string CodePointsToUtf8(std::u32string_view text) {
   return out;
 }
 
+size_t IllFormedUtf8Length(std::string_view text, size_t pos) {
+  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+  const unsigned char lead = byte(pos);
+  size_t length;
+  unsigned char low = 0x80, high = 0xBF;  // the range of the byte after the lead (Unicode Table 3-7)
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) low = 0xA0;
+    if (lead == 0xED) high = 0x9F;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) low = 0x90;
+    if (lead == 0xF4) high = 0x8F;
+  } else {
+    return 1;
+  }
+  size_t n = 1;
+  while (n < length && pos + n < text.size() && byte(pos + n) >= (n == 1 ? low : 0x80) &&
+         byte(pos + n) <= (n == 1 ? high : 0xBF)) {
+    ++n;
+  }
+  return n;
+}
+
 std::string SanitizeUtf8(std::string_view text) {
   std::string out;
   out.reserve(text.size());
@@ -196,7 +222,7 @@ std::string SanitizeUtf8(std::string_view text) {
     const size_t length = ValidUtf8Length(text, pos);
     if (length == 0) {
       out += "\xEF\xBF\xBD";
-      ++pos;
+      pos += IllFormedUtf8Length(text, pos);
     } else {
       out.append(text.substr(pos, length));
       pos += length;

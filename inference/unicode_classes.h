@@ -29,13 +29,17 @@ std::u32string NfdDecompose(const std::u32string& text);
 // Canonical composition (NFC) of UTF-8 `text`.
 std::string NfcCompose(std::string_view text);
 
-// Decodes UTF-8 into code points; an invalid byte becomes U+FFFD.
+// Decodes UTF-8 into code points; each maximal subpart of ill-formed UTF-8 becomes one U+FFFD (as SanitizeUtf8).
 std::u32string Utf8ToCodePoints(std::string_view text);
 // Encodes code points as UTF-8.
 std::string CodePointsToUtf8(std::u32string_view text);
 // Length of the valid UTF-8 sequence at `text[pos]`, or 0 when the bytes there are not one (or are cut off).
 size_t ValidUtf8Length(std::string_view text, size_t pos);
-// `text` with every byte that is not part of valid UTF-8 replaced by U+FFFD.
+// Where ValidUtf8Length is 0: how many bytes at `text[pos]` form one maximal subpart of an ill-formed sequence
+// (Unicode 3.9: the longest start of a well-formed sequence, at least 1 byte), the bytes one U+FFFD replaces.
+size_t IllFormedUtf8Length(std::string_view text, size_t pos);
+// `text` with each maximal subpart of ill-formed UTF-8 replaced by one U+FFFD, as Python's decode(errors="replace"),
+// Rust's from_utf8_lossy (Hugging Face tokenizers) and WHATWG decoders do.
 std::string SanitizeUtf8(std::string_view text);
 
 }  // namespace catena::inference

@@ -5,11 +5,13 @@
 
 #include <cstdio>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "inference/pre_tokenizer.h"
 #include "inference/text_tokenizer.h"
 #include "inference/unicode_classes.h"
+#include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 
 namespace catena::inference {
@@ -98,7 +100,58 @@ TEST_CASE("the streaming detokenizer holds bytes until a character is complete",
   CHECK(stream.Flush() == "\uFFFD");  // a lone lead byte never completed
   // A byte that cannot start a character comes out at once as U+FFFD.
   CHECK(stream.Push(kByteBase + 0xFF) == "\uFFFD");
-  CHECK(tokenizer->Decode(Ids{kByteBase + 0xE2, kByteBase + 0x82}) == "\uFFFD\uFFFD");
+  // E2 82 is the start of a 3-byte character cut short: one U+FFFD, as Python and Hugging Face decode it.
+  CHECK(tokenizer->Decode(Ids{kByteBase + 0xE2, kByteBase + 0x82}) == "\uFFFD");
+}
+
+// Ill-formed UTF-8 becomes one U+FFFD per maximal subpart (Unicode 3.9), checked against Python's
+// bytes.decode("utf-8", errors="replace") on random bytes biased towards lead and continuation bytes; the streaming
+// detokenizer, fed one byte-fallback token at a time, gives the same text.
+TEST_CASE("ill-formed utf-8 is replaced as python and hugging face replace it, also when streamed", "[unit]") {
+  CHECK(SanitizeUtf8("\xE4\xB8" "A") == "\uFFFD" "A");
+  CHECK(SanitizeUtf8("\xE0\x80") == "\uFFFD\uFFFD");
+  CHECK(SanitizeUtf8("\xED\xA0\x80") == "\uFFFD\uFFFD\uFFFD");
+  CHECK(SanitizeUtf8("\xF0\x9F\x98x") == "\uFFFDx");
+  CHECK(SanitizeUtf8("\xE4\xB8\xE4\xB8\xAD") == "\uFFFD\u4E2D");
+  std::mt19937 random(11);
+  const unsigned char interesting[] = {0x41, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC2, 0xDF, 0xE0, 0xE4,
+                                       0xED, 0xEF, 0xF0, 0xF4, 0xF5, 0xFF, 0xB8, 0xAD, 0x98};
+  std::vector<std::string> samples;
+  std::string lines;
+  for (int i = 0; i < 400; ++i) {
+    std::string bytes(1 + random() % 12, '\0');
+    for (char& c : bytes) c = static_cast<char>(interesting[random() % sizeof(interesting)]);
+    samples.push_back(bytes);
+    for (unsigned char c : bytes) {
+      char hex[3];
+      std::snprintf(hex, sizeof(hex), "%02x", c);
+      lines += hex;
+    }
+    lines += "\n";
+  }
+  catena::testing::TempDir dir("utf8-replace");
+  const std::string path = dir.Write("samples.hex", lines).string();
+  catena::testing::Subprocess python(
+      {"/usr/bin/python3", "-c",
+       "import sys\nfor line in open(sys.argv[1]):\n"
+       "    sys.stdout.write(bytes.fromhex(line.strip()).decode('utf-8', 'replace').encode('utf-8').hex() + '\\n')",
+       path});
+  REQUIRE(python.Wait(std::chrono::seconds(60)) == 0);
+  std::istringstream expected(python.Stdout());
+  auto tokenizer = Make(TinySentencePiece());
+  for (const std::string& bytes : samples) {
+    std::string hex;
+    REQUIRE(std::getline(expected, hex));
+    std::string want;
+    for (size_t i = 0; i + 1 < hex.size(); i += 2) want += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+    INFO(hex);
+    CHECK(SanitizeUtf8(bytes) == want);
+    StreamingDetokenizer stream(*tokenizer);
+    std::string streamed;
+    for (unsigned char c : bytes) streamed += stream.Push(kByteBase + c);
+    streamed += stream.Flush();
+    CHECK(streamed == want);
+  }
 }
 
 TEST_CASE("the gpt-2 split regex keeps a single space with the following word", "[unit]") {
