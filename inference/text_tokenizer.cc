@@ -155,7 +155,11 @@ std::string TextTokenizer::Decode(std::span<const int32_t> ids, bool skip_specia
   for (int32_t id : ids) {
     if (AppendTokenBytes(id, first, skip_special, bytes)) first = false;
   }
-  return SanitizeUtf8(bytes);
+  return SanitizeUtf8(bytes, utf8_repair());
+}
+
+Utf8Repair TextTokenizer::utf8_repair() const {
+  return spec_.algorithm == TokenizerAlgorithm::kByteLevelBpe ? Utf8Repair::kMaximalSubpart : Utf8Repair::kPerByte;
 }
 
 std::string_view TextTokenizer::TokenText(int32_t id) const {
@@ -192,15 +196,15 @@ std::string StreamingDetokenizer::Push(int32_t id) {
     const size_t bad = IllFormedUtf8Length(pending_, pos);
     const unsigned char lead = static_cast<unsigned char>(pending_[pos]);
     if (pos + bad == pending_.size() && lead >= 0xC2 && lead <= 0xF4) break;
-    out += "\xEF\xBF\xBD";  // one U+FFFD per maximal subpart, as SanitizeUtf8
-    pos += bad;
+    out += "\xEF\xBF\xBD";  // as Decode: per maximal subpart or per byte
+    pos += tokenizer_.utf8_repair() == Utf8Repair::kPerByte ? 1 : bad;
   }
   pending_.erase(0, pos);
   return out;
 }
 
 std::string StreamingDetokenizer::Flush() {
-  std::string out = SanitizeUtf8(pending_);
+  std::string out = SanitizeUtf8(pending_, tokenizer_.utf8_repair());
   pending_.clear();
   first_ = true;
   return out;

@@ -15,6 +15,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "inference/tokenizer.h"
+#include "inference/unicode_classes.h"
 #include "inference/vocabulary_spec.h"
 
 namespace catena::inference {
@@ -42,8 +43,12 @@ class TextTokenizer : public Tokenizer {
   std::string Decode(std::span<const int32_t> ids) const override;
 
   std::vector<int32_t> Encode(std::string_view text, const EncodeOptions& options) const;
-  // Text of `ids`, invalid or incomplete UTF-8 replaced by U+FFFD; control tokens left out when `skip_special`.
+  // Text of `ids`, invalid or incomplete UTF-8 replaced by U+FFFD (as utf8_repair() says); control tokens left
+  // out when `skip_special`.
   std::string Decode(std::span<const int32_t> ids, bool skip_special) const;
+  // How Decode replaces ill-formed UTF-8, as the reference decoder of the vocabulary's kind does: byte-level BPE
+  // per maximal subpart (Hugging Face's ByteLevel decoder), SentencePiece byte fallback per byte (sentencepiece).
+  Utf8Repair utf8_repair() const;
   // The vocabulary entry of `id` as stored (e.g. "▁the", "Ġthe", "##ing", "<0x0A>"); "" when out of range.
   std::string_view TokenText(int32_t id) const;
   // The id of a vocabulary entry, or -1.

@@ -168,7 +168,7 @@ std::u32string Utf8ToCodePoints(std::string_view text) {
     const size_t length = ValidUtf8Length(text, pos);
     if (length == 0) {
       out.push_back(0xFFFD);
-      pos += IllFormedUtf8Length(text, pos);
+      ++pos;
       continue;
     }
     char32_t value = static_cast<unsigned char>(text[pos]);
@@ -215,14 +215,14 @@ size_t IllFormedUtf8Length(std::string_view text, size_t pos) {
   return n;
 }
 
-std::string SanitizeUtf8(std::string_view text) {
+std::string SanitizeUtf8(std::string_view text, Utf8Repair repair) {
   std::string out;
   out.reserve(text.size());
   for (size_t pos = 0; pos < text.size();) {
     const size_t length = ValidUtf8Length(text, pos);
     if (length == 0) {
       out += "\xEF\xBF\xBD";
-      pos += IllFormedUtf8Length(text, pos);
+      pos += repair == Utf8Repair::kPerByte ? 1 : IllFormedUtf8Length(text, pos);
     } else {
       out.append(text.substr(pos, length));
       pos += length;

@@ -29,17 +29,19 @@ std::u32string NfdDecompose(const std::u32string& text);
 // Canonical composition (NFC) of UTF-8 `text`.
 std::string NfcCompose(std::string_view text);
 
-// Decodes UTF-8 into code points; each maximal subpart of ill-formed UTF-8 becomes one U+FFFD (as SanitizeUtf8).
+// Decodes UTF-8 into code points; an invalid byte becomes U+FFFD.
 std::u32string Utf8ToCodePoints(std::string_view text);
 // Encodes code points as UTF-8.
 std::string CodePointsToUtf8(std::u32string_view text);
 // Length of the valid UTF-8 sequence at `text[pos]`, or 0 when the bytes there are not one (or are cut off).
 size_t ValidUtf8Length(std::string_view text, size_t pos);
 // Where ValidUtf8Length is 0: how many bytes at `text[pos]` form one maximal subpart of an ill-formed sequence
-// (Unicode 3.9: the longest start of a well-formed sequence, at least 1 byte), the bytes one U+FFFD replaces.
+// (Unicode 3.9: the longest start of a well-formed sequence, at least 1 byte).
 size_t IllFormedUtf8Length(std::string_view text, size_t pos);
-// `text` with each maximal subpart of ill-formed UTF-8 replaced by one U+FFFD, as Python's decode(errors="replace"),
-// Rust's from_utf8_lossy (Hugging Face tokenizers) and WHATWG decoders do.
-std::string SanitizeUtf8(std::string_view text);
+// How ill-formed UTF-8 becomes U+FFFD: one per maximal subpart (Python's decode(errors="replace"), Rust's
+// from_utf8_lossy, so Hugging Face's byte-level decoder), or one per byte (the sentencepiece library).
+enum class Utf8Repair { kMaximalSubpart, kPerByte };
+// `text` with ill-formed UTF-8 replaced by U+FFFD as `repair` says.
+std::string SanitizeUtf8(std::string_view text, Utf8Repair repair = Utf8Repair::kMaximalSubpart);
 
 }  // namespace catena::inference

@@ -100,58 +100,8 @@ TEST_CASE("the streaming detokenizer holds bytes until a character is complete",
   CHECK(stream.Flush() == "\uFFFD");  // a lone lead byte never completed
   // A byte that cannot start a character comes out at once as U+FFFD.
   CHECK(stream.Push(kByteBase + 0xFF) == "\uFFFD");
-  // E2 82 is the start of a 3-byte character cut short: one U+FFFD, as Python and Hugging Face decode it.
-  CHECK(tokenizer->Decode(Ids{kByteBase + 0xE2, kByteBase + 0x82}) == "\uFFFD");
-}
-
-// Ill-formed UTF-8 becomes one U+FFFD per maximal subpart (Unicode 3.9), checked against Python's
-// bytes.decode("utf-8", errors="replace") on random bytes biased towards lead and continuation bytes; the streaming
-// detokenizer, fed one byte-fallback token at a time, gives the same text.
-TEST_CASE("ill-formed utf-8 is replaced as python and hugging face replace it, also when streamed", "[unit]") {
-  CHECK(SanitizeUtf8("\xE4\xB8" "A") == "\uFFFD" "A");
-  CHECK(SanitizeUtf8("\xE0\x80") == "\uFFFD\uFFFD");
-  CHECK(SanitizeUtf8("\xED\xA0\x80") == "\uFFFD\uFFFD\uFFFD");
-  CHECK(SanitizeUtf8("\xF0\x9F\x98x") == "\uFFFDx");
-  CHECK(SanitizeUtf8("\xE4\xB8\xE4\xB8\xAD") == "\uFFFD\u4E2D");
-  std::mt19937 random(11);
-  const unsigned char interesting[] = {0x41, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC2, 0xDF, 0xE0, 0xE4,
-                                       0xED, 0xEF, 0xF0, 0xF4, 0xF5, 0xFF, 0xB8, 0xAD, 0x98};
-  std::vector<std::string> samples;
-  std::string lines;
-  for (int i = 0; i < 400; ++i) {
-    std::string bytes(1 + random() % 12, '\0');
-    for (char& c : bytes) c = static_cast<char>(interesting[random() % sizeof(interesting)]);
-    samples.push_back(bytes);
-    for (unsigned char c : bytes) {
-      char hex[3];
-      std::snprintf(hex, sizeof(hex), "%02x", c);
-      lines += hex;
-    }
-    lines += "\n";
-  }
-  catena::testing::TempDir dir("utf8-replace");
-  const std::string path = dir.Write("samples.hex", lines).string();
-  catena::testing::Subprocess python(
-      {"/usr/bin/python3", "-c",
-       "import sys\nfor line in open(sys.argv[1]):\n"
-       "    sys.stdout.write(bytes.fromhex(line.strip()).decode('utf-8', 'replace').encode('utf-8').hex() + '\\n')",
-       path});
-  REQUIRE(python.Wait(std::chrono::seconds(60)) == 0);
-  std::istringstream expected(python.Stdout());
-  auto tokenizer = Make(TinySentencePiece());
-  for (const std::string& bytes : samples) {
-    std::string hex;
-    REQUIRE(std::getline(expected, hex));
-    std::string want;
-    for (size_t i = 0; i + 1 < hex.size(); i += 2) want += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
-    INFO(hex);
-    CHECK(SanitizeUtf8(bytes) == want);
-    StreamingDetokenizer stream(*tokenizer);
-    std::string streamed;
-    for (unsigned char c : bytes) streamed += stream.Push(kByteBase + c);
-    streamed += stream.Flush();
-    CHECK(streamed == want);
-  }
+  // SentencePiece replaces each byte of a cut-short character, as the sentencepiece library does.
+  CHECK(tokenizer->Decode(Ids{kByteBase + 0xE2, kByteBase + 0x82}) == "\uFFFD\uFFFD");
 }
 
 TEST_CASE("the gpt-2 split regex keeps a single space with the following word", "[unit]") {
@@ -170,15 +120,11 @@ TEST_CASE("the llama-3 split regex groups three digits and newlines and folds co
   CHECK(Words(PreTokenizerKind::kQwen2, "x 2024") == std::vector<std::string>{"x", " ", "2", "0", "2", "4"});
 }
 
-TEST_CASE("byte-level bpe merges by rank and decodes any bytes back", "[unit]") {
+// A byte-level vocabulary: the 256-symbol byte alphabet plus "he", "Ġt" and "Ġthe".
+VocabularySpec TinyByteLevel() {
   VocabularySpec spec;
   spec.algorithm = TokenizerAlgorithm::kByteLevelBpe;
   spec.pre_tokenizer = PreTokenizerKind::kGpt2;
-  auto json = VocabularyFromTokenizerJson(R"({"model": {"type": "BPE", "vocab": {}, "merges": []},
-      "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "use_regex": true}})");
-  REQUIRE(json.ok());
-  CHECK(json->algorithm == TokenizerAlgorithm::kByteLevelBpe);
-  CHECK(json->pre_tokenizer == PreTokenizerKind::kGpt2);
   // The 256-symbol byte alphabet: printable Latin-1 maps to itself, the rest from U+0100 on ('Ġ' is space).
   std::u32string alphabet;
   for (char32_t c = 0; c < 256; ++c) {
@@ -203,12 +149,95 @@ TEST_CASE("byte-level bpe merges by rank and decodes any bytes back", "[unit]") 
   spec.tokens.push_back("\u0120t");
   spec.tokens.push_back("\u0120the");
   spec.merges = {{"h", "e"}, {"\u0120", "t"}, {"\u0120t", "he"}};
+  return spec;
+}
+
+TEST_CASE("byte-level bpe merges by rank and decodes any bytes back", "[unit]") {
+  auto json = VocabularyFromTokenizerJson(R"({"model": {"type": "BPE", "vocab": {}, "merges": []},
+      "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "use_regex": true}})");
+  REQUIRE(json.ok());
+  CHECK(json->algorithm == TokenizerAlgorithm::kByteLevelBpe);
+  CHECK(json->pre_tokenizer == PreTokenizerKind::kGpt2);
+  const VocabularySpec spec = TinyByteLevel();
   auto tokenizer = Make(spec);
   const int32_t the = tokenizer->TokenId("\u0120the");
   CHECK(tokenizer->Encode("he the") == Ids{tokenizer->TokenId("he"), the});
   const std::string messy = "x \U0001F999\t\r\n caf\u00e9 \x01";
   CHECK(tokenizer->Decode(tokenizer->Encode(messy)) == messy);
   CHECK(tokenizer->Encode(" t").size() == 1);
+}
+
+// Ill-formed UTF-8 becomes U+FFFD as the reference decoder of each vocabulary kind does it, checked against
+// /usr/bin/python3 on random bytes biased towards lead and continuation bytes: byte-level BPE one per maximal
+// subpart (bytes.decode("utf-8", "replace"), as Hugging Face's ByteLevel decoder), SentencePiece byte fallback one
+// per byte (as the sentencepiece library). Decode and the streaming detokenizer, fed a byte token at a time, agree.
+TEST_CASE("ill-formed utf-8 is replaced as the reference decoders replace it, also when streamed", "[unit]") {
+  CHECK(SanitizeUtf8("\xE4\xB8" "A") == "\uFFFD" "A");
+  CHECK(SanitizeUtf8("\xE4\xB8" "A", Utf8Repair::kPerByte) == "\uFFFD\uFFFD" "A");
+  CHECK(SanitizeUtf8("\xE0\x80") == "\uFFFD\uFFFD");
+  CHECK(SanitizeUtf8("\xED\xA0\x80") == "\uFFFD\uFFFD\uFFFD");
+  CHECK(SanitizeUtf8("\xF0\x9F\x98x") == "\uFFFDx");
+  CHECK(SanitizeUtf8("\xE4\xB8\xE4\xB8\xAD") == "\uFFFD\u4E2D");
+  std::mt19937 random(11);
+  const unsigned char interesting[] = {0x41, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC2, 0xDF, 0xE0, 0xE4,
+                                       0xED, 0xEF, 0xF0, 0xF4, 0xF5, 0xFF, 0xB8, 0xAD, 0x98};
+  std::vector<std::string> samples;
+  std::string lines;
+  for (int i = 0; i < 400; ++i) {
+    std::string bytes(1 + random() % 12, '\0');
+    for (char& c : bytes) c = static_cast<char>(interesting[random() % sizeof(interesting)]);
+    samples.push_back(bytes);
+    for (unsigned char c : bytes) {
+      char hex[3];
+      std::snprintf(hex, sizeof(hex), "%02x", c);
+      lines += hex;
+    }
+    lines += "\n";
+  }
+  catena::testing::TempDir dir("utf8-replace");
+  const std::string path = dir.Write("samples.hex", lines).string();
+  // Per sample: the maximal-subpart text, then the per-byte text, as hex.
+  catena::testing::Subprocess python(
+      {"/usr/bin/python3", "-c",
+       "import codecs, sys\n"
+       "codecs.register_error('perbyte', lambda e: ('\\ufffd', e.start + 1))\n"
+       "for line in open(sys.argv[1]):\n"
+       "    raw = bytes.fromhex(line.strip())\n"
+       "    for errors in ('replace', 'perbyte'):\n"
+       "        sys.stdout.write(raw.decode('utf-8', errors).encode('utf-8').hex() + '\\n')",
+       path});
+  REQUIRE(python.Wait(std::chrono::seconds(60)) == 0);
+  std::istringstream expected(python.Stdout());
+  auto from_hex = [](const std::string& hex) {
+    std::string out;
+    for (size_t i = 0; i + 1 < hex.size(); i += 2) out += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+    return out;
+  };
+  auto byte_level = Make(TinyByteLevel());
+  auto sentencepiece = Make(TinySentencePiece());
+  CHECK(byte_level->utf8_repair() == Utf8Repair::kMaximalSubpart);
+  CHECK(sentencepiece->utf8_repair() == Utf8Repair::kPerByte);
+  for (const std::string& bytes : samples) {
+    std::string subparts, per_byte;
+    REQUIRE(std::getline(expected, subparts));
+    REQUIRE(std::getline(expected, per_byte));
+    INFO(subparts << " / " << per_byte);
+    CHECK(SanitizeUtf8(bytes) == from_hex(subparts));
+    CHECK(SanitizeUtf8(bytes, Utf8Repair::kPerByte) == from_hex(per_byte));
+    for (const auto& [tokenizer, want] : {std::pair{byte_level.get(), from_hex(subparts)},
+                                         std::pair{sentencepiece.get(), from_hex(per_byte)}}) {
+      Ids ids;
+      for (unsigned char c : bytes) {
+        ids.push_back(tokenizer == sentencepiece.get() ? kByteBase + c : byte_level->Encode(std::string(1, c)).at(0));
+      }
+      CHECK(tokenizer->Decode(ids) == want);
+      StreamingDetokenizer stream(*tokenizer);
+      std::string streamed;
+      for (int32_t id : ids) streamed += stream.Push(id);
+      streamed += stream.Flush();
+      CHECK(streamed == want);
+    }
+  }
 }
 
 VocabularySpec TinyBert() {
@@ -263,7 +292,7 @@ TEST_CASE("random bytes never break encoding and decode back to their sanitized 
     INFO(round);
     const Ids ids = sentencepiece->Encode(bytes, {.add_special = true, .parse_special = true});
     for (int32_t id : ids) CHECK((id >= 0 && id < sentencepiece->vocab_size()));
-    CHECK(sentencepiece->Decode(ids, true) == SanitizeUtf8(bytes));
+    CHECK(sentencepiece->Decode(ids, true) == SanitizeUtf8(bytes, Utf8Repair::kPerByte));
     for (int32_t id : wordpiece->Encode(bytes)) CHECK((id >= 0 && id < wordpiece->vocab_size()));
   }
 }
