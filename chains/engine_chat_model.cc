@@ -152,6 +152,7 @@ class EngineStream final : public std::enable_shared_from_this<EngineStream> {
     result.finish_reason = !result.tool_calls.empty() ? "tool_calls" : stops_.stopped() ? "stop" : event.finish_reason;
     result.usage.prompt_tokens = event.prompt_tokens;
     result.usage.completion_tokens = event.completion_tokens;
+    result.usage.cached_prompt_tokens = event.cached_prompt_tokens;
     result.logprobs = std::move(logprobs_out_);
     return result;
   }

@@ -174,6 +174,7 @@ v1::Usage UsageToProto(const TokenUsage& usage) {
   out.set_prompt_tokens(static_cast<int32_t>(usage.prompt_tokens));
   out.set_completion_tokens(static_cast<int32_t>(usage.completion_tokens));
   out.set_total_tokens(static_cast<int32_t>(usage.total()));
+  out.set_cached_prompt_tokens(static_cast<int32_t>(usage.cached_prompt_tokens));
   return out;
 }
 

@@ -16,10 +16,12 @@ namespace catena::chains {
 struct TokenUsage {
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
+  int64_t cached_prompt_tokens = 0;  // of prompt_tokens, those a prefix cache served (models that report it)
   int64_t total() const { return prompt_tokens + completion_tokens; }
   TokenUsage& operator+=(const TokenUsage& other) {
     prompt_tokens += other.prompt_tokens;
     completion_tokens += other.completion_tokens;
+    cached_prompt_tokens += other.cached_prompt_tokens;
     return *this;
   }
 };

@@ -45,6 +45,8 @@ void RunRecorder::Finish(const RunResult& result, int64_t now_unix_ms) {
   header_.mutable_usage()->set_prompt_tokens(header_.usage().prompt_tokens() + usage.prompt_tokens());
   header_.mutable_usage()->set_completion_tokens(header_.usage().completion_tokens() + usage.completion_tokens());
   header_.mutable_usage()->set_total_tokens(header_.usage().total_tokens() + usage.total_tokens());
+  header_.mutable_usage()->set_cached_prompt_tokens(header_.usage().cached_prompt_tokens() +
+                                                    usage.cached_prompt_tokens());
   if (result.state != RunResult::State::kInterrupted) header_.set_finished_at_unix_ms(now_unix_ms);
   if (result.state == RunResult::State::kFailed || result.state == RunResult::State::kCancelled) {
     v1::RunError* error = header_.mutable_error();

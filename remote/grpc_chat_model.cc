@@ -121,6 +121,7 @@ class StreamReader final : public grpc::ClientReadReactor<Response> {
       result_.finish_reason = FinishReasonName(response_.finish_reason());
       result_.usage.prompt_tokens = response_.usage().prompt_tokens();
       result_.usage.completion_tokens = response_.usage().completion_tokens();
+      result_.usage.cached_prompt_tokens = response_.usage().cached_prompt_tokens();
     }
     this->StartRead(&response_);
   }

@@ -22,7 +22,8 @@ std::string FinishReason(const std::string& reason) {
 Json UsageJson(const chains::TokenUsage& usage) {
   return {{"prompt_tokens", usage.prompt_tokens},
           {"completion_tokens", usage.completion_tokens},
-          {"total_tokens", usage.total()}};
+          {"total_tokens", usage.total()},
+          {"prompt_tokens_details", {{"cached_tokens", usage.cached_prompt_tokens}}}};
 }
 
 Json ToolCallsJson(const std::vector<chains::ChatToolCall>& calls, bool with_index) {
@@ -172,6 +173,7 @@ void ChatCompletionWriter::Complete(ChatAnswer answer, int index) {
   std::optional<ChatAnswer>& slot = answers_.at(static_cast<size_t>(index));
   if (done_ || slot.has_value()) return;
   usage_.prompt_tokens = std::max(usage_.prompt_tokens, answer.usage.prompt_tokens);
+  usage_.cached_prompt_tokens = std::max(usage_.cached_prompt_tokens, answer.usage.cached_prompt_tokens);
   usage_.completion_tokens += answer.usage.completion_tokens;
   if (!stream_) {
     content_[static_cast<size_t>(index)] += answer.content;

@@ -173,6 +173,7 @@ class RunReactor final : public grpc::ClientReadReactor<v1::RunEvent> {
     if (final_.has_value()) {
       answer.usage.prompt_tokens = final_->usage().prompt_tokens();
       answer.usage.completion_tokens = final_->usage().completion_tokens();
+      answer.usage.cached_prompt_tokens = final_->usage().cached_prompt_tokens();
     }
     return answer;
   }

@@ -500,6 +500,21 @@ TEST_CASE("an in-process GGUF model answers through the gateway once it is loade
   REQUIRE(fetched.status == 200);
   CHECK(with_tools > fetched.json()["usage"]["prompt_tokens"].get<int>() + 40);
 
+  // The prefix cache shows in usage.prompt_tokens_details.cached_tokens, as in OpenAI's API: a new long
+  // question hits nothing, the same question again hits its full blocks.
+  std::string question = "Which of my accounts";
+  for (int i = 0; i < 12; ++i) absl::StrAppend(&question, " and card ", i, " pays interest?");
+  fetched = Fetch(address, "POST", "/v1/chat/completions", Chat("tiny", question, R"(, "max_tokens": 1)"));
+  REQUIRE(fetched.status == 200);
+  const Json cold = fetched.json()["usage"];
+  fetched = Fetch(address, "POST", "/v1/chat/completions", Chat("tiny", question, R"(, "max_tokens": 1)"));
+  REQUIRE(fetched.status == 200);
+  const Json warm = fetched.json()["usage"];
+  INFO(cold.dump() << " then " << warm.dump());
+  CHECK(cold["prompt_tokens_details"]["cached_tokens"] == 0);
+  CHECK(warm["prompt_tokens"] == cold["prompt_tokens"]);
+  CHECK(warm["prompt_tokens_details"]["cached_tokens"].get<int>() >= cold["prompt_tokens"].get<int>() - 16);
+
   // n sampled choices: choice i is what one request with seed + i gives.
   fetched = Fetch(address, "POST", "/v1/chat/completions",
                   Chat("tiny", "Hello", R"(, "max_tokens": 6, "temperature": 1, "seed": 11, "n": 3)"));
