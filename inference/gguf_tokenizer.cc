@@ -107,7 +107,6 @@ absl::Status ReadSpecialIds(const GgufMetadata& metadata, VocabularySpec& spec, 
   return absl::OkStatus();
 }
 
-// Algorithm, normalization and pre-tokenizer settings for tokenizer.ggml.model = `model`.
 // llama.cpp's add_bos when the file has no tokenizer.ggml.add_bos_token: SentencePiece vocabularies add BOS, and
 // byte-level ones do under Llama 3's pre-tokenizer names (Llama 3 GGUFs rarely carry the key).
 absl::StatusOr<bool> DefaultAddBos(const std::string& model, const GgufMetadata& metadata) {
@@ -117,6 +116,7 @@ absl::StatusOr<bool> DefaultAddBos(const std::string& model, const GgufMetadata&
   return pre == "llama-bpe" || pre == "llama3" || pre == "llama-v3";
 }
 
+// Algorithm, normalization and pre-tokenizer settings for tokenizer.ggml.model = `model`.
 absl::Status ConfigureModel(const std::string& model, const GgufMetadata& metadata, VocabularySpec& spec) {
   spec.space_prefix = SpacePrefix::kNever;
   spec.spaces_to_marker = false;

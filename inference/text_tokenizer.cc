@@ -192,12 +192,9 @@ std::string StreamingDetokenizer::Push(int32_t id) {
       pos += length;
       continue;
     }
-    // An ill-formed part that runs to the end may be a character whose last bytes are still to come.
-    const size_t bad = IllFormedUtf8Length(pending_, pos);
-    const unsigned char lead = static_cast<unsigned char>(pending_[pos]);
-    if (pos + bad == pending_.size() && lead >= 0xC2 && lead <= 0xF4) break;
-    out += "\xEF\xBF\xBD";  // as Decode: per maximal subpart or per byte
-    pos += tokenizer_.utf8_repair() == Utf8Repair::kPerByte ? 1 : bad;
+    if (TruncatedUtf8(pending_, pos)) break;  // the character's last bytes may still come
+    out += "\xEF\xBF\xBD";                  // as Decode: per maximal subpart or per byte
+    pos += tokenizer_.utf8_repair() == Utf8Repair::kPerByte ? 1 : IllFormedUtf8Length(pending_, pos);
   }
   pending_.erase(0, pos);
   return out;

@@ -4,6 +4,7 @@
 #include <unicode/unorm2.h>
 #include <unicode/ustring.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "inference/unicode_words.h"
@@ -136,29 +137,55 @@ std::string NfcCompose(std::string_view text) {
   return CodePointsToUtf8(out);
 }
 
-size_t ValidUtf8Length(std::string_view text, size_t pos) {
+namespace {
+
+// How many bytes at `text[pos]` follow Unicode's Table 3-7 of well-formed sequences (at least the lead byte, 0 for
+// a byte that cannot lead), and in `needed` how long the sequence that lead byte starts is (0 when it cannot lead).
+size_t WellFormedPrefix(std::string_view text, size_t pos, size_t& needed) {
   const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
   const unsigned char lead = byte(pos);
-  if (lead < 0x80) return 1;
-  size_t length;
-  char32_t min_value;
-  char32_t value;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2, min_value = 0x80, value = lead & 0x1F;
+  unsigned char low = 0x80, high = 0xBF;  // the range of the byte after the lead
+  if (lead < 0x80) {
+    needed = 1;
+  } else if (lead >= 0xC2 && lead <= 0xDF) {
+    needed = 2;
   } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3, min_value = 0x800, value = lead & 0x0F;
+    needed = 3;
+    if (lead == 0xE0) low = 0xA0;  // no overlong forms
+    if (lead == 0xED) high = 0x9F;  // no surrogates
   } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4, min_value = 0x10000, value = lead & 0x07;
+    needed = 4;
+    if (lead == 0xF0) low = 0x90;
+    if (lead == 0xF4) high = 0x8F;  // nothing past U+10FFFF
   } else {
+    needed = 0;
     return 0;
   }
-  if (pos + length > text.size()) return 0;
-  for (size_t i = 1; i < length; ++i) {
-    if ((byte(pos + i) & 0xC0) != 0x80) return 0;
-    value = (value << 6) | (byte(pos + i) & 0x3F);
+  size_t n = 1;
+  while (n < needed && pos + n < text.size() && byte(pos + n) >= (n == 1 ? low : 0x80) &&
+         byte(pos + n) <= (n == 1 ? high : 0xBF)) {
+    ++n;
   }
-  if (value < min_value || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF)) return 0;
-  return length;
+  return n;
+}
+
+}  // namespace
+
+size_t ValidUtf8Length(std::string_view text, size_t pos) {
+  size_t needed = 0;
+  const size_t n = WellFormedPrefix(text, pos, needed);
+  return needed > 0 && n == needed ? n : 0;
+}
+
+size_t IllFormedUtf8Length(std::string_view text, size_t pos) {
+  size_t needed = 0;
+  return std::max<size_t>(1, WellFormedPrefix(text, pos, needed));
+}
+
+bool TruncatedUtf8(std::string_view text, size_t pos) {
+  size_t needed = 0;
+  const size_t n = WellFormedPrefix(text, pos, needed);
+  return n < needed && pos + n == text.size();
 }
 
 std::u32string Utf8ToCodePoints(std::string_view text) {
@@ -187,32 +214,6 @@ std::string CodePointsToUtf8(std::u32string_view text) {
   out.reserve(text.size());
   for (char32_t c : text) AppendUtf8(c, out);
   return out;
-}
-
-size_t IllFormedUtf8Length(std::string_view text, size_t pos) {
-  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
-  const unsigned char lead = byte(pos);
-  size_t length;
-  unsigned char low = 0x80, high = 0xBF;  // the range of the byte after the lead (Unicode Table 3-7)
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    if (lead == 0xE0) low = 0xA0;
-    if (lead == 0xED) high = 0x9F;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    if (lead == 0xF0) low = 0x90;
-    if (lead == 0xF4) high = 0x8F;
-  } else {
-    return 1;
-  }
-  size_t n = 1;
-  while (n < length && pos + n < text.size() && byte(pos + n) >= (n == 1 ? low : 0x80) &&
-         byte(pos + n) <= (n == 1 ? high : 0xBF)) {
-    ++n;
-  }
-  return n;
 }
 
 std::string SanitizeUtf8(std::string_view text, Utf8Repair repair) {

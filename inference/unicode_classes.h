@@ -38,6 +38,8 @@ size_t ValidUtf8Length(std::string_view text, size_t pos);
 // Where ValidUtf8Length is 0: how many bytes at `text[pos]` form one maximal subpart of an ill-formed sequence
 // (Unicode 3.9: the longest start of a well-formed sequence, at least 1 byte).
 size_t IllFormedUtf8Length(std::string_view text, size_t pos);
+// Whether the bytes from `text[pos]` to the end are the start of a character that more bytes could complete.
+bool TruncatedUtf8(std::string_view text, size_t pos);
 // How ill-formed UTF-8 becomes U+FFFD: one per maximal subpart (Python's decode(errors="replace"), Rust's
 // from_utf8_lossy, so Hugging Face's byte-level decoder), or one per byte (the sentencepiece library).
 enum class Utf8Repair { kMaximalSubpart, kPerByte };

@@ -24,7 +24,6 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return buffer.str();
 }
 
-
 absl::Status ReadGpt2Encoder(const std::string& path, VocabularySpec& spec) {
   CATENA_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
   try {
