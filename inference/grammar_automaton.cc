@@ -4,6 +4,8 @@
 #include <tuple>
 #include <utility>
 
+#include "inference/grammar_pattern.h"
+
 namespace catena::inference::grammar {
 namespace {
 
@@ -139,6 +141,25 @@ Outcome StepString(const Node& node, Frame& f, uint8_t b, Stack& s) {
       if (f.aux == 0) f.phase = kStrContent;
       return Outcome::kDone;
   }
+}
+
+// A string whose content runs through the node's pattern automaton (state in x, code points so far in y).
+Outcome StepPattern(const Node& node, Frame& f, uint8_t b, Stack& s) {
+  const StringPattern& pattern = *node.pattern;
+  if (f.phase == kStrOpen) {
+    if (b != '"') return Outcome::kReject;
+    f.phase = kStrContent;
+    return Outcome::kDone;
+  }
+  if (b == '"' && pattern.AtBoundary(static_cast<int32_t>(f.x))) {
+    if (!pattern.Complete(static_cast<int32_t>(f.x), f.y)) return Outcome::kReject;
+    --s.depth;
+    return Outcome::kDone;
+  }
+  const int32_t next = pattern.Advance(static_cast<int32_t>(f.x), f.y, b);
+  if (next < 0) return Outcome::kReject;
+  f.x = static_cast<uint32_t>(next);
+  return Outcome::kDone;
 }
 
 // Digits of the current number part, bounded so that generation stays finite.
@@ -540,6 +561,9 @@ void Grammar::Step(const Stack& in, uint8_t b, std::vector<Stack>& out) const {
         break;
       case Kind::kString:
         outcome = StepString(node, f, b, s);
+        break;
+      case Kind::kPattern:
+        outcome = StepPattern(node, f, b, s);
         break;
       case Kind::kNumber:
         outcome = node.bounded ? StepBoundedNumber(node, f, b) : StepNumber(node, f, b);

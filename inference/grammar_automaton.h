@@ -5,10 +5,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace catena::inference::grammar {
+
+class StringPattern;  // grammar_pattern.h
 
 // A byte trie over a set of literal strings (enum/const values, or object key prefixes `"name": `).
 struct LiteralTrie {
@@ -26,8 +29,8 @@ struct LiteralTrie {
 
 // kObject has declared properties; kMap is an object with free keys (any JSON string) whose values all share
 // one node; kSequence is its `alternatives` one after another (raw text around a value, e.g. a tool call's
-// markup: literal nodes need not be JSON).
-enum class Kind : uint8_t { kLiterals, kString, kNumber, kObject, kArray, kAnyOf, kMap, kSequence };
+// markup: literal nodes need not be JSON); kPattern is a string whose content must match a `pattern` or `format`.
+enum class Kind : uint8_t { kLiterals, kString, kNumber, kObject, kArray, kAnyOf, kMap, kSequence, kPattern };
 
 struct Property {
   std::string name;
@@ -39,6 +42,7 @@ struct Node {
   Kind kind = Kind::kLiterals;
   LiteralTrie literals;                              // kLiterals: the values; kObject: the key prefixes `"name": `
   uint32_t min_length = 0, max_length = UINT32_MAX;  // kString (code points), kArray (items)
+  std::shared_ptr<const StringPattern> pattern;      // kPattern (which applies the node's length bounds itself)
   bool integer = false;                              // kNumber
   // kNumber with minimum/maximum (or the exclusive forms): the admitted values as an inclusive range in units of
   // 1 (integers) or 10^-kBoundedFractionDigits (numbers). Such numbers are written without an exponent and their
@@ -58,8 +62,10 @@ struct Frame {
   int32_t node = 0;
   uint16_t phase = 0;
   uint16_t aux = 0;  // kString: UTF-8 continuation state; kNumber: digits in the current part
-  uint32_t x = 0;    // kLiterals/kObject: trie node; kString/kArray: count so far; bounded kNumber: see Step
-  uint32_t y = 0;    // kObject: next property index; kSequence: next part; kMap frames use only the phase
+  uint32_t x = 0;    // kLiterals/kObject: trie node; kString/kArray: count so far; bounded kNumber: see Step;
+                     // kPattern: the pattern automaton's state
+  uint32_t y = 0;    // kObject: next property index; kSequence: next part; kPattern: code points so far;
+                     // kMap frames use only the phase
 };
 
 struct Stack {

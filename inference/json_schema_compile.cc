@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 #include "inference/grammar_internal.h"
+#include "inference/grammar_pattern.h"
 #include "nlohmann/json.hpp"
 
 namespace catena::inference {
@@ -33,7 +34,8 @@ const absl::flat_hash_set<std::string>& Supported() {
                                                                  "items",      "minItems",  "maxItems",
                                                                  "minLength",  "maxLength", "uniqueItems",
                                                                  "minimum",    "maximum",   "exclusiveMinimum",
-                                                                 "exclusiveMaximum", "oneOf"};
+                                                                 "exclusiveMaximum", "oneOf",
+                                                                 "pattern",    "prefixItems"};
   return *kSet;
 }
 
@@ -161,6 +163,14 @@ class SchemaCompiler {
   absl::StatusOr<int32_t> CompileType(const Json& schema, std::string_view type, const std::string& pointer, int depth);
   absl::StatusOr<int32_t> CompileObject(const Json& schema, const std::string& pointer, int depth);
   absl::StatusOr<int32_t> CompileArray(const Json& schema, const std::string& pointer, int depth);
+  // An array with prefixItems, written as its first `bounds.max_length` prefix items (all, when fewer).
+  absl::StatusOr<int32_t> CompileTuple(const Json& schema, const Node& bounds, const std::string& pointer, int depth);
+  int32_t AddLiteral(const std::string& text) {
+    Node node;
+    node.kind = Kind::kLiterals;
+    node.literals.Add(text, 0);
+    return Add(std::move(node));
+  }
   absl::StatusOr<int32_t> CompileString(const Json& schema, const std::string& pointer);
   absl::StatusOr<int32_t> CompileMap(const Json& schema, const std::string& pointer, int depth);
   // The node of "any JSON value" (anyOf string, number, true/false/null, array of any, object of any), built
@@ -505,10 +515,29 @@ absl::Status SchemaCompiler::ReadNumberBounds(const Json& schema, const std::str
   return absl::OkStatus();
 }
 
+// A string, whose content must match `pattern` when there is one, else the expression of a known `format`
+// (StringPattern::FormatPattern; other formats are annotations).
 absl::StatusOr<int32_t> SchemaCompiler::CompileString(const Json& schema, const std::string& pointer) {
   Node node;
   node.kind = Kind::kString;
   CATENA_RETURN_IF_ERROR(ReadBounds(schema, "minLength", "maxLength", pointer, node));
+  std::string expression, expression_pointer;
+  if (schema.contains("pattern")) {
+    expression_pointer = Child(pointer, "pattern");
+    if (!schema["pattern"].is_string()) return Bad(expression_pointer, "must be a string");
+    expression = schema["pattern"].get<std::string>();
+  } else if (schema.contains("format") && schema["format"].is_string()) {
+    expression = grammar::StringPattern::FormatPattern(schema["format"].get<std::string>());
+    if (!expression.empty()) expression_pointer = Child(pointer, "format");
+  }
+  if (expression_pointer.empty()) return Add(std::move(node));
+  absl::StatusOr<grammar::StringPattern> pattern =
+      grammar::StringPattern::Compile(expression, node.min_length, node.max_length);
+  if (!pattern.ok()) {
+    return absl::Status(pattern.status().code(), absl::StrCat(expression_pointer, ": ", pattern.status().message()));
+  }
+  node.kind = Kind::kPattern;
+  node.pattern = std::make_shared<const grammar::StringPattern>(*std::move(pattern));
   return Add(std::move(node));
 }
 
@@ -516,6 +545,7 @@ absl::StatusOr<int32_t> SchemaCompiler::CompileArray(const Json& schema, const s
   Node node;
   node.kind = Kind::kArray;
   CATENA_RETURN_IF_ERROR(ReadBounds(schema, "minItems", "maxItems", pointer, node));
+  if (schema.contains("prefixItems")) return CompileTuple(schema, node, pointer, depth);
   if (!schema.contains("items")) {
     node.items = node.max_length == 0 ? Add(Node{}) : AnyValue();  // a Node{} is never started: maxItems is 0
     return Add(std::move(node));
@@ -525,13 +555,41 @@ absl::StatusOr<int32_t> SchemaCompiler::CompileArray(const Json& schema, const s
   return Add(std::move(node));
 }
 
+// Every instance written holds exactly the prefix items that maxItems allows: items after them (`items`) are
+// admitted by the schema but never needed, unless minItems asks for more.
+absl::StatusOr<int32_t> SchemaCompiler::CompileTuple(const Json& schema, const Node& bounds, const std::string& pointer,
+                                                     int depth) {
+  const Json& prefix = schema["prefixItems"];
+  const std::string prefix_pointer = Child(pointer, "prefixItems");
+  if (!prefix.is_array()) return Bad(prefix_pointer, "must be an array of schemas");
+  if (bounds.min_length > prefix.size()) {
+    if (schema.value("items", Json(true)) == Json(false)) {
+      return Bad(Child(pointer, "minItems"), "asks for more items than prefixItems has, and items is false");
+    }
+    return Unsupported(Child(pointer, "minItems"), "more items than prefixItems has are not supported");
+  }
+  const size_t count = std::min<size_t>(prefix.size(), bounds.max_length);
+  Node tuple;
+  tuple.kind = Kind::kSequence;
+  tuple.alternatives.push_back(AddLiteral(count == 0 ? "[]" : "["));
+  for (size_t i = 0; i < count; ++i) {
+    if (i > 0) tuple.alternatives.push_back(AddLiteral(", "));
+    CATENA_ASSIGN_OR_RETURN(int32_t item, Compile(prefix[i], Child(prefix_pointer, std::to_string(i)), depth + 1));
+    tuple.alternatives.push_back(item);
+  }
+  if (count > 0) tuple.alternatives.push_back(AddLiteral("]"));
+  return Add(std::move(tuple));
+}
+
 absl::StatusOr<int32_t> SchemaCompiler::CompileObject(const Json& schema, const std::string& pointer, int depth) {
   const bool closed = schema.contains("properties") ||
                       (schema.contains("additionalProperties") && schema["additionalProperties"] == Json(false));
   if (!closed) return CompileMap(schema, pointer, depth);
-  if (schema.contains("additionalProperties") && schema["additionalProperties"] != Json(false)) {
-    return Unsupported(Child(pointer, "additionalProperties"),
-                       "beside properties, only additionalProperties: false is supported");
+  // Beside properties, additionalProperties (pydantic's extra="allow") admits more keys than the declared ones;
+  // the instances written hold only those, which every value of the keyword admits.
+  if (schema.contains("additionalProperties") && !schema["additionalProperties"].is_boolean() &&
+      !schema["additionalProperties"].is_object()) {
+    return Bad(Child(pointer, "additionalProperties"), "must be a schema");
   }
   Node node;
   node.kind = Kind::kObject;

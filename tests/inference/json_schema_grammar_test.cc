@@ -7,6 +7,7 @@
 #include <fstream>
 #include <optional>
 #include <random>
+#include <regex>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -121,6 +122,35 @@ const std::vector<SchemaCase>& Cases() {
         R"({"pet": {"meows": 1}})"}},
       // No minus sign where no value below zero is in range ("-0" is valid JSON Schema, but a strange 0).
       {R"({"type":"integer","minimum":0,"maximum":3})", {"0", "3"}, {"-0", "4", "-1", "03", "1.0"}},
+      // Declared properties beside additionalProperties (pydantic's extra="allow"): only they are written.
+      {R"({"type":"object","properties":{"a":{"type":"integer"},"b":{"type":"string","maxLength":2}},"required":["a"],
+          "additionalProperties":true})",
+       {R"({"a": 1})", R"({"a": 1, "b": "xy"})"},
+       {R"({"a": 1, "c": 2})", R"({"b": "x"})", R"({"a": 1, "b": "xyz"})"}},
+      {R"({"type":"object","properties":{"a":{"type":"integer"}},"additionalProperties":{"type":"string"}})",
+       {"{}", R"({"a": 3})"}, {R"({"a": "3"})", R"({"z": "3"})"}},
+      // Tuples as pydantic writes them (prefixItems with minItems = maxItems), an open one and a cut one.
+      {R"({"type":"object","properties":{"point":{"type":"array","prefixItems":[{"type":"number"},{"type":"number"}],
+          "minItems":2,"maxItems":2},"pair":{"type":"array","prefixItems":[{"type":"string","maxLength":3},
+          {"enum":[1,2]}],"items":{"type":"integer"}},"cut":{"type":"array","prefixItems":[{"type":"integer"},
+          {"type":"string"}],"maxItems":1},"none":{"type":"array","prefixItems":[]}},"required":["point"]})",
+       {R"({"point": [1, 2.5]})", R"({"point": [-1, 0], "pair": ["abc", 2], "cut": [7], "none": []})"},
+       {R"({"point": [1]})", R"({"point": [1, 2, 3]})", R"({"point": [1, "2"]})", R"({"point": [1,2]})",
+        R"({"point": [1, 2], "pair": ["abcd", 1]})", R"({"point": [1, 2], "pair": ["a", 3]})",
+        R"({"point": [1, 2], "cut": [7, "x"]})"}},
+      // Patterns and formats, as pydantic writes constr(pattern=...) and date fields.
+      {R"({"type":"object","properties":{"code":{"type":"string","pattern":"^[A-Z]{3}-\\d{2,4}$"},
+          "iban":{"type":"string","pattern":"^[A-Z]{2}\\d{2}[A-Z0-9]{4,12}$","maxLength":14},
+          "day":{"type":"string","format":"date"},"note":{"type":"string","pattern":"o\"k","maxLength":6}},
+          "required":["code","day"]})",
+       {R"({"code": "ABC-12", "day": "2024-02-29"})",
+        R"({"code": "XYZ-1234", "iban": "DE89ABCD1234", "day": "1999-12-31", "note": "o\"k"})",
+        R"({"code": "ABC-12", "day": "2024-01-01", "note": "é o\"k!"})"},
+       {R"({"code": "AB-12", "day": "2024-01-01"})", R"({"code": "ABC-12345", "day": "2024-01-01"})",
+        R"({"code": "ABC-12", "day": "2024-13-01"})", R"({"code": "ABC-12", "day": "2024-01-01", "note": "ok"})",
+        R"({"code": "ABC-12", "iban": "DE89ABCD1234567", "day": "2024-01-01"})",
+        R"({"code": "ABC-12", "day": "2024-01-01", "note": "xyzo\"k!"})",
+        R"({"code": "ABC-12", "day": "2024-01-01", "note": "o\u0022k"})"}},
   };
   return *cases;
 }
@@ -201,8 +231,10 @@ std::string ContainerViolation(const OrderedJson& value, const OrderedJson& sche
         value.size() > schema.value("maxItems", size_t{1} << 40)) {
       return "item count out of bounds";
     }
-    for (const OrderedJson& item : value) {
-      if (std::string v = Violation(item, schema.value("items", any), root); !v.empty()) return "item: " + v;
+    const OrderedJson prefix = schema.value("prefixItems", OrderedJson::array());
+    for (size_t i = 0; i < value.size(); ++i) {
+      const OrderedJson item_schema = i < prefix.size() ? prefix[i] : schema.value("items", any);
+      if (std::string v = Violation(value[i], item_schema, root); !v.empty()) return "item: " + v;
     }
   }
   if (value.is_object()) {
@@ -266,6 +298,10 @@ std::string Violation(const OrderedJson& value, const OrderedJson& schema, const
     const size_t length = CodePoints(value.get<std::string>());
     if (length < schema.value("minLength", size_t{0}) || length > schema.value("maxLength", size_t{1} << 40)) {
       return "string length out of bounds";
+    }
+    if (schema.contains("pattern") &&
+        !std::regex_search(value.get<std::string>(), std::regex(schema["pattern"].get<std::string>()))) {
+      return "string does not match the pattern";
     }
   }
   return ContainerViolation(value, schema, root);
@@ -536,7 +572,15 @@ TEST_CASE("apply mask sets exactly the disallowed logits to minus infinity", "[u
 TEST_CASE("schema errors name the JSON pointer of the offending part", "[unit]") {
   const LoadedVocabulary& vocab = testing::Mistral();
   const std::vector<std::tuple<std::string, absl::StatusCode, std::string>> cases = {
-      {R"({"type":"string","pattern":"^a"})", absl::StatusCode::kUnimplemented, "#/pattern:"},
+      {R"json({"type":"string","pattern":"^(?=a)"})json", absl::StatusCode::kUnimplemented, "#/pattern: lookahead"},
+      {R"({"type":"string","pattern":"^[a"})", absl::StatusCode::kInvalidArgument, "#/pattern: missing ']'"},
+      {R"({"type":"array","prefixItems":[{"type":"integer"}],"minItems":2})", absl::StatusCode::kUnimplemented,
+       "#/minItems:"},
+      {R"({"type":"array","prefixItems":[{"type":"integer"}],"minItems":2,"items":false})",
+       absl::StatusCode::kInvalidArgument, "#/minItems:"},
+      {R"({"type":"array","prefixItems":{"type":"integer"}})", absl::StatusCode::kInvalidArgument, "#/prefixItems:"},
+      {R"({"type":"array","prefixItems":[{"type":"x"}]})", absl::StatusCode::kInvalidArgument,
+       "#/prefixItems/0/type:"},
       {R"({"type":"object","properties":{"a":{"type":"integer","multipleOf":2}}})", absl::StatusCode::kUnimplemented,
        "#/properties/a/multipleOf:"},
       {R"({"type":"integer","minimum":"3"})", absl::StatusCode::kInvalidArgument, "#/minimum:"},
@@ -552,8 +596,8 @@ TEST_CASE("schema errors name the JSON pointer of the offending part", "[unit]")
       {R"({"type":"string","minLength":5,"maxLength":2})", absl::StatusCode::kInvalidArgument, "#/minLength:"},
       {R"({"type":"string","maxLength":-1})", absl::StatusCode::kInvalidArgument, "#/maxLength:"},
       {R"({"$ref":"#/$defs/missing"})", absl::StatusCode::kInvalidArgument, "#/$ref:"},
-      {R"({"type":"object","properties":{"a":{"type":"string"}},"additionalProperties":true})",
-       absl::StatusCode::kUnimplemented, "#/additionalProperties:"},
+      {R"({"type":"object","properties":{"a":{"type":"string"}},"additionalProperties":"yes"})",
+       absl::StatusCode::kInvalidArgument, "#/additionalProperties:"},
       {R"({"type":"object","required":["a"]})", absl::StatusCode::kUnimplemented, "#/required:"},
       {R"({"type":"object","additionalProperties":5})", absl::StatusCode::kInvalidArgument, "#/additionalProperties:"},
       {R"({"minLength":1})", absl::StatusCode::kUnimplemented, "#/minLength:"},
