@@ -617,6 +617,7 @@ void Grammar::AppendKey(const Stack& stack, uint32_t horizon, std::string& key) 
   for (int i = 0; i < stack.depth; ++i) {
     Frame f = stack.frames[i];
     const Node& node = nodes[f.node];
+    if (node.kind == Kind::kPattern) f.y = node.pattern->CountForKey(f.y, horizon);
     if (node.kind == Kind::kString) {
       const bool far_from_max = node.max_length == UINT32_MAX || node.max_length - f.x > horizon;
       if (far_from_max && f.x >= node.min_length)

@@ -730,6 +730,14 @@ absl::StatusOr<StringPattern> StringPattern::Compile(std::string_view pattern, u
     for (size_t w = 0; w < words; ++w) live = live || out.reach_[target * words + w] != 0;
     if (!live) target = -1;
   }
+  for (size_t d = 0; d < n; ++d) {
+    for (uint32_t l = 0; l < cap; ++l) {
+      if ((out.reach_[d * words + l / 64] >> (l % 64)) & 1) {
+        out.longest_shortest_end_ = std::max(out.longest_shortest_end_, l);
+        break;
+      }
+    }
+  }
   if (!out.Feasible(0, 0)) {
     return absl::InvalidArgumentError(min_length > 0 || bounded
                                           ? "no string with a length within minLength/maxLength matches the pattern"
@@ -762,6 +770,13 @@ int32_t StringPattern::Advance(int32_t state, uint32_t& count, uint8_t byte) con
   if (!Feasible(next, advanced)) return -1;
   count = advanced;
   return next;
+}
+
+uint32_t StringPattern::CountForKey(uint32_t count, uint32_t horizon) const {
+  // At or past minLength, a state is feasible exactly when its shortest way to a match end fits before
+  // maxLength, so all counts this far from maxLength leave every state as feasible as the next.
+  const uint64_t reach = uint64_t{count} + horizon + longest_shortest_end_;
+  return max_length_ != UINT32_MAX && count >= min_length_ && reach <= max_length_ ? UINT32_MAX : count;
 }
 
 bool StringPattern::Complete(int32_t state, uint32_t count) const {

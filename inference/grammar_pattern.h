@@ -34,6 +34,10 @@ class StringPattern {
   int32_t Advance(int32_t state, uint32_t& count, uint8_t byte) const;
   // Whether the string may end here: the text matches and its length is admitted.
   bool Complete(int32_t state, uint32_t count) const;
+  // `count` for a mask cache key: counts at which every state within `horizon` more code points is exactly as
+  // feasible (at least minLength, and at least `horizon` plus the longest remaining match short of maxLength)
+  // all read as one.
+  uint32_t CountForKey(uint32_t count, uint32_t horizon) const;
   // Whether `state` lies between code points (a quote there closes the string; inside an escape it is content).
   bool AtBoundary(int32_t state) const { return boundary_[state] != 0; }
 
@@ -46,6 +50,8 @@ class StringPattern {
   // Counts saturate at count_cap_; reach bit l (l < count_cap_) of a state: a match ends l code points later;
   // bit count_cap_: one ends count_cap_ or more code points later.
   uint32_t count_cap_ = 1;
+  // The largest, over states that can still end a match within maxLength, of the fewest code points to its end.
+  uint32_t longest_shortest_end_ = 0;
   size_t reach_words_ = 1;
   std::vector<int32_t> next_;     // state * 256 + byte -> state or -1
   std::vector<uint8_t> boundary_;  // per state: between code points (not inside an escape or UTF-8 sequence)

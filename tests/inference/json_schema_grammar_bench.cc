@@ -24,6 +24,10 @@ constexpr char kSchema[] = R"({"type":"object","properties":{
 
 constexpr char kAnyValue[] = R"({})";
 
+constexpr char kPatterns[] = R"({"type":"object","properties":{"day":{"type":"string","format":"date-time"},
+  "iban":{"type":"string","pattern":"^[A-Z]{2}\\d{2}[A-Z0-9]{4,30}$"},
+  "note":{"type":"string","pattern":"ok","maxLength":200}},"required":["day","iban","note"]})";
+
 double Micros(std::chrono::steady_clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
 
 // Time of AllowedTokens() after `prefix` on a fresh grammar (cold) and again on a copy (warm).
@@ -93,6 +97,13 @@ TEST_CASE("mask cost per decoding step", "[.bench]") {
     TimeState(*vocab, "any value: start", "", kAnyValue);
     TimeState(*vocab, "any value: free key text", R"({"a": [1, {"ke)", kAnyValue);
     TimeState(*vocab, "any value: after a number", R"({"a": [1, {"k": 2)", kAnyValue);
+    start = std::chrono::steady_clock::now();
+    REQUIRE(CompileJsonSchema(kPatterns, vocab->vocabulary).ok());
+    std::printf("  pattern schema compile %.1f us\n", Micros(std::chrono::steady_clock::now() - start));
+    TimeState(*vocab, "format date-time: digits", R"({"day": "2024-1)", kPatterns);
+    TimeState(*vocab, "pattern: IBAN body", R"({"day": "2024-11-29T10:00:00Z", "iban": "DE89AB)", kPatterns);
+    TimeState(*vocab, "pattern: unanchored, maxLength 200", R"({"day": "2024-11-29T10:00:00Z", "iban": "DE89ABCD", "note": "a b)",
+              kPatterns);
     TimeDecode(*vocab, 20);
   }
 }

@@ -129,6 +129,10 @@ const std::vector<SchemaCase>& Cases() {
        {R"({"a": 1, "c": 2})", R"({"b": "x"})", R"({"a": 1, "b": "xyz"})"}},
       {R"({"type":"object","properties":{"a":{"type":"integer"}},"additionalProperties":{"type":"string"}})",
        {"{}", R"({"a": 3})"}, {R"({"a": "3"})", R"({"z": "3"})"}},
+      // An unanchored pattern under a length bound longer than any token: counts far from it share masks.
+      {R"({"type":"string","pattern":"ok","minLength":3,"maxLength":40})",
+       {R"("xok")", R"("ok!")", R"("a line that says ok, then more text: okk")"},
+       {R"("ok")", R"("o k and more")", R"("a line that says ok, then more text: okk!")"}},
       // Tuples as pydantic writes them (prefixItems with minItems = maxItems), an open one and a cut one.
       {R"({"type":"object","properties":{"point":{"type":"array","prefixItems":[{"type":"number"},{"type":"number"}],
           "minItems":2,"maxItems":2},"pair":{"type":"array","prefixItems":[{"type":"string","maxLength":3},
