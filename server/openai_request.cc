@@ -11,7 +11,7 @@
 namespace catena::server {
 namespace {
 
-using Json = nlohmann::json;
+using Json = nlohmann::ordered_json;
 
 const char* TypeName(const Json& value) {
   switch (value.type()) {

@@ -72,6 +72,17 @@ TEST_CASE("tools and a named tool_choice are read; a schema response format keep
     "response_format": {"type": "json_schema", "json_schema": {"name": "p", "schema": {"type": "array"}}}})");
   REQUIRE(schema.ok());
   CHECK(schema->json_schema == R"({"type":"array"})");
+
+  // Property order is the order the grammar writes keys in, as OpenAI's structured outputs do: kept as sent.
+  auto ordered = ParseChatCompletionRequest(R"({"model": "m", "messages": [{"role": "user", "content": "x"}],
+    "tools": [{"type": "function", "function": {"name": "f",
+               "parameters": {"type": "object", "properties": {"zip": {"type": "string"}, "city": {}}}}}],
+    "response_format": {"type": "json_schema", "json_schema": {"name": "p",
+                        "schema": {"properties": {"when": {}, "amount": {}}, "type": "object"}}}})");
+  REQUIRE(ordered.ok());
+  CHECK(ordered->tools[0].parameters_json_schema ==
+        R"({"type":"object","properties":{"zip":{"type":"string"},"city":{}}})");
+  CHECK(ordered->json_schema == R"({"properties":{"when":{},"amount":{}},"type":"object"})");
 }
 
 TEST_CASE("penalties, logit bias and vLLM's sampler extensions reach the request", "[unit]") {
