@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "inference/json_schema_grammar.h"
 
 namespace catena::chains {
 namespace {
@@ -126,7 +127,19 @@ absl::Status CheckString(const Json& schema, const Json& value, const std::strin
   if (schema.contains("maxLength") && length > schema["maxLength"].get<size_t>()) {
     return Fail(path, absl::StrCat("expected at most ", schema["maxLength"].dump(), " characters, got ", length));
   }
-  return absl::OkStatus();
+  // pattern, else a format the JSON-schema grammar enforces: checked by the grammar's own automaton.
+  const std::string pattern = schema.value("pattern", Json("")).is_string() ? schema.value("pattern", "") : "";
+  const std::string format = schema.value("format", Json("")).is_string() ? schema.value("format", "") : "";
+  if (pattern.empty() && format.empty()) return absl::OkStatus();
+  const absl::StatusOr<bool> matches =
+      inference::StringMatchesSchemaPattern(pattern, format, value.get_ref<const std::string&>());
+  if (!matches.ok()) {
+    return Fail(path, absl::StrCat("the schema's ", pattern.empty() ? "format" : "pattern", " cannot be checked: ",
+                                   matches.status().message()));
+  }
+  if (*matches) return absl::OkStatus();
+  return Fail(path, pattern.empty() ? absl::StrCat("expected a ", format, " string, got ", value.dump())
+                                    : absl::StrCat("expected a string matching ", pattern, ", got ", value.dump()));
 }
 
 absl::Status CheckNumber(const Json& schema, const Json& value, const std::string& path) {
@@ -218,7 +231,13 @@ namespace {
 Json MinimalScalar(const std::string& type, const Json& schema) {
   if (type == "string") {
     const size_t length = schema.contains("minLength") ? schema["minLength"].get<size_t>() : 0;
-    return std::string(length, 'a');
+    const std::string pattern = schema.value("pattern", Json("")).is_string() ? schema.value("pattern", "") : "";
+    const std::string format = schema.value("format", Json("")).is_string() ? schema.value("format", "") : "";
+    const uint32_t max_length =
+        schema.contains("maxLength") ? static_cast<uint32_t>(schema["maxLength"].get<size_t>()) : UINT32_MAX;
+    absl::StatusOr<std::string> shortest =
+        inference::ShortestStringForSchemaPattern(pattern, format, static_cast<uint32_t>(length), max_length);
+    return shortest.ok() ? *shortest : std::string(length, 'a');
   }
   if (type == "integer" || type == "number") {
     double low = 0;

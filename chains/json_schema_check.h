@@ -5,7 +5,9 @@
 //
 // Supported keywords: type (string or list), properties, required, additionalProperties (bool), enum, const,
 // items, minItems/maxItems, minLength/maxLength, minimum/maximum, exclusiveMinimum/exclusiveMaximum,
-// anyOf, oneOf (as anyOf), allOf. Other keywords are ignored.
+// anyOf, oneOf (as anyOf), allOf, and on strings `pattern` or a `format` among date, time, date-time, uuid, ipv4
+// and email (inference::StringMatchesSchemaPattern: the constrained-decoding grammar's own automaton). Other
+// keywords are ignored.
 #pragma once
 
 #include <string>

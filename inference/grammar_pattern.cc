@@ -6,12 +6,17 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/status.h"
+#include "inference/json_schema_grammar.h"
+#include "nlohmann/json.hpp"
 
 namespace catena::inference::grammar {
 namespace {
@@ -799,4 +804,96 @@ std::string_view StringPattern::FormatPattern(std::string_view format) {
   return it == kFormats->end() ? std::string_view() : std::string_view(it->second);
 }
 
+bool StringPattern::Matches(std::string_view text) const {
+  const std::string quoted =
+      nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  int32_t state = 0;
+  uint32_t count = 0;
+  for (size_t i = 1; i + 1 < quoted.size() && state >= 0; ++i) {
+    state = Advance(state, count, static_cast<uint8_t>(quoted[i]));
+  }
+  return state >= 0 && Complete(state, count);
+}
+
+std::string StringPattern::ShortestMatch() const {
+  // Breadth first over (state, count); bytes tried letters first, then digits, then the rest.
+  std::vector<uint8_t> order;
+  for (int b = 'a'; b <= 'z'; ++b) order.push_back(static_cast<uint8_t>(b));
+  for (int b = 'A'; b <= 'Z'; ++b) order.push_back(static_cast<uint8_t>(b));
+  for (int b = '0'; b <= '9'; ++b) order.push_back(static_cast<uint8_t>(b));
+  for (int b = 0; b < 256; ++b) {
+    if (!((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9'))) {
+      order.push_back(static_cast<uint8_t>(b));
+    }
+  }
+  struct Visit {
+    int32_t state;
+    uint32_t count;
+    int64_t parent;
+    uint8_t byte;
+  };
+  std::vector<Visit> visits = {{0, 0, -1, 0}};
+  std::map<std::pair<int32_t, uint32_t>, bool> seen = {{{0, 0}, true}};
+  for (size_t i = 0; i < visits.size(); ++i) {
+    if (Complete(visits[i].state, visits[i].count)) {
+      std::string content;
+      for (int64_t at = static_cast<int64_t>(i); visits[at].parent >= 0; at = visits[at].parent) {
+        content.insert(content.begin(), static_cast<char>(visits[at].byte));
+      }
+      return nlohmann::json::parse("\"" + content + "\"").get<std::string>();
+    }
+    for (uint8_t b : order) {
+      uint32_t count = visits[i].count;
+      const int32_t next = Advance(visits[i].state, count, b);
+      if (next >= 0 && seen.emplace(std::make_pair(next, count), true).second) {
+        visits.push_back({next, count, static_cast<int64_t>(i), b});
+      }
+    }
+  }
+  return "";  // not reached: Compile refuses patterns without an admitted string
+}
+
 }  // namespace catena::inference::grammar
+
+namespace catena::inference {
+namespace {
+
+// Compiled expressions by (expression, bounds), shared by the validator entry points.
+absl::StatusOr<std::shared_ptr<const grammar::StringPattern>> CachedPattern(std::string_view pattern,
+                                                                            std::string_view format,
+                                                                            uint32_t min_length, uint32_t max_length) {
+  const std::string expression =
+      pattern.empty() ? std::string(grammar::StringPattern::FormatPattern(format)) : std::string(pattern);
+  if (expression.empty() && pattern.empty()) return nullptr;
+  static std::mutex mutex;
+  static auto* cache = new absl::flat_hash_map<std::string, std::shared_ptr<const grammar::StringPattern>>();
+  const std::string key = absl::StrCat(min_length, ":", max_length, ":", expression);
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (auto it = cache->find(key); it != cache->end()) return it->second;
+  }
+  CATENA_ASSIGN_OR_RETURN(grammar::StringPattern compiled,
+                          grammar::StringPattern::Compile(expression, min_length, max_length));
+  auto shared = std::make_shared<const grammar::StringPattern>(std::move(compiled));
+  std::lock_guard<std::mutex> lock(mutex);
+  if (cache->size() >= 256) cache->clear();
+  cache->emplace(key, shared);
+  return shared;
+}
+
+}  // namespace
+
+absl::StatusOr<bool> StringMatchesSchemaPattern(std::string_view pattern, std::string_view format,
+                                                std::string_view text) {
+  CATENA_ASSIGN_OR_RETURN(auto compiled, CachedPattern(pattern, format, 0, UINT32_MAX));
+  return compiled == nullptr || compiled->Matches(text);
+}
+
+absl::StatusOr<std::string> ShortestStringForSchemaPattern(std::string_view pattern, std::string_view format,
+                                                           uint32_t min_length, uint32_t max_length) {
+  CATENA_ASSIGN_OR_RETURN(auto compiled, CachedPattern(pattern, format, min_length, max_length));
+  if (compiled == nullptr) return std::string(min_length, 'a');
+  return compiled->ShortestMatch();
+}
+
+}  // namespace catena::inference

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -42,6 +43,11 @@ class StringPattern {
   bool AtBoundary(int32_t state) const { return boundary_[state] != 0; }
 
   size_t states() const { return boundary_.size(); }
+
+  // Whether the whole string `text` (UTF-8) is admitted.
+  bool Matches(std::string_view text) const;
+  // The shortest admitted string (fewest bytes in its JSON spelling; letters and digits first), decoded.
+  std::string ShortestMatch() const;
 
  private:
   bool Feasible(int32_t state, uint32_t count) const;

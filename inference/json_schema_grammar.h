@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -46,6 +47,18 @@ absl::StatusOr<std::shared_ptr<const CompiledGrammar>> CompileJsonSchema(
 // As above, building the vocabulary from `tokenizer` first (tens of milliseconds for 128k tokens).
 absl::StatusOr<std::shared_ptr<const CompiledGrammar>> CompileJsonSchema(std::string_view schema_json,
                                                                          const TextTokenizer& tokenizer);
+
+// The string rules the grammar enforces, for validators and instance builders that must agree with it: a
+// string schema's `pattern` (ECMA-262, matched anywhere unless anchored), else the expression of a `format` the
+// grammar enforces (date, time, date-time, uuid, ipv4, email); other formats and no keyword admit any string.
+// INVALID_ARGUMENT or UNIMPLEMENTED, as CompileJsonSchema, for an expression outside the supported syntax.
+// Compiled expressions are cached (thread-safe).
+absl::StatusOr<bool> StringMatchesSchemaPattern(std::string_view pattern, std::string_view format,
+                                                std::string_view text);
+// The shortest string of `min_length` to `max_length` code points that those rules admit; INVALID_ARGUMENT when
+// there is none.
+absl::StatusOr<std::string> ShortestStringForSchemaPattern(std::string_view pattern, std::string_view format,
+                                                           uint32_t min_length, uint32_t max_length);
 
 class GrammarMatcher {
  public:

@@ -44,6 +44,20 @@ TEST_CASE("CheckJsonSchema names the first failing place", "[unit]") {
         "$: expected at least 2 characters, got 1");
 }
 
+TEST_CASE("CheckJsonSchema applies pattern and the formats the grammar enforces", "[unit]") {
+  const char* schema = R"({"type": "object", "properties": {"iban": {"type": "string",
+      "pattern": "^[A-Z]{2}\\d{2}[A-Z0-9]{4,30}$"}, "day": {"type": "string", "format": "date"},
+      "host": {"type": "string", "format": "hostname"}, "note": {"type": "string", "pattern": "o\"k"}}})";
+  CHECK(Problem(schema, R"({"iban": "DE89ABCD1234", "day": "2024-02-29", "host": "any text", "note": "so\"k"})") ==
+        "ok");
+  CHECK(Problem(schema, R"({"iban": "de89ABCD1234"})") ==
+        R"($.iban: expected a string matching ^[A-Z]{2}\d{2}[A-Z0-9]{4,30}$, got "de89ABCD1234")");
+  CHECK(Problem(schema, R"({"day": "2024-13-01"})") == R"($.day: expected a date string, got "2024-13-01")");
+  CHECK(Problem(schema, R"({"note": "ok"})") == R"($.note: expected a string matching o"k, got "ok")");
+  CHECK_THAT(Problem(R"json({"type": "string", "pattern": "(?=a)"})json", R"("a")"),
+             Catch::StartsWith("$: the schema's pattern cannot be checked: lookahead"));
+}
+
 TEST_CASE("MinimalJsonInstance satisfies the schema it was built from", "[unit]") {
   const char* schemas[] = {
       R"({"type": "object", "required": ["a", "b", "c"], "properties": {"a": {"type": "string", "minLength": 2},
@@ -53,6 +67,9 @@ TEST_CASE("MinimalJsonInstance satisfies the schema it was built from", "[unit]"
       R"({"const": {"k": [1]}})",
       R"({"type": "boolean"})",
       R"({"type": "array", "items": {"type": "object"}})",
+      R"({"type": "object", "required": ["code", "when", "id"], "properties": {"code": {"type": "string",
+          "pattern": "^[A-Z]{3}-\\d{2,4}$"}, "when": {"type": "string", "format": "date-time"},
+          "id": {"type": "string", "pattern": "x+", "minLength": 3}}})",
   };
   for (const char* schema : schemas) {
     const Json instance = MinimalJsonInstance(Json::parse(schema));
@@ -60,6 +77,8 @@ TEST_CASE("MinimalJsonInstance satisfies the schema it was built from", "[unit]"
     CHECK(CheckJsonSchema(Json::parse(schema), instance).ok());
   }
   CHECK(MinimalJsonInstance(Json::parse(schemas[0])) == Json::parse(R"({"a": "aa", "b": 4, "c": ["x"]})"));
+  CHECK(MinimalJsonInstance(Json::parse(schemas[5])) ==
+        Json::parse(R"({"code": "AAA-00", "when": "0000-01-01T00:00:00Z", "id": "aax"})"));
 }
 
 }  // namespace
