@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/status.h"
+#include "common/template/text.h"
 #include "inference/json_schema_grammar.h"
 #include "nlohmann/json.hpp"
 
@@ -113,16 +114,11 @@ class Parser {
  private:
   absl::Status Decode() {
     for (size_t i = 0; i < pattern_.size();) {
-      const auto lead = static_cast<uint8_t>(pattern_[i]);
-      const int length = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 0;
-      if (length == 0 || i + length > pattern_.size()) {
+      if (tmpl::text::ValidUtf8Length(pattern_.substr(i)) == 0) {
         return absl::InvalidArgumentError(absl::StrCat("byte ", i, " is not UTF-8"));
       }
-      uint32_t c = length == 1 ? lead : lead & (0x7F >> length);
-      for (int k = 1; k < length; ++k) c = (c << 6) | (static_cast<uint8_t>(pattern_[i + k]) & 0x3F);
-      chars_.push_back(c);
       offsets_.push_back(i);
-      i += length;
+      chars_.push_back(tmpl::text::DecodeOne(pattern_, &i));
     }
     offsets_.push_back(pattern_.size());
     return absl::OkStatus();
@@ -437,19 +433,6 @@ std::string JsonEscape(uint32_t c) {
 
 int Utf8Length(uint32_t c) { return c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4; }
 
-void EncodeUtf8(uint32_t c, uint8_t (&out)[4]) {
-  const int n = Utf8Length(c);
-  if (n == 1) {
-    out[0] = static_cast<uint8_t>(c);
-    return;
-  }
-  for (int i = n - 1; i > 0; --i) {
-    out[i] = static_cast<uint8_t>(0x80 | (c & 0x3F));
-    c >>= 6;
-  }
-  out[0] = static_cast<uint8_t>((0xF00 >> n) | c);
-}
-
 using ByteRanges = std::vector<std::pair<uint8_t, uint8_t>>;
 
 // The code points [lo, hi] (all >= 0x80, no surrogates) as UTF-8 byte-range sequences: split until every
@@ -478,11 +461,11 @@ void Utf8Sequences(uint32_t lo, uint32_t hi, std::vector<ByteRanges>& out) {
       return;
     }
   }
-  uint8_t a[4], b[4];
-  EncodeUtf8(lo, a);
-  EncodeUtf8(hi, b);
+  std::string a, b;
+  tmpl::text::AppendUtf8(lo, &a);
+  tmpl::text::AppendUtf8(hi, &b);
   ByteRanges sequence;
-  for (int i = 0; i < n; ++i) sequence.emplace_back(a[i], b[i]);
+  for (int i = 0; i < n; ++i) sequence.emplace_back(static_cast<uint8_t>(a[i]), static_cast<uint8_t>(b[i]));
   out.push_back(std::move(sequence));
 }
 
