@@ -11,7 +11,7 @@
 namespace catena::agents {
 namespace {
 
-using json = nlohmann::json;
+using json = nlohmann::ordered_json;
 
 constexpr size_t kMaxToolNameLength = 64;
 

@@ -8,7 +8,7 @@
 namespace catena::connectors {
 namespace {
 
-using json = nlohmann::json;
+using json = nlohmann::ordered_json;
 
 absl::Status NotJsonRpc(std::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat("not a JSON-RPC 2.0 message: ", std::string(what)));

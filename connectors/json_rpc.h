@@ -25,7 +25,7 @@ inline constexpr int kJsonRpcInternalError = -32603;
 struct JsonRpcError {
   int code = 0;
   std::string message;
-  nlohmann::json data;  // null when absent
+  nlohmann::ordered_json data;  // null when absent
 };
 
 // One received message. A request has an id and a method, a notification a method only, a response an id and
@@ -33,28 +33,28 @@ struct JsonRpcError {
 struct JsonRpcMessage {
   enum class Kind { kRequest, kNotification, kResponse };
   Kind kind = Kind::kNotification;
-  nlohmann::json id;  // number or string; null for notifications
+  nlohmann::ordered_json id;  // number or string; null for notifications
   std::string method;
-  nlohmann::json params;  // null when absent
-  nlohmann::json result;  // responses without error
+  nlohmann::ordered_json params;  // null when absent
+  nlohmann::ordered_json result;  // responses without error
   std::optional<JsonRpcError> error;
 };
 
 // {"jsonrpc":"2.0","id":id,"method":method[,"params":params]} (params omitted when null).
-nlohmann::json MakeJsonRpcRequest(int64_t id, std::string_view method, const nlohmann::json& params);
+nlohmann::ordered_json MakeJsonRpcRequest(int64_t id, std::string_view method, const nlohmann::ordered_json& params);
 
 // {"jsonrpc":"2.0","method":method[,"params":params]}.
-nlohmann::json MakeJsonRpcNotification(std::string_view method, const nlohmann::json& params);
+nlohmann::ordered_json MakeJsonRpcNotification(std::string_view method, const nlohmann::ordered_json& params);
 
 // A successful response to request `id`.
-nlohmann::json MakeJsonRpcResult(const nlohmann::json& id, const nlohmann::json& result);
+nlohmann::ordered_json MakeJsonRpcResult(const nlohmann::ordered_json& id, const nlohmann::ordered_json& result);
 
 // An error response to request `id`.
-nlohmann::json MakeJsonRpcErrorResponse(const nlohmann::json& id, int code, std::string_view message);
+nlohmann::ordered_json MakeJsonRpcErrorResponse(const nlohmann::ordered_json& id, int code, std::string_view message);
 
 // Classifies an already parsed JSON value. INVALID_ARGUMENT naming the offending member when it is not a
 // JSON-RPC 2.0 message (missing "jsonrpc":"2.0", neither method nor result/error, bad id type, ...).
-absl::StatusOr<JsonRpcMessage> ToJsonRpcMessage(const nlohmann::json& value);
+absl::StatusOr<JsonRpcMessage> ToJsonRpcMessage(const nlohmann::ordered_json& value);
 
 // Parses `text` (one message; a JSON array is a batch) into messages. INVALID_ARGUMENT with the byte offset
 // when it is not JSON, or naming the member when it is not JSON-RPC.

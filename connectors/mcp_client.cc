@@ -12,7 +12,7 @@
 namespace catena::connectors {
 namespace {
 
-using json = nlohmann::json;
+using json = nlohmann::ordered_json;
 
 constexpr absl::Duration kPollInterval = absl::Milliseconds(50);
 

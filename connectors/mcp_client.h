@@ -42,7 +42,7 @@ struct McpServerInfo {
   std::string version;
   std::string protocol_version;  // the agreed revision
   std::string instructions;
-  nlohmann::json capabilities = nlohmann::json::object();
+  nlohmann::ordered_json capabilities = nlohmann::ordered_json::object();
 };
 
 // One entry of tools/list.
@@ -50,15 +50,15 @@ struct McpTool {
   std::string name;
   std::string title;
   std::string description;
-  nlohmann::json input_schema = nlohmann::json::object();  // JSON Schema of the arguments
-  nlohmann::json output_schema;                            // null when absent
-  nlohmann::json annotations;                              // null when absent
+  nlohmann::ordered_json input_schema = nlohmann::ordered_json::object();  // JSON Schema of the arguments
+  nlohmann::ordered_json output_schema;                            // null when absent
+  nlohmann::ordered_json annotations;                              // null when absent
 };
 
 // A tools/call result. is_error means the tool ran and failed (the content says why).
 struct McpToolResult {
-  nlohmann::json content = nlohmann::json::array();  // content blocks
-  nlohmann::json structured_content;                 // null when absent
+  nlohmann::ordered_json content = nlohmann::ordered_json::array();  // content blocks
+  nlohmann::ordered_json structured_content;                 // null when absent
   bool is_error = false;
   // The text blocks joined with "\n"; other blocks are summarized ("[image image/png, 1234 base64 chars]").
   std::string Text() const;
@@ -87,17 +87,17 @@ class McpClient {
 
   // Calls tool `name` with `arguments` (a JSON object; null means {}). A tool failure is a result with
   // is_error set; protocol errors (unknown method, bad params) are statuses.
-  absl::StatusOr<McpToolResult> CallTool(std::string_view name, const nlohmann::json& arguments,
+  absl::StatusOr<McpToolResult> CallTool(std::string_view name, const nlohmann::ordered_json& arguments,
                                          const McpCallOptions& call = {});
 
   // Sends request `method` and waits for its result. JSON-RPC errors map as JsonRpcErrorToStatus;
   // DEADLINE_EXCEEDED after the deadline (the server is sent notifications/cancelled); CANCELLED when
   // call.cancelled() turns true; the transport's status when it closed.
-  absl::StatusOr<nlohmann::json> Request(std::string_view method, const nlohmann::json& params,
+  absl::StatusOr<nlohmann::ordered_json> Request(std::string_view method, const nlohmann::ordered_json& params,
                                          const McpCallOptions& call = {});
 
   // Sends notification `method`.
-  absl::Status Notify(std::string_view method, const nlohmann::json& params);
+  absl::Status Notify(std::string_view method, const nlohmann::ordered_json& params);
 
   // True once the server sent notifications/tools/list_changed.
   bool tools_changed() const;
@@ -105,7 +105,7 @@ class McpClient {
  private:
   struct Pending {
     std::string method;
-    std::optional<absl::StatusOr<nlohmann::json>> result;
+    std::optional<absl::StatusOr<nlohmann::ordered_json>> result;
   };
 
   McpClient(std::unique_ptr<McpTransport> transport, McpClientOptions options);
@@ -114,7 +114,7 @@ class McpClient {
   void OnServerRequest(const JsonRpcMessage& message);
   void OnClosed(absl::Status why);
   // Waits for request `id` until `deadline`; removes it from pending_ in every case.
-  absl::StatusOr<nlohmann::json> Await(int64_t id, absl::Time deadline, const McpCallOptions& call);
+  absl::StatusOr<nlohmann::ordered_json> Await(int64_t id, absl::Time deadline, const McpCallOptions& call);
   absl::Status Prefixed(const absl::Status& status) const;
 
   const McpClientOptions options_;

@@ -12,7 +12,7 @@
 namespace catena::connectors {
 namespace {
 
-using json = nlohmann::json;
+using json = nlohmann::ordered_json;
 
 // Collects the JSON-RPC messages of one POST reply, JSON or SSE (told apart by the first byte, since the
 // streaming callback runs before the headers are handed back), and notices the reply to the posted request.

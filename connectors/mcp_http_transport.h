@@ -35,7 +35,7 @@ class McpHttpTransport : public McpTransport {
   // POSTs `message`. HTTP 202 accepts a notification or response; 200 carries replies (JSON or SSE). Errors:
   // UNAVAILABLE (connection, 5xx, expired session: 404), UNAUTHENTICATED/PERMISSION_DENIED (401/403),
   // FAILED_PRECONDITION (other 4xx, with a snippet of the body), DEADLINE_EXCEEDED.
-  absl::Status Send(const nlohmann::json& message, absl::Time deadline) override;
+  absl::Status Send(const nlohmann::ordered_json& message, absl::Time deadline) override;
   void SetProtocolVersion(const std::string& version) override;
   std::string Describe() const override { return options_.url; }
 
@@ -43,7 +43,7 @@ class McpHttpTransport : public McpTransport {
   std::string session_id() const;
 
  private:
-  HttpRequest BuildPost(const nlohmann::json& message, absl::Time deadline) const;
+  HttpRequest BuildPost(const nlohmann::ordered_json& message, absl::Time deadline) const;
   absl::Status CheckStatus(const HttpResponse& response) const;
 
   McpHttpOptions options_;

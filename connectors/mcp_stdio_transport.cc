@@ -175,8 +175,8 @@ absl::Status McpStdioTransport::Start(MessageHandler on_message, ClosedHandler o
   return absl::OkStatus();
 }
 
-absl::Status McpStdioTransport::Send(const nlohmann::json& message, absl::Time deadline) {
-  std::string line = message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+absl::Status McpStdioTransport::Send(const nlohmann::ordered_json& message, absl::Time deadline) {
+  std::string line = message.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   line += '\n';
   std::lock_guard<std::mutex> write_lock(write_mu_);
   size_t sent = 0;

@@ -41,7 +41,7 @@ class McpStdioTransport : public McpTransport {
   // Spawns the command. NOT_FOUND when it does not exist, INVALID_ARGUMENT for an empty command or a bad cwd.
   absl::Status Start(MessageHandler on_message, ClosedHandler on_closed) override;
   // Writes one line to the child's stdin; UNAVAILABLE (with the exit status) once the child is gone.
-  absl::Status Send(const nlohmann::json& message, absl::Time deadline) override;
+  absl::Status Send(const nlohmann::ordered_json& message, absl::Time deadline) override;
   std::string Describe() const override;
 
   // The child's process id (-1 before Start); for tests.

@@ -28,7 +28,7 @@ class McpTransport {
 
   // Sends one message; `deadline` bounds the exchange. HTTP delivers the replies carried by the response to the
   // MessageHandler before returning. Errors: UNAVAILABLE (connection gone), DEADLINE_EXCEEDED.
-  virtual absl::Status Send(const nlohmann::json& message, absl::Time deadline) = 0;
+  virtual absl::Status Send(const nlohmann::ordered_json& message, absl::Time deadline) = 0;
 
   // Tells the transport the protocol version agreed by initialize (HTTP sends it as MCP-Protocol-Version).
   virtual void SetProtocolVersion(const std::string& version) {}

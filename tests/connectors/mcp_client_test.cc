@@ -18,7 +18,7 @@
 namespace catena::connectors {
 namespace {
 
-using json = nlohmann::json;
+using json = nlohmann::ordered_json;
 using catena::testing::EverythingHttpServer;
 using catena::testing::EverythingServerScript;
 using catena::testing::EverythingStdio;
@@ -224,6 +224,21 @@ TEST_CASE("a stdio MCP server that dies mid-call fails the call with its exit st
                           Catch::Contains("out of cheese"));
   // Later calls fail at once with the same reason.
   CHECK(absl::IsUnavailable((*client)->ListTools().status()));
+}
+
+TEST_CASE("a tool's inputSchema keeps the server's property order", "[unit]") {
+  // The order is the one constrained decoding writes the arguments in.
+  absl::StatusOr<std::shared_ptr<McpClient>> client = ConnectStdio(
+      ScriptedServer(R"(read list; echo '{"jsonrpc":"2.0","id":2,"result":{"tools":[{"name":"ship",)"
+                     R"("inputSchema":{"type":"object","properties":{"zip":{"type":"string"},"city":{}},)"
+                     R"("required":["zip"]}}]}}'; cat > /dev/null)"),
+      absl::Seconds(10));
+  REQUIRE(client.ok());
+  absl::StatusOr<std::vector<McpTool>> tools = (*client)->ListTools();
+  REQUIRE(tools.ok());
+  REQUIRE(tools->size() == 1);
+  CHECK((*tools)[0].input_schema.dump() ==
+        R"({"type":"object","properties":{"zip":{"type":"string"},"city":{}},"required":["zip"]})");
 }
 
 TEST_CASE("a stdio MCP server that never answers hits the deadline", "[unit]") {
