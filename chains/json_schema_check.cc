@@ -1,5 +1,6 @@
 #include "chains/json_schema_check.h"
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 
@@ -160,6 +161,12 @@ absl::Status CheckNumber(const Json& schema, const Json& value, const std::strin
   if (schema.contains("exclusiveMaximum") && schema["exclusiveMaximum"].is_number()) {
     if (auto s = bound("exclusiveMaximum", x < schema["exclusiveMaximum"].get<double>()); !s.ok()) return s;
   }
+  if (schema.contains("multipleOf") && schema["multipleOf"].is_number() && schema["multipleOf"].get<double>() > 0) {
+    // Within double rounding: 0.07 is a multiple of 0.01, though 0.07 / 0.01 is 7.000000000000001.
+    const double quotient = x / schema["multipleOf"].get<double>();
+    const bool whole = std::fabs(quotient - std::round(quotient)) <= 1e-9 * std::max(1.0, std::fabs(quotient));
+    if (auto s = bound("multipleOf", whole); !s.ok()) return s;
+  }
   return absl::OkStatus();
 }
 
@@ -244,6 +251,10 @@ Json MinimalScalar(const std::string& type, const Json& schema) {
     if (schema.contains("minimum")) low = schema["minimum"].get<double>();
     if (schema.contains("exclusiveMinimum") && schema["exclusiveMinimum"].is_number()) {
       low = std::floor(schema["exclusiveMinimum"].get<double>()) + 1;
+    }
+    if (schema.contains("multipleOf") && schema["multipleOf"].is_number() && schema["multipleOf"].get<double>() > 0) {
+      const double step = schema["multipleOf"].get<double>();
+      low = std::ceil(low / step - 1e-9) * step;
     }
     if (schema.contains("maximum") && low > schema["maximum"].get<double>()) low = schema["maximum"].get<double>();
     if (type == "integer") return static_cast<int64_t>(std::ceil(low));

@@ -4,7 +4,7 @@
 // output.json and llm.chat nodes and by TestChatModel. Pure functions; thread-safe.
 //
 // Supported keywords: type (string or list), properties, required, additionalProperties (bool), enum, const,
-// items, minItems/maxItems, minLength/maxLength, minimum/maximum, exclusiveMinimum/exclusiveMaximum,
+// items, minItems/maxItems, minLength/maxLength, minimum/maximum, exclusiveMinimum/exclusiveMaximum, multipleOf,
 // anyOf, oneOf (as anyOf), allOf, and on strings `pattern` or a `format` among date, time, date-time, uuid, ipv4
 // and email (inference::StringMatchesSchemaPattern: the constrained-decoding grammar's own automaton). Other
 // keywords are ignored.

@@ -263,9 +263,15 @@ Wide Pow10(int n) {
 Wide UnitsPerOne(const Node& node) { return node.integer ? 1 : Pow10(Grammar::kBoundedFractionDigits); }
 
 // Whether the magnitudes [a, b] (in units), with the sign applied, reach into the node's range.
+// Every unit value in such a span is reachable, so with multipleOf it is enough that one multiple lies inside.
 bool Reaches(const Node& node, bool negative, Wide a, Wide b) {
   if (negative) std::tie(a, b) = std::pair<Wide, Wide>(-b, -a);
-  return std::max<Wide>(a, node.low) <= std::min<Wide>(b, node.high);
+  const Wide low = std::max<Wide>(a, node.low), high = std::min<Wide>(b, node.high);
+  if (low > high) return false;
+  if (node.multiple <= 0) return true;
+  const Wide m = node.multiple;
+  const Wide first = low >= 0 ? (low + m - 1) / m * m : -((-low) / m * m);  // the least multiple >= low
+  return first <= high;
 }
 
 // Whether some completion of the bounded number in `f` (the value as it stands included) lies in the node's
@@ -312,7 +318,7 @@ bool NumberComplete(const Node& node, const Frame& f) {
   Wide value = static_cast<Wide>(v.integer) * UnitsPerOne(node);
   if (f.phase == kNumFrac) value += static_cast<Wide>(v.fraction) * Pow10(Grammar::kBoundedFractionDigits - f.aux);
   if (v.negative) value = -value;
-  return value >= node.low && value <= node.high;
+  return value >= node.low && value <= node.high && (node.multiple <= 0 || value % node.multiple == 0);
 }
 
 // StepNumber for a bounded node: no exponent, the value kept in the frame, and no byte after which the range is

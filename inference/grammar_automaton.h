@@ -49,6 +49,7 @@ struct Node {
   // frames carry the value read so far.
   bool bounded = false;
   int64_t low = 0, high = 0;
+  int64_t multiple = 0;  // bounded kNumber with multipleOf: values are multiples of this many units (0: any)
   std::vector<Property> properties;                  // kObject, in emission order
   int32_t items = -1;                                // kArray: the item node; kMap: the value node
   int32_t key = -1;                                  // kMap: the key string node

@@ -35,7 +35,8 @@ const absl::flat_hash_set<std::string>& Supported() {
                                                                  "minLength",  "maxLength", "uniqueItems",
                                                                  "minimum",    "maximum",   "exclusiveMinimum",
                                                                  "exclusiveMaximum", "oneOf",
-                                                                 "pattern",    "prefixItems"};
+                                                                 "pattern",    "prefixItems",
+                                                                 "multipleOf"};
   return *kSet;
 }
 
@@ -507,10 +508,25 @@ absl::Status SchemaCompiler::ReadNumberBounds(const Json& schema, const std::str
     if (name == "maximum") node.high = std::min(node.high, ScaledBound(value, scale, false));
     if (name == "exclusiveMaximum") node.high = std::min(node.high, ScaledBound(value, scale, true) - 1);
   }
+  if (schema.contains("multipleOf")) {
+    // A multiple of k units: the value read so far is in the frame, as for bounds, and checked at its end.
+    const std::string key_pointer = Child(pointer, "multipleOf");
+    const Json& value = schema["multipleOf"];
+    if (!value.is_number() || value.get<double>() <= 0) return Bad(key_pointer, "must be a number greater than 0");
+    const int64_t down = ScaledBound(value, scale, /*round_up=*/false), up = ScaledBound(value, scale, true);
+    if (down != up || down >= kUnbounded) {
+      return Unsupported(key_pointer, node.integer ? "only whole multipleOf values below 10^18 are supported on integers"
+                                                   : "only multipleOf values with at most 9 fraction digits are "
+                                                     "supported on numbers");
+    }
+    node.bounded = true;
+    node.multiple = down;
+  }
   if (node.bounded && !grammar::NumberRangeReachable(node)) {
-    return Bad(pointer, node.integer ? "no integer of at most 16 digits lies within minimum/maximum"
-                                     : "no number of at most 9 digits on either side of the point lies within "
-                                       "minimum/maximum");
+    const char* which = node.multiple > 0 ? "minimum/maximum and multipleOf" : "minimum/maximum";
+    return Bad(pointer, node.integer ? absl::StrCat("no integer of at most 16 digits meets ", which)
+                                     : absl::StrCat("no number of at most 9 digits on either side of the point "
+                                                    "meets ", which));
   }
   return absl::OkStatus();
 }

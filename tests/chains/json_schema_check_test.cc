@@ -54,6 +54,9 @@ TEST_CASE("CheckJsonSchema applies pattern and the formats the grammar enforces"
         R"($.iban: expected a string matching ^[A-Z]{2}\d{2}[A-Z0-9]{4,30}$, got "de89ABCD1234")");
   CHECK(Problem(schema, R"({"day": "2024-13-01"})") == R"($.day: expected a date string, got "2024-13-01")");
   CHECK(Problem(schema, R"({"note": "ok"})") == R"($.note: expected a string matching o"k, got "ok")");
+  CHECK(Problem(R"({"type": "number", "multipleOf": 0.01})", "0.07") == "ok");
+  CHECK(Problem(R"({"type": "number", "multipleOf": 0.01})", "0.075") == "$: 0.075 violates multipleOf 0.01");
+  CHECK(Problem(R"({"type": "integer", "multipleOf": 5})", "-15") == "ok");
   CHECK_THAT(Problem(R"json({"type": "string", "pattern": "(?=a)"})json", R"("a")"),
              Catch::StartsWith("$: the schema's pattern cannot be checked: lookahead"));
 }
@@ -70,6 +73,7 @@ TEST_CASE("MinimalJsonInstance satisfies the schema it was built from", "[unit]"
       R"({"type": "object", "required": ["code", "when", "id"], "properties": {"code": {"type": "string",
           "pattern": "^[A-Z]{3}-\\d{2,4}$"}, "when": {"type": "string", "format": "date-time"},
           "id": {"type": "string", "pattern": "x+", "minLength": 3}}})",
+      R"({"type": "number", "minimum": 0.3, "multipleOf": 0.25})",
   };
   for (const char* schema : schemas) {
     const Json instance = MinimalJsonInstance(Json::parse(schema));
@@ -79,6 +83,7 @@ TEST_CASE("MinimalJsonInstance satisfies the schema it was built from", "[unit]"
   CHECK(MinimalJsonInstance(Json::parse(schemas[0])) == Json::parse(R"({"a": "aa", "b": 4, "c": ["x"]})"));
   CHECK(MinimalJsonInstance(Json::parse(schemas[5])) ==
         Json::parse(R"({"code": "AAA-00", "when": "0000-01-01T00:00:00Z", "id": "aax"})"));
+  CHECK(MinimalJsonInstance(Json::parse(schemas[6])) == Json(0.5));
 }
 
 }  // namespace

@@ -142,6 +142,16 @@ const std::vector<SchemaCase>& Cases() {
        {R"({"point": [1]})", R"({"point": [1, 2, 3]})", R"({"point": [1, "2"]})", R"({"point": [1,2]})",
         R"({"point": [1, 2], "pair": ["abcd", 1]})", R"({"point": [1, 2], "pair": ["a", 3]})",
         R"({"point": [1, 2], "cut": [7, "x"]})"}},
+      // multipleOf: whole steps on integers, binary-exact decimal steps on numbers (Python's jsonschema divides
+      // floats, so 0.01 is tested on its own below), with and without bounds.
+      {R"({"type":"object","properties":{"qty":{"type":"integer","multipleOf":5},"price":{"type":"number",
+          "multipleOf":0.25,"minimum":0,"maximum":100},"step":{"type":"integer","multipleOf":3,"minimum":-10,
+          "maximum":10}},"required":["qty","price"]})",
+       {R"({"qty": 0, "price": 0})", R"({"qty": -15, "price": 99.75, "step": -9})",
+        R"({"qty": 1000000, "price": 100, "step": 9})", R"({"qty": 5, "price": 0.5, "step": 0})"},
+       {R"({"qty": 7, "price": 1})", R"({"qty": 5, "price": 0.3})", R"({"qty": 5, "price": 100.25})",
+        R"({"qty": 5, "price": 1, "step": 10})", R"({"qty": 5, "price": 1, "step": -12})",
+        R"({"qty": 5, "price": 1e2})", R"({"qty": 5, "price": -0.25})"}},
       // Patterns and formats, as pydantic writes constr(pattern=...) and date fields.
       {R"({"type":"object","properties":{"code":{"type":"string","pattern":"^[A-Z]{3}-\\d{2,4}$"},
           "iban":{"type":"string","pattern":"^[A-Z]{2}\\d{2}[A-Z0-9]{4,12}$","maxLength":14},
@@ -297,6 +307,12 @@ std::string Violation(const OrderedJson& value, const OrderedJson& schema, const
         (schema.contains("exclusiveMaximum") && number >= schema["exclusiveMaximum"].get<double>())) {
       return "number out of bounds";
     }
+    if (schema.contains("multipleOf")) {
+      const double quotient = number / schema["multipleOf"].get<double>();
+      if (std::fabs(quotient - std::round(quotient)) > 1e-9 * std::max(1.0, std::fabs(quotient))) {
+        return "not a multiple of multipleOf";
+      }
+    }
   }
   if (value.is_string()) {
     const size_t length = CodePoints(value.get<std::string>());
@@ -372,6 +388,38 @@ TEST_CASE("random walks through allowed tokens always produce instances of the s
   }
   REQUIRE(samples.size() > 300);
   CHECK(ValidateWithPython(samples).value_or("") == "");
+}
+
+TEST_CASE("multipleOf 0.01 admits exactly the amounts in whole cents", "[unit]") {
+  const char* schema = R"({"type":"number","multipleOf":0.01,"minimum":0,"exclusiveMaximum":1000})";
+  for (const LoadedVocabulary* vocab : {&testing::Mistral(), &testing::Llama3()}) {
+    auto grammar = Compile(schema, *vocab);
+    for (const char* text : {"0.07", "12.5", "3", "999.99", "0", "0.1"}) {
+      INFO(text);
+      CHECK(AcceptsText(*vocab, grammar, text));
+    }
+    for (const char* text : {"0.071", "-0.01", "1e1", "0.005", "1000", "999.999"}) {
+      INFO(text);
+      CHECK_FALSE(AcceptsText(*vocab, grammar, text));
+    }
+    // Every random walk is an amount in [0, 1000) with at most two significant fraction digits.
+    std::mt19937 rng(5);
+    int ended_walks = 0;
+    for (int walk = 0; walk < 40; ++walk) {
+      bool ended = false;
+      const std::string text = testing::OutputBytes(*vocab->tokenizer, RandomWalk(grammar, *vocab->tokenizer, rng,
+                                                                                    60, ended));
+      if (!ended) continue;
+      ++ended_walks;
+      INFO(text);
+      const size_t point = text.find('.');
+      const std::string fraction = point == std::string::npos ? "" : text.substr(point + 1);
+      CHECK(fraction.find_last_not_of('0') + 1 <= 2);  // npos + 1 == 0 for an all-zero fraction
+      CHECK(text.find_first_not_of("0123456789.") == std::string::npos);
+      CHECK(std::stod(text) < 1000);
+    }
+    CHECK(ended_walks >= 10);
+  }
 }
 
 TEST_CASE("the test validators catch instances that break the schema", "[unit]") {
@@ -585,10 +633,15 @@ TEST_CASE("schema errors name the JSON pointer of the offending part", "[unit]")
       {R"({"type":"array","prefixItems":{"type":"integer"}})", absl::StatusCode::kInvalidArgument, "#/prefixItems:"},
       {R"({"type":"array","prefixItems":[{"type":"x"}]})", absl::StatusCode::kInvalidArgument,
        "#/prefixItems/0/type:"},
-      {R"({"type":"object","properties":{"a":{"type":"integer","multipleOf":2}}})", absl::StatusCode::kUnimplemented,
-       "#/properties/a/multipleOf:"},
+      {R"({"type":"object","properties":{"a":{"type":"integer","multipleOf":-2}}})",
+       absl::StatusCode::kInvalidArgument, "#/properties/a/multipleOf:"},
       {R"({"type":"integer","minimum":"3"})", absl::StatusCode::kInvalidArgument, "#/minimum:"},
       {R"({"type":"integer","minimum":5,"maximum":4})", absl::StatusCode::kInvalidArgument, "#: no integer"},
+      {R"({"type":"integer","minimum":1,"maximum":4,"multipleOf":5})", absl::StatusCode::kInvalidArgument,
+       "#: no integer of at most 16 digits meets minimum/maximum and multipleOf"},
+      {R"({"type":"integer","multipleOf":2.5})", absl::StatusCode::kUnimplemented, "#/multipleOf:"},
+      {R"({"type":"number","multipleOf":1e-10})", absl::StatusCode::kUnimplemented, "#/multipleOf:"},
+      {R"({"type":"number","multipleOf":0})", absl::StatusCode::kInvalidArgument, "#/multipleOf:"},
       {R"({"type":"integer","minimum":1.2,"maximum":1.8})", absl::StatusCode::kInvalidArgument, "#: no integer"},
       {R"({"type":"integer","exclusiveMinimum":3,"exclusiveMaximum":4})", absl::StatusCode::kInvalidArgument,
        "#: no integer"},
