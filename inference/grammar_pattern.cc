@@ -126,12 +126,12 @@ class Parser {
 
   bool AtEnd() const { return pos_ >= chars_.size(); }
   uint32_t Peek(size_t ahead = 0) const { return pos_ + ahead < chars_.size() ? chars_[pos_ + ahead] : 0xFFFFFFFF; }
+  size_t Offset() const { return offsets_[std::min(pos_, chars_.size())]; }  // in bytes
   absl::Status Error(std::string_view what) const {
-    return absl::InvalidArgumentError(absl::StrCat(std::string(what), " at offset ", offsets_[std::min(pos_, chars_.size())]));
+    return absl::InvalidArgumentError(absl::StrCat(std::string(what), " at offset ", Offset()));
   }
   absl::Status Unsupported(std::string_view what) const {
-    return absl::UnimplementedError(absl::StrCat(std::string(what), " (at offset ", offsets_[std::min(pos_, chars_.size())],
-                                                 ") is not supported"));
+    return absl::UnimplementedError(absl::StrCat(std::string(what), " (at offset ", Offset(), ") is not supported"));
   }
 
   absl::StatusOr<Regex> Disjunction(int depth) {

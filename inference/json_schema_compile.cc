@@ -515,9 +515,10 @@ absl::Status SchemaCompiler::ReadNumberBounds(const Json& schema, const std::str
     if (!value.is_number() || value.get<double>() <= 0) return Bad(key_pointer, "must be a number greater than 0");
     const int64_t down = ScaledBound(value, scale, /*round_up=*/false), up = ScaledBound(value, scale, true);
     if (down != up || down >= kUnbounded) {
-      return Unsupported(key_pointer, node.integer ? "only whole multipleOf values below 10^18 are supported on integers"
-                                                   : "only multipleOf values with at most 9 fraction digits are "
-                                                     "supported on numbers");
+      return Unsupported(key_pointer, node.integer
+                                          ? "only whole multipleOf values below 10^18 are supported on integers"
+                                          : "only multipleOf values with at most 9 fraction digits are supported "
+                                            "on numbers");
     }
     node.bounded = true;
     node.multiple = down;

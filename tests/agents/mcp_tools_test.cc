@@ -176,7 +176,7 @@ TEST_CASE("MCP server configs are checked before connecting", "[unit]") {
 TEST_CASE("MCP server entries are read from config JSON with secrets resolved", "[unit]") {
   setenv("MCP_TOOLS_TEST_TOKEN", "s3cret", 1);
   absl::StatusOr<McpServerConfig> http =
-      ParseMcpServerConfig(nlohmann::ordered_json::parse(R"({"name": "tickets", "http": {"url": "http://127.0.0.1:9/mcp",
+      ParseMcpServerConfig(nlohmann::json::parse(R"({"name": "tickets", "http": {"url": "http://127.0.0.1:9/mcp",
         "headers": {"Authorization": "env:MCP_TOOLS_TEST_TOKEN"}}, "prefix": "t_", "timeout": "1500ms",
         "approval": {"when": "args.priority == 'high'"}})"),
                            "tools.yaml mcp_servers[0]");
@@ -204,7 +204,7 @@ TEST_CASE("MCP server entries are read from config JSON with secrets resolved", 
   CHECK_FALSE(stdio->prefix.has_value());
 
   auto error = [](const char* text) {
-    return std::string(ParseMcpServerConfig(nlohmann::ordered_json::parse(text), "s[2]").status().message());
+    return std::string(ParseMcpServerConfig(nlohmann::json::parse(text), "s[2]").status().message());
   };
   CHECK(error(R"({"name": "x", "stdio": {"command": "a", "args": "b"}})") ==
         "s[2].stdio.args: expected a list of strings");
