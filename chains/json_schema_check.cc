@@ -63,6 +63,18 @@ bool HasType(const Json& value, const std::string& type) {
   return TypeOf(value) == type;
 }
 
+// The string value of `key` in `schema`, or "" when it is absent or not a string (pattern, format).
+std::string StringKeyword(const Json& schema, const char* key) {
+  const auto it = schema.find(key);
+  return it != schema.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+// multipleOf when it is a number above 0 (as JSON Schema requires), else 0.
+double MultipleOf(const Json& schema) {
+  const auto it = schema.find("multipleOf");
+  return it != schema.end() && it->is_number() && it->get<double>() > 0 ? it->get<double>() : 0;
+}
+
 absl::Status Fail(const std::string& path, std::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(path, ": ", std::string(what)));
 }
@@ -129,8 +141,8 @@ absl::Status CheckString(const Json& schema, const Json& value, const std::strin
     return Fail(path, absl::StrCat("expected at most ", schema["maxLength"].dump(), " characters, got ", length));
   }
   // pattern, else a format the JSON-schema grammar enforces: checked by the grammar's own automaton.
-  const std::string pattern = schema.value("pattern", Json("")).is_string() ? schema.value("pattern", "") : "";
-  const std::string format = schema.value("format", Json("")).is_string() ? schema.value("format", "") : "";
+  const std::string pattern = StringKeyword(schema, "pattern");
+  const std::string format = StringKeyword(schema, "format");
   if (pattern.empty() && format.empty()) return absl::OkStatus();
   const absl::StatusOr<bool> matches =
       inference::StringMatchesSchemaPattern(pattern, format, value.get_ref<const std::string&>());
@@ -161,9 +173,9 @@ absl::Status CheckNumber(const Json& schema, const Json& value, const std::strin
   if (schema.contains("exclusiveMaximum") && schema["exclusiveMaximum"].is_number()) {
     if (auto s = bound("exclusiveMaximum", x < schema["exclusiveMaximum"].get<double>()); !s.ok()) return s;
   }
-  if (schema.contains("multipleOf") && schema["multipleOf"].is_number() && schema["multipleOf"].get<double>() > 0) {
+  if (const double step = MultipleOf(schema); step > 0) {
     // Within double rounding: 0.07 is a multiple of 0.01, though 0.07 / 0.01 is 7.000000000000001.
-    const double quotient = x / schema["multipleOf"].get<double>();
+    const double quotient = x / step;
     const bool whole = std::fabs(quotient - std::round(quotient)) <= 1e-9 * std::max(1.0, std::fabs(quotient));
     if (auto s = bound("multipleOf", whole); !s.ok()) return s;
   }
@@ -238,8 +250,8 @@ namespace {
 Json MinimalScalar(const std::string& type, const Json& schema) {
   if (type == "string") {
     const size_t length = schema.contains("minLength") ? schema["minLength"].get<size_t>() : 0;
-    const std::string pattern = schema.value("pattern", Json("")).is_string() ? schema.value("pattern", "") : "";
-    const std::string format = schema.value("format", Json("")).is_string() ? schema.value("format", "") : "";
+    const std::string pattern = StringKeyword(schema, "pattern");
+    const std::string format = StringKeyword(schema, "format");
     const uint32_t max_length =
         schema.contains("maxLength") ? static_cast<uint32_t>(schema["maxLength"].get<size_t>()) : UINT32_MAX;
     absl::StatusOr<std::string> shortest =
@@ -252,10 +264,7 @@ Json MinimalScalar(const std::string& type, const Json& schema) {
     if (schema.contains("exclusiveMinimum") && schema["exclusiveMinimum"].is_number()) {
       low = std::floor(schema["exclusiveMinimum"].get<double>()) + 1;
     }
-    if (schema.contains("multipleOf") && schema["multipleOf"].is_number() && schema["multipleOf"].get<double>() > 0) {
-      const double step = schema["multipleOf"].get<double>();
-      low = std::ceil(low / step - 1e-9) * step;
-    }
+    if (const double step = MultipleOf(schema); step > 0) low = std::ceil(low / step - 1e-9) * step;
     if (schema.contains("maximum") && low > schema["maximum"].get<double>()) low = schema["maximum"].get<double>();
     if (type == "integer") return static_cast<int64_t>(std::ceil(low));
     return low == std::floor(low) ? Json(static_cast<int64_t>(low)) : Json(low);
