@@ -25,7 +25,11 @@ namespace {
 constexpr uint32_t kMaxCodePoint = 0x10FFFF;
 constexpr int kMaxRepeat = 1000;
 constexpr size_t kMaxNfaStates = 200000;
-constexpr size_t kMaxDfaStates = 4096;
+constexpr size_t kMaxDfaStates = 32768;
+constexpr size_t kMaxTableEntries = size_t{4} << 20;  // DFA states x byte classes (16 MB of transitions)
+// NFA edges the subset construction may walk (well under a second on the dev VM): unanchored counted repetitions of
+// wide classes make every DFA state a set of many positions.
+constexpr size_t kMaxSubsetWork = size_t{16} << 20;
 constexpr uint32_t kMaxCountedLength = 4096;
 
 // Code point sets: inclusive ranges, sorted and merged by Normalize.
@@ -582,25 +586,37 @@ class NfaBuilder {
 using StateSet = std::vector<int32_t>;
 
 // `seeds` and every state reachable from them without reading a byte; the anchors hold at the start (^) and at
-// the end ($) only when said so.
-StateSet Closure(const std::vector<NfaState>& nfa, StateSet seeds, bool at_start, bool at_end) {
-  std::vector<bool> seen(nfa.size(), false);
-  StateSet out;
-  while (!seeds.empty()) {
-    const int32_t s = seeds.back();
-    seeds.pop_back();
-    if (seen[s]) continue;
-    seen[s] = true;
-    out.push_back(s);
-    for (const NfaEdge& edge : nfa[s].edges) {
-      const bool follow = edge.kind == NfaEdge::Kind::kEmpty || (edge.kind == NfaEdge::Kind::kLineStart && at_start) ||
-                          (edge.kind == NfaEdge::Kind::kLineEnd && at_end);
-      if (follow && !seen[edge.to]) seeds.push_back(edge.to);
+// the end ($) only when said so. Visited states are stamped per call, so a call costs its closure's size, not the
+// NFA's.
+class Closer {
+ public:
+  explicit Closer(const std::vector<NfaState>& nfa) : nfa_(nfa), stamp_(nfa.size(), 0) {}
+
+  StateSet operator()(StateSet seeds, bool at_start, bool at_end) {
+    ++epoch_;
+    StateSet out;
+    while (!seeds.empty()) {
+      const int32_t s = seeds.back();
+      seeds.pop_back();
+      if (stamp_[s] == epoch_) continue;
+      stamp_[s] = epoch_;
+      out.push_back(s);
+      for (const NfaEdge& edge : nfa_[s].edges) {
+        const bool follow = edge.kind == NfaEdge::Kind::kEmpty ||
+                            (edge.kind == NfaEdge::Kind::kLineStart && at_start) ||
+                            (edge.kind == NfaEdge::Kind::kLineEnd && at_end);
+        if (follow && stamp_[edge.to] != epoch_) seeds.push_back(edge.to);
+      }
     }
+    std::sort(out.begin(), out.end());
+    return out;
   }
-  std::sort(out.begin(), out.end());
-  return out;
-}
+
+ private:
+  const std::vector<NfaState>& nfa_;
+  std::vector<uint32_t> stamp_;
+  uint32_t epoch_ = 0;
+};
 
 }  // namespace
 
@@ -622,46 +638,64 @@ absl::StatusOr<StringPattern> StringPattern::Compile(std::string_view pattern, u
   CATENA_RETURN_IF_ERROR(builder.Emit(regex, start, final_state));
   const std::vector<NfaState> nfa = builder.Take();
 
-  // Subset construction. DFA state 0 is the start, the only one where ^ holds.
-  std::vector<StateSet> sets = {Closure(nfa, {start}, /*at_start=*/true, /*at_end=*/false)};
-  std::map<StateSet, int32_t> ids;
   StringPattern out;
   out.min_length_ = min_length;
   out.max_length_ = max_length;
+  // Byte classes: bytes that no edge tells apart share one column of the transition table.
+  bool splits[257] = {true};
+  for (const NfaState& state : nfa) {
+    for (const NfaEdge& edge : state.edges) {
+      if (edge.kind == NfaEdge::Kind::kByte) splits[edge.lo] = splits[edge.hi + 1] = true;
+    }
+  }
+  int32_t last_class = -1;
+  for (int b = 0; b < 256; ++b) out.class_of_[b] = static_cast<uint8_t>(last_class += splits[b]);
+  const size_t classes = out.classes_ = static_cast<size_t>(last_class) + 1;
+
+  // Subset construction. DFA state 0 is the start, the only one where ^ holds.
+  Closer closure(nfa);
+  std::vector<StateSet> sets = {closure({start}, /*at_start=*/true, /*at_end=*/false)};
+  std::map<StateSet, int32_t> ids;
   std::vector<uint8_t> accepting;
+  size_t walked = 0;  // NFA edges looked at
   for (size_t d = 0; d < sets.size(); ++d) {
     const StateSet set = sets[d];
-    const StateSet ends = Closure(nfa, set, d == 0, /*at_end=*/true);
+    for (int32_t s : set) walked += nfa[s].edges.size() + 1;
+    if (walked > kMaxSubsetWork) {
+      return absl::UnimplementedError(
+          absl::StrCat("the pattern is too complex to compile (", d, " automaton states built before the limit)"));
+    }
+    const StateSet ends = closure(set, d == 0, /*at_end=*/true);
     accepting.push_back(std::binary_search(ends.begin(), ends.end(), final_state));
     out.boundary_.push_back(!nfa[set.front()].mid);
-    std::vector<StateSet> by_byte(256);
+    std::vector<StateSet> by_class(classes);
     for (int32_t s : set) {
       for (const NfaEdge& edge : nfa[s].edges) {
         if (edge.kind != NfaEdge::Kind::kByte) continue;
-        for (int b = edge.lo; b <= edge.hi; ++b) by_byte[b].push_back(edge.to);
+        for (int c = out.class_of_[edge.lo]; c <= out.class_of_[edge.hi]; ++c) by_class[c].push_back(edge.to);
       }
     }
     std::map<StateSet, int32_t> memo;  // targets -> DFA state, within this state's row
-    out.next_.resize(out.next_.size() + 256, -1);
-    for (int b = 0; b < 256; ++b) {
-      StateSet& targets = by_byte[b];
+    out.next_.resize(out.next_.size() + classes, -1);
+    for (size_t c = 0; c < classes; ++c) {
+      StateSet& targets = by_class[c];
       if (targets.empty()) continue;
       std::sort(targets.begin(), targets.end());
       targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
       auto [memo_it, fresh] = memo.emplace(targets, -1);
       if (fresh) {
-        StateSet closed = Closure(nfa, targets, false, false);
+        StateSet closed = closure(targets, false, false);
         auto [it, inserted] = ids.emplace(closed, static_cast<int32_t>(sets.size()));
         if (inserted) {
-          if (sets.size() >= kMaxDfaStates) {
-            return absl::UnimplementedError(
-                absl::StrCat("the pattern needs more than ", kMaxDfaStates, " automaton states"));
+          if (sets.size() >= kMaxDfaStates || (sets.size() + 1) * classes > kMaxTableEntries) {
+            return absl::UnimplementedError(absl::StrCat("the pattern needs more than ", sets.size(),
+                                                         " automaton states of ", classes, " byte classes"));
           }
           sets.push_back(std::move(closed));
         }
         memo_it->second = it->second;
       }
-      out.next_[d * 256 + b] = memo_it->second;
+      out.next_[d * classes + c] = memo_it->second;
     }
   }
 
@@ -674,7 +708,7 @@ absl::StatusOr<StringPattern> StringPattern::Compile(std::string_view pattern, u
   out.reach_.assign(n * words, 0);
   std::vector<std::vector<int32_t>> predecessors(n);
   for (size_t d = 0; d < n; ++d) {
-    StateSet targets(out.next_.begin() + d * 256, out.next_.begin() + (d + 1) * 256);
+    StateSet targets(out.next_.begin() + d * classes, out.next_.begin() + (d + 1) * classes);
     std::sort(targets.begin(), targets.end());
     targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
     for (int32_t t : targets) {
@@ -752,7 +786,7 @@ bool StringPattern::Feasible(int32_t state, uint32_t count) const {
 }
 
 int32_t StringPattern::Advance(int32_t state, uint32_t& count, uint8_t byte) const {
-  const int32_t next = next_[state * 256 + byte];
+  const int32_t next = next_[state * classes_ + class_of_[byte]];
   if (next < 0) return -1;
   const uint32_t advanced = boundary_[next] ? std::min(count + 1, count_cap_) : count;
   if (!Feasible(next, advanced)) return -1;

@@ -59,7 +59,9 @@ class StringPattern {
   // The largest, over states that can still end a match within maxLength, of the fewest code points to its end.
   uint32_t longest_shortest_end_ = 0;
   size_t reach_words_ = 1;
-  std::vector<int32_t> next_;     // state * 256 + byte -> state or -1
+  uint8_t class_of_[256] = {};     // byte -> its class: bytes of one class move every state alike
+  size_t classes_ = 1;
+  std::vector<int32_t> next_;     // state * classes_ + class -> state or -1
   std::vector<uint8_t> boundary_;  // per state: between code points (not inside an escape or UTF-8 sequence)
   std::vector<uint64_t> reach_;   // per state: reach_words_ words
 };

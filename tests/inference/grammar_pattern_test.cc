@@ -175,6 +175,15 @@ TEST_CASE("length bounds beside a pattern leave no dead end", "[unit]") {
   CHECK(Admits(*ok, "xyok"));
   CHECK_FALSE(Admits(*ok, "xyokz1"));
 
+  // Long counted repetitions of `.` fit: their table has a column per byte class, not per byte.
+  auto long_line = StringPattern::Compile("^.{1,1000}$", 0, UINT32_MAX);
+  INFO(long_line.status());
+  REQUIRE(long_line.ok());
+  CHECK(long_line->states() > 4096);
+  CHECK(Admits(*long_line, std::string(999, 'x') + "é"));
+  CHECK_FALSE(Admits(*long_line, std::string(1000, 'x') + "é"));
+  CHECK_FALSE(Admits(*long_line, ""));
+
   auto none = StringPattern::Compile("^(aa)*$", 3, 3);
   CHECK(none.status().code() == absl::StatusCode::kInvalidArgument);
   CHECK(std::string(none.status().message()).find("minLength/maxLength") != std::string::npos);
@@ -258,6 +267,7 @@ TEST_CASE("bad patterns get errors naming the schema pointer and the offset", "[
       {R"(\p{L})", absl::StatusCode::kUnimplemented, "Unicode property"},
       {"a{1001}", absl::StatusCode::kUnimplemented, "repetition count above 1000"},
       {"(a{1000}){1000}", absl::StatusCode::kUnimplemented, "too many states"},
+      {"[^a]{1000}", absl::StatusCode::kUnimplemented, "too complex to compile"},
   };
   for (const auto& [pattern, code, message] : cases) {
     const absl::Status status = error(pattern);
