@@ -618,30 +618,20 @@ class Closer {
   uint32_t epoch_ = 0;
 };
 
-}  // namespace
+// The DFA of an NFA: its byte classes (bytes no edge tells apart share a column), transitions (-1: none) and,
+// per state, whether it lies between code points and whether the text so far matches.
+struct Dfa {
+  uint8_t class_of[256] = {};
+  size_t classes = 1;
+  std::vector<int32_t> next;  // state * classes + class
+  std::vector<uint8_t> boundary, accepting;
+  size_t states() const { return boundary.size(); }
+};
 
-absl::StatusOr<StringPattern> StringPattern::Compile(std::string_view pattern, uint32_t min_length,
-                                                      uint32_t max_length) {
-  const bool bounded = max_length != UINT32_MAX;
-  if ((bounded ? max_length : min_length) > kMaxCountedLength) {
-    return absl::UnimplementedError(
-        absl::StrCat("minLength/maxLength above ", kMaxCountedLength, " beside a pattern is not supported"));
-  }
-  CATENA_ASSIGN_OR_RETURN(Regex regex, Parser(pattern).Parse());
-
-  // Matched anywhere: any text may come before and after the expression (the anchors pin it to the ends).
-  NfaBuilder builder;
-  const int32_t start = builder.NewState();
-  const int32_t final_state = builder.NewState();
-  builder.AddSet(AnyCodePoint(), start, start);
-  builder.AddSet(AnyCodePoint(), final_state, final_state);
-  CATENA_RETURN_IF_ERROR(builder.Emit(regex, start, final_state));
-  const std::vector<NfaState> nfa = builder.Take();
-
-  StringPattern out;
-  out.min_length_ = min_length;
-  out.max_length_ = max_length;
-  // Byte classes: bytes that no edge tells apart share one column of the transition table.
+// Subset construction from `start`, the only state where ^ holds; `final_state` accepts. UNIMPLEMENTED past
+// the size and work limits.
+absl::StatusOr<Dfa> Determinize(const std::vector<NfaState>& nfa, int32_t start, int32_t final_state) {
+  Dfa dfa;
   bool splits[257] = {true};
   for (const NfaState& state : nfa) {
     for (const NfaEdge& edge : state.edges) {
@@ -649,14 +639,12 @@ absl::StatusOr<StringPattern> StringPattern::Compile(std::string_view pattern, u
     }
   }
   int32_t last_class = -1;
-  for (int b = 0; b < 256; ++b) out.class_of_[b] = static_cast<uint8_t>(last_class += splits[b]);
-  const size_t classes = out.classes_ = static_cast<size_t>(last_class) + 1;
+  for (int b = 0; b < 256; ++b) dfa.class_of[b] = static_cast<uint8_t>(last_class += splits[b]);
+  const size_t classes = dfa.classes = static_cast<size_t>(last_class) + 1;
 
-  // Subset construction. DFA state 0 is the start, the only one where ^ holds.
   Closer closure(nfa);
   std::vector<StateSet> sets = {closure({start}, /*at_start=*/true, /*at_end=*/false)};
   std::map<StateSet, int32_t> ids;
-  std::vector<uint8_t> accepting;
   size_t walked = 0;  // NFA edges looked at
   for (size_t d = 0; d < sets.size(); ++d) {
     const StateSet set = sets[d];
@@ -666,17 +654,17 @@ absl::StatusOr<StringPattern> StringPattern::Compile(std::string_view pattern, u
           absl::StrCat("the pattern is too complex to compile (", d, " automaton states built before the limit)"));
     }
     const StateSet ends = closure(set, d == 0, /*at_end=*/true);
-    accepting.push_back(std::binary_search(ends.begin(), ends.end(), final_state));
-    out.boundary_.push_back(!nfa[set.front()].mid);
+    dfa.accepting.push_back(std::binary_search(ends.begin(), ends.end(), final_state));
+    dfa.boundary.push_back(!nfa[set.front()].mid);
     std::vector<StateSet> by_class(classes);
     for (int32_t s : set) {
       for (const NfaEdge& edge : nfa[s].edges) {
         if (edge.kind != NfaEdge::Kind::kByte) continue;
-        for (int c = out.class_of_[edge.lo]; c <= out.class_of_[edge.hi]; ++c) by_class[c].push_back(edge.to);
+        for (int c = dfa.class_of[edge.lo]; c <= dfa.class_of[edge.hi]; ++c) by_class[c].push_back(edge.to);
       }
     }
     std::map<StateSet, int32_t> memo;  // targets -> DFA state, within this state's row
-    out.next_.resize(out.next_.size() + classes, -1);
+    dfa.next.resize(dfa.next.size() + classes, -1);
     for (size_t c = 0; c < classes; ++c) {
       StateSet& targets = by_class[c];
       if (targets.empty()) continue;
@@ -695,20 +683,20 @@ absl::StatusOr<StringPattern> StringPattern::Compile(std::string_view pattern, u
         }
         memo_it->second = it->second;
       }
-      out.next_[d * classes + c] = memo_it->second;
+      dfa.next[d * classes + c] = memo_it->second;
     }
   }
+  return dfa;
+}
 
-  // Match lengths still reachable from each state, by a fixed point over the reversed transitions.
-  const size_t n = sets.size();
-  out.count_cap_ = (bounded ? max_length : min_length) + 1;
-  out.reach_words_ = out.count_cap_ / 64 + 1;
-  const size_t words = out.reach_words_;
-  const uint32_t cap = out.count_cap_;
-  out.reach_.assign(n * words, 0);
+// Per state, `words` words of bits: bit l (l < cap) when a match ends l code points later, bit cap when one ends
+// cap or more later. A fixed point over the reversed transitions.
+std::vector<uint64_t> ReachableLengths(const Dfa& dfa, uint32_t cap, size_t words) {
+  const size_t n = dfa.states();
+  std::vector<uint64_t> reach(n * words, 0);
   std::vector<std::vector<int32_t>> predecessors(n);
   for (size_t d = 0; d < n; ++d) {
-    StateSet targets(out.next_.begin() + d * classes, out.next_.begin() + (d + 1) * classes);
+    StateSet targets(dfa.next.begin() + d * dfa.classes, dfa.next.begin() + (d + 1) * dfa.classes);
     std::sort(targets.begin(), targets.end());
     targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
     for (int32_t t : targets) {
@@ -717,17 +705,17 @@ absl::StatusOr<StringPattern> StringPattern::Compile(std::string_view pattern, u
   }
   std::deque<int32_t> work;
   for (size_t d = 0; d < n; ++d) {
-    if (!accepting[d]) continue;
-    out.reach_[d * words] |= 1;
+    if (!dfa.accepting[d]) continue;
+    reach[d * words] |= 1;
     work.push_back(static_cast<int32_t>(d));
   }
   std::vector<uint64_t> shifted(words);
   while (!work.empty()) {
     const int32_t t = work.front();
     work.pop_front();
-    const uint64_t* from = &out.reach_[t * words];
+    const uint64_t* from = &reach[t * words];
     // A step into a boundary state completes a code point: lengths grow by one, saturating at the cap.
-    if (out.boundary_[t]) {
+    if (dfa.boundary[t]) {
       const bool saturated = (from[cap / 64] >> (cap % 64)) & 1;
       for (size_t w = 0; w < words; ++w) shifted[w] = (from[w] << 1) | (w > 0 ? from[w - 1] >> 63 : 0);
       shifted[words - 1] &= cap % 64 == 63 ? ~uint64_t{0} : (uint64_t{1} << (cap % 64 + 1)) - 1;
@@ -736,7 +724,7 @@ absl::StatusOr<StringPattern> StringPattern::Compile(std::string_view pattern, u
       std::copy(from, from + words, shifted.begin());
     }
     for (int32_t d : predecessors[t]) {
-      uint64_t* into = &out.reach_[d * words];
+      uint64_t* into = &reach[d * words];
       bool grew = false;
       for (size_t w = 0; w < words; ++w) {
         grew = grew || (shifted[w] & ~into[w]) != 0;
@@ -745,6 +733,40 @@ absl::StatusOr<StringPattern> StringPattern::Compile(std::string_view pattern, u
       if (grew) work.push_back(d);
     }
   }
+  return reach;
+}
+
+}  // namespace
+
+absl::StatusOr<StringPattern> StringPattern::Compile(std::string_view pattern, uint32_t min_length,
+                                                      uint32_t max_length) {
+  const bool bounded = max_length != UINT32_MAX;
+  if ((bounded ? max_length : min_length) > kMaxCountedLength) {
+    return absl::UnimplementedError(
+        absl::StrCat("minLength/maxLength above ", kMaxCountedLength, " beside a pattern is not supported"));
+  }
+  CATENA_ASSIGN_OR_RETURN(Regex regex, Parser(pattern).Parse());
+
+  // Matched anywhere: any text may come before and after the expression (the anchors pin it to the ends).
+  NfaBuilder builder;
+  const int32_t start = builder.NewState();
+  const int32_t final_state = builder.NewState();
+  builder.AddSet(AnyCodePoint(), start, start);
+  builder.AddSet(AnyCodePoint(), final_state, final_state);
+  CATENA_RETURN_IF_ERROR(builder.Emit(regex, start, final_state));
+  CATENA_ASSIGN_OR_RETURN(Dfa dfa, Determinize(builder.Take(), start, final_state));
+
+  StringPattern out;
+  out.min_length_ = min_length;
+  out.max_length_ = max_length;
+  std::copy(std::begin(dfa.class_of), std::end(dfa.class_of), out.class_of_);
+  out.classes_ = dfa.classes;
+  out.count_cap_ = (bounded ? max_length : min_length) + 1;
+  out.reach_words_ = out.count_cap_ / 64 + 1;
+  out.reach_ = ReachableLengths(dfa, out.count_cap_, out.reach_words_);
+  out.boundary_ = std::move(dfa.boundary);
+  out.next_ = std::move(dfa.next);
+  const size_t words = out.reach_words_;
   // Transitions into states with no admitted match ahead are dropped.
   for (int32_t& target : out.next_) {
     if (target < 0) continue;
@@ -752,8 +774,8 @@ absl::StatusOr<StringPattern> StringPattern::Compile(std::string_view pattern, u
     for (size_t w = 0; w < words; ++w) live = live || out.reach_[target * words + w] != 0;
     if (!live) target = -1;
   }
-  for (size_t d = 0; d < n; ++d) {
-    for (uint32_t l = 0; l < cap; ++l) {
+  for (size_t d = 0; d < out.states(); ++d) {
+    for (uint32_t l = 0; l < out.count_cap_; ++l) {
       if ((out.reach_[d * words + l / 64] >> (l % 64)) & 1) {
         out.longest_shortest_end_ = std::max(out.longest_shortest_end_, l);
         break;
