@@ -51,14 +51,14 @@ struct McpTool {
   std::string title;
   std::string description;
   nlohmann::ordered_json input_schema = nlohmann::ordered_json::object();  // JSON Schema of the arguments
-  nlohmann::ordered_json output_schema;                            // null when absent
-  nlohmann::ordered_json annotations;                              // null when absent
+  nlohmann::ordered_json output_schema;                                    // null when absent
+  nlohmann::ordered_json annotations;                                      // null when absent
 };
 
 // A tools/call result. is_error means the tool ran and failed (the content says why).
 struct McpToolResult {
   nlohmann::ordered_json content = nlohmann::ordered_json::array();  // content blocks
-  nlohmann::ordered_json structured_content;                 // null when absent
+  nlohmann::ordered_json structured_content;                         // null when absent
   bool is_error = false;
   // The text blocks joined with "\n"; other blocks are summarized ("[image image/png, 1234 base64 chars]").
   std::string Text() const;

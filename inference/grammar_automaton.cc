@@ -341,6 +341,13 @@ Outcome StepBoundedNumber(const Node& node, Frame& f, uint8_t b) {
 
 }  // namespace
 
+Node LiteralsNode(const std::vector<std::string>& texts) {
+  Node node;
+  node.kind = Kind::kLiterals;
+  for (size_t i = 0; i < texts.size(); ++i) node.literals.Add(texts[i], static_cast<int32_t>(i));
+  return node;
+}
+
 bool NumberRangeReachable(const Node& node) { return !node.bounded || NumberFeasible(node, Frame{}); }
 
 void LiteralTrie::Add(const std::string& literal, int32_t index) {

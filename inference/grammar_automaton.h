@@ -57,6 +57,9 @@ struct Node {
   std::string pointer;                               // where in the schema (for errors)
 };
 
+// A kLiterals node of `texts`, literal i ending as index i.
+Node LiteralsNode(const std::vector<std::string>& texts);
+
 inline constexpr int kMaxDepth = 24;  // deepest nesting a generated value may reach
 
 struct Frame {

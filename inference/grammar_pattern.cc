@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -872,7 +873,7 @@ std::string StringPattern::ShortestMatch() const {
     uint8_t byte;
   };
   std::vector<Visit> visits = {{0, 0, -1, 0}};
-  std::map<std::pair<int32_t, uint32_t>, bool> seen = {{{0, 0}, true}};
+  std::set<std::pair<int32_t, uint32_t>> seen = {{0, 0}};
   for (size_t i = 0; i < visits.size(); ++i) {
     if (Complete(visits[i].state, visits[i].count)) {
       std::string content;
@@ -884,7 +885,7 @@ std::string StringPattern::ShortestMatch() const {
     for (uint8_t b : order) {
       uint32_t count = visits[i].count;
       const int32_t next = Advance(visits[i].state, count, b);
-      if (next >= 0 && seen.emplace(std::make_pair(next, count), true).second) {
+      if (next >= 0 && seen.emplace(next, count).second) {
         visits.push_back({next, count, static_cast<int64_t>(i), b});
       }
     }
@@ -892,45 +893,49 @@ std::string StringPattern::ShortestMatch() const {
   return "";  // not reached: Compile refuses patterns without an admitted string
 }
 
-}  // namespace catena::inference::grammar
-
-namespace catena::inference {
-namespace {
-
-// Compiled expressions by (expression, bounds), shared by the validator entry points.
-absl::StatusOr<std::shared_ptr<const grammar::StringPattern>> CachedPattern(std::string_view pattern,
-                                                                            std::string_view format,
-                                                                            uint32_t min_length, uint32_t max_length) {
-  const std::string expression =
-      pattern.empty() ? std::string(grammar::StringPattern::FormatPattern(format)) : std::string(pattern);
-  if (expression.empty() && pattern.empty()) return nullptr;
+absl::StatusOr<std::shared_ptr<const StringPattern>> StringPattern::Shared(std::string_view pattern,
+                                                                          uint32_t min_length, uint32_t max_length) {
   static std::mutex mutex;
-  static auto* cache = new absl::flat_hash_map<std::string, std::shared_ptr<const grammar::StringPattern>>();
-  const std::string key = absl::StrCat(min_length, ":", max_length, ":", expression);
+  static auto* cache = new absl::flat_hash_map<std::string, std::shared_ptr<const StringPattern>>();
+  const std::string key = absl::StrCat(min_length, ":", max_length, ":", std::string(pattern));
   {
     std::lock_guard<std::mutex> lock(mutex);
     if (auto it = cache->find(key); it != cache->end()) return it->second;
   }
-  CATENA_ASSIGN_OR_RETURN(grammar::StringPattern compiled,
-                          grammar::StringPattern::Compile(expression, min_length, max_length));
-  auto shared = std::make_shared<const grammar::StringPattern>(std::move(compiled));
+  CATENA_ASSIGN_OR_RETURN(StringPattern compiled, Compile(pattern, min_length, max_length));
+  auto shared = std::make_shared<const StringPattern>(std::move(compiled));
   std::lock_guard<std::mutex> lock(mutex);
   if (cache->size() >= 256) cache->clear();
   cache->emplace(key, shared);
   return shared;
 }
 
+}  // namespace catena::inference::grammar
+
+namespace catena::inference {
+namespace {
+
+// The cached automaton of `pattern`, else of a format the grammar enforces; null when there is neither.
+absl::StatusOr<std::shared_ptr<const grammar::StringPattern>> SchemaStringPattern(std::string_view pattern,
+                                                                                  std::string_view format,
+                                                                                  uint32_t min_length,
+                                                                                  uint32_t max_length) {
+  const std::string_view expression = pattern.empty() ? grammar::StringPattern::FormatPattern(format) : pattern;
+  if (expression.empty()) return nullptr;
+  return grammar::StringPattern::Shared(expression, min_length, max_length);
+}
+
 }  // namespace
 
 absl::StatusOr<bool> StringMatchesSchemaPattern(std::string_view pattern, std::string_view format,
                                                 std::string_view text) {
-  CATENA_ASSIGN_OR_RETURN(auto compiled, CachedPattern(pattern, format, 0, UINT32_MAX));
+  CATENA_ASSIGN_OR_RETURN(auto compiled, SchemaStringPattern(pattern, format, 0, UINT32_MAX));
   return compiled == nullptr || compiled->Matches(text);
 }
 
 absl::StatusOr<std::string> ShortestStringForSchemaPattern(std::string_view pattern, std::string_view format,
                                                            uint32_t min_length, uint32_t max_length) {
-  CATENA_ASSIGN_OR_RETURN(auto compiled, CachedPattern(pattern, format, min_length, max_length));
+  CATENA_ASSIGN_OR_RETURN(auto compiled, SchemaStringPattern(pattern, format, min_length, max_length));
   if (compiled == nullptr) return std::string(min_length, 'a');
   return compiled->ShortestMatch();
 }

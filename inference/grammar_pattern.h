@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,10 @@ class StringPattern {
   // UNIMPLEMENTED for lookaround, backreferences, word boundaries, \p{...} and automata past the size limits.
   // Messages name the offset in `pattern` where one applies.
   static absl::StatusOr<StringPattern> Compile(std::string_view pattern, uint32_t min_length, uint32_t max_length);
+  // Compile, cached by expression and bounds (thread-safe; up to 256 entries), for schemas compiled per request
+  // and for validators.
+  static absl::StatusOr<std::shared_ptr<const StringPattern>> Shared(std::string_view pattern, uint32_t min_length,
+                                                                     uint32_t max_length);
 
   // The regular expression that a known JSON Schema string `format` (date, time, date-time, uuid, ipv4, email)
   // stands for; empty for others.

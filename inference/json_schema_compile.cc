@@ -166,12 +166,6 @@ class SchemaCompiler {
   absl::StatusOr<int32_t> CompileArray(const Json& schema, const std::string& pointer, int depth);
   // An array with prefixItems, written as its first `bounds.max_length` prefix items (all, when fewer).
   absl::StatusOr<int32_t> CompileTuple(const Json& schema, const Node& bounds, const std::string& pointer, int depth);
-  int32_t AddLiteral(const std::string& text) {
-    Node node;
-    node.kind = Kind::kLiterals;
-    node.literals.Add(text, 0);
-    return Add(std::move(node));
-  }
   absl::StatusOr<int32_t> CompileString(const Json& schema, const std::string& pointer);
   absl::StatusOr<int32_t> CompileMap(const Json& schema, const std::string& pointer, int depth);
   // The node of "any JSON value" (anyOf string, number, true/false/null, array of any, object of any), built
@@ -210,17 +204,13 @@ int32_t SchemaCompiler::AnyValue() {
   any.kind = Kind::kAnyOf;
   any.pointer = "#(any value)";
   any_ = Add(std::move(any));
-  Node string, number, literals, array;
+  Node string, number, array;
   string.kind = Kind::kString;
   number.kind = Kind::kNumber;
-  literals.kind = Kind::kLiterals;
-  literals.literals.Add("true", 0);
-  literals.literals.Add("false", 1);
-  literals.literals.Add("null", 2);
   array.kind = Kind::kArray;
   array.items = any_;
-  std::vector<int32_t> alternatives = {Add(std::move(string)), Add(std::move(number)), Add(std::move(literals)),
-                                       Add(std::move(array))};
+  std::vector<int32_t> alternatives = {Add(std::move(string)), Add(std::move(number)),
+                                       Add(grammar::LiteralsNode({"true", "false", "null"})), Add(std::move(array))};
   alternatives.push_back(AddMap(any_));
   grammar_.nodes[any_].alternatives = std::move(alternatives);
   return any_;
@@ -462,16 +452,9 @@ absl::StatusOr<int32_t> SchemaCompiler::CompileType(const Json& schema, std::str
     CATENA_RETURN_IF_ERROR(ReadNumberBounds(schema, base, node));
     return Add(std::move(node));
   }
-  node.kind = Kind::kLiterals;
-  if (type == "boolean") {
-    node.literals.Add("true", 0);
-    node.literals.Add("false", 1);
-  } else if (type == "null") {
-    node.literals.Add("null", 0);
-  } else {
-    return Bad(Child(base, "type"), absl::StrCat("unknown type \"", std::string(type), "\""));
-  }
-  return Add(std::move(node));
+  if (type == "boolean") return Add(grammar::LiteralsNode({"true", "false"}));
+  if (type == "null") return Add(grammar::LiteralsNode({"null"}));
+  return Bad(Child(base, "type"), absl::StrCat("unknown type \"", std::string(type), "\""));
 }
 
 absl::Status SchemaCompiler::ReadBounds(const Json& schema, const char* min_key, const char* max_key,
@@ -548,13 +531,13 @@ absl::StatusOr<int32_t> SchemaCompiler::CompileString(const Json& schema, const 
     if (!expression.empty()) expression_pointer = Child(pointer, "format");
   }
   if (expression_pointer.empty()) return Add(std::move(node));
-  absl::StatusOr<grammar::StringPattern> pattern =
-      grammar::StringPattern::Compile(expression, node.min_length, node.max_length);
+  absl::StatusOr<std::shared_ptr<const grammar::StringPattern>> pattern =
+      grammar::StringPattern::Shared(expression, node.min_length, node.max_length);
   if (!pattern.ok()) {
     return absl::Status(pattern.status().code(), absl::StrCat(expression_pointer, ": ", pattern.status().message()));
   }
   node.kind = Kind::kPattern;
-  node.pattern = std::make_shared<const grammar::StringPattern>(*std::move(pattern));
+  node.pattern = *std::move(pattern);
   return Add(std::move(node));
 }
 
@@ -588,13 +571,13 @@ absl::StatusOr<int32_t> SchemaCompiler::CompileTuple(const Json& schema, const N
   const size_t count = std::min<size_t>(prefix.size(), bounds.max_length);
   Node tuple;
   tuple.kind = Kind::kSequence;
-  tuple.alternatives.push_back(AddLiteral(count == 0 ? "[]" : "["));
+  tuple.alternatives.push_back(Add(grammar::LiteralsNode({count == 0 ? "[]" : "["})));
   for (size_t i = 0; i < count; ++i) {
-    if (i > 0) tuple.alternatives.push_back(AddLiteral(", "));
+    if (i > 0) tuple.alternatives.push_back(Add(grammar::LiteralsNode({", "})));
     CATENA_ASSIGN_OR_RETURN(int32_t item, Compile(prefix[i], Child(prefix_pointer, std::to_string(i)), depth + 1));
     tuple.alternatives.push_back(item);
   }
-  if (count > 0) tuple.alternatives.push_back(AddLiteral("]"));
+  if (count > 0) tuple.alternatives.push_back(Add(grammar::LiteralsNode({"]"})));
   return Add(std::move(tuple));
 }
 

@@ -37,10 +37,8 @@ absl::Status CheckPrefixFree(const std::vector<std::string>& texts) {
 }
 
 int32_t AddLiterals(grammar::Grammar& g, const std::vector<std::string>& texts) {
-  grammar::Node node;
-  node.kind = grammar::Kind::kLiterals;
+  grammar::Node node = grammar::LiteralsNode(texts);
   node.pointer = "#(markup)";
-  for (size_t i = 0; i < texts.size(); ++i) node.literals.Add(texts[i], static_cast<int32_t>(i));
   g.nodes.push_back(std::move(node));
   return static_cast<int32_t>(g.nodes.size() - 1);
 }
